@@ -1,0 +1,558 @@
+#include "LatencyEngine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cmath>
+
+#if defined(__linux__) || defined(__APPLE__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
+namespace pg
+{
+    namespace
+    {
+        int64_t nowNanos() noexcept
+        {
+            using namespace std::chrono;
+            return duration_cast<nanoseconds> (steady_clock::now().time_since_epoch()).count();
+        }
+
+        double nowSeconds() noexcept { return static_cast<double> (nowNanos()) * 1.0e-9; }
+
+        // Above normal threads, below the audio thread; quietly stays normal where not allowed.
+        void raiseWorkerPriority() noexcept
+        {
+#if defined(__linux__)
+            sched_param param {};
+            param.sched_priority = std::max (1, sched_get_priority_min (SCHED_FIFO) + 4);
+            pthread_setschedparam (pthread_self(), SCHED_FIFO, &param);
+#endif
+        }
+    } // namespace
+
+    LatencyEngine::LatencyEngine() = default;
+
+    LatencyEngine::~LatencyEngine() { stopWorker(); }
+
+    int LatencyEngine::addScriptParameter (const char* name, float initialValue)
+    {
+        if (numScriptParameters >= maxScriptParameters)
+            return -1;
+        auto& p = scriptParameters[static_cast<size_t> (numScriptParameters)];
+        p.name = name;
+        p.value.store (initialValue, std::memory_order_relaxed);
+        return numScriptParameters++;
+    }
+
+    void LatencyEngine::setScriptParameter (int index, float value) noexcept
+    {
+        if (index >= 0 && index < numScriptParameters)
+            scriptParameters[static_cast<size_t> (index)].value.store (value, std::memory_order_relaxed);
+    }
+
+    // ---- control thread --------------------------------------------------------------------------
+
+    bool LatencyEngine::prepare (const EngineSettings& newSettings, std::string_view scriptSource,
+                                 std::string_view scriptName, int latencySamples, bool profileFirst,
+                                 double profileBudgetSeconds)
+    {
+        stopWorker();
+        prepared.store (false, std::memory_order_release);
+
+        settings = newSettings;
+        settings.numChannels = std::clamp (settings.numChannels, 1, maxChannels);
+        settings.maxBlockSize = std::max (1, settings.maxBlockSize);
+        settings.sampleRate = settings.sampleRate > 0.0 ? settings.sampleRate : 48000.0;
+        chunkMax = std::max (settings.maxBlockSize, 32);
+
+        const auto maxLatency = static_cast<size_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
+        const auto block = static_cast<size_t> (settings.maxBlockSize);
+        dryLine.allocate (settings.numChannels, maxLatency + block + 16);
+        const size_t ringFrames = 2 * (maxLatency + block) + static_cast<size_t> (chunkMax);
+        inputRing.allocate (settings.numChannels, ringFrames);
+        outputRing.allocate (settings.numChannels, ringFrames);
+        stamps.allocate (inputRing.getCapacity());
+        scratch.assign (static_cast<size_t> (settings.numChannels * chunkMax), 0.0f);
+        for (int c = 0; c < maxChannels; ++c)
+            scratchPtrs[static_cast<size_t> (c)] =
+                c < settings.numChannels ? scratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
+
+        audioTime = inputWritePos = outputReadPos = 0;
+        numGaps = 0;
+        baseOffset = 0;
+        haveStamp = false;
+        outputValidFrom.store (0, std::memory_order_relaxed);
+        audioNeededRingPos.store (0, std::memory_order_relaxed);
+        mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
+        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &chunksProcessed,
+                         &framesProcessed, &heapBytes })
+            c->store (0, std::memory_order_relaxed);
+        processingTimes.reset();
+        lateness.reset();
+        pauses.reset();
+        scriptFailed.store (false, std::memory_order_relaxed);
+        pendingPause.store (0.0);
+
+        dsp.setLimits (settings.luaLimits);
+        pushParametersToScript();
+        bool ok = dsp.load (scriptSource, scriptName) && dsp.prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        if (ok)
+            dsp.setAutomaticCollection (true);
+
+        profile = {};
+        if (ok && profileFirst)
+        {
+            profile = runProfile (profileBudgetSeconds);
+            ok = dsp.isReady();
+        }
+        if (! ok)
+            setScriptFailed (dsp.getError());
+        heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+
+        latency = clampLatency (latencySamples >= 0 ? latencySamples : profile.latencySamples);
+        publishedLatency.store (latency, std::memory_order_relaxed);
+        requestedLatency.store (-1, std::memory_order_relaxed);
+
+        startWorker();
+        prepared.store (true, std::memory_order_release);
+        return ok;
+    }
+
+    void LatencyEngine::release()
+    {
+        prepared.store (false, std::memory_order_release);
+        stopWorker();
+    }
+
+    void LatencyEngine::startWorker()
+    {
+        stopRequested.store (false, std::memory_order_release);
+        worker = std::thread ([this] { workerMain(); });
+    }
+
+    void LatencyEngine::stopWorker()
+    {
+        if (! worker.joinable())
+            return;
+        stopRequested.store (true, std::memory_order_release);
+        wakeup.signal();
+        worker.join();
+    }
+
+    int LatencyEngine::clampLatency (int samples) const noexcept
+    {
+        const auto maxLatency = static_cast<int> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
+        return std::clamp (samples, 0, maxLatency);
+    }
+
+    void LatencyEngine::requestLatency (int samples) noexcept
+    {
+        const int clamped = clampLatency (samples);
+        requestedLatency.store (clamped, std::memory_order_release);
+        if (! prepared.load (std::memory_order_acquire))
+            publishedLatency.store (clamped, std::memory_order_relaxed);
+    }
+
+    int LatencyEngine::getLatencySamples() const noexcept
+    {
+        const int pending = requestedLatency.load (std::memory_order_acquire);
+        return pending >= 0 ? pending : publishedLatency.load (std::memory_order_relaxed);
+    }
+
+    void LatencyEngine::setScriptFailed (const std::string& message)
+    {
+        const size_t n = std::min (message.size(), scriptError.size() - 1);
+        for (size_t i = 0; i < n; ++i)
+            scriptError[i].store (message[i], std::memory_order_relaxed);
+        scriptError[n].store ('\0', std::memory_order_relaxed);
+        scriptFailed.store (true, std::memory_order_release);
+    }
+
+    std::string LatencyEngine::getScriptError() const
+    {
+        if (! scriptFailed.load (std::memory_order_acquire))
+            return {};
+        std::string s;
+        for (const auto& ch : scriptError)
+        {
+            const char c = ch.load (std::memory_order_relaxed);
+            if (c == '\0')
+                break;
+            s.push_back (c);
+        }
+        return s;
+    }
+
+    EngineCounters LatencyEngine::getCounters() const noexcept
+    {
+        EngineCounters c;
+        c.dropoutFrames = dropoutFrames.load (std::memory_order_relaxed);
+        c.dropoutEvents = dropoutEvents.load (std::memory_order_relaxed);
+        c.inputOverflowFrames = inputOverflowFrames.load (std::memory_order_relaxed);
+        c.skippedFrames = skippedFrames.load (std::memory_order_relaxed);
+        c.chunksProcessed = chunksProcessed.load (std::memory_order_relaxed);
+        c.framesProcessed = framesProcessed.load (std::memory_order_relaxed);
+        c.heapBytes = heapBytes.load (std::memory_order_relaxed);
+        c.latencySamples = getLatencySamples();
+        c.scriptFailed = scriptFailed.load (std::memory_order_acquire);
+        return c;
+    }
+
+    bool LatencyEngine::waitForWorker (double timeoutSeconds) const noexcept
+    {
+        const double deadline = nowSeconds() + timeoutSeconds;
+        while (outputRing.publishedWritePosition() < inputWritePos)
+        {
+            if (nowSeconds() > deadline)
+                return false;
+            std::this_thread::sleep_for (std::chrono::microseconds (20));
+        }
+        return true;
+    }
+
+    ProfileResult LatencyEngine::runProfile (double budgetSeconds)
+    {
+        ProfileResult r;
+        const double start = nowSeconds();
+        const int n = chunkMax;
+        double phase = 0.0;
+        size_t bestHeap = 0;
+        int chunksWithoutGrowth = 0;
+
+        // 1. Run the script on a test tone until its live heap stops growing (or 60 % of the budget).
+        //    Scripts may read params.profiling to build their heap faster meanwhile. The worst chunk
+        //    is taken once the heap has settled: building it is not the steady state.
+        dsp.setParameter ("profiling", 1.0);
+        while (nowSeconds() - start < 0.6 * budgetSeconds && chunksWithoutGrowth < 16)
+        {
+            for (int c = 0; c < settings.numChannels; ++c)
+                for (int i = 0; i < n; ++i)
+                    scratchPtrs[static_cast<size_t> (c)][i] =
+                        0.25f * static_cast<float> (std::sin (phase + 0.0576 * static_cast<double> (i)));
+            phase += 0.0576 * n;
+            pushParametersToScript();
+            const double t0 = nowSeconds();
+            if (! dsp.process (scratchPtrs.data(), settings.numChannels, n))
+                break;
+            const double took = nowSeconds() - t0;
+            const size_t heap = dsp.heapBytes();
+            if (heap > bestHeap + bestHeap / 50 + 4096)
+            {
+                bestHeap = heap;
+                chunksWithoutGrowth = 0;
+                r.worstChunkSeconds = 0.0;
+            }
+            else
+            {
+                ++chunksWithoutGrowth;
+                r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
+            }
+        }
+        dsp.setParameter ("profiling", 0.0);
+
+        // 2. Forced full collections of that heap: the worst pause the automatic collector can cause.
+        for (int k = 0; k < 3 && dsp.isReady(); ++k)
+        {
+            const double d = dsp.fullCollection();
+            pauses.add (d);
+            r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, d);
+            if (nowSeconds() - start > budgetSeconds)
+                break;
+        }
+
+        r.heapBytes = dsp.heapBytes();
+        r.elapsedSeconds = nowSeconds() - start;
+        const double worstPause = std::max (r.worstCollectionSeconds, r.worstChunkSeconds);
+        const int fromPauses = settings.maxBlockSize + static_cast<int> (std::ceil (2.0 * worstPause * settings.sampleRate));
+        const int floor10ms = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
+        r.latencySamples = clampLatency (std::max (fromPauses, floor10ms));
+        return r;
+    }
+
+    // ---- worker thread ---------------------------------------------------------------------------
+
+    void LatencyEngine::pushParametersToScript()
+    {
+        for (int i = 0; i < numScriptParameters; ++i)
+        {
+            const auto& p = scriptParameters[static_cast<size_t> (i)];
+            dsp.setParameter (p.name, p.value.load (std::memory_order_relaxed));
+        }
+    }
+
+    void LatencyEngine::workerMain()
+    {
+        raiseWorkerPriority();
+        while (! stopRequested.load (std::memory_order_acquire))
+        {
+            const auto ticket = wakeup.ticket();
+            if (! processAvailableOnWorker() && ! stopRequested.load (std::memory_order_acquire))
+                wakeup.waitSince (ticket);
+        }
+    }
+
+    bool LatencyEngine::processAvailableOnWorker()
+    {
+        uint64_t w = inputRing.publishedWritePosition();
+        uint64_t r = inputRing.consumerPosition();
+        if (w == r)
+            return false;
+
+        const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
+        if (pause > 0.0)
+        {
+            std::this_thread::sleep_for (std::chrono::duration<double> (pause));
+            w = inputRing.publishedWritePosition();
+        }
+        if (pendingCollection.exchange (false, std::memory_order_acq_rel) && dsp.isReady())
+        {
+            pauses.add (dsp.fullCollection());
+            w = inputRing.publishedWritePosition();
+        }
+
+        // Input whose output the audio thread no longer needs is skipped, not played late.
+        const uint64_t needed = audioNeededRingPos.load (std::memory_order_acquire);
+        if (needed > r)
+        {
+            const uint64_t to = std::min (needed, w);
+            skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
+            outputValidFrom.store (to, std::memory_order_release);
+            outputRing.publishWrite (to);
+            inputRing.publishRead (to);
+            r = to;
+            if (r == w)
+                return true;
+        }
+
+        const int64_t space = outputRing.freeForProducer();
+        if (space <= 0)
+        {
+            std::this_thread::sleep_for (std::chrono::microseconds (100));
+            return true;
+        }
+        const int n = static_cast<int> (std::min<uint64_t> ({ w - r, static_cast<uint64_t> (chunkMax),
+                                                              static_cast<uint64_t> (space) }));
+        const int nch = settings.numChannels;
+        inputRing.readFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
+
+        BlockStamp s;
+        while (stamps.peek (s) && s.firstRingPos <= r)
+        {
+            currentStamp = s;
+            haveStamp = true;
+            stamps.pop (s);
+        }
+
+        pushParametersToScript();
+        const int64_t t0 = nowNanos();
+        if (dsp.isReady() && ! dsp.process (scratchPtrs.data(), nch, n))
+            setScriptFailed (dsp.getError()); // the failed chunk keeps its input: wet = dry from now on
+        const int64_t t1 = nowNanos();
+
+        processingTimes.add (static_cast<double> (t1 - t0) * 1.0e-9);
+        if (haveStamp && currentStamp.blockSize > 0)
+        {
+            const auto offset = static_cast<int64_t> (r - currentStamp.firstRingPos);
+            const int64_t blocksAhead = (offset + currentStamp.latency) / currentStamp.blockSize;
+            const double deadline = static_cast<double> (currentStamp.arrivalNanos) * 1.0e-9
+                                    + static_cast<double> (blocksAhead * currentStamp.blockSize) / settings.sampleRate;
+            const double late = static_cast<double> (t1) * 1.0e-9 - deadline;
+            lateness.add (std::max (late, 0.0));
+        }
+
+        outputRing.writeFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
+        outputRing.publishWrite (r + static_cast<uint64_t> (n));
+        inputRing.publishRead (r + static_cast<uint64_t> (n));
+        chunksProcessed.store (chunksProcessed.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        framesProcessed.store (framesProcessed.load (std::memory_order_relaxed) + static_cast<uint64_t> (n),
+                               std::memory_order_relaxed);
+        heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+        return true;
+    }
+
+    // ---- audio thread ----------------------------------------------------------------------------
+
+    bool LatencyEngine::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+    {
+        auto clampRun = [] (uint64_t len) { return static_cast<int> (std::min<uint64_t> (len, INT_MAX)); };
+        for (int i = numGaps - 1; i >= 0; --i)
+        {
+            const auto& g = gaps[static_cast<size_t> (i)];
+            if (abs >= g.absEnd)
+            {
+                ringPos = static_cast<uint64_t> (static_cast<int64_t> (abs) - g.offsetAfter);
+                runLength = i + 1 < numGaps ? clampRun (gaps[static_cast<size_t> (i + 1)].absStart - abs) : INT_MAX;
+                return true;
+            }
+            if (abs >= g.absStart)
+            {
+                ringPos = static_cast<uint64_t> (static_cast<int64_t> (g.absEnd) - g.offsetAfter);
+                runLength = clampRun (g.absEnd - abs);
+                return false;
+            }
+        }
+        ringPos = static_cast<uint64_t> (static_cast<int64_t> (abs) - baseOffset);
+        runLength = numGaps > 0 ? clampRun (gaps[0].absStart - abs) : INT_MAX;
+        return true;
+    }
+
+    void LatencyEngine::recordDroppedInput (uint64_t absStart, int n) noexcept
+    {
+        const auto un = static_cast<uint64_t> (n);
+        if (numGaps > 0 && gaps[static_cast<size_t> (numGaps - 1)].absEnd == absStart)
+        {
+            auto& g = gaps[static_cast<size_t> (numGaps - 1)];
+            g.absEnd += un;
+            g.offsetAfter += n;
+            return;
+        }
+        // Forget gaps that no latency can reach any more (or the oldest, if the table is full).
+        const auto reach = static_cast<uint64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate))
+                           + static_cast<uint64_t> (settings.maxBlockSize);
+        while (numGaps > 0 && (numGaps == static_cast<int> (gaps.size()) || gaps[0].absEnd + reach < absStart))
+        {
+            baseOffset = gaps[0].offsetAfter;
+            std::copy (gaps.begin() + 1, gaps.begin() + numGaps, gaps.begin());
+            --numGaps;
+        }
+        gaps[static_cast<size_t> (numGaps++)] = { absStart, absStart + un,
+                                                  static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
+    }
+
+    LatencyEngine::Run LatencyEngine::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    {
+        if (abs < 0)
+            return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
+
+        uint64_t p = 0;
+        int run = 0;
+        if (! mapToRing (static_cast<uint64_t> (abs), p, run))
+            return { RunKind::missing, p, std::min (run, maxLength) };
+
+        run = std::min (run, maxLength);
+        auto upTo = [run] (uint64_t from, uint64_t to) { return static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (run), to - from)); };
+        if (p < outputReadPos) // released already: only after the latency grew
+            return { RunKind::transition, p, upTo (p, outputReadPos) };
+        if (p < lo) // skipped by a worker that was far behind
+            return { RunKind::missing, p, upTo (p, lo) };
+        if (p >= hi) // not delivered yet: the worker is late
+            return { RunKind::missing, p, run };
+        return { RunKind::wet, p, upTo (p, hi) };
+    }
+
+    void LatencyEngine::passThrough (float* const*, int, int) noexcept {}
+
+    void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
+    {
+        if (! prepared.load (std::memory_order_acquire) || numFrames <= 0 || numChannels <= 0)
+            return passThrough (channels, numChannels, numFrames);
+
+        if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
+        {
+            std::array<float*, maxChannels> part {};
+            const int nch = std::min (numChannels, maxChannels);
+            for (int offset = 0; offset < numFrames; offset += settings.maxBlockSize)
+            {
+                for (int c = 0; c < nch; ++c)
+                    part[static_cast<size_t> (c)] = channels[c] + offset;
+                processBlock (part.data(), nch, std::min (settings.maxBlockSize, numFrames - offset));
+            }
+            return;
+        }
+
+        const int requested = requestedLatency.exchange (-1, std::memory_order_acq_rel);
+        if (requested >= 0)
+        {
+            latency = requested;
+            publishedLatency.store (latency, std::memory_order_relaxed);
+        }
+
+        const int nch = std::min (numChannels, settings.numChannels);
+        const int n = numFrames;
+        const auto un = static_cast<size_t> (n);
+
+        // 1. Sanitise the input: non-finite samples are silence, on both paths.
+        for (int c = 0; c < nch; ++c)
+            for (int i = 0; i < n; ++i)
+                if (! std::isfinite (channels[c][i]))
+                    channels[c][i] = 0.0f;
+
+        // 2. The dry delay line, and the input handed to the worker.
+        dryLine.writeFrames (audioTime, channels, nch, 0, un);
+        if (inputRing.freeForProducer() >= static_cast<int64_t> (n))
+        {
+            inputRing.writeFrames (inputWritePos, channels, nch, 0, un);
+            stamps.push ({ inputWritePos, nowNanos(), n, latency });
+            inputWritePos += un;
+            inputRing.publishWrite (inputWritePos);
+        }
+        else
+        {
+            recordDroppedInput (audioTime, n);
+            inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
+        }
+        wakeup.signal();
+
+        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere.
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
+        const float mixStep = (target - mixCurrent) / static_cast<float> (n);
+        const int64_t firstAbs = static_cast<int64_t> (audioTime) - latency;
+        uint64_t missing = 0;
+
+        for (int i = 0; i < n;)
+        {
+            const Run run = classify (firstAbs + i, n - i, lo, hi);
+            for (int c = 0; c < nch; ++c)
+            {
+                float* out = channels[c] + i;
+                if (run.kind == RunKind::preRoll)
+                {
+                    std::fill (out, out + run.length, 0.0f);
+                    continue;
+                }
+                const auto dryStart = static_cast<uint64_t> (firstAbs + i);
+                for (int k = 0; k < run.length; ++k)
+                {
+                    const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
+                    const float wet = run.kind == RunKind::wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float m = mixStep == 0.0f ? mixCurrent : mixCurrent + mixStep * static_cast<float> (i + k);
+                    out[k] = m == 1.0f ? wet : (m == 0.0f ? dry : wet * m + dry * (1.0f - m));
+                }
+            }
+            if (run.kind == RunKind::missing)
+                missing += static_cast<uint64_t> (run.length);
+            i += run.length;
+        }
+        for (int c = nch; c < numChannels; ++c)
+            std::fill (channels[c], channels[c] + n, 0.0f);
+        mixCurrent = target;
+
+        if (missing > 0)
+        {
+            dropoutFrames.store (dropoutFrames.load (std::memory_order_relaxed) + missing, std::memory_order_relaxed);
+            dropoutEvents.store (dropoutEvents.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+
+        // 4. Release what will not be needed again, and tell the worker where the audio is.
+        audioTime += un;
+        const int64_t nextAbs = static_cast<int64_t> (audioTime) - latency;
+        uint64_t nextPos = 0;
+        if (nextAbs >= 0)
+        {
+            int ignored = 0;
+            mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
+            const uint64_t release = std::min (nextPos, hi);
+            if (release > outputReadPos)
+            {
+                outputReadPos = release;
+                outputRing.publishRead (outputReadPos);
+            }
+        }
+        audioNeededRingPos.store (nextPos, std::memory_order_release);
+    }
+} // namespace pg

@@ -1,0 +1,356 @@
+#include "LuaDsp.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+
+extern "C"
+{
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+}
+
+namespace pg
+{
+    namespace
+    {
+        double nowSeconds()
+        {
+            using namespace std::chrono;
+            return duration<double> (steady_clock::now().time_since_epoch()).count();
+        }
+
+        // Counts bytes and refuses past the ceiling. Lua then runs an emergency collection and,
+        // if that does not help, raises "not enough memory" inside the script.
+        void* countingAlloc (void* ud, void* ptr, size_t osize, size_t nsize)
+        {
+            auto& a = *static_cast<LuaDsp::Allocator*> (ud);
+            const size_t old = ptr != nullptr ? osize : 0;
+            if (nsize == 0)
+            {
+                std::free (ptr);
+                a.used -= old;
+                return nullptr;
+            }
+            if (nsize > old && a.used - old + nsize > a.limit)
+            {
+                a.refused = true;
+                return nullptr;
+            }
+            void* p = std::realloc (ptr, nsize);
+            if (p != nullptr)
+                a.used = a.used - old + nsize;
+            return p;
+        }
+
+        LuaDsp* self (lua_State* L)
+        {
+            lua_getfield (L, LUA_REGISTRYINDEX, "pauseguard.dsp");
+            auto* dsp = static_cast<LuaDsp*> (lua_touserdata (L, -1));
+            lua_pop (L, 1);
+            return dsp;
+        }
+
+        void budgetHook (lua_State* L, lua_Debug*)
+        {
+            auto* dsp = self (L);
+            if (dsp != nullptr && dsp->budgetDeadline > 0.0 && nowSeconds() > dsp->budgetDeadline)
+            {
+                dsp->budgetDeadline = 0.0;
+                luaL_where (L, 0); // inside a hook, level 0 is the function that was interrupted
+                lua_pushfstring (L, "script did not return within its time budget of %d ms (endless loop?)",
+                                 static_cast<int> (dsp->getLimits().callBudgetSeconds * 1000.0));
+                lua_concat (L, 2);
+                lua_error (L);
+            }
+        }
+
+        int sandboxPrint (lua_State* L)
+        {
+            (void) L; // The console pane arrives with user scripts; printing is harmless meanwhile.
+            return 0;
+        }
+
+        // collectgarbage is reduced to "count": the engine, not the script, decides collector work.
+        int sandboxCollectGarbage (lua_State* L)
+        {
+            const char* opt = luaL_optstring (L, 1, "count");
+            if (std::string_view (opt) != "count")
+                return luaL_error (L, "collectgarbage('%s') is not available: the engine schedules the collector", opt);
+            const int kb = lua_gc (L, LUA_GCCOUNT);
+            const int b = lua_gc (L, LUA_GCCOUNTB);
+            lua_pushnumber (L, static_cast<lua_Number> (kb) + static_cast<lua_Number> (b) / 1024.0);
+            return 1;
+        }
+    } // namespace
+
+    LuaDsp::LuaDsp (LuaDspLimits l) : limits (l) {}
+
+    LuaDsp::~LuaDsp() { close(); }
+
+    void LuaDsp::close()
+    {
+        if (L != nullptr)
+            lua_close (L);
+        L = nullptr;
+        allocator = {};
+        paramsRef = channelsRef = processRef = -1;
+    }
+
+    bool LuaDsp::fail (std::string message)
+    {
+        if (allocator.refused && message.find ("not enough memory") != std::string::npos)
+            message = "script ran out of memory (ceiling " + std::to_string (allocator.limit >> 20) + " MB)";
+        error = std::move (message);
+        return false;
+    }
+
+    void LuaDsp::armBudget() { budgetDeadline = nowSeconds() + limits.callBudgetSeconds; }
+
+    bool LuaDsp::load (std::string_view source, std::string_view chunkName)
+    {
+        close();
+        error.clear();
+        allocator.limit = limits.memoryLimitBytes;
+        L = lua_newstate (countingAlloc, &allocator);
+        if (L == nullptr)
+            return fail ("could not create a Lua state");
+
+        lua_pushlightuserdata (L, this);
+        lua_setfield (L, LUA_REGISTRYINDEX, "pauseguard.dsp");
+
+        // Only the safe standard libraries.
+        const luaL_Reg libs[] = { { LUA_GNAME, luaopen_base },         { LUA_TABLIBNAME, luaopen_table },
+                                  { LUA_STRLIBNAME, luaopen_string },  { LUA_MATHLIBNAME, luaopen_math },
+                                  { LUA_UTF8LIBNAME, luaopen_utf8 },   { LUA_COLIBNAME, luaopen_coroutine } };
+        for (const auto& lib : libs)
+        {
+            luaL_requiref (L, lib.name, lib.func, 1);
+            lua_pop (L, 1);
+        }
+        for (const char* name : { "dofile", "loadfile", "load", "require" })
+        {
+            lua_pushnil (L);
+            lua_setglobal (L, name);
+        }
+        lua_pushcfunction (L, sandboxPrint);
+        lua_setglobal (L, "print");
+        lua_pushcfunction (L, sandboxCollectGarbage);
+        lua_setglobal (L, "collectgarbage");
+
+        lua_sethook (L, budgetHook, LUA_MASKCOUNT, 10000);
+
+        lua_newtable (L);
+        paramsRef = luaL_ref (L, LUA_REGISTRYINDEX);
+        for (int i = 0; i < numParameters; ++i)
+            parameters[i].dirty = true;
+        lua_newtable (L);
+        channelsRef = luaL_ref (L, LUA_REGISTRYINDEX);
+
+        std::string name ("=");
+        name.append (chunkName);
+        if (luaL_loadbufferx (L, source.data(), source.size(), name.c_str(), "t") != LUA_OK)
+            return fail (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "script failed to compile");
+
+        armBudget();
+        const int rc = lua_pcall (L, 0, 0, 0);
+        budgetDeadline = 0.0;
+        if (rc != LUA_OK)
+            return fail (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "script failed to run");
+
+        lua_getglobal (L, "process");
+        if (! lua_isfunction (L, -1))
+        {
+            lua_pop (L, 1);
+            return fail (std::string (chunkName) + ": the script does not define process(channels, n, params)");
+        }
+        processRef = luaL_ref (L, LUA_REGISTRYINDEX);
+        return true;
+    }
+
+    // Inside a protected call only (it may allocate).
+    void LuaDsp::flushParameters()
+    {
+        lua_rawgeti (L, LUA_REGISTRYINDEX, paramsRef);
+        for (int i = 0; i < numParameters; ++i)
+        {
+            auto& p = parameters[i];
+            if (p.dirty)
+            {
+                lua_pushnumber (L, p.value);
+                lua_setfield (L, -2, p.name);
+                p.dirty = false;
+            }
+        }
+        lua_pop (L, 1);
+    }
+
+    int LuaDsp::prepareProtected (lua_State* L)
+    {
+        auto* dsp = static_cast<LuaDsp*> (lua_touserdata (L, 1));
+        const double sampleRate = lua_tonumber (L, 2);
+
+        lua_rawgeti (L, LUA_REGISTRYINDEX, dsp->channelsRef);
+        for (int c = 1; c <= dsp->numChannels; ++c)
+        {
+            lua_createtable (L, dsp->maxFrames, 0);
+            for (int i = 1; i <= dsp->maxFrames; ++i)
+            {
+                lua_pushnumber (L, 0.0);
+                lua_rawseti (L, -2, i);
+            }
+            lua_rawseti (L, -2, c);
+        }
+        lua_pop (L, 1);
+
+        dsp->flushParameters();
+        lua_getglobal (L, "prepare");
+        if (lua_isfunction (L, -1))
+        {
+            lua_pushnumber (L, sampleRate);
+            lua_pushinteger (L, dsp->maxFrames);
+            lua_pushinteger (L, dsp->numChannels);
+            lua_call (L, 3, 0);
+        }
+        return 0;
+    }
+
+    bool LuaDsp::prepare (double sampleRate, int maxFramesIn, int numChannelsIn)
+    {
+        if (! isReady())
+            return false;
+        maxFrames = maxFramesIn;
+        numChannels = numChannelsIn;
+        lua_pushcfunction (L, prepareProtected);
+        lua_pushlightuserdata (L, this);
+        lua_pushnumber (L, sampleRate);
+        armBudget();
+        const int rc = lua_pcall (L, 2, 0, 0);
+        budgetDeadline = 0.0;
+        if (rc != LUA_OK)
+            return fail (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "prepare failed");
+        return true;
+    }
+
+    int LuaDsp::processProtected (lua_State* L)
+    {
+        auto* dsp = static_cast<LuaDsp*> (lua_touserdata (L, 1));
+        const int n = dsp->ioNumFrames;
+        const int nch = std::min (dsp->ioNumChannels, dsp->numChannels);
+
+        lua_rawgeti (L, LUA_REGISTRYINDEX, dsp->channelsRef); // [2] channels
+        for (int c = 0; c < nch; ++c)
+        {
+            if (lua_rawgeti (L, 2, c + 1) != LUA_TTABLE)
+            {
+                lua_pop (L, 1);
+                lua_createtable (L, n, 0);
+                lua_pushvalue (L, -1);
+                lua_rawseti (L, 2, c + 1);
+            }
+            const float* in = dsp->ioChannels[c];
+            for (int i = 0; i < n; ++i)
+            {
+                lua_pushnumber (L, static_cast<lua_Number> (in[i]));
+                lua_rawseti (L, -2, i + 1);
+            }
+            lua_pop (L, 1);
+        }
+
+        dsp->flushParameters();
+
+        lua_rawgeti (L, LUA_REGISTRYINDEX, dsp->processRef);
+        lua_pushvalue (L, 2);
+        lua_pushinteger (L, n);
+        lua_rawgeti (L, LUA_REGISTRYINDEX, dsp->paramsRef);
+        lua_call (L, 3, 1);
+
+        // process may fill the channel tables in place or return a table of channel tables.
+        const int source = lua_istable (L, -1) ? lua_gettop (L) : 2;
+        for (int c = 0; c < nch; ++c)
+        {
+            float* out = dsp->ioChannels[c];
+            if (lua_rawgeti (L, source, c + 1) != LUA_TTABLE)
+            {
+                lua_pop (L, 1);
+                continue; // a channel the script did not produce keeps its input
+            }
+            for (int i = 0; i < n; ++i)
+            {
+                lua_rawgeti (L, -1, i + 1);
+                int isNumber = 0;
+                const auto v = static_cast<float> (lua_tonumberx (L, -1, &isNumber));
+                out[i] = (isNumber != 0 && std::isfinite (v)) ? v : 0.0f;
+                lua_pop (L, 1);
+            }
+            lua_pop (L, 1);
+        }
+        return 0;
+    }
+
+    bool LuaDsp::process (float* const* channels, int numChannelsIn, int numFrames)
+    {
+        if (! isReady())
+            return false;
+        ioChannels = channels;
+        ioNumChannels = numChannelsIn;
+        ioNumFrames = std::min (numFrames, maxFrames);
+        lua_settop (L, 0);
+        lua_pushcfunction (L, processProtected);
+        lua_pushlightuserdata (L, this);
+        armBudget();
+        const int rc = lua_pcall (L, 1, 0, 0);
+        budgetDeadline = 0.0;
+        if (rc != LUA_OK)
+            return fail (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "process failed");
+        return true;
+    }
+
+    void LuaDsp::setParameter (const char* name, double value)
+    {
+        for (int i = 0; i < numParameters; ++i)
+        {
+            if (parameters[i].name == name || std::string_view (parameters[i].name) == name)
+            {
+                parameters[i].dirty = parameters[i].dirty || parameters[i].value != value;
+                parameters[i].value = value;
+                return;
+            }
+        }
+        if (numParameters < maxParameters)
+            parameters[numParameters++] = { name, value, true };
+    }
+
+    void LuaDsp::setAutomaticCollection (bool enabled)
+    {
+        if (L != nullptr)
+            lua_gc (L, enabled ? LUA_GCRESTART : LUA_GCSTOP);
+    }
+
+    void LuaDsp::setIncrementalPacing (int pausePercent, int stepMultiplierPercent)
+    {
+        if (L != nullptr)
+            lua_gc (L, LUA_GCINC, pausePercent, stepMultiplierPercent, 0);
+    }
+
+    double LuaDsp::fullCollection()
+    {
+        if (L == nullptr)
+            return 0.0;
+        const double t0 = nowSeconds();
+        lua_gc (L, LUA_GCCOLLECT);
+        return nowSeconds() - t0;
+    }
+
+    double LuaDsp::collectorStep (bool* cycleFinished)
+    {
+        if (L == nullptr)
+            return 0.0;
+        const double t0 = nowSeconds();
+        const int done = lua_gc (L, LUA_GCSTEP, 0);
+        if (cycleFinished != nullptr)
+            *cycleFinished = done != 0;
+        return nowSeconds() - t0;
+    }
+} // namespace pg

@@ -1,0 +1,103 @@
+#pragma once
+
+// A sandboxed Lua 5.4 state running one DSP script. Not thread-safe: one thread owns it
+// (the engine's worker; during prepare, the thread that prepares, before the worker starts).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+struct lua_State;
+
+namespace pg
+{
+    struct LuaDspLimits
+    {
+        size_t memoryLimitBytes = size_t (1) << 30; // our allocator refuses past this
+        double callBudgetSeconds = 0.5;             // one script call longer than this is aborted
+    };
+
+    class LuaDsp
+    {
+    public:
+        explicit LuaDsp (LuaDspLimits limits = {});
+        ~LuaDsp();
+        LuaDsp (const LuaDsp&) = delete;
+        LuaDsp& operator= (const LuaDsp&) = delete;
+
+        // Creates a fresh sandboxed state and runs the script's main chunk. The script must
+        // define `process(channels, n, params)`. Returns false and keeps a message on error.
+        bool load (std::string_view source, std::string_view chunkName);
+
+        // Calls the script's optional `prepare(sampleRate, maxFrames, numChannels)` and sizes
+        // the channel tables passed to `process`.
+        bool prepare (double sampleRate, int maxFrames, int numChannels);
+
+        // Runs `process` in place on numFrames samples of each channel. Non-finite values coming
+        // back from the script are written as 0. On error returns false; the state is dead.
+        bool process (float* const* channels, int numChannels, int numFrames);
+
+        // Sets params[name] = value for the script (a plain Lua table), applied at the next
+        // process call. `name` must outlive this object (a string literal). Up to maxParameters.
+        void setParameter (const char* name, double value);
+        static constexpr int maxParameters = 24;
+
+        // Takes effect at the next load().
+        void setLimits (LuaDspLimits newLimits) noexcept { limits = newLimits; }
+        const LuaDspLimits& getLimits() const noexcept { return limits; }
+
+        bool isReady() const noexcept { return L != nullptr && error.empty(); }
+        const std::string& getError() const noexcept { return error; }
+
+        // ---- the collector ----------------------------------------------------------------
+        void setAutomaticCollection (bool enabled);
+        // Lua's incremental pacing (LUA_GCINC): pause and step multiplier, in percent.
+        void setIncrementalPacing (int pausePercent, int stepMultiplierPercent);
+        // A full collection; returns its duration in seconds.
+        double fullCollection();
+        // One basic incremental step (LUA_GCSTEP, 0); returns its duration in seconds.
+        double collectorStep (bool* cycleFinished = nullptr);
+
+        size_t heapBytes() const noexcept { return allocator.used; }
+        size_t memoryLimit() const noexcept { return allocator.limit; }
+        lua_State* state() const noexcept { return L; }
+
+        struct Allocator
+        {
+            size_t used = 0;
+            size_t limit = 0;
+            bool refused = false;
+        };
+
+    private:
+        static int processProtected (lua_State*);
+        static int prepareProtected (lua_State*);
+        void close();
+        void flushParameters();
+        bool fail (std::string message);
+        void armBudget();
+
+        LuaDspLimits limits;
+        Allocator allocator;
+        lua_State* L = nullptr;
+        std::string error;
+        int paramsRef = -1, channelsRef = -1, processRef = -1;
+        int numChannels = 0, maxFrames = 0;
+
+        struct Parameter
+        {
+            const char* name = nullptr;
+            double value = 0.0;
+            bool dirty = false;
+        };
+        Parameter parameters[maxParameters];
+        int numParameters = 0;
+
+        // Scratch for the protected call.
+        float* const* ioChannels = nullptr;
+        int ioNumChannels = 0, ioNumFrames = 0;
+
+    public:
+        double budgetDeadline = 0.0; // steady-clock seconds; read by the instruction hook
+    };
+} // namespace pg

@@ -1,0 +1,160 @@
+#include "PluginProcessor.h"
+
+#include "PauseGuardAssets.h"
+#include "PluginEditor.h"
+
+namespace pauseguard
+{
+    namespace
+    {
+        constexpr auto stateVersionProperty = "pauseguardStateVersion";
+        constexpr int stateVersion = 1;
+
+        std::string_view builtinScript()
+        {
+            return { PauseGuardAssets::BuiltinEffect_lua, static_cast<size_t> (PauseGuardAssets::BuiltinEffect_luaSize) };
+        }
+    } // namespace
+
+    PauseGuardProcessor::PauseGuardProcessor()
+        : AudioProcessor (BusesProperties()
+                              .withInput ("Input", juce::AudioChannelSet::stereo(), true)
+                              .withOutput ("Output", juce::AudioChannelSet::stereo(), true))
+        , state (*this, nullptr, "PauseGuard", createParameterLayout())
+        , params (state)
+    {
+        scriptParams[0] = engine.addScriptParameter (ParamIDs::drive, params.drive.get());
+        scriptParams[1] = engine.addScriptParameter (ParamIDs::tone, params.tone.get() / 100.0f);
+        scriptParams[2] = engine.addScriptParameter (ParamIDs::output, params.output.get());
+        scriptParams[3] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
+        scriptParams[4] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
+        startTimerHz (20);
+    }
+
+    PauseGuardProcessor::~PauseGuardProcessor()
+    {
+        stopTimer();
+        engine.release();
+    }
+
+    bool PauseGuardProcessor::isBusesLayoutSupported (const BusesLayout& layouts) const
+    {
+        const auto& in = layouts.getMainInputChannelSet();
+        const auto& out = layouts.getMainOutputChannelSet();
+        return in == out && (out == juce::AudioChannelSet::mono() || out == juce::AudioChannelSet::stereo());
+    }
+
+    int PauseGuardProcessor::wantedLatencySamples() const
+    {
+        if (params.autoLatency.get())
+            return profiledLatency.load();
+        const double sr = engine.isPrepared() ? engine.getSampleRate() : getSampleRate();
+        return engine.clampLatency (juce::roundToInt (params.latencyMs.get() * 0.001 * (sr > 0.0 ? sr : 48000.0)));
+    }
+
+    void PauseGuardProcessor::prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock)
+    {
+        preparedBlockSize = juce::jmax (1, maximumExpectedSamplesPerBlock);
+        pg::EngineSettings settings;
+        settings.sampleRate = sampleRate;
+        settings.maxBlockSize = preparedBlockSize;
+        settings.numChannels = juce::jmax (1, getTotalNumInputChannels(), getTotalNumOutputChannels());
+        settings.maxLatencySeconds = 1.0;
+
+        pushParametersToEngine();
+        const int manual = juce::roundToInt (params.latencyMs.get() * 0.001 * sampleRate);
+        const bool useAuto = params.autoLatency.get();
+        engine.prepare (settings, builtinScript(), "BuiltinEffect.lua", useAuto ? -1 : manual, true);
+        profiledLatency.store (engine.getProfile().latencySamples);
+        demo.prepare (sampleRate);
+        if (wrapperType == wrapperType_Standalone)
+            demoEnabled.store (true);
+
+        setLatencySamples (engine.getLatencySamples());
+    }
+
+    void PauseGuardProcessor::releaseResources() { engine.release(); }
+
+    bool PauseGuardProcessor::applyPendingLatencyChange()
+    {
+        if (! engine.isPrepared())
+            return false;
+        const int wanted = wantedLatencySamples();
+        if (wanted == getLatencySamples())
+            return false;
+        engine.requestLatency (wanted);
+        setLatencySamples (wanted);
+        return true;
+    }
+
+    void PauseGuardProcessor::pushParametersToEngine() noexcept
+    {
+        engine.setMix (params.mix.get() * 0.01f);
+        engine.setScriptParameter (scriptParams[0], params.drive.get());
+        engine.setScriptParameter (scriptParams[1], params.tone.get() * 0.01f);
+        engine.setScriptParameter (scriptParams[2], params.output.get());
+        engine.setScriptParameter (scriptParams[3], params.garbageKb.get());
+        engine.setScriptParameter (scriptParams[4], params.liveHeapMb.get());
+    }
+
+    void PauseGuardProcessor::processWithEngine (juce::AudioBuffer<float>& buffer, bool forceBypass) noexcept
+    {
+        juce::ScopedNoDenormals noDenormals;
+        const int numChannels = buffer.getNumChannels();
+        const int numSamples = buffer.getNumSamples();
+        if (numSamples <= 0 || numChannels <= 0)
+            return;
+
+        if (demoEnabled.load (std::memory_order_relaxed) && buffer.getMagnitude (0, numSamples) < 1.0e-5f)
+        {
+            for (int i = 0; i < numSamples; ++i)
+            {
+                const float s = demo.next();
+                for (int c = 0; c < numChannels; ++c)
+                    buffer.setSample (c, i, s);
+            }
+        }
+
+        pushParametersToEngine();
+        engine.setBypassed (forceBypass || params.bypass.get());
+        engine.processBlock (buffer.getArrayOfWritePointers(), numChannels, numSamples);
+    }
+
+    void PauseGuardProcessor::processBlock (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
+    {
+        processWithEngine (buffer, false);
+    }
+
+    void PauseGuardProcessor::processBlockBypassed (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
+    {
+        // Bypass keeps the latency: the dry signal, delayed by L.
+        processWithEngine (buffer, true);
+    }
+
+    void PauseGuardProcessor::getStateInformation (juce::MemoryBlock& destData)
+    {
+        auto copy = state.copyState();
+        copy.setProperty (stateVersionProperty, stateVersion, nullptr);
+        if (auto xml = copy.createXml())
+            copyXmlToBinary (*xml, destData);
+    }
+
+    void PauseGuardProcessor::setStateInformation (const void* data, int sizeInBytes)
+    {
+        if (data == nullptr || sizeInBytes <= 0)
+            return;
+        // A blob that is not ours, truncated or corrupt gives no XML (or the wrong tag): keep the
+        // current values. A newer version's blob is read for the parameters this version knows.
+        auto xml = getXmlFromBinary (data, sizeInBytes);
+        if (xml == nullptr || ! xml->hasTagName (state.state.getType()))
+            return;
+        auto tree = juce::ValueTree::fromXml (*xml);
+        if (! tree.isValid())
+            return;
+        state.replaceState (tree);
+    }
+
+    juce::AudioProcessorEditor* PauseGuardProcessor::createEditor() { return new PauseGuardEditor (*this); }
+} // namespace pauseguard
+
+juce::AudioProcessor* JUCE_CALLTYPE createPluginFilter() { return new pauseguard::PauseGuardProcessor(); }

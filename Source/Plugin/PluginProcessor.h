@@ -1,0 +1,78 @@
+#pragma once
+
+#include "DemoSignal.h"
+#include "LatencyEngine.h"
+#include "Parameters.h"
+
+#include <juce_audio_processors/juce_audio_processors.h>
+
+namespace pauseguard
+{
+    // The bridge between the host, the latency engine and the editor. Thin: the engine does the work.
+    class PauseGuardProcessor final : public juce::AudioProcessor, private juce::Timer
+    {
+    public:
+        PauseGuardProcessor();
+        ~PauseGuardProcessor() override;
+
+        // Host thread (not the audio callback). Prepares the engine, profiles the script and
+        // reports the latency before processing starts.
+        void prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock) override;
+        void releaseResources() override;
+        bool isBusesLayoutSupported (const BusesLayout& layouts) const override;
+
+        // Audio thread. Real-time safe.
+        void processBlock (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
+        void processBlockBypassed (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
+
+        juce::AudioProcessorEditor* createEditor() override;
+        bool hasEditor() const override { return true; }
+
+        const juce::String getName() const override { return "PauseGuard"; }
+        bool acceptsMidi() const override { return false; }
+        bool producesMidi() const override { return false; }
+        bool isMidiEffect() const override { return false; }
+        double getTailLengthSeconds() const override { return 0.0; }
+
+        int getNumPrograms() override { return 1; }
+        int getCurrentProgram() override { return 0; }
+        void setCurrentProgram (int) override {}
+        const juce::String getProgramName (int) override { return "Default"; }
+        void changeProgramName (int, const juce::String&) override {}
+
+        void getStateInformation (juce::MemoryBlock& destData) override;
+        void setStateInformation (const void* data, int sizeInBytes) override;
+
+        juce::AudioProcessorParameter* getBypassParameter() const override { return &params.bypass; }
+
+        // Message thread (the timer, or a test standing in for it): applies a latency that the
+        // parameters ask for and notifies the host. Returns true if the latency changed.
+        bool applyPendingLatencyChange();
+        // The latency the parameters ask for now, in samples.
+        int wantedLatencySamples() const;
+
+        // The Standalone app feeds the engine a demo arpeggio while its input is silent.
+        void setDemoSignalEnabled (bool enabled) noexcept { demoEnabled.store (enabled); }
+        bool isDemoSignalEnabled() const noexcept { return demoEnabled.load(); }
+
+        pg::LatencyEngine& getEngine() noexcept { return engine; }
+        juce::AudioProcessorValueTreeState& getState() noexcept { return state; }
+        const ParameterRefs& getParams() const noexcept { return params; }
+
+    private:
+        void timerCallback() override { applyPendingLatencyChange(); }
+        void pushParametersToEngine() noexcept;
+        void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept;
+
+        juce::AudioProcessorValueTreeState state;
+        ParameterRefs params;
+        pg::LatencyEngine engine;
+        int scriptParams[5] {};
+        std::atomic<int> profiledLatency { 0 };
+        std::atomic<bool> demoEnabled { false };
+        DemoSignal demo;
+        int preparedBlockSize = 512;
+
+        JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardProcessor)
+    };
+} // namespace pauseguard

@@ -1,0 +1,106 @@
+#pragma once
+
+// Drives a LatencyEngine the way a host would, offline (waiting for the worker after each block,
+// so it is never late) or paced in real time (a block every block period, the worker on its own).
+
+#include "LatencyEngine.h"
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace pgtest
+{
+    inline std::string readAsset (const std::string& name)
+    {
+        std::ifstream in (std::string (PAUSEGUARD_ASSETS_DIR) + "/" + name, std::ios::binary);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+    // A stateful, chunking-independent test effect: y = 0.5 x + 0.25 x[n-1]. Its output differs
+    // from the dry signal, so a test can tell wet from dry at every sample.
+    inline const char* const simpleScript = R"lua(
+local previous = {}
+function process(ch, n, p)
+    for c = 1, #ch do
+        local x = ch[c]
+        local prev = previous[c] or 0.0
+        for i = 1, n do
+            local v = x[i]
+            x[i] = 0.5 * v + 0.25 * prev
+            prev = v
+        end
+        previous[c] = prev
+    end
+end
+)lua";
+
+    // The same effect computed in C++ (in double, as Lua does, then rounded to float).
+    inline std::vector<std::vector<float>> simpleWet (const std::vector<std::vector<float>>& in)
+    {
+        auto out = in;
+        for (size_t c = 0; c < in.size(); ++c)
+        {
+            double prev = 0.0;
+            for (size_t i = 0; i < in[c].size(); ++i)
+            {
+                const double v = static_cast<double> (in[c][i]);
+                out[c][i] = static_cast<float> (0.5 * v + 0.25 * prev);
+                prev = v;
+            }
+        }
+        return out;
+    }
+
+    inline std::vector<std::vector<float>> noise (int channels, size_t frames, unsigned seed)
+    {
+        std::mt19937 rng (seed);
+        std::uniform_real_distribution<float> d (-1.0f, 1.0f);
+        std::vector<std::vector<float>> s (static_cast<size_t> (channels), std::vector<float> (frames));
+        for (auto& ch : s)
+            for (auto& v : ch)
+                v = d (rng);
+        return s;
+    }
+
+    // Runs `in` through the engine in blocks whose sizes come from nextBlock(). offline: waits for
+    // the worker after each block. Otherwise paced: one block per block period of real time.
+    inline std::vector<std::vector<float>> run (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
+                                                const std::function<int()>& nextBlock, bool offline,
+                                                const std::function<void (size_t)>& beforeBlock = {})
+    {
+        const size_t frames = in[0].size();
+        const int channels = static_cast<int> (in.size());
+        std::vector<std::vector<float>> out = in;
+        std::vector<float*> ptrs (static_cast<size_t> (channels));
+        const auto start = std::chrono::steady_clock::now();
+        size_t pos = 0;
+        while (pos < frames)
+        {
+            const auto n = std::min<size_t> (static_cast<size_t> (nextBlock()), frames - pos);
+            if (! offline)
+                std::this_thread::sleep_until (start + std::chrono::duration<double> (static_cast<double> (pos) / engine.getSampleRate()));
+            if (beforeBlock)
+                beforeBlock (pos);
+            for (int c = 0; c < channels; ++c)
+                ptrs[static_cast<size_t> (c)] = out[static_cast<size_t> (c)].data() + pos;
+            engine.processBlock (ptrs.data(), channels, static_cast<int> (n));
+            if (offline)
+                engine.waitForWorker (10.0);
+            pos += n;
+        }
+        return out;
+    }
+
+    inline float delayedAt (const std::vector<float>& x, size_t n, int latency)
+    {
+        return n >= static_cast<size_t> (latency) ? x[n - static_cast<size_t> (latency)] : 0.0f;
+    }
+} // namespace pgtest
