@@ -106,7 +106,9 @@ namespace pg
         if (ok && profileFirst)
         {
             profile = runProfile (profileBudgetSeconds);
-            ok = dsp.isReady();
+            // Start the audio from the script's initial DSP state, not from the profile's tone
+            // (prepare resets the effect; the live heap the profile built stays warm).
+            ok = dsp.isReady() && dsp.prepare (settings.sampleRate, chunkMax, settings.numChannels);
         }
         if (! ok)
             setScriptFailed (dsp.getError());

@@ -38,7 +38,7 @@ namespace pauseguard
 
         auto latency = std::make_unique<juce::AudioProcessorParameterGroup> ("latency", "Latency", "|");
         latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (latencyMs), "Latency", skewed (1.0f, 200.0f, 20.0f, 0.1f), 20.0f, unit ("ms", 1)));
-        latency->addChild (std::make_unique<juce::AudioParameterBool> (id (autoLatency), "Auto latency", true));
+        latency->addChild (std::make_unique<juce::AudioParameterBool> (id (autoLatency), "Auto latency", false));
 
         auto effect = std::make_unique<juce::AudioProcessorParameterGroup> ("effect", "Effect", "|");
         effect->addChild (std::make_unique<juce::AudioParameterFloat> (id (drive), "Drive", juce::NormalisableRange<float> { 0.0f, 36.0f, 0.1f }, 12.0f, unit ("dB", 1)));

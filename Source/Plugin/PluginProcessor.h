@@ -21,7 +21,9 @@ namespace pauseguard
         void releaseResources() override;
         bool isBusesLayoutSupported (const BusesLayout& layouts) const override;
 
-        // Audio thread. Real-time safe.
+        // Audio thread. Real-time safe. (Double precision is not supported: JUCE converts.)
+        using AudioProcessor::processBlock;
+        using AudioProcessor::processBlockBypassed;
         void processBlock (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
         void processBlockBypassed (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
 

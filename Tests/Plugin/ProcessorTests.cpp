@@ -1,0 +1,154 @@
+#include "PluginHarness.h"
+
+#include <catch2/catch.hpp>
+
+using pauseguard::PauseGuardProcessor;
+namespace ids = pauseguard::ParamIDs;
+
+namespace
+{
+    std::function<int()> randomBlocks (int maxBlock, unsigned seed)
+    {
+        auto rng = std::make_shared<std::mt19937> (seed);
+        return [rng, maxBlock] {
+            const int pick = std::uniform_int_distribution<int> (0, 9) (*rng);
+            return pick == 0 ? 1 : (pick == 1 ? maxBlock : std::uniform_int_distribution<int> (1, maxBlock) (*rng));
+        };
+    }
+
+    size_t mismatches (const std::vector<std::vector<float>>& expectedUndelayed, const std::vector<std::vector<float>>& out, int latency)
+    {
+        size_t bad = 0;
+        for (size_t c = 0; c < out.size(); ++c)
+            for (size_t n = 0; n < out[c].size(); ++n)
+                bad += out[c][n] != pgtest::delayedAt (expectedUndelayed[c], n, latency) ? 1u : 0u;
+        return bad;
+    }
+
+    void prepare (PauseGuardProcessor& p, double rate, int block, int channels)
+    {
+        const auto set = channels == 1 ? juce::AudioChannelSet::mono() : juce::AudioChannelSet::stereo();
+        juce::AudioProcessor::BusesLayout layout;
+        layout.inputBuses.add (set);
+        layout.outputBuses.add (set);
+        REQUIRE (p.setBusesLayout (layout));
+        p.prepareToPlay (rate, block);
+    }
+} // namespace
+
+TEST_CASE ("The processor reports its latency before processing starts", "[plugin]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 256, 2);
+    CHECK (p.getLatencySamples() == 960); // the default: 20 ms
+    CHECK (p.getEngine().getLatencySamples() == 960);
+    CHECK (p.getProgramName (0).isNotEmpty());
+    CHECK (p.getName() == "PauseGuard");
+}
+
+TEST_CASE ("Processor alignment, wet and dry, at three rates, mono and stereo, any block sizes", "[plugin][alignment]")
+{
+    const double rate = GENERATE (44100.0, 48000.0, 96000.0);
+    const int channels = GENERATE (1, 2);
+    const int maxBlock = 512;
+    PauseGuardProcessor p;
+    prepare (p, rate, maxBlock, channels);
+    const int latency = p.getLatencySamples();
+    REQUIRE (latency == juce::roundToInt (0.020 * rate));
+    const auto in = pgtest::noise (channels, static_cast<size_t> (rate / 2), 17);
+    INFO ("rate " << rate << " channels " << channels);
+
+    SECTION ("mix 100 %: the built-in effect, delayed by L")
+    {
+        const auto wet = pgtest::builtinWet (in, rate, 12.0f, 0.5f, 0.0f);
+        const auto out = pgtest::runProcessor (p, in, randomBlocks (maxBlock, 3));
+        CHECK (mismatches (wet, out, latency) == 0);
+    }
+    SECTION ("mix 0 %: the dry signal, delayed by L, block size 1 then the maximum")
+    {
+        pgtest::setParam (p, ids::mix, 0.0f);
+        int k = 0;
+        const auto out = pgtest::runProcessor (p, in, [&k, maxBlock] { return k++ < 3000 ? 1 : maxBlock; });
+        // The mix parameter ramps over the first block; from the second block on, exact.
+        size_t bad = 0;
+        for (size_t c = 0; c < out.size(); ++c)
+            for (size_t n = static_cast<size_t> (latency) + 1; n < out[c].size(); ++n)
+                bad += out[c][n] != pgtest::delayedAt (in[c], n, latency) ? 1u : 0u;
+        CHECK (bad == 0);
+    }
+    CHECK (p.getEngine().getCounters().dropoutEvents == 0);
+}
+
+TEST_CASE ("Host bypass keeps the latency: the dry signal delayed by L", "[plugin][alignment]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 128, 2);
+    const auto in = pgtest::noise (2, 20000, 4);
+    juce::MidiBuffer midi;
+    auto out = in;
+    for (size_t pos = 0; pos < in[0].size(); pos += 128)
+    {
+        float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
+        juce::AudioBuffer<float> b (ptrs, 2, static_cast<int> (std::min<size_t> (128, in[0].size() - pos)));
+        p.processBlockBypassed (b, midi);
+        p.getEngine().waitForWorker (10.0);
+    }
+    size_t bad = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t n = 960 + 128; n < out[c].size(); ++n) // after the bypass ramp of the first block
+            bad += out[c][n] != pgtest::delayedAt (in[c], n, 960) ? 1u : 0u;
+    CHECK (bad == 0);
+    CHECK (p.getBypassParameter() != nullptr);
+}
+
+TEST_CASE ("A latency parameter change is applied from the message thread, then impulses come out at the new L", "[plugin][latency]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 128, 1);
+    REQUIRE (p.getLatencySamples() == 960);
+
+    pgtest::setParam (p, ids::latencyMs, 50.0f);
+    CHECK (p.getLatencySamples() == 960); // nothing changes until the message thread applies it
+    REQUIRE (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 2400);
+    CHECK_FALSE (p.applyPendingLatencyChange()); // applied once
+
+    pgtest::setParam (p, ids::mix, 0.0f);
+    std::vector<std::vector<float>> in (1, std::vector<float> (20000, 0.0f));
+    in[0][5000] = 1.0f;
+    in[0][12345] = -1.0f;
+    const auto out = pgtest::runProcessor (p, in, [] { return 128; });
+    for (size_t n = 200; n < out[0].size(); ++n)
+    {
+        const float expected = n == 7400 ? 1.0f : (n == 14745 ? -1.0f : 0.0f);
+        if (out[0][n] != expected)
+            FAIL ("sample " << n << " is " << out[0][n]);
+    }
+
+    SECTION ("auto latency takes the profiled figure")
+    {
+        pgtest::setParam (p, ids::autoLatency, 1.0f);
+        p.applyPendingLatencyChange();
+        const auto profile = p.getEngine().getProfile();
+        CHECK (p.getLatencySamples() == profile.latencySamples);
+        CHECK (p.getLatencySamples() >= 480); // at least 10 ms
+    }
+}
+
+TEST_CASE ("Processor: sample-rate change between prepares, and blocks larger than prepared", "[plugin][robustness]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 44100.0, 64, 2);
+    prepare (p, 96000.0, 1024, 2);
+    CHECK (p.getLatencySamples() == 1920);
+    p.releaseResources();
+    prepare (p, 48000.0, 64, 2);
+    pgtest::setParam (p, ids::mix, 0.0f);
+    const auto in = pgtest::noise (2, 10000, 6);
+    const auto out = pgtest::runProcessor (p, in, [] { return 700; }); // larger than prepared: split
+    size_t bad = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t n = 960 + 64; n < out[c].size(); ++n)
+            bad += out[c][n] != pgtest::delayedAt (in[c], n, 960) ? 1u : 0u;
+    CHECK (bad == 0);
+}
