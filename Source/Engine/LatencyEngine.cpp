@@ -219,54 +219,67 @@ namespace pg
     {
         ProfileResult r;
         const double start = nowSeconds();
+        const auto elapsed = [start] { return nowSeconds() - start; };
         const int n = chunkMax;
         double phase = 0.0;
-        size_t bestHeap = 0;
-        int chunksWithoutGrowth = 0;
 
-        // 1. Run the script on a test tone until its live heap stops growing (or 60 % of the budget).
-        //    Scripts may read params.profiling to build their heap faster meanwhile. The worst chunk
-        //    is taken once the heap has settled: building it is not the steady state.
-        dsp.setParameter ("profiling", 1.0);
-        while (nowSeconds() - start < 0.6 * budgetSeconds && chunksWithoutGrowth < 16)
-        {
+        // One chunk of a test tone through the script; returns its duration, or < 0 on error.
+        const auto chunk = [&] {
             for (int c = 0; c < settings.numChannels; ++c)
                 for (int i = 0; i < n; ++i)
-                    scratchPtrs[static_cast<size_t> (c)][i] =
-                        0.25f * static_cast<float> (std::sin (phase + 0.0576 * static_cast<double> (i)));
-            phase += 0.0576 * n;
+                    scratchPtrs[static_cast<size_t> (c)][i] = 0.25f * static_cast<float> (std::sin (phase + 0.0576 * i));
+            phase = std::fmod (phase + 0.0576 * n, 2.0 * 3.141592653589793);
             pushParametersToScript();
             const double t0 = nowSeconds();
-            if (! dsp.process (scratchPtrs.data(), settings.numChannels, n))
-                break;
-            const double took = nowSeconds() - t0;
+            return dsp.process (scratchPtrs.data(), settings.numChannels, n) ? nowSeconds() - t0 : -1.0;
+        };
+
+        // 1. Build the script's live heap: run until it stops growing (scripts may read
+        //    params.profiling to build it faster meanwhile). Building is not the steady state:
+        //    its chunks are not counted.
+        dsp.setParameter ("profiling", 1.0);
+        size_t bestHeap = 0;
+        for (int flat = 0; flat < 16 && elapsed() < 0.35 * budgetSeconds;)
+        {
+            if (chunk() < 0.0)
+                return r;
             const size_t heap = dsp.heapBytes();
-            if (heap > bestHeap + bestHeap / 50 + 4096)
-            {
-                bestHeap = heap;
-                chunksWithoutGrowth = 0;
-                r.worstChunkSeconds = 0.0;
-            }
-            else
-            {
-                ++chunksWithoutGrowth;
-                r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
-            }
+            flat = heap > bestHeap + bestHeap / 50 + 4096 ? 0 : flat + 1;
+            bestHeap = std::max (bestHeap, heap);
         }
         dsp.setParameter ("profiling", 0.0);
 
-        // 2. Forced full collections of that heap: the worst pause the automatic collector can cause.
+        // 2. The steady state, with Lua's automatic collector: run until the collector has finished
+        //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The
+        //    first cycle after building the heap is milder than the ones after it.
+        size_t peak = dsp.heapBytes();
+        for (int cycles = 0; cycles < 2 && elapsed() < 0.75 * budgetSeconds;)
+        {
+            const double took = chunk();
+            if (took < 0.0)
+                return r;
+            r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
+            const size_t heap = dsp.heapBytes();
+            peak = std::max (peak, heap);
+            if (heap + peak / 5 < peak)
+            {
+                ++cycles;
+                peak = heap;
+            }
+        }
+
+        // 3. Forced full collections of that heap: the longest pause the collector can make.
         for (int k = 0; k < 3 && dsp.isReady(); ++k)
         {
             const double d = dsp.fullCollection();
             pauses.add (d);
             r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, d);
-            if (nowSeconds() - start > budgetSeconds)
+            if (elapsed() > budgetSeconds)
                 break;
         }
 
         r.heapBytes = dsp.heapBytes();
-        r.elapsedSeconds = nowSeconds() - start;
+        r.elapsedSeconds = elapsed();
         const double worstPause = std::max (r.worstCollectionSeconds, r.worstChunkSeconds);
         const int fromPauses = settings.maxBlockSize + static_cast<int> (std::ceil (2.0 * worstPause * settings.sampleRate));
         const int floor10ms = static_cast<int> (std::ceil (0.010 * settings.sampleRate));

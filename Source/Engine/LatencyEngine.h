@@ -73,7 +73,7 @@ namespace pg
         // optionally profiles it, then starts the worker. Returns false if the script failed.
         // latencySamples < 0 takes the profiled latency (profileFirst must then be true).
         bool prepare (const EngineSettings& settings, std::string_view scriptSource, std::string_view scriptName,
-                      int latencySamples, bool profileFirst = false, double profileBudgetSeconds = 0.3);
+                      int latencySamples, bool profileFirst = false, double profileBudgetSeconds = 0.4);
 
         // Control thread. Stops the worker; processBlock() is a pass-through until the next prepare.
         void release();

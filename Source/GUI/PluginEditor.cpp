@@ -61,10 +61,10 @@ namespace pauseguard
 
     void PauseGuardEditor::refresh()
     {
-        const int latency = processor.getLatencySamples();
-        const double sr = processor.getSampleRate() > 0.0 ? processor.getSampleRate() : 48000.0;
-        latencyText = juce::String (latency) + " samples";
         const auto& engine = processor.getEngine();
+        const int latency = processor.getLatencySamples();
+        const double sr = processor.getEngine().getSampleRate();
+        latencyText = juce::String (latency) + " samples";
         const auto counters = engine.getCounters();
         const auto pauses = engine.getPauseHistogram();
         const auto chunks = engine.getProcessingHistogram();

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Real-host test: jalv hosts the LV2 on a private dummy JACK server and jack_iodelay measures the
+# delay through it. For two latency settings (default 20 ms, then 50 ms) the measured delay minus a
+# direct loop (one period) must equal the latency that JACK shows on the plugin's ports, and that
+# must be the latency the plugin asks for (48 kHz: 960 and 2400 samples).
+#
+# Usage: jalv_latency.sh <PauseGuard.lv2 bundle> [plugin URI]
+#
+# How parameters are set in jalv 1.6 (console build):
+# - latency_ms is an LV2 patch:writable property (JUCE 7 has no control ports for parameters).
+#   `-c pauseguard_latency_ms=50` sends it as a patch:Set, but jalv only delivers those to the
+#   plugin when it thinks a UI is present, so jalv also gets -s (with no display and no native UI
+#   type it shows nothing and stays a console host).
+# - The effect is a saturator with a tone filter: through it jack_iodelay reads L + 1.284 samples.
+#   The test bypasses it with the LV2 "enabled" port (JUCE maps it onto the bypass parameter, and
+#   bypass passes the dry signal delayed by exactly L). jalv's -c ignores that port, so it is set
+#   with the console command `set enabled 0` on jalv's stdin.
+set -euo pipefail
+
+bundle=${1:?usage: jalv_latency.sh <PauseGuard.lv2> [plugin-uri]}
+uri=${2:-https://pauseguard.dev/plugins/pauseguard}
+rate=48000
+period=256
+
+for tool in jackd jalv jack_iodelay jack_lsp jack_connect jack_wait stdbuf; do
+    command -v "$tool" >/dev/null || { echo "FAIL: '$tool' not found (apt-get install jackd2 jalv)" >&2; exit 1; }
+done
+[[ -f $bundle/manifest.ttl ]] || { echo "FAIL: no LV2 bundle at '$bundle'" >&2; exit 1; }
+
+work=$(mktemp -d)
+pids=()
+stop() { # stop one process we started, by its PID
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    local i
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop "${pids[i]}"; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The plugin is loaded from a private copy; the JACK server has a name of our own.
+mkdir "$work/lv2"
+cp -r "$bundle" "$work/lv2/"
+export LV2_PATH=$work/lv2
+export JACK_DEFAULT_SERVER=pauseguard-test-$$
+export JACK_NO_START_SERVER=1
+unset DISPLAY
+
+jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r "$rate" -p "$period" >"$work/jackd.log" 2>&1 &
+pids+=($!)
+jack_wait -w -t 10 >/dev/null || { cat "$work/jackd.log" >&2; echo "FAIL: jackd did not start" >&2; exit 1; }
+
+wait_for_port() { # port, seconds
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        jack_lsp 2>/dev/null | grep -qx "$1" && return 0
+        sleep 0.1
+    done
+    echo "FAIL: JACK port $1 did not appear" >&2
+    return 1
+}
+
+# Sets $roundtrip to what jack_iodelay measures from jack_delay:out back to jack_delay:in through
+# the given ports (none: a direct loop), once it has given the same figure 10 times in a row.
+measure_roundtrip() { # [in-port out-port]
+    local log=$work/iodelay.log pid figures i
+    roundtrip=""
+    stdbuf -o0 jack_iodelay >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    wait_for_port jack_delay:out 10
+    if (($# == 2)); then
+        jack_connect jack_delay:out "$1"
+        jack_connect "$2" jack_delay:in
+    else
+        jack_connect jack_delay:out jack_delay:in
+    fi
+    for ((i = 0; i < 200; i++)); do
+        sleep 0.1
+        figures=$(tr '\r' '\n' <"$log" | sed -n 's/^ *\([0-9.]*\) frames .*total roundtrip latency.*/\1/p' | tail -n 10)
+        if (($(wc -l <<<"$figures") == 10)) && (($(sort -u <<<"$figures" | wc -l) == 1)); then
+            stop "$pid"
+            unset 'pids[-1]'
+            roundtrip=$(head -n 1 <<<"$figures")
+            return 0
+        fi
+    done
+    stop "$pid"
+    unset 'pids[-1]'
+    echo "FAIL: jack_iodelay gave no stable figure; its last output:" >&2
+    tr '\r' '\n' <"$log" | tail -n 5 >&2
+    return 1
+}
+
+# The latency JACK shows on the plugin's output port (jalv publishes the plugin's latency port).
+reported_latency() { # client
+    jack_lsp -l "$1:audio_out_1" | sed -n 's/.*playback latency = \[ \([0-9]*\) [0-9]* \].*/\1/p'
+}
+
+measure_roundtrip
+direct=$roundtrip
+echo "jack: direct loop ${direct} frames"
+
+status=0
+run_case() { # label, expected latency, extra jalv options...
+    local label=$1 expected=$2 client=pg$$ reported="" measured total i jalv_pid
+    shift 2
+    # jalv reads console commands from a FIFO that this shell keeps open (so jalv never sees EOF).
+    rm -f "$work/cmd"
+    mkfifo "$work/cmd"
+    exec 3<>"$work/cmd"
+    stdbuf -oL jalv -s -n "$client" -x "$@" "$uri" <"$work/cmd" >"$work/jalv.log" 2>&1 &
+    jalv_pid=$!
+    pids+=("$jalv_pid")
+    wait_for_port "$client:audio_out_1" 20 || { cat "$work/jalv.log" >&2; return 1; }
+    echo "set enabled 0" >&3 # bypass: the dry signal, delayed by the latency
+
+    # The plugin applies a latency parameter from its message-thread timer: wait for it to settle.
+    for ((i = 0; i < 100; i++)); do
+        reported=$(reported_latency "$client")
+        [[ $reported == "$expected" ]] && break
+        sleep 0.1
+    done
+
+    measure_roundtrip "$client:audio_in_1" "$client:audio_out_1"
+    total=$roundtrip
+    measured=$(awk -v t="$total" -v d="$direct" 'BEGIN { printf "%.3f", t - d }')
+    echo "jalv ($label): reported ${reported:-none}, measured $measured ($total - $direct direct loop), expected $expected"
+    if [[ $reported != "$expected" ]]; then
+        echo "FAIL: jalv ($label): JACK shows latency ${reported:-none}, the plugin should report $expected" >&2
+        status=1
+    fi
+    if ! awk -v m="$measured" -v r="$reported" 'BEGIN { exit !(r != "" && m - r < 0.01 && r - m < 0.01) }'; then
+        echo "FAIL: jalv ($label): measured delay $measured differs from the reported latency ${reported:-none}" >&2
+        status=1
+    fi
+
+    stop "$jalv_pid"
+    unset 'pids[-1]'
+    exec 3>&-
+}
+
+run_case "default latency_ms" $((rate * 20 / 1000))
+run_case "latency_ms=50" $((rate * 50 / 1000)) -c pauseguard_latency_ms=50
+
+exit "$status"
