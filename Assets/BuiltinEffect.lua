@@ -5,7 +5,7 @@
 -- workload parameters shape the garbage so the collector's pauses can be dialled in:
 --   params.garbage_kb    garbage allocated per block, in KB
 --   params.live_heap_mb  live heap kept reachable, in MB (grown and shrunk 1 MB per block, or
---                        64 MB per block while the engine profiles the script: params.profiling)
+--                        256 MB per block while the engine profiles the script: params.profiling)
 --
 -- process(channels, n, params): channels[c][i] holds the input; fill it with the output.
 
@@ -14,6 +14,9 @@ local state = {}      -- per channel: filter memories
 local live = {}       -- the live heap: records of 1 KB each
 local liveCount = 0
 local RECORD_SLOTS = 60 -- numbers per record: 60 * 16 B + table header ~ 1 KB
+local recordTemplate = {}
+for k = 1, RECORD_SLOTS do recordTemplate[k] = k * 0.5 end
+local unpack = table.unpack
 
 function prepare(rate, maxFrames, numChannels)
     sampleRate = rate
@@ -39,10 +42,8 @@ local function shapeLiveHeap(mb, stepMb, blockIndex)
     local wanted = math.floor(mb * 1024)
     local budget = stepMb * 1024
     while liveCount < wanted and budget > 0 do
-        local record = {}
-        for k = 1, RECORD_SLOTS do record[k] = k * 0.5 end
         liveCount = liveCount + 1
-        live[liveCount] = record
+        live[liveCount] = { unpack(recordTemplate) }
         budget = budget - 1
     end
     while liveCount > wanted and budget > 0 do
@@ -77,7 +78,7 @@ function process(channels, n, params)
         made = made + 120 -- a small table with four hash fields is ~120 bytes
     end
 
-    shapeLiveHeap(params.live_heap_mb or 0.0, (params.profiling == 1) and 64 or 1, blockIndex)
+    shapeLiveHeap(params.live_heap_mb or 0.0, (params.profiling == 1) and 256 or 1, blockIndex)
 
     for c = 1, #channels do
         local x = channels[c]

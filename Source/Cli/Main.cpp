@@ -1,5 +1,7 @@
 // pauseguard: drives the real PauseGuardProcessor headless.
 //   pauseguard demo [--seconds S]   what the plugin does, shown without a DAW or a display
+//   pauseguard profile [--garbage-kb K] [--live-heap-mb M] [--rate HZ] [--block N]
+//                                   profile the script and its collector; print the auto latency
 
 #include "PluginProcessor.h"
 
@@ -104,9 +106,37 @@ namespace
         return 0;
     }
 
+    struct Options
+    {
+        double seconds = 4.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
+        int block = 128;
+    };
+
+    int profile (const Options& o)
+    {
+        PauseGuardProcessor p;
+        if (o.garbageKb >= 0.0)
+            setParam (p, pauseguard::ParamIDs::garbageKb, static_cast<float> (o.garbageKb));
+        if (o.liveHeapMb >= 0.0)
+            setParam (p, pauseguard::ParamIDs::liveHeapMb, static_cast<float> (o.liveHeapMb));
+        setParam (p, pauseguard::ParamIDs::autoLatency, 1.0f);
+        p.setRateAndBufferSizeDetails (o.rate, o.block);
+        p.prepareToPlay (o.rate, o.block);
+        const auto r = p.getEngine().getProfile();
+        std::printf ("workload: %.0f KB garbage per block, %.1f MB live heap; %.0f Hz, block %d\n",
+                     p.getParams().garbageKb.get(), p.getParams().liveHeapMb.get(), o.rate, o.block);
+        std::printf ("heap after profiling: %.1f MB\n", static_cast<double> (r.heapBytes) / 1048576.0);
+        std::printf ("worst forced full collection: %.2f ms\n", r.worstCollectionSeconds * 1000.0);
+        std::printf ("worst chunk with the automatic collector: %.2f ms\n", r.worstChunkSeconds * 1000.0);
+        std::printf ("profile took: %.0f ms\n", r.elapsedSeconds * 1000.0);
+        std::printf ("auto latency: %d samples (%.2f ms)\n", r.latencySamples, 1000.0 * r.latencySamples / o.rate);
+        return 0;
+    }
+
     int usage()
     {
-        std::fprintf (stderr, "usage: pauseguard demo [--seconds S]\n");
+        std::fprintf (stderr, "usage: pauseguard demo [--seconds S]\n"
+                              "       pauseguard profile [--garbage-kb K] [--live-heap-mb M] [--rate HZ] [--block N]\n");
         return 2;
     }
 } // namespace
@@ -117,25 +147,47 @@ int main (int argc, char* argv[])
     if (argc < 2)
         return usage();
     const juce::String command (argv[1]);
-    double seconds = 4.0;
+    Options o;
     for (int i = 2; i < argc; ++i)
     {
         const juce::String a (argv[i]);
-        if (a == "--seconds" && i + 1 < argc)
-            seconds = juce::String (argv[++i]).getDoubleValue();
+        const bool hasValue = i + 1 < argc;
+        if (! hasValue || ! a.startsWith ("--"))
+        {
+            std::fprintf (stderr, "pauseguard: unknown or incomplete option '%s'\n", argv[i]);
+            return usage();
+        }
+        const juce::String v (argv[++i]);
+        if (! v.containsOnly ("0123456789.") || v.isEmpty())
+        {
+            std::fprintf (stderr, "pauseguard: %s needs a number, not '%s'\n", a.toRawUTF8(), v.toRawUTF8());
+            return 2;
+        }
+        if (a == "--seconds")
+            o.seconds = v.getDoubleValue();
+        else if (a == "--rate")
+            o.rate = v.getDoubleValue();
+        else if (a == "--block")
+            o.block = v.getIntValue();
+        else if (a == "--garbage-kb")
+            o.garbageKb = v.getDoubleValue();
+        else if (a == "--live-heap-mb")
+            o.liveHeapMb = v.getDoubleValue();
         else
         {
-            std::fprintf (stderr, "pauseguard: unknown option '%s'\n", argv[i]);
+            std::fprintf (stderr, "pauseguard: unknown option '%s'\n", a.toRawUTF8());
             return usage();
         }
     }
-    if (seconds < 1.0 || seconds > 3600.0)
+    if (o.seconds < 1.0 || o.seconds > 3600.0 || o.rate < 8000.0 || o.rate > 384000.0 || o.block < 1 || o.block > 8192)
     {
-        std::fprintf (stderr, "pauseguard: --seconds must be between 1 and 3600\n");
+        std::fprintf (stderr, "pauseguard: out of range (seconds 1..3600, rate 8000..384000, block 1..8192)\n");
         return 2;
     }
     if (command == "demo")
-        return demo (seconds);
+        return demo (o.seconds);
+    if (command == "profile")
+        return profile (o);
     std::fprintf (stderr, "pauseguard: unknown command '%s'\n", argv[1]);
     return usage();
 }

@@ -238,6 +238,7 @@ namespace pg
         //    params.profiling to build it faster meanwhile). Building is not the steady state:
         //    its chunks are not counted.
         dsp.setParameter ("profiling", 1.0);
+        dsp.setAutomaticCollection (false); // collecting a heap that is being built is wasted time
         size_t bestHeap = 0;
         for (int flat = 0; flat < 16 && elapsed() < 0.35 * budgetSeconds;)
         {
@@ -248,6 +249,7 @@ namespace pg
             bestHeap = std::max (bestHeap, heap);
         }
         dsp.setParameter ("profiling", 0.0);
+        dsp.setAutomaticCollection (true);
 
         // 2. The steady state, with Lua's automatic collector: run until the collector has finished
         //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The

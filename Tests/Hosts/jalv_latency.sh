@@ -50,7 +50,7 @@ unset DISPLAY
 
 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r "$rate" -p "$period" >"$work/jackd.log" 2>&1 &
 pids+=($!)
-jack_wait -w -t 10 >/dev/null || { cat "$work/jackd.log" >&2; echo "FAIL: jackd did not start" >&2; exit 1; }
+jack_wait -w -t 10 >/dev/null 2>&1 || { cat "$work/jackd.log" >&2; echo "FAIL: jackd did not start" >&2; exit 1; }
 
 wait_for_port() { # port, seconds
     local i

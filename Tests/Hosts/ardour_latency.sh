@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Real-host test: headless Ardour 7 (ardour7-lua) puts the plugin on a track of a 48 kHz session on
+# the "None (Dummy)" backend and must report the latency the plugin reports: 960 samples (20 ms)
+# with default parameters, for the plugin and for the track.
+# For the VST3 it also sets latency_ms to 50 ms with ARDOUR.LuaAPI.set_processor_param: Ardour
+# must follow to 2400, and still report 2400 after save_state, close and reload of the session.
+# (JUCE 7's LV2 parameters are patch:writable properties that this API cannot set: the LV2 is
+# checked at its default only.)
+#
+# Usage: ardour_latency.sh vst3 <PauseGuard.vst3 bundle>
+#        ardour_latency.sh lv2  <PauseGuard.lv2 bundle> [plugin URI]
+set -euo pipefail
+
+format=${1:?usage: ardour_latency.sh vst3|lv2 <bundle> [lv2-uri]}
+bundle=${2:?usage: ardour_latency.sh vst3|lv2 <bundle> [lv2-uri]}
+uri=${3:-https://pauseguard.dev/plugins/pauseguard}
+scanner=/usr/lib/ardour7/ardour-vst3-scanner
+
+command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
+[[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Ardour gets a HOME of its own (its config and plugin cache) and a private copy of the bundle.
+mkdir "$work/home" "$work/plugins"
+export HOME=$work/home
+cp -r "$bundle" "$work/plugins/"
+# Ardour ignores a VST3 scan cache that is not strictly newer (in whole seconds) than the plugin:
+# date the copy an hour back before scanning it.
+find "$work/plugins" -exec touch -d '1 hour ago' {} +
+
+case $format in
+    vst3)
+        [[ -x $scanner ]] || { echo "FAIL: $scanner not found (apt-get install ardour)" >&2; exit 1; }
+        export VST3_PATH=$work/plugins
+        # Headless Ardour never scans by itself: it only sees VST3 bundles already scanned.
+        LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
+            { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; }
+        export PG_PLUGIN=PauseGuard PG_TYPE=VST3 ;;
+    lv2)
+        export LV2_PATH=$work/plugins PG_PLUGIN=$uri PG_TYPE=LV2 ;;
+    *)
+        echo "FAIL: unknown format '$format' (vst3 or lv2)" >&2
+        exit 1 ;;
+esac
+export PG_SESSION=$work/session
+
+cat >"$work/test.lua" <<'LUA'
+local kind, name, dir = os.getenv("PG_TYPE"), os.getenv("PG_PLUGIN"), os.getenv("PG_SESSION")
+local default_latency, changed_latency = 960, 2400 -- 20 ms and 50 ms at 48 kHz
+
+-- Ardour updates latencies asynchronously: wait (up to 5 s) until the processor and its track
+-- report the figure wanted, then return both.
+local function settle(route, proc, want)
+  for _ = 1, 50 do
+    if proc:signal_latency() == want and route:signal_latency() == want then break end
+    ARDOUR.LuaAPI.usleep(100000)
+  end
+  return proc:signal_latency(), route:signal_latency()
+end
+
+local function check(what, route, proc, want)
+  local p, r = settle(route, proc, want)
+  print(string.format("ardour %s (%s): plugin latency %d, track latency %d, expected %d", kind, what, p, r, want))
+  if p ~= want or r ~= want then error(string.format("%s %s: Ardour reports %d/%d, expected %d", kind, what, p, r, want)) end
+end
+
+AudioEngine:set_backend("None (Dummy)", "", "")
+local s = create_session(dir, "latency", 48000)
+assert(s, "could not create a session")
+assert(s:nominal_sample_rate() == 48000, "session rate is not 48 kHz")
+
+local route = s:new_audio_track(2, 2, nil, 1, "pg", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
+local proc = ARDOUR.LuaAPI.new_plugin(s, name, ARDOUR.PluginType[kind], "")
+if proc:isnil() then error("Ardour could not load " .. kind .. " plugin " .. name) end
+assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the plugin to the track")
+check("default", route, proc, default_latency)
+
+if kind == "VST3" then
+  -- Find latency_ms among the parameters Ardour sees (their order may include extra parameters).
+  local plug, index = proc:to_insert():plugin(0), -1
+  for i = 0, plug:parameter_count() - 1 do
+    if plug:parameter_label(i) == "Latency" then index = i end
+  end
+  assert(index >= 0, "no 'Latency' parameter")
+  -- VST3 values are normalised: latency_ms is 1..200 ms, skewed so that 20 ms sits at 0.5.
+  local skew = math.log(0.5) / math.log((20 - 1) / (200 - 1))
+  local value = ((50 - 1) / (200 - 1)) ^ skew
+  assert(ARDOUR.LuaAPI.set_processor_param(proc, index, value), "set_processor_param failed")
+  print(string.format("ardour VST3: parameter %d (Latency) set to %.6f (50 ms)", index, value))
+  check("latency_ms=50", route, proc, changed_latency)
+
+  assert(s:save_state("", false, false, false, false, false) == 0, "save_state failed")
+  close_session()
+  s = load_session(dir, "latency")
+  assert(s, "could not reload the session")
+  route = s:route_by_name("pg")
+  assert(not route:isnil(), "track missing after reload")
+  proc = route:nth_plugin(0)
+  if proc:isnil() then error("plugin missing after reload") end
+  local restored = ARDOUR.LuaAPI.get_processor_param(proc, index, true)
+  print(string.format("ardour VST3: parameter %d restored as %.6f", index, restored))
+  assert(math.abs(restored - value) < 1e-4, "latency_ms did not survive save and reload")
+  check("latency_ms=50, after save and reload", route, proc, changed_latency)
+end
+
+close_session()
+print("ardour " .. kind .. ": PASS")
+LUA
+
+# ardour7-lua exits non-zero on a Lua error; the PASS line guards against an early silent exit.
+ardour7-lua "$work/test.lua" 2>&1 | tee "$work/ardour.log" | grep -E '^(ardour |Error)' || true
+if ! grep -q "^ardour ${format^^}: PASS" "$work/ardour.log"; then
+    echo "FAIL: Ardour $format latency test did not pass; last output:" >&2
+    tail -n 20 "$work/ardour.log" >&2
+    exit 1
+fi
