@@ -18,6 +18,7 @@ scanner=/usr/lib/ardour7/ardour-vst3-scanner
 
 command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
 [[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
+bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

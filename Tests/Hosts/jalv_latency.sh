@@ -26,6 +26,7 @@ for tool in jackd jalv jack_iodelay jack_lsp jack_connect jack_wait stdbuf; do
     command -v "$tool" >/dev/null || { echo "FAIL: '$tool' not found (apt-get install jackd2 jalv)" >&2; exit 1; }
 done
 [[ -f $bundle/manifest.ttl ]] || { echo "FAIL: no LV2 bundle at '$bundle'" >&2; exit 1; }
+bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../x/..
 
 work=$(mktemp -d)
 pids=()
