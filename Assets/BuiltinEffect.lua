@@ -37,23 +37,34 @@ local function saturate(x)
     return x * (27.0 + x2) / (27.0 + 9.0 * x2) + 0.04 * x2 / (1.0 + x2)
 end
 
--- Keep about `mb` megabytes reachable, changing it by at most `stepMb` per block.
+-- Keep about `mb` megabytes reachable, changing it by at most `stepMb` per block. The records
+-- live in buckets of 256, so that no single table is huge (a table is traversed in one piece).
+local BUCKET = 256
 local function shapeLiveHeap(mb, stepMb, blockIndex)
     local wanted = math.floor(mb * 1024)
     local budget = stepMb * 1024
     while liveCount < wanted and budget > 0 do
+        local b = (liveCount // BUCKET) + 1
+        local bucket = live[b]
+        if bucket == nil then
+            bucket = {}
+            live[b] = bucket
+        end
         liveCount = liveCount + 1
-        live[liveCount] = { unpack(recordTemplate) }
+        bucket[(liveCount - 1) % BUCKET + 1] = { unpack(recordTemplate) }
         budget = budget - 1
     end
     while liveCount > wanted and budget > 0 do
-        live[liveCount] = nil
+        local b = ((liveCount - 1) // BUCKET) + 1
+        live[b][(liveCount - 1) % BUCKET + 1] = nil
+        if (liveCount - 1) % BUCKET == 0 then live[b] = nil end
         liveCount = liveCount - 1
         budget = budget - 1
     end
     -- Touch a record so the heap is live data, not a frozen blob.
     if liveCount > 0 then
-        local r = live[(blockIndex % liveCount) + 1]
+        local i = (blockIndex % liveCount)
+        local r = live[i // BUCKET + 1][i % BUCKET + 1]
         r[1] = r[1] + 1.0
     end
 end

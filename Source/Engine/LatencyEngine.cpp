@@ -53,6 +53,35 @@ namespace pg
             scriptParameters[static_cast<size_t> (index)].value.store (value, std::memory_order_relaxed);
     }
 
+    void LatencyEngine::setPacing (int pausePercent, int stepMultiplierPercent) noexcept
+    {
+        pacingPause.store (std::clamp (pausePercent, 50, 1000), std::memory_order_relaxed);
+        pacingStepMul.store (std::clamp (stepMultiplierPercent, 50, 1000), std::memory_order_relaxed);
+    }
+
+    void LatencyEngine::setDynamicSettings (const DynamicSettings& s) noexcept
+    {
+        budgetFraction.store (std::clamp (s.scheduler.budgetFraction, 0.0, 1.0), std::memory_order_relaxed);
+        intervalSeconds.store (std::max (0.1, s.scheduler.intervalSeconds), std::memory_order_relaxed);
+        heapThresholdBytes.store (s.scheduler.heapThresholdBytes, std::memory_order_relaxed);
+        silenceHoldSeconds.store (std::max (0.0, s.scheduler.silenceHoldSeconds), std::memory_order_relaxed);
+        safetyFactor.store (std::clamp (s.safetyFactor, 1.0, 10.0), std::memory_order_relaxed);
+        dynamicMaxLatencySeconds.store (std::max (0.001, s.maxLatencySeconds), std::memory_order_relaxed);
+        silenceThreshold.store (std::max (0.0f, s.silenceThreshold), std::memory_order_relaxed);
+    }
+
+    void LatencyEngine::clearStatistics() noexcept
+    {
+        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &chunksProcessed, &framesProcessed,
+                         &fullCollections, &forcedCollections, &incrementalSteps, &adaptiveGrowths, &adaptiveShrinks })
+            c->store (0, std::memory_order_relaxed);
+        collectorSeconds.store (0.0, std::memory_order_relaxed);
+        processingTimes.reset();
+        lateness.reset();
+        pauses.reset();
+        responseTimes.reset();
+    }
+
     // ---- control thread --------------------------------------------------------------------------
 
     bool LatencyEngine::prepare (const EngineSettings& newSettings, std::string_view scriptSource,
@@ -87,12 +116,19 @@ namespace pg
         outputValidFrom.store (0, std::memory_order_relaxed);
         audioNeededRingPos.store (0, std::memory_order_relaxed);
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
-        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &chunksProcessed,
-                         &framesProcessed, &heapBytes })
-            c->store (0, std::memory_order_relaxed);
-        processingTimes.reset();
-        lateness.reset();
-        pauses.reset();
+        clearStatistics();
+        heapBytes.store (0, std::memory_order_relaxed);
+        pendingStatsReset.store (false, std::memory_order_relaxed);
+        crossfadeSamples = std::max (1, static_cast<int> (std::lround (0.005 * settings.sampleRate)));
+        fadeDone = crossfadeSamples;
+        fadeScratch.assign (static_cast<size_t> (settings.numChannels * settings.maxBlockSize), 0.0f);
+        for (int c = 0; c < maxChannels; ++c)
+            fadePtrs[static_cast<size_t> (c)] =
+                c < settings.numChannels ? fadeScratch.data() + static_cast<size_t> (c * settings.maxBlockSize) : nullptr;
+        heapAfterLastFull = 0;
+        lastFullAt = -1.0e9;
+        lastFullSeconds = 0.0;
+        silentSince = -1.0;
         scriptFailed.store (false, std::memory_order_relaxed);
         pendingPause.store (0.0);
 
@@ -117,6 +153,23 @@ namespace pg
         latency = clampLatency (latencySamples >= 0 ? latencySamples : profile.latencySamples);
         publishedLatency.store (latency, std::memory_order_relaxed);
         requestedLatency.store (-1, std::memory_order_relaxed);
+
+        // The dynamic strategy starts from the profile (or from L), then adapts.
+        workerStrategy = strategy.load (std::memory_order_acquire);
+        if (ok)
+        {
+            workerPause = pacingPause.load();
+            workerStepMul = pacingStepMul.load();
+            configureCollector (workerStrategy);
+        }
+        // The profile's forced collections were the last full ones.
+        lastFullAt = nowSeconds();
+        lastFullSeconds = profile.worstCollectionSeconds;
+        heapAfterLastFull = dsp.heapBytes();
+        collectorCredit = 0.0;
+        const int dynamicStart = profileFirst && profile.dynamicLatencySamples > 0 ? profile.dynamicLatencySamples : latency;
+        adapter.reset (dynamicStart, nowSeconds());
+        wantedDynamicLatency.store (dynamicStart, std::memory_order_release);
 
         startWorker();
         prepared.store (true, std::memory_order_release);
@@ -200,6 +253,13 @@ namespace pg
         c.heapBytes = heapBytes.load (std::memory_order_relaxed);
         c.latencySamples = getLatencySamples();
         c.scriptFailed = scriptFailed.load (std::memory_order_acquire);
+        c.fullCollections = fullCollections.load (std::memory_order_relaxed);
+        c.forcedCollections = forcedCollections.load (std::memory_order_relaxed);
+        c.incrementalSteps = incrementalSteps.load (std::memory_order_relaxed);
+        c.collectorSeconds = collectorSeconds.load (std::memory_order_relaxed);
+        c.adaptiveGrowths = adaptiveGrowths.load (std::memory_order_relaxed);
+        c.adaptiveShrinks = adaptiveShrinks.load (std::memory_order_relaxed);
+        c.wantedDynamicLatency = wantedDynamicLatency.load (std::memory_order_relaxed);
         return c;
     }
 
@@ -270,6 +330,19 @@ namespace pg
             }
         }
 
+        // 2b. The collector stopped, as the dynamic strategy runs it: the script's own time, and
+        //     the longest basic step (one per chunk, as the scheduler slices them).
+        dsp.setAutomaticCollection (false);
+        for (int k = 0; k < 64 && elapsed() < 0.85 * budgetSeconds; ++k)
+        {
+            const double took = chunk();
+            if (took < 0.0)
+                return r;
+            r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
+            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp.collectorStep());
+        }
+        dsp.setAutomaticCollection (true);
+
         // 3. Forced full collections of that heap: the longest pause the collector can make.
         for (int k = 0; k < 3 && dsp.isReady(); ++k)
         {
@@ -286,6 +359,12 @@ namespace pg
         const int fromPauses = settings.maxBlockSize + static_cast<int> (std::ceil (2.0 * worstPause * settings.sampleRate));
         const int floor10ms = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
         r.latencySamples = clampLatency (std::max (fromPauses, floor10ms));
+        AdapterSettings a;
+        a.blockSize = settings.maxBlockSize;
+        a.sampleRate = settings.sampleRate;
+        a.safetyFactor = safetyFactor.load();
+        a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
+        r.dynamicLatencySamples = adapter.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
         return r;
     }
 
@@ -318,6 +397,10 @@ namespace pg
         if (w == r)
             return false;
 
+        if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
+            clearStatistics();
+        applyStrategyOnWorker();
+
         const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
         if (pause > 0.0)
         {
@@ -326,7 +409,7 @@ namespace pg
         }
         if (pendingCollection.exchange (false, std::memory_order_acq_rel) && dsp.isReady())
         {
-            pauses.add (dsp.fullCollection());
+            fullCollectionOnWorker (nowSeconds(), false);
             w = inputRing.publishedWritePosition();
         }
 
@@ -363,6 +446,11 @@ namespace pg
             stamps.pop (s);
         }
 
+        float peak = 0.0f;
+        for (int ch = 0; ch < nch; ++ch)
+            for (int i = 0; i < n; ++i)
+                peak = std::max (peak, std::abs (scratchPtrs[static_cast<size_t> (ch)][i]));
+
         pushParametersToScript();
         const int64_t t0 = nowNanos();
         if (dsp.isReady() && ! dsp.process (scratchPtrs.data(), nch, n))
@@ -387,7 +475,148 @@ namespace pg
         framesProcessed.store (framesProcessed.load (std::memory_order_relaxed) + static_cast<uint64_t> (n),
                                std::memory_order_relaxed);
         heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+
+        const double now = static_cast<double> (t1) * 1.0e-9;
+        if (peak >= silenceThreshold.load (std::memory_order_relaxed))
+            silentSince = -1.0;
+        else if (silentSince < 0.0)
+            silentSince = now;
+
+        if (haveStamp)
+        {
+            const double response = now - static_cast<double> (currentStamp.arrivalNanos) * 1.0e-9;
+            responseTimes.add (response);
+            if (workerStrategy == Strategy::dynamic)
+            {
+                if (adapter.observe (response, now, adapterSettings()))
+                {
+                    wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
+                    adaptiveGrowths.store (adaptiveGrowths.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                }
+            }
+        }
+        runCollectorOnWorker (static_cast<double> (n) / settings.sampleRate, now);
         return true;
+    }
+
+    AdapterSettings LatencyEngine::adapterSettings() const noexcept
+    {
+        AdapterSettings a;
+        a.blockSize = settings.maxBlockSize;
+        a.sampleRate = settings.sampleRate;
+        a.safetyFactor = safetyFactor.load (std::memory_order_relaxed);
+        a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load (std::memory_order_relaxed) * settings.sampleRate));
+        return a;
+    }
+
+    void LatencyEngine::applyStrategyOnWorker()
+    {
+        const Strategy s = strategy.load (std::memory_order_acquire);
+        if (s != workerStrategy && dsp.isReady())
+        {
+            workerStrategy = s;
+            configureCollector (s);
+            if (s == Strategy::dynamic)
+            {
+                const int start = profile.dynamicLatencySamples > 0 ? profile.dynamicLatencySamples : publishedLatency.load();
+                adapter.reset (start, nowSeconds());
+                wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
+                collectorCredit = 0.0;
+            }
+        }
+        const int pause = pacingPause.load (std::memory_order_relaxed), stepMul = pacingStepMul.load (std::memory_order_relaxed);
+        if ((pause != workerPause || stepMul != workerStepMul) && dsp.isReady())
+        {
+            workerPause = pause;
+            workerStepMul = stepMul;
+            configureCollector (workerStrategy);
+        }
+    }
+
+    // Deterministic: Lua's automatic collector, paced by the user. Dynamic: stopped, and with small
+    // basic steps (1 KB instead of Lua's 8 KB) so the scheduler can slice finely.
+    void LatencyEngine::configureCollector (Strategy s)
+    {
+        if (s == Strategy::deterministic)
+        {
+            dsp.setIncrementalPacing (workerPause, workerStepMul, 13);
+            dsp.setAutomaticCollection (true);
+        }
+        else
+        {
+            dsp.setIncrementalPacing (200, 100, 10);
+            dsp.setAutomaticCollection (false);
+        }
+    }
+
+    void LatencyEngine::fullCollectionOnWorker (double now, bool forced)
+    {
+        const double d = dsp.fullCollection();
+        pauses.add (d);
+        fullCollections.store (fullCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        if (forced)
+            forcedCollections.store (forcedCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);
+        heapAfterLastFull = dsp.heapBytes();
+        heapBytes.store (heapAfterLastFull, std::memory_order_relaxed);
+        lastFullAt = now + d;
+        lastFullSeconds = d;
+    }
+
+    void LatencyEngine::runCollectorOnWorker (double chunkSeconds, double now)
+    {
+        if (workerStrategy != Strategy::dynamic || ! dsp.isReady())
+            return;
+
+        SchedulerSettings s;
+        s.budgetFraction = budgetFraction.load (std::memory_order_relaxed);
+        s.intervalSeconds = intervalSeconds.load (std::memory_order_relaxed);
+        s.heapThresholdBytes = static_cast<size_t> (heapThresholdBytes.load (std::memory_order_relaxed));
+        s.silenceHoldSeconds = silenceHoldSeconds.load (std::memory_order_relaxed);
+
+        SchedulerInput in;
+        in.now = now;
+        in.chunkSeconds = chunkSeconds;
+        in.heapBytes = dsp.heapBytes();
+        in.heapAfterLastFull = heapAfterLastFull;
+        in.lastFullAt = lastFullAt;
+        in.lastFullSeconds = lastFullSeconds;
+        in.slackSeconds = static_cast<double> (publishedLatency.load (std::memory_order_relaxed) - settings.maxBlockSize) / settings.sampleRate
+                          - adapter.worstInWindow();
+        in.transportPlaying = transportPlaying.load (std::memory_order_relaxed);
+        in.silentSeconds = silentSince < 0.0 ? 0.0 : now - silentSince;
+
+        const auto decision = CollectorScheduler::decide (in, s);
+        if (decision.action != CollectorAction::slices)
+        {
+            fullCollectionOnWorker (now, decision.action == CollectorAction::fullForced);
+        }
+        else
+        {
+            // Metronome-style: collector time is a fixed share of real time. Credit accrues per
+            // chunk; steps run while it lasts and no new input waits (or the credit piles up).
+            collectorCredit = std::min (collectorCredit + decision.sliceBudgetSeconds, 0.02);
+            const double perChunk = decision.sliceBudgetSeconds;
+            while (collectorCredit > 0.0)
+            {
+                const bool inputWaiting = inputRing.publishedWritePosition() != inputRing.consumerPosition();
+                if (inputWaiting && collectorCredit < 2.0 * perChunk)
+                    break;
+                const double d = dsp.collectorStep();
+                pauses.add (d);
+                collectorCredit -= d;
+                incrementalSteps.store (incrementalSteps.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);
+            }
+            heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+        }
+
+        const bool safePoint = ! in.transportPlaying || in.silentSeconds >= s.silenceHoldSeconds;
+        if (adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
+        {
+            wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
+            adaptiveShrinks.store (adaptiveShrinks.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
     }
 
     // ---- audio thread ----------------------------------------------------------------------------
@@ -462,6 +691,41 @@ namespace pg
 
     void LatencyEngine::passThrough (float* const*, int, int) noexcept {}
 
+    // Audio thread. Writes the output for the current block at latency L into out (which may be
+    // the host's buffer: the input is already in the dry line). Returns the frames that were missing.
+    int LatencyEngine::renderAt (int latencySamples, float* const* out, int nch, int n, float mixStep) noexcept
+    {
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        const int64_t firstAbs = static_cast<int64_t> (audioTime) - latencySamples;
+        int missing = 0;
+        for (int i = 0; i < n;)
+        {
+            const Run run = classify (firstAbs + i, n - i, lo, hi);
+            for (int c = 0; c < nch; ++c)
+            {
+                float* dst = out[c] + i;
+                if (run.kind == RunKind::preRoll)
+                {
+                    std::fill (dst, dst + run.length, 0.0f);
+                    continue;
+                }
+                const auto dryStart = static_cast<uint64_t> (firstAbs + i);
+                for (int k = 0; k < run.length; ++k)
+                {
+                    const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
+                    const float wet = run.kind == RunKind::wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float m = mixStep == 0.0f ? mixCurrent : mixCurrent + mixStep * static_cast<float> (i + k);
+                    dst[k] = m == 1.0f ? wet : (m == 0.0f ? dry : wet * m + dry * (1.0f - m));
+                }
+            }
+            if (run.kind == RunKind::missing)
+                missing += run.length;
+            i += run.length;
+        }
+        return missing;
+    }
+
     void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
     {
         if (! prepared.load (std::memory_order_acquire) || numFrames <= 0 || numChannels <= 0)
@@ -481,8 +745,10 @@ namespace pg
         }
 
         const int requested = requestedLatency.exchange (-1, std::memory_order_acq_rel);
-        if (requested >= 0)
+        if (requested >= 0 && requested != latency)
         {
+            fadeFromLatency = latency;
+            fadeDone = 0;
             latency = requested;
             publishedLatency.store (latency, std::memory_order_relaxed);
         }
@@ -513,37 +779,26 @@ namespace pg
         }
         wakeup.signal();
 
-        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere.
-        const uint64_t hi = outputRing.publishedWritePosition();
-        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere. After a
+        //    latency change, the output at the previous L is crossfaded into the new one.
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
-        const int64_t firstAbs = static_cast<int64_t> (audioTime) - latency;
-        uint64_t missing = 0;
-
-        for (int i = 0; i < n;)
+        const int missing = renderAt (latency, channels, nch, n, mixStep);
+        if (fadeDone < crossfadeSamples)
         {
-            const Run run = classify (firstAbs + i, n - i, lo, hi);
+            renderAt (fadeFromLatency, fadePtrs.data(), nch, n, mixStep);
+            const float step = 1.0f / static_cast<float> (crossfadeSamples);
             for (int c = 0; c < nch; ++c)
             {
-                float* out = channels[c] + i;
-                if (run.kind == RunKind::preRoll)
+                const float* old = fadePtrs[static_cast<size_t> (c)];
+                float* out = channels[c];
+                for (int i = 0; i < n && fadeDone + i < crossfadeSamples; ++i)
                 {
-                    std::fill (out, out + run.length, 0.0f);
-                    continue;
-                }
-                const auto dryStart = static_cast<uint64_t> (firstAbs + i);
-                for (int k = 0; k < run.length; ++k)
-                {
-                    const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
-                    const float wet = run.kind == RunKind::wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
-                    const float m = mixStep == 0.0f ? mixCurrent : mixCurrent + mixStep * static_cast<float> (i + k);
-                    out[k] = m == 1.0f ? wet : (m == 0.0f ? dry : wet * m + dry * (1.0f - m));
+                    const float g = static_cast<float> (fadeDone + i + 1) * step;
+                    out[i] = out[i] * g + old[i] * (1.0f - g);
                 }
             }
-            if (run.kind == RunKind::missing)
-                missing += static_cast<uint64_t> (run.length);
-            i += run.length;
+            fadeDone = std::min (crossfadeSamples, fadeDone + n);
         }
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);
@@ -551,24 +806,34 @@ namespace pg
 
         if (missing > 0)
         {
-            dropoutFrames.store (dropoutFrames.load (std::memory_order_relaxed) + missing, std::memory_order_relaxed);
+            dropoutFrames.store (dropoutFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (missing), std::memory_order_relaxed);
             dropoutEvents.store (dropoutEvents.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         }
 
-        // 4. Release what will not be needed again, and tell the worker where the audio is.
+        // 4. Release what no latency up to the maximum can need again (so that a latency that grows
+        //    finds the worker's output still there), and tell the worker where the audio is.
         audioTime += un;
-        const int64_t nextAbs = static_cast<int64_t> (audioTime) - latency;
-        uint64_t nextPos = 0;
-        if (nextAbs >= 0)
+        const auto reach = static_cast<int64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const int64_t oldestAbs = static_cast<int64_t> (audioTime) - reach;
+        if (oldestAbs > 0)
         {
+            uint64_t oldestPos = 0;
             int ignored = 0;
-            mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
-            const uint64_t release = std::min (nextPos, hi);
+            mapToRing (static_cast<uint64_t> (oldestAbs), oldestPos, ignored);
+            const uint64_t release = std::min (oldestPos, hi);
             if (release > outputReadPos)
             {
                 outputReadPos = release;
                 outputRing.publishRead (outputReadPos);
             }
+        }
+        const int64_t nextAbs = static_cast<int64_t> (audioTime) - std::max (latency, fadeDone < crossfadeSamples ? fadeFromLatency : 0);
+        uint64_t nextPos = 0;
+        if (nextAbs >= 0)
+        {
+            int ignored = 0;
+            mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
         }
         audioNeededRingPos.store (nextPos, std::memory_order_release);
     }

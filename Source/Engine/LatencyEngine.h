@@ -8,6 +8,7 @@
 //   worker  owns the LuaDsp: runs the script (and, through it, the collector).
 //   control prepare()/release()/requestLatency()/setters/statistics: any non-audio thread.
 
+#include "CollectorScheduler.h"
 #include "LuaDsp.h"
 #include "SpscRing.h"
 #include "Stats.h"
@@ -32,10 +33,28 @@ namespace pg
         LuaDspLimits luaLimits {};
     };
 
+    enum class Strategy
+    {
+        deterministic, // fixed L; Lua's automatic collector runs inside the script
+        dynamic        // the engine schedules the collector; L adapts to measured response times
+    };
+
+    // How the dynamic strategy runs the collector and chooses L. Any thread may set it.
+    struct DynamicSettings
+    {
+        SchedulerSettings scheduler {};
+        double safetyFactor = 1.5;
+        double maxLatencySeconds = 0.1;
+        float silenceThreshold = 0.001f; // linear peak; below it the input counts as silent
+    };
+
     struct ProfileResult
     {
         double worstCollectionSeconds = 0.0; // longest forced full collection
         double worstChunkSeconds = 0.0;      // longest script call (with its automatic collector work)
+        double worstStepSeconds = 0.0;       // longest basic collector step (collector stopped)
+        double worstBareChunkSeconds = 0.0;  // longest script call with the collector stopped
+        int dynamicLatencySamples = 0;       // the dynamic strategy's starting latency
         double elapsedSeconds = 0.0;
         size_t heapBytes = 0;
         int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms
@@ -48,6 +67,12 @@ namespace pg
         uint64_t inputOverflowFrames = 0;
         uint64_t skippedFrames = 0;      // stale input the worker skipped after a long stall
         uint64_t chunksProcessed = 0;
+        uint64_t fullCollections = 0;        // all full collections the engine ran (dynamic, or forced by a test)
+        uint64_t forcedCollections = 0;      // those forced by the heap threshold
+        uint64_t incrementalSteps = 0;       // basic steps run by the dynamic scheduler
+        double collectorSeconds = 0.0;       // total time in collector calls made by the engine
+        uint64_t adaptiveGrowths = 0, adaptiveShrinks = 0;
+        int wantedDynamicLatency = 0;
         uint64_t framesProcessed = 0;
         uint64_t heapBytes = 0;
         int latencySamples = 0;
@@ -95,6 +120,19 @@ namespace pg
         void setMix (float zeroToOne) noexcept { mixTarget.store (zeroToOne, std::memory_order_relaxed); }
         void setBypassed (bool b) noexcept { bypassed.store (b, std::memory_order_relaxed); }
         void setScriptParameter (int index, float value) noexcept;
+        void setStrategy (Strategy s) noexcept { strategy.store (s, std::memory_order_release); }
+        Strategy getStrategy() const noexcept { return strategy.load (std::memory_order_acquire); }
+        // Deterministic strategy: Lua's incremental pacing (pause and step multiplier, in %).
+        void setPacing (int pausePercent, int stepMultiplierPercent) noexcept;
+        void setDynamicSettings (const DynamicSettings& s) noexcept;
+        // Audio thread (from the host's play head). Stopped transport is a natural break.
+        void setTransportPlaying (bool playing) noexcept { transportPlaying.store (playing, std::memory_order_relaxed); }
+
+        // Any thread: the latency the dynamic strategy wants now (0 before prepare). The control
+        // thread applies it (requestLatency + the host's notification) when the strategy is dynamic.
+        int getWantedDynamicLatency() const noexcept { return wantedDynamicLatency.load (std::memory_order_acquire); }
+        // Samples over which a latency change is crossfaded.
+        int getCrossfadeSamples() const noexcept { return crossfadeSamples; }
 
         bool isPrepared() const noexcept { return prepared.load (std::memory_order_acquire); }
         double getSampleRate() const noexcept { return settings.sampleRate; }
@@ -105,6 +143,10 @@ namespace pg
         DurationHistogram::Snapshot getProcessingHistogram() const noexcept { return processingTimes.snapshot(); }
         DurationHistogram::Snapshot getLatenessHistogram() const noexcept { return lateness.snapshot(); }
         DurationHistogram::Snapshot getPauseHistogram() const noexcept { return pauses.snapshot(); }
+        // Arrival of a chunk's input to the delivery of its output.
+        DurationHistogram::Snapshot getResponseHistogram() const noexcept { return responseTimes.snapshot(); }
+        // Resets every histogram and counter, from any thread (the worker clears them at its next chunk).
+        void resetStatistics() noexcept { pendingStatsReset.store (true, std::memory_order_release); }
         // The script's error, empty if none.
         std::string getScriptError() const;
 
@@ -141,6 +183,13 @@ namespace pg
         };
 
         void workerMain();
+        void runCollectorOnWorker (double chunkSeconds, double now);
+        AdapterSettings adapterSettings() const noexcept;
+        void fullCollectionOnWorker (double now, bool forced);
+        void applyStrategyOnWorker();
+        void configureCollector (Strategy s);
+        void clearStatistics() noexcept;
+        int renderAt (int latencySamples, float* const* out, int nch, int n, float mixStep) noexcept;
         bool processAvailableOnWorker();
         void stopWorker();
         void startWorker();
@@ -172,6 +221,16 @@ namespace pg
         std::atomic<bool> stopRequested { false };
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
+        std::atomic<bool> pendingStatsReset { false };
+        std::atomic<Strategy> strategy { Strategy::deterministic };
+        std::atomic<bool> transportPlaying { true };
+        std::atomic<int> wantedDynamicLatency { 0 };
+        std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };
+        // dynamic settings, each an atomic so that any thread may set them
+        std::atomic<double> budgetFraction { 0.25 }, intervalSeconds { 5.0 }, silenceHoldSeconds { 0.25 };
+        std::atomic<double> safetyFactor { 1.5 }, dynamicMaxLatencySeconds { 0.1 };
+        std::atomic<uint64_t> heapThresholdBytes { uint64_t (384) << 20 };
+        std::atomic<float> silenceThreshold { 0.001f };
 
         struct ScriptParameter
         {
@@ -185,9 +244,12 @@ namespace pg
         std::atomic<uint64_t> dropoutFrames { 0 }, dropoutEvents { 0 }, inputOverflowFrames { 0 }; // audio
         std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 };    // worker
         std::atomic<uint64_t> heapBytes { 0 };                                                      // worker
+        std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 }; // worker
+        std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };                         // worker
+        std::atomic<double> collectorSeconds { 0.0 };                                              // worker
         std::atomic<bool> scriptFailed { false };
         std::array<std::atomic<char>, 512> scriptError {};
-        DurationHistogram processingTimes, lateness, pauses; // worker
+        DurationHistogram processingTimes, lateness, pauses, responseTimes; // worker
 
         // ---- audio thread only --------------------------------------------------------------
         SampleRing dryLine; // written and read by the audio thread; positions = absolute time
@@ -196,6 +258,10 @@ namespace pg
         uint64_t outputReadPos = 0;
         int latency = 0;
         float mixCurrent = 1.0f;
+        int crossfadeSamples = 240;
+        int fadeFromLatency = 0, fadeDone = 0; // crossfade from the previous L after a change
+        std::vector<float> fadeScratch;
+        std::array<float*, maxChannels> fadePtrs {};
         std::array<Gap, 8> gaps {};
         int numGaps = 0;
         int64_t baseOffset = 0;
@@ -207,6 +273,12 @@ namespace pg
         BlockStamp currentStamp {};
         bool haveStamp = false;
         ProfileResult profile;
+        Strategy workerStrategy = Strategy::deterministic;
+        int workerPause = 200, workerStepMul = 100;
+        CollectorScheduler scheduler;
+        LatencyAdapter adapter;
+        size_t heapAfterLastFull = 0;
+        double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;
 
         std::thread worker;
     };

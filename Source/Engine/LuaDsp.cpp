@@ -328,10 +328,10 @@ namespace pg
             lua_gc (L, enabled ? LUA_GCRESTART : LUA_GCSTOP);
     }
 
-    void LuaDsp::setIncrementalPacing (int pausePercent, int stepMultiplierPercent)
+    void LuaDsp::setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2)
     {
         if (L != nullptr)
-            lua_gc (L, LUA_GCINC, pausePercent, stepMultiplierPercent, 0);
+            lua_gc (L, LUA_GCINC, pausePercent, stepMultiplierPercent, stepSizeLog2);
     }
 
     double LuaDsp::fullCollection()

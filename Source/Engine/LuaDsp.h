@@ -51,8 +51,9 @@ namespace pg
 
         // ---- the collector ----------------------------------------------------------------
         void setAutomaticCollection (bool enabled);
-        // Lua's incremental pacing (LUA_GCINC): pause and step multiplier, in percent.
-        void setIncrementalPacing (int pausePercent, int stepMultiplierPercent);
+        // Lua's incremental pacing (LUA_GCINC): pause and step multiplier in percent, and the size of
+        // a basic step as log2 of bytes (0 keeps the current one; Lua's default is 13, 8 KB).
+        void setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2 = 0);
         // A full collection; returns its duration in seconds.
         double fullCollection();
         // One basic incremental step (LUA_GCSTEP, 0); returns its duration in seconds.

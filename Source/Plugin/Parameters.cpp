@@ -39,6 +39,18 @@ namespace pauseguard
         auto latency = std::make_unique<juce::AudioProcessorParameterGroup> ("latency", "Latency", "|");
         latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (latencyMs), "Latency", skewed (1.0f, 200.0f, 20.0f, 0.1f), 20.0f, unit ("ms", 1)));
         latency->addChild (std::make_unique<juce::AudioParameterBool> (id (autoLatency), "Auto latency", false));
+        latency->addChild (std::make_unique<juce::AudioParameterChoice> (id (strategy), "Strategy", juce::StringArray { "Deterministic", "Dynamic" }, 0));
+        latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (maxLatencyMs), "Max latency", skewed (5.0f, 500.0f, 60.0f, 0.1f), 100.0f, unit ("ms", 1)));
+        latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (safetyFactor), "Safety factor", juce::NormalisableRange<float> { 1.0f, 4.0f, 0.05f }, 1.5f, unit ("x", 2)));
+
+        auto collector = std::make_unique<juce::AudioProcessorParameterGroup> ("collector", "Collector schedule", "|");
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (gcBudgetPct), "Collector budget", juce::NormalisableRange<float> { 1.0f, 50.0f, 0.5f }, 25.0f, unit ("%", 1)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (gcIntervalS), "Full collection interval", skewed (0.5f, 60.0f, 5.0f, 0.1f), 5.0f, unit ("s", 1)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (gcThresholdMb), "Forced collection threshold", skewed (16.0f, 768.0f, 256.0f, 1.0f), 384.0f, unit ("MB", 0)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (silenceDb), "Silence threshold", juce::NormalisableRange<float> { -96.0f, -30.0f, 0.5f }, -60.0f, unit ("dB", 1)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (silenceHoldMs), "Silence hold", skewed (50.0f, 5000.0f, 500.0f, 1.0f), 250.0f, unit ("ms", 0)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (gcPausePct), "Collector pause (deterministic)", juce::NormalisableRange<float> { 100.0f, 1000.0f, 5.0f }, 200.0f, unit ("%", 0)));
+        collector->addChild (std::make_unique<juce::AudioParameterFloat> (id (gcStepMulPct), "Collector step multiplier (deterministic)", juce::NormalisableRange<float> { 100.0f, 1000.0f, 5.0f }, 100.0f, unit ("%", 0)));
 
         auto effect = std::make_unique<juce::AudioProcessorParameterGroup> ("effect", "Effect", "|");
         effect->addChild (std::make_unique<juce::AudioParameterFloat> (id (drive), "Drive", juce::NormalisableRange<float> { 0.0f, 36.0f, 0.1f }, 12.0f, unit ("dB", 1)));
@@ -51,7 +63,7 @@ namespace pauseguard
         workload->addChild (std::make_unique<juce::AudioParameterFloat> (id (garbageKb), "Garbage per block", skewed (0.0f, 1024.0f, 64.0f, 1.0f), 16.0f, unit ("KB", 0)));
         workload->addChild (std::make_unique<juce::AudioParameterFloat> (id (liveHeapMb), "Live heap", skewed (0.0f, 256.0f, 16.0f, 0.5f), 4.0f, unit ("MB", 1)));
 
-        layout.add (std::move (latency), std::move (effect), std::move (workload));
+        layout.add (std::move (latency), std::move (collector), std::move (effect), std::move (workload));
         return layout;
     }
 
@@ -65,6 +77,16 @@ namespace pauseguard
         , output (get<juce::AudioParameterFloat> (s, ParamIDs::output))
         , garbageKb (get<juce::AudioParameterFloat> (s, ParamIDs::garbageKb))
         , liveHeapMb (get<juce::AudioParameterFloat> (s, ParamIDs::liveHeapMb))
+        , strategy (get<juce::AudioParameterChoice> (s, ParamIDs::strategy))
+        , gcBudgetPct (get<juce::AudioParameterFloat> (s, ParamIDs::gcBudgetPct))
+        , gcIntervalS (get<juce::AudioParameterFloat> (s, ParamIDs::gcIntervalS))
+        , gcThresholdMb (get<juce::AudioParameterFloat> (s, ParamIDs::gcThresholdMb))
+        , silenceDb (get<juce::AudioParameterFloat> (s, ParamIDs::silenceDb))
+        , silenceHoldMs (get<juce::AudioParameterFloat> (s, ParamIDs::silenceHoldMs))
+        , safetyFactor (get<juce::AudioParameterFloat> (s, ParamIDs::safetyFactor))
+        , maxLatencyMs (get<juce::AudioParameterFloat> (s, ParamIDs::maxLatencyMs))
+        , gcPausePct (get<juce::AudioParameterFloat> (s, ParamIDs::gcPausePct))
+        , gcStepMulPct (get<juce::AudioParameterFloat> (s, ParamIDs::gcStepMulPct))
     {
     }
 } // namespace pauseguard

@@ -17,6 +17,16 @@ namespace pauseguard
         inline constexpr auto output = "output_db";
         inline constexpr auto garbageKb = "garbage_kb";
         inline constexpr auto liveHeapMb = "live_heap_mb";
+        inline constexpr auto strategy = "strategy";
+        inline constexpr auto gcBudgetPct = "gc_budget_pct";
+        inline constexpr auto gcIntervalS = "gc_interval_s";
+        inline constexpr auto gcThresholdMb = "gc_threshold_mb";
+        inline constexpr auto silenceDb = "silence_db";
+        inline constexpr auto silenceHoldMs = "silence_hold_ms";
+        inline constexpr auto safetyFactor = "safety_factor";
+        inline constexpr auto maxLatencyMs = "max_latency_ms";
+        inline constexpr auto gcPausePct = "gc_pause_pct";
+        inline constexpr auto gcStepMulPct = "gc_stepmul_pct";
     } // namespace ParamIDs
 
     inline constexpr int parameterVersion = 1;
@@ -37,5 +47,15 @@ namespace pauseguard
         juce::AudioParameterFloat& output;
         juce::AudioParameterFloat& garbageKb;
         juce::AudioParameterFloat& liveHeapMb;
+        juce::AudioParameterChoice& strategy; // 0 deterministic, 1 dynamic
+        juce::AudioParameterFloat& gcBudgetPct;
+        juce::AudioParameterFloat& gcIntervalS;
+        juce::AudioParameterFloat& gcThresholdMb;
+        juce::AudioParameterFloat& silenceDb;
+        juce::AudioParameterFloat& silenceHoldMs;
+        juce::AudioParameterFloat& safetyFactor;
+        juce::AudioParameterFloat& maxLatencyMs;
+        juce::AudioParameterFloat& gcPausePct;
+        juce::AudioParameterFloat& gcStepMulPct;
     };
 } // namespace pauseguard

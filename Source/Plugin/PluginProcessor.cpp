@@ -16,6 +16,19 @@ namespace pauseguard
         }
     } // namespace
 
+    const char* LatencyChange::describe (Reason r)
+    {
+        switch (r)
+        {
+            case Reason::prepare: return "prepare";
+            case Reason::parameter: return "parameter";
+            case Reason::strategySwitch: return "strategy switch";
+            case Reason::adaptiveGrowth: return "adaptive growth";
+            case Reason::adaptiveShrink: return "adaptive shrink";
+        }
+        return "";
+    }
+
     PauseGuardProcessor::PauseGuardProcessor()
         : AudioProcessor (BusesProperties()
                               .withInput ("Input", juce::AudioChannelSet::stereo(), true)
@@ -46,10 +59,26 @@ namespace pauseguard
 
     int PauseGuardProcessor::wantedLatencySamples() const
     {
+        if (params.strategy.getIndex() == 1)
+            return engine.clampLatency (engine.getWantedDynamicLatency());
         if (params.autoLatency.get())
             return profiledLatency.load();
         const double sr = engine.isPrepared() ? engine.getSampleRate() : getSampleRate();
         return engine.clampLatency (juce::roundToInt (params.latencyMs.get() * 0.001 * (sr > 0.0 ? sr : 48000.0)));
+    }
+
+    std::vector<LatencyChange> PauseGuardProcessor::getLatencyHistory() const
+    {
+        std::lock_guard<std::mutex> lock (historyLock);
+        return history;
+    }
+
+    void PauseGuardProcessor::recordLatency (int samples, LatencyChange::Reason reason)
+    {
+        std::lock_guard<std::mutex> lock (historyLock);
+        if (history.size() >= 512)
+            history.erase (history.begin());
+        history.push_back ({ (juce::Time::getMillisecondCounterHiRes() - createdAt) * 0.001, samples, reason });
     }
 
     void PauseGuardProcessor::prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock)
@@ -63,14 +92,20 @@ namespace pauseguard
 
         pushParametersToEngine();
         const int manual = juce::roundToInt (params.latencyMs.get() * 0.001 * sampleRate);
+        const bool dynamic = params.strategy.getIndex() == 1;
         const bool useAuto = params.autoLatency.get();
-        engine.prepare (settings, builtinScript(), "BuiltinEffect.lua", useAuto ? -1 : manual, true);
+        engine.setStrategy (dynamic ? pg::Strategy::dynamic : pg::Strategy::deterministic);
+        engine.prepare (settings, builtinScript(), "BuiltinEffect.lua", useAuto || dynamic ? -1 : manual, true);
         profiledLatency.store (engine.getProfile().latencySamples);
+        if (dynamic)
+            engine.requestLatency (engine.getWantedDynamicLatency());
+        appliedStrategy = params.strategy.getIndex();
         demo.prepare (sampleRate);
         if (wrapperType == wrapperType_Standalone)
             demoEnabled.store (true);
 
         setLatencySamples (engine.getLatencySamples());
+        recordLatency (getLatencySamples(), LatencyChange::Reason::prepare);
     }
 
     void PauseGuardProcessor::releaseResources() { engine.release(); }
@@ -79,11 +114,22 @@ namespace pauseguard
     {
         if (! engine.isPrepared())
             return false;
+        const int strategyNow = params.strategy.getIndex();
+        engine.setStrategy (strategyNow == 1 ? pg::Strategy::dynamic : pg::Strategy::deterministic);
         const int wanted = wantedLatencySamples();
-        if (wanted == getLatencySamples())
+        const int current = getLatencySamples();
+        const bool switched = strategyNow != appliedStrategy;
+        appliedStrategy = strategyNow;
+        if (wanted == current)
             return false;
+
+        using Reason = LatencyChange::Reason;
+        const auto reason = switched ? Reason::strategySwitch
+                                     : (strategyNow == 1 ? (wanted > current ? Reason::adaptiveGrowth : Reason::adaptiveShrink)
+                                                         : Reason::parameter);
         engine.requestLatency (wanted);
         setLatencySamples (wanted);
+        recordLatency (wanted, reason);
         return true;
     }
 
@@ -95,6 +141,17 @@ namespace pauseguard
         engine.setScriptParameter (scriptParams[2], params.output.get());
         engine.setScriptParameter (scriptParams[3], params.garbageKb.get());
         engine.setScriptParameter (scriptParams[4], params.liveHeapMb.get());
+        engine.setPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
+
+        pg::DynamicSettings d;
+        d.scheduler.budgetFraction = params.gcBudgetPct.get() * 0.01;
+        d.scheduler.intervalSeconds = params.gcIntervalS.get();
+        d.scheduler.heapThresholdBytes = static_cast<size_t> (params.gcThresholdMb.get()) << 20;
+        d.scheduler.silenceHoldSeconds = params.silenceHoldMs.get() * 0.001;
+        d.safetyFactor = params.safetyFactor.get();
+        d.maxLatencySeconds = params.maxLatencyMs.get() * 0.001;
+        d.silenceThreshold = juce::Decibels::decibelsToGain (params.silenceDb.get(), -200.0f);
+        engine.setDynamicSettings (d);
     }
 
     void PauseGuardProcessor::processWithEngine (juce::AudioBuffer<float>& buffer, bool forceBypass) noexcept
@@ -116,6 +173,9 @@ namespace pauseguard
         }
 
         pushParametersToEngine();
+        if (auto* hostPlayHead = getPlayHead())
+            if (const auto position = hostPlayHead->getPosition())
+                engine.setTransportPlaying (position->getIsPlaying());
         engine.setBypassed (forceBypass || params.bypass.get());
         engine.processBlock (buffer.getArrayOfWritePointers(), numChannels, numSamples);
     }

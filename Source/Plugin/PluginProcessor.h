@@ -6,8 +6,28 @@
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include <mutex>
+
 namespace pauseguard
 {
+    // One change of the latency reported to the host: when, to what, and why.
+    struct LatencyChange
+    {
+        enum class Reason
+        {
+            prepare,
+            parameter,
+            strategySwitch,
+            adaptiveGrowth,
+            adaptiveShrink
+        };
+        double seconds = 0.0; // since the processor was created
+        int samples = 0;
+        Reason reason = Reason::prepare;
+
+        static const char* describe (Reason r);
+    };
+
     // The bridge between the host, the latency engine and the editor. Thin: the engine does the work.
     class PauseGuardProcessor final : public juce::AudioProcessor, private juce::Timer
     {
@@ -50,8 +70,11 @@ namespace pauseguard
         // Message thread (the timer, or a test standing in for it): applies a latency that the
         // parameters ask for and notifies the host. Returns true if the latency changed.
         bool applyPendingLatencyChange();
-        // The latency the parameters ask for now, in samples.
+        // The latency the parameters (deterministic) or the engine (dynamic) ask for now, in samples.
         int wantedLatencySamples() const;
+
+        // Any non-audio thread: every latency change so far (the newest last, at most 512).
+        std::vector<LatencyChange> getLatencyHistory() const;
 
         // The Standalone app feeds the engine a demo arpeggio while its input is silent.
         void setDemoSignalEnabled (bool enabled) noexcept { demoEnabled.store (enabled); }
@@ -64,6 +87,7 @@ namespace pauseguard
     private:
         void timerCallback() override { applyPendingLatencyChange(); }
         void pushParametersToEngine() noexcept;
+        void recordLatency (int samples, LatencyChange::Reason reason);
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept;
 
         juce::AudioProcessorValueTreeState state;
@@ -74,6 +98,10 @@ namespace pauseguard
         std::atomic<bool> demoEnabled { false };
         DemoSignal demo;
         int preparedBlockSize = 512;
+        int appliedStrategy = 0; // message thread: the strategy whose latency was last applied
+        const double createdAt = juce::Time::getMillisecondCounterHiRes();
+        mutable std::mutex historyLock; // message and prepare threads only, never the audio thread
+        std::vector<LatencyChange> history;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardProcessor)
     };

@@ -152,3 +152,42 @@ TEST_CASE ("Processor: sample-rate change between prepares, and blocks larger th
             bad += out[c][n] != pgtest::delayedAt (in[c], n, 960) ? 1u : 0u;
     CHECK (bad == 0);
 }
+
+TEST_CASE ("A strategy switch on a running sine makes no jump larger than the signal's own step", "[plugin][dynamic]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 128, 1);
+    REQUIRE (p.getLatencySamples() == 960);
+    std::vector<std::vector<float>> in (1, std::vector<float> (48000 * 3));
+    for (size_t n = 0; n < in[0].size(); ++n)
+        in[0][n] = 0.5f * static_cast<float> (std::sin (2.0 * 3.141592653589793 * 220.0 * static_cast<double> (n) / 48000.0));
+
+    const size_t switchAt = 48000, switchBack = 48000 * 2;
+    int latencyAfterSwitch = 0;
+    const auto out = pgtest::runProcessor (p, in, [] { return 128; }, [&] (size_t pos) {
+        if (pos == switchAt || pos == switchBack)
+        {
+            pgtest::setParam (p, ids::strategy, pos == switchAt ? 1.0f : 0.0f);
+            p.applyPendingLatencyChange(); // the message thread's timer
+            if (pos == switchAt)
+                latencyAfterSwitch = p.getLatencySamples();
+        }
+    });
+    CHECK (latencyAfterSwitch != 960); // the switch did change L
+    CHECK (p.getLatencySamples() == 960);
+    const auto history = p.getLatencyHistory();
+    REQUIRE (history.size() >= 3);
+    CHECK (history.back().reason == pauseguard::LatencyChange::Reason::strategySwitch);
+
+    // The output's own largest step in steady state, before the switch...
+    float ownStep = 0.0f;
+    for (size_t n = 2000; n < switchAt; ++n)
+        ownStep = std::max (ownStep, std::abs (out[0][n] - out[0][n - 1]));
+    // ...bounds every step afterwards, through both switches and their crossfades.
+    float worst = 0.0f;
+    for (size_t n = switchAt; n < out[0].size(); ++n)
+        worst = std::max (worst, std::abs (out[0][n] - out[0][n - 1]));
+    INFO ("own step " << ownStep << ", worst step " << worst << ", L after switch " << latencyAfterSwitch);
+    CHECK (worst <= ownStep * 1.001f);
+    CHECK (p.getEngine().getCounters().dropoutEvents == 0);
+}
