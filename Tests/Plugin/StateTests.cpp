@@ -22,10 +22,16 @@ TEST_CASE ("State round-trips every parameter", "[plugin][state]")
     PauseGuardProcessor a;
     const std::pair<const char*, float> changes[] = { { ids::latencyMs, 73.5f }, { ids::autoLatency, 1.0f }, { ids::mix, 42.0f },
                                                       { ids::bypass, 1.0f },     { ids::drive, 30.0f },      { ids::tone, 12.0f },
-                                                      { ids::output, -6.5f },    { ids::garbageKb, 300.0f }, { ids::liveHeapMb, 99.0f } };
+                                                      { ids::output, -6.5f },    { ids::garbageKb, 300.0f }, { ids::liveHeapMb, 99.0f },
+                                                      { ids::strategy, 1.0f },   { ids::gcBudgetPct, 10.0f }, { ids::gcIntervalS, 12.0f },
+                                                      { ids::gcThresholdMb, 100.0f }, { ids::silenceDb, -50.0f }, { ids::silenceHoldMs, 800.0f },
+                                                      { ids::safetyFactor, 2.5f }, { ids::maxLatencyMs, 42.0f }, { ids::gcPausePct, 400.0f },
+                                                      { ids::gcStepMulPct, 300.0f } };
     for (const auto& [id, v] : changes)
         pgtest::setParam (a, id, v);
-    REQUIRE (values (a).size() == std::size (changes));
+    REQUIRE (values (a).size() == std::size (changes)); // every parameter is in the list
+    for (const auto& [id, v] : changes)
+        REQUIRE (a.getState().getParameter (id)->getValue() != a.getState().getParameter (id)->getDefaultValue());
 
     juce::MemoryBlock blob;
     a.getStateInformation (blob);

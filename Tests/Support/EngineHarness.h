@@ -7,12 +7,18 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <functional>
 #include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 namespace pgtest
 {
@@ -70,6 +76,36 @@ end
         return s;
     }
 
+    // Puts the calling thread at a real-time priority above the engine's worker while it lives, as
+    // a host's audio thread is; quietly does nothing where that is not allowed.
+    class ScopedAudioPriority
+    {
+    public:
+        ScopedAudioPriority()
+        {
+#if defined(__linux__)
+            pthread_getschedparam (pthread_self(), &oldPolicy, &oldParam);
+            sched_param p {};
+            p.sched_priority = std::min (sched_get_priority_max (SCHED_FIFO), sched_get_priority_min (SCHED_FIFO) + 20);
+            raised = pthread_setschedparam (pthread_self(), SCHED_FIFO, &p) == 0;
+#endif
+        }
+        ~ScopedAudioPriority()
+        {
+#if defined(__linux__)
+            if (raised)
+                pthread_setschedparam (pthread_self(), oldPolicy, &oldParam);
+#endif
+        }
+
+    private:
+#if defined(__linux__)
+        int oldPolicy = SCHED_OTHER;
+        sched_param oldParam {};
+#endif
+        bool raised = false;
+    };
+
     // Runs `in` through the engine in blocks whose sizes come from nextBlock(). offline: waits for
     // the worker after each block. Otherwise paced: one block per block period of real time.
     inline std::vector<std::vector<float>> run (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
@@ -80,6 +116,9 @@ end
         const int channels = static_cast<int> (in.size());
         std::vector<std::vector<float>> out = in;
         std::vector<float*> ptrs (static_cast<size_t> (channels));
+        std::unique_ptr<ScopedAudioPriority> priority;
+        if (! offline)
+            priority = std::make_unique<ScopedAudioPriority>();
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
