@@ -118,6 +118,7 @@ namespace pg
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
         clearStatistics();
         heapBytes.store (0, std::memory_order_relaxed);
+        workerLoadPercent.store (0.0, std::memory_order_relaxed);
         pendingStatsReset.store (false, std::memory_order_relaxed);
         crossfadeSamples = std::max (1, static_cast<int> (std::lround (0.005 * settings.sampleRate)));
         fadeDone = crossfadeSamples;
@@ -251,6 +252,7 @@ namespace pg
         c.chunksProcessed = chunksProcessed.load (std::memory_order_relaxed);
         c.framesProcessed = framesProcessed.load (std::memory_order_relaxed);
         c.heapBytes = heapBytes.load (std::memory_order_relaxed);
+        c.workerLoadPercent = workerLoadPercent.load (std::memory_order_relaxed);
         c.latencySamples = getLatencySamples();
         c.scriptFailed = scriptFailed.load (std::memory_order_acquire);
         c.fullCollections = fullCollections.load (std::memory_order_relaxed);
@@ -382,10 +384,24 @@ namespace pg
     void LatencyEngine::workerMain()
     {
         raiseWorkerPriority();
+        // Load: time spent processing (script and collector) over wall time, per window of ~0.5 s.
+        int64_t windowStart = nowNanos(), busyNanos = 0;
         while (! stopRequested.load (std::memory_order_acquire))
         {
             const auto ticket = wakeup.ticket();
-            if (! processAvailableOnWorker() && ! stopRequested.load (std::memory_order_acquire))
+            const int64_t t0 = nowNanos();
+            const bool worked = processAvailableOnWorker();
+            const int64_t t1 = nowNanos();
+            if (worked)
+                busyNanos += t1 - t0;
+            if (t1 - windowStart >= 500'000'000)
+            {
+                workerLoadPercent.store (100.0 * static_cast<double> (busyNanos) / static_cast<double> (t1 - windowStart),
+                                         std::memory_order_relaxed);
+                windowStart = t1;
+                busyNanos = 0;
+            }
+            if (! worked && ! stopRequested.load (std::memory_order_acquire))
                 wakeup.waitSince (ticket);
         }
     }

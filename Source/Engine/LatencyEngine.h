@@ -75,6 +75,7 @@ namespace pg
         int wantedDynamicLatency = 0;
         uint64_t framesProcessed = 0;
         uint64_t heapBytes = 0;
+        double workerLoadPercent = 0.0; // the worker's busy share of wall time over the last ~0.5 s
         int latencySamples = 0;
         bool scriptFailed = false;
     };
@@ -247,6 +248,7 @@ namespace pg
         std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 }; // worker
         std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };                         // worker
         std::atomic<double> collectorSeconds { 0.0 };                                              // worker
+        std::atomic<double> workerLoadPercent { 0.0 };                                             // worker
         std::atomic<bool> scriptFailed { false };
         std::array<std::atomic<char>, 512> scriptError {};
         DurationHistogram processingTimes, lateness, pauses, responseTimes; // worker
