@@ -1,19 +1,131 @@
-// pauseguard: drives the real PauseGuardProcessor headless.
-//   pauseguard demo [--seconds S]   what the plugin does, shown without a DAW or a display
-//   pauseguard profile [--garbage-kb K] [--live-heap-mb M] [--rate HZ] [--block N]
-//                                   profile the script and its collector; print the auto latency
+// pauseguard: drives the real PauseGuardProcessor headless. See usage() for the commands.
 
 #include "PluginProcessor.h"
 
+#include <juce_audio_formats/juce_audio_formats.h>
 #include <juce_events/juce_events.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <thread>
+#include <unistd.h>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 namespace
 {
     using pauseguard::PauseGuardProcessor;
+    namespace ids = pauseguard::ParamIDs;
+    using Clock = std::chrono::steady_clock;
+
+    const char* const usageText =
+        "usage: pauseguard <command> [options]\n"
+        "commands:\n"
+        "  demo                     what the plugin does, shown without a DAW or a display\n"
+        "  render IN.wav OUT.wav    process a file (offline, or paced with --realtime); OUT is\n"
+        "                           aligned with IN unless --keep-latency\n"
+        "  soak                     a real-time-paced run with a simulated audio callback\n"
+        "  profile                  profile the script and its collector; print the auto latency\n"
+        "  bench                    the audio thread's cost per block against memcpy, and the\n"
+        "                           dynamic schedule's collector overhead against Lua's automatic one\n"
+        "options:\n"
+        "  --strategy dynamic|deterministic   --rate HZ   --block N   --seconds S\n"
+        "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
+        "  --realtime --report FILE.json --keep-latency (render)\n";
+
+    int usage (const char* problem = nullptr)
+    {
+        if (problem != nullptr)
+            std::fprintf (stderr, "pauseguard: %s\n", problem);
+        std::fputs (usageText, stderr);
+        return 2;
+    }
+
+    struct Options
+    {
+        juce::String command, strategy = "deterministic", latency = "20", script, report;
+        juce::StringArray files;
+        double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
+        int block = 128;
+        bool json = false, realtime = false, keepLatency = false, secondsGiven = false;
+    };
+
+    // Parses argv into o; returns an error message, or an empty string.
+    juce::String parse (int argc, char* argv[], Options& o)
+    {
+        if (argc < 2)
+            return "no command";
+        o.command = argv[1];
+        auto number = [] (const juce::String& flag, const juce::String& v, double lo, double hi, double& out) -> juce::String {
+            if (v.isEmpty() || ! v.containsOnly ("0123456789.") || v.indexOfChar ('.') != v.lastIndexOfChar ('.'))
+                return flag + " needs a number, not '" + v + "'";
+            out = v.getDoubleValue();
+            if (out < lo || out > hi)
+                return flag + " must be between " + juce::String (lo) + " and " + juce::String (hi);
+            return {};
+        };
+        for (int i = 2; i < argc; ++i)
+        {
+            const juce::String a (argv[i]);
+            if (! a.startsWith ("--"))
+            {
+                o.files.add (a);
+                continue;
+            }
+            if (a == "--json" || a == "--realtime" || a == "--keep-latency")
+            {
+                (a == "--json" ? o.json : (a == "--realtime" ? o.realtime : o.keepLatency)) = true;
+                continue;
+            }
+            if (i + 1 >= argc)
+                return a + " needs a value";
+            const juce::String v (argv[++i]);
+            juce::String error;
+            double d = 0.0;
+            if (a == "--strategy")
+            {
+                if (v != "dynamic" && v != "deterministic")
+                    return "--strategy is dynamic or deterministic, not '" + v + "'";
+                o.strategy = v;
+            }
+            else if (a == "--latency-ms")
+            {
+                if (v != "auto" && (error = number (a, v, 1.0, 200.0, d)).isNotEmpty())
+                    return error;
+                o.latency = v;
+            }
+            else if (a == "--script")
+                o.script = v;
+            else if (a == "--report")
+                o.report = v;
+            else if (a == "--rate")
+                error = number (a, v, 8000.0, 384000.0, o.rate);
+            else if (a == "--block")
+            {
+                error = number (a, v, 1.0, 8192.0, d);
+                o.block = static_cast<int> (d);
+            }
+            else if (a == "--seconds")
+            {
+                error = number (a, v, 0.5, 86400.0, o.seconds);
+                o.secondsGiven = true;
+            }
+            else if (a == "--garbage-kb")
+                error = number (a, v, 0.0, 1024.0, o.garbageKb);
+            else if (a == "--live-heap-mb")
+                error = number (a, v, 0.0, 256.0, o.liveHeapMb);
+            else
+                return "unknown option '" + a + "'";
+            if (error.isNotEmpty())
+                return error;
+        }
+        return {};
+    }
 
     void setParam (PauseGuardProcessor& p, const char* id, float plain)
     {
@@ -21,173 +133,519 @@ namespace
         param->setValueNotifyingHost (param->convertTo0to1 (plain));
     }
 
-    struct RunResult
+    // Configures and prepares p as a host would. Returns an error message, or an empty string.
+    juce::String setUp (PauseGuardProcessor& p, const Options& o, int channels = 2)
     {
-        int latency = 0;
+        if (o.script.isNotEmpty())
+        {
+            const juce::File f = juce::File::getCurrentWorkingDirectory().getChildFile (o.script);
+            if (! f.existsAsFile())
+                return "cannot read the script '" + o.script + "': no such file";
+            p.setScript (f.loadFileAsString(), f.getFileName());
+        }
+        if (o.garbageKb >= 0.0)
+            setParam (p, ids::garbageKb, static_cast<float> (o.garbageKb));
+        if (o.liveHeapMb >= 0.0)
+            setParam (p, ids::liveHeapMb, static_cast<float> (o.liveHeapMb));
+        setParam (p, ids::strategy, o.strategy == "dynamic" ? 1.0f : 0.0f);
+        setParam (p, ids::autoLatency, o.latency == "auto" ? 1.0f : 0.0f);
+        if (o.latency != "auto")
+            setParam (p, ids::latencyMs, static_cast<float> (o.latency.getDoubleValue()));
+
+        const auto set = channels == 1 ? juce::AudioChannelSet::mono() : juce::AudioChannelSet::stereo();
+        juce::AudioProcessor::BusesLayout layout;
+        layout.inputBuses.add (set);
+        layout.outputBuses.add (set);
+        p.setBusesLayout (layout);
+        p.setRateAndBufferSizeDetails (o.rate, o.block);
+        p.prepareToPlay (o.rate, o.block);
+        const auto error = p.getEngine().getScriptError();
+        if (! error.empty())
+            std::fprintf (stderr, "pauseguard: the script stopped: %s (the output is the delayed dry signal)\n", error.c_str());
+        return {};
+    }
+
+    // ---- a run's summary ---------------------------------------------------------------------
+
+    struct Summary
+    {
+        juce::String strategy;
+        double rate = 0.0, seconds = 0.0;
+        int block = 0, latency = 0, maxLatency = 0, latencyChanges = 0;
+        uint64_t dropouts = 0, dropoutsAfterWarmup = 0, deadlineMisses = 0;
         pg::EngineCounters counters;
         pg::DurationHistogram::Snapshot pauses, lateness, processing;
     };
 
-    // A simulated audio callback: one block every block period, on its own thread, as a host would.
-    RunResult runPaced (PauseGuardProcessor& p, double seconds, int block, const std::function<void (double)>& everySecond)
+    juce::var histogramVar (const pg::DurationHistogram::Snapshot& s)
     {
-        const double rate = p.getSampleRate();
+        auto* o = new juce::DynamicObject();
+        o->setProperty ("p50", s.percentile (0.5) * 1000.0);
+        o->setProperty ("p99", s.percentile (0.99) * 1000.0);
+        o->setProperty ("p999", s.percentile (0.999) * 1000.0);
+        o->setProperty ("max", s.maxSeconds * 1000.0);
+        o->setProperty ("count", static_cast<juce::int64> (s.count));
+        return juce::var (o);
+    }
+
+    juce::DynamicObject::Ptr summaryObject (const Summary& s)
+    {
+        juce::DynamicObject::Ptr o = new juce::DynamicObject();
+        o->setProperty ("strategy", s.strategy);
+        o->setProperty ("sample_rate", s.rate);
+        o->setProperty ("block", s.block);
+        o->setProperty ("seconds", s.seconds);
+        o->setProperty ("reported_latency_samples", s.latency);
+        o->setProperty ("reported_latency_ms", 1000.0 * s.latency / s.rate);
+        o->setProperty ("max_reported_latency_samples", s.maxLatency);
+        o->setProperty ("latency_changes", s.latencyChanges);
+        o->setProperty ("dropouts", static_cast<juce::int64> (s.dropouts));
+        o->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (s.dropoutsAfterWarmup));
+        o->setProperty ("deadline_misses", static_cast<juce::int64> (s.deadlineMisses));
+        o->setProperty ("collections", static_cast<juce::int64> (s.counters.fullCollections + s.counters.incrementalSteps));
+        o->setProperty ("full_collections", static_cast<juce::int64> (s.counters.fullCollections));
+        o->setProperty ("forced_collections", static_cast<juce::int64> (s.counters.forcedCollections));
+        o->setProperty ("incremental_steps", static_cast<juce::int64> (s.counters.incrementalSteps));
+        o->setProperty ("heap_mb", static_cast<double> (s.counters.heapBytes) / 1048576.0);
+        o->setProperty ("pause_ms", histogramVar (s.pauses));
+        o->setProperty ("lateness_ms", histogramVar (s.lateness));
+        o->setProperty ("processing_ms", histogramVar (s.processing));
+        return o;
+    }
+
+    void printSummary (const Summary& s, bool json, juce::DynamicObject::Ptr extra = nullptr)
+    {
+        auto o = summaryObject (s);
+        if (extra != nullptr)
+            for (const auto& p : extra->getProperties())
+                o->setProperty (p.name, p.value);
+        if (json)
+        {
+            std::printf ("%s\n", juce::JSON::toString (juce::var (o.get()), true).toRawUTF8());
+            return;
+        }
+        auto line = [] (const char* name, const pg::DurationHistogram::Snapshot& h) {
+            std::printf ("  %-12s p50 %7.3f  p99 %7.3f  p99.9 %7.3f  max %7.3f ms  (%llu)\n", name, h.percentile (0.5) * 1e3,
+                         h.percentile (0.99) * 1e3, h.percentile (0.999) * 1e3, h.maxSeconds * 1e3,
+                         static_cast<unsigned long long> (h.count));
+        };
+        std::printf ("%s, %.0f Hz, block %d, %.1f s\n", s.strategy.toRawUTF8(), s.rate, s.block, s.seconds);
+        std::printf ("  latency      %d samples (%.2f ms), max %d, %d changes\n", s.latency, 1000.0 * s.latency / s.rate,
+                     s.maxLatency, s.latencyChanges);
+        std::printf ("  dropouts     %llu (%llu after warm-up), deadline misses %llu\n", static_cast<unsigned long long> (s.dropouts),
+                     static_cast<unsigned long long> (s.dropoutsAfterWarmup), static_cast<unsigned long long> (s.deadlineMisses));
+        std::printf ("  collector    %llu full (%llu forced), %llu incremental steps; heap %.1f MB\n",
+                     static_cast<unsigned long long> (s.counters.fullCollections),
+                     static_cast<unsigned long long> (s.counters.forcedCollections),
+                     static_cast<unsigned long long> (s.counters.incrementalSteps), static_cast<double> (s.counters.heapBytes) / 1048576.0);
+        line ("pauses", s.pauses);
+        line ("lateness", s.lateness);
+        line ("processing", s.processing);
+        if (extra != nullptr)
+            for (const auto& p : extra->getProperties())
+                std::printf ("  %-12s %s\n", p.name.toString().toRawUTF8(), p.value.toString().toRawUTF8());
+    }
+
+    Summary collect (PauseGuardProcessor& p, const Options& o, double seconds)
+    {
+        Summary s;
+        s.strategy = o.strategy;
+        s.rate = o.rate;
+        s.block = o.block;
+        s.seconds = seconds;
+        s.latency = p.getLatencySamples();
+        s.counters = p.getEngine().getCounters();
+        s.dropouts = s.counters.dropoutEvents;
+        s.pauses = p.getEngine().getPauseHistogram();
+        s.lateness = p.getEngine().getLatenessHistogram();
+        s.processing = p.getEngine().getProcessingHistogram();
+        const auto history = p.getLatencyHistory();
+        s.maxLatency = s.latency;
+        for (const auto& h : history)
+        {
+            s.maxLatency = std::max (s.maxLatency, h.samples);
+            s.latencyChanges += h.reason == pauseguard::LatencyChange::Reason::prepare ? 0 : 1;
+        }
+        return s;
+    }
+
+    // ---- the simulated audio callback --------------------------------------------------------
+
+    void raiseToAudioPriority()
+    {
+#if defined(__linux__)
+        sched_param param {};
+        param.sched_priority = std::min (sched_get_priority_max (SCHED_FIFO), sched_get_priority_min (SCHED_FIFO) + 20);
+        pthread_setschedparam (pthread_self(), SCHED_FIFO, &param); // quietly stays normal where not allowed
+#endif
+    }
+
+    // Runs p at real-time pace for `seconds`, as a host's audio callback would, on a high-priority
+    // thread; the calling thread plays the message thread (latency changes, progress).
+    Summary runPaced (PauseGuardProcessor& p, const Options& o, double seconds, const juce::AudioBuffer<float>* input, bool progress,
+                      juce::AudioBuffer<float>* output = nullptr)
+    {
+        const double rate = o.rate;
+        const int block = o.block;
+        const auto blocks = static_cast<long> (seconds * rate / block);
+        std::atomic<long> done { 0 };
+        std::atomic<uint64_t> misses { 0 };
         std::thread audio ([&] {
+            raiseToAudioPriority();
             juce::AudioBuffer<float> buffer (2, block);
             juce::MidiBuffer midi;
-            const auto start = std::chrono::steady_clock::now();
-            const auto blocks = static_cast<long> (seconds * rate / block);
+            const auto start = Clock::now();
+            const auto period = std::chrono::duration<double> (block / rate);
             for (long b = 0; b < blocks; ++b)
             {
-                std::this_thread::sleep_until (start + std::chrono::duration<double> (static_cast<double> (b) * block / rate));
-                buffer.clear();
+                const auto due = start + std::chrono::duration_cast<Clock::duration> (period * static_cast<double> (b));
+                std::this_thread::sleep_until (due);
+                const long pos = b * block;
+                if (input != nullptr)
+                    for (int c = 0; c < 2; ++c)
+                        buffer.copyFrom (c, 0, *input, std::min (c, input->getNumChannels() - 1), static_cast<int> (pos % input->getNumSamples()),
+                                         std::min (block, input->getNumSamples() - static_cast<int> (pos % input->getNumSamples())));
+                else
+                    buffer.clear();
                 p.processBlock (buffer, midi);
+                if (output != nullptr && pos + block <= output->getNumSamples())
+                    for (int c = 0; c < output->getNumChannels(); ++c)
+                        output->copyFrom (c, static_cast<int> (pos), buffer, std::min (c, 1), 0, block);
+                // A miss: the callback returned after its period had ended (the device would underrun).
+                if (Clock::now() > due + std::chrono::duration_cast<Clock::duration> (period))
+                    misses.fetch_add (1, std::memory_order_relaxed);
+                done.store (b + 1, std::memory_order_relaxed);
             }
         });
-        for (int s = 1; s <= static_cast<int> (seconds); ++s)
+
+        const bool tty = progress && isatty (STDERR_FILENO) != 0;
+        uint64_t dropoutsAtWarmup = 0;
+        double warmupEnds = 2.0, firstGrowthAt = -1.0;
+        const auto start = Clock::now();
+        while (done.load() < blocks)
         {
-            std::this_thread::sleep_for (std::chrono::seconds (1));
-            p.applyPendingLatencyChange(); // the message thread's job
-            if (everySecond)
-                everySecond (s);
+            std::this_thread::sleep_for (std::chrono::milliseconds (50));
+            const double t = std::chrono::duration<double> (Clock::now() - start).count();
+            if (p.applyPendingLatencyChange()) // the message thread's job
+            {
+                const auto history = p.getLatencyHistory();
+                if (firstGrowthAt < 0.0 && ! history.empty() && history.back().reason == pauseguard::LatencyChange::Reason::adaptiveGrowth)
+                {
+                    firstGrowthAt = t;
+                    warmupEnds = std::max (warmupEnds, t + 1.0);
+                }
+            }
+            if (t <= warmupEnds)
+                dropoutsAtWarmup = p.getEngine().getCounters().dropoutEvents;
+            if (tty)
+            {
+                const double frac = static_cast<double> (done.load()) / static_cast<double> (blocks);
+                const int width = 40, filled = static_cast<int> (frac * width);
+                std::fprintf (stderr, "\r[%s%s] %5.1f%%  L %d  dropouts %llu ", std::string (static_cast<size_t> (filled), '#').c_str(),
+                              std::string (static_cast<size_t> (width - filled), '.').c_str(), frac * 100.0, p.getLatencySamples(),
+                              static_cast<unsigned long long> (p.getEngine().getCounters().dropoutEvents));
+                std::fflush (stderr);
+            }
         }
         audio.join();
-        RunResult r;
-        r.latency = p.getLatencySamples();
-        r.counters = p.getEngine().getCounters();
-        r.pauses = p.getEngine().getPauseHistogram();
-        r.lateness = p.getEngine().getLatenessHistogram();
-        r.processing = p.getEngine().getProcessingHistogram();
-        return r;
+        if (tty)
+            std::fprintf (stderr, "\n");
+        auto s = collect (p, o, seconds);
+        s.deadlineMisses = misses.load();
+        s.dropoutsAfterWarmup = s.dropouts - std::min (s.dropouts, dropoutsAtWarmup);
+        return s;
     }
 
-    void printRun (const char* title, const RunResult& r, double rate)
-    {
-        std::printf ("  %-34s latency %5d samples (%6.2f ms)   dropouts %llu\n", title, r.latency, 1000.0 * r.latency / rate,
-                     static_cast<unsigned long long> (r.counters.dropoutEvents));
-        std::printf ("  %-34s worker chunk p50 %.2f ms, p99 %.2f ms, max %.2f ms;  forced collections max %.2f ms\n", "",
-                     r.processing.percentile (0.5) * 1000.0, r.processing.percentile (0.99) * 1000.0,
-                     r.processing.maxSeconds * 1000.0, r.pauses.maxSeconds * 1000.0);
-        std::printf ("  %-34s heap %.1f MB, lateness max %.2f ms\n", "", static_cast<double> (r.counters.heapBytes) / 1048576.0,
-                     r.lateness.maxSeconds * 1000.0);
-    }
+    // ---- commands ----------------------------------------------------------------------------
 
-    int demo (double seconds)
+    int soak (const Options& o)
     {
-        const double rate = 48000.0;
-        const int block = 128;
-        std::printf ("PauseGuard headless demo: the built-in Lua saturator on a worker thread, a simulated\n"
-                     "audio callback at %.0f Hz / %d samples, a demo arpeggio as input.\n\n", rate, block);
-
         PauseGuardProcessor p;
-        p.setDemoSignalEnabled (true);
-        p.setRateAndBufferSizeDetails (rate, block); // what a host does before prepareToPlay
-        p.prepareToPlay (rate, block);
-        std::printf ("1. Default workload (16 KB garbage per block, 4 MB live heap), fixed 20 ms latency\n");
-        printRun ("", runPaced (p, seconds, block, {}), rate);
-
-        std::printf ("\n2. Heavy workload (256 KB garbage per block, 64 MB live heap), auto latency\n");
-        setParam (p, pauseguard::ParamIDs::garbageKb, 256.0f);
-        setParam (p, pauseguard::ParamIDs::liveHeapMb, 64.0f);
-        setParam (p, pauseguard::ParamIDs::autoLatency, 1.0f);
-        p.prepareToPlay (rate, block); // auto profiles the script and its collector here
-        const auto profile = p.getEngine().getProfile();
-        std::printf ("   profile: worst full collection %.2f ms, worst chunk %.2f ms, heap %.1f MB (%.0f ms)\n",
-                     profile.worstCollectionSeconds * 1000.0, profile.worstChunkSeconds * 1000.0,
-                     static_cast<double> (profile.heapBytes) / 1048576.0, profile.elapsedSeconds * 1000.0);
-        int forced = 0;
-        const auto heavy = runPaced (p, seconds, block, [&] (double) {
-            p.getEngine().requestFullCollection(); // a full collection every second, on the worker
-            ++forced;
-        });
-        printRun ("", heavy, rate);
-        std::printf ("   %d forced full collections while the audio ran: %s\n", forced,
-                     heavy.counters.dropoutEvents == 0 ? "all hidden by the latency" : "some reached the output");
+        if (const auto e = setUp (p, o); e.isNotEmpty())
+            return usage (e.toRawUTF8());
+        p.setDemoSignalEnabled (true); // the demo arpeggio as input
+        const auto s = runPaced (p, o, o.seconds, nullptr, ! o.json);
+        printSummary (s, o.json);
         return 0;
     }
-
-    struct Options
-    {
-        double seconds = 4.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
-        int block = 128;
-    };
 
     int profile (const Options& o)
     {
         PauseGuardProcessor p;
-        if (o.garbageKb >= 0.0)
-            setParam (p, pauseguard::ParamIDs::garbageKb, static_cast<float> (o.garbageKb));
-        if (o.liveHeapMb >= 0.0)
-            setParam (p, pauseguard::ParamIDs::liveHeapMb, static_cast<float> (o.liveHeapMb));
-        setParam (p, pauseguard::ParamIDs::autoLatency, 1.0f);
-        p.setRateAndBufferSizeDetails (o.rate, o.block);
-        p.prepareToPlay (o.rate, o.block);
+        auto withAuto = o;
+        withAuto.latency = "auto";
+        if (const auto e = setUp (p, withAuto); e.isNotEmpty())
+            return usage (e.toRawUTF8());
         const auto r = p.getEngine().getProfile();
-        std::printf ("workload: %.0f KB garbage per block, %.1f MB live heap; %.0f Hz, block %d\n",
+        if (o.json)
+        {
+            juce::DynamicObject::Ptr j = new juce::DynamicObject();
+            j->setProperty ("sample_rate", o.rate);
+            j->setProperty ("block", o.block);
+            j->setProperty ("heap_mb", static_cast<double> (r.heapBytes) / 1048576.0);
+            j->setProperty ("worst_full_collection_ms", r.worstCollectionSeconds * 1000.0);
+            j->setProperty ("worst_chunk_ms", r.worstChunkSeconds * 1000.0);
+            j->setProperty ("worst_step_ms", r.worstStepSeconds * 1000.0);
+            j->setProperty ("profile_ms", r.elapsedSeconds * 1000.0);
+            j->setProperty ("auto_latency_samples", r.latencySamples);
+            j->setProperty ("dynamic_start_latency_samples", r.dynamicLatencySamples);
+            std::printf ("%s\n", juce::JSON::toString (juce::var (j.get()), true).toRawUTF8());
+            return 0;
+        }
+        std::printf ("script %s; %.0f KB garbage per block, %.1f MB live heap; %.0f Hz, block %d\n", p.getScriptName().toRawUTF8(),
                      p.getParams().garbageKb.get(), p.getParams().liveHeapMb.get(), o.rate, o.block);
-        std::printf ("heap after profiling: %.1f MB\n", static_cast<double> (r.heapBytes) / 1048576.0);
-        std::printf ("worst forced full collection: %.2f ms\n", r.worstCollectionSeconds * 1000.0);
-        std::printf ("worst chunk with the automatic collector: %.2f ms\n", r.worstChunkSeconds * 1000.0);
-        std::printf ("profile took: %.0f ms\n", r.elapsedSeconds * 1000.0);
-        std::printf ("auto latency: %d samples (%.2f ms)\n", r.latencySamples, 1000.0 * r.latencySamples / o.rate);
+        std::printf ("heap after profiling:                      %.1f MB\n", static_cast<double> (r.heapBytes) / 1048576.0);
+        std::printf ("worst forced full collection:              %.2f ms\n", r.worstCollectionSeconds * 1000.0);
+        std::printf ("worst chunk with the automatic collector:  %.2f ms\n", r.worstChunkSeconds * 1000.0);
+        std::printf ("worst basic step (collector stopped):      %.2f ms\n", r.worstStepSeconds * 1000.0);
+        std::printf ("profile took:                              %.0f ms\n", r.elapsedSeconds * 1000.0);
+        std::printf ("auto latency (deterministic):              %d samples (%.2f ms)\n", r.latencySamples, 1000.0 * r.latencySamples / o.rate);
+        std::printf ("starting latency (dynamic):                %d samples (%.2f ms)\n", r.dynamicLatencySamples,
+                     1000.0 * r.dynamicLatencySamples / o.rate);
         return 0;
     }
 
-    int usage()
+    int render (const Options& o)
     {
-        std::fprintf (stderr, "usage: pauseguard demo [--seconds S]\n"
-                              "       pauseguard profile [--garbage-kb K] [--live-heap-mb M] [--rate HZ] [--block N]\n");
-        return 2;
+        if (o.files.size() != 2)
+            return usage ("render needs IN.wav and OUT.wav");
+        const auto cwd = juce::File::getCurrentWorkingDirectory();
+        const auto inFile = cwd.getChildFile (o.files[0]), outFile = cwd.getChildFile (o.files[1]);
+        juce::AudioFormatManager formats;
+        formats.registerBasicFormats();
+        std::unique_ptr<juce::AudioFormatReader> reader (formats.createReaderFor (inFile));
+        if (reader == nullptr)
+        {
+            std::fprintf (stderr, "pauseguard: cannot read '%s': %s\n", o.files[0].toRawUTF8(),
+                          inFile.existsAsFile() ? "not an audio file this build reads (WAV, AIFF)" : "no such file");
+            return 2;
+        }
+        const int channels = juce::jlimit (1, 2, static_cast<int> (reader->numChannels));
+        const auto frames = static_cast<int> (reader->lengthInSamples);
+        juce::AudioBuffer<float> audio (channels, frames);
+        reader->read (&audio, 0, frames, 0, true, channels > 1);
+
+        auto opts = o;
+        opts.rate = reader->sampleRate;
+        PauseGuardProcessor p;
+        if (const auto e = setUp (p, opts, channels); e.isNotEmpty())
+            return usage (e.toRawUTF8());
+        const int latencyAtStart = p.getLatencySamples();
+        const int tail = opts.keepLatency ? 0 : latencyAtStart;
+        juce::AudioBuffer<float> padded (channels, frames + tail);
+        padded.clear();
+        for (int c = 0; c < channels; ++c)
+            padded.copyFrom (c, 0, audio, c, 0, frames);
+
+        Summary s;
+        if (opts.realtime)
+        {
+            juce::AudioBuffer<float> out (channels, padded.getNumSamples());
+            out.clear();
+            s = runPaced (p, opts, static_cast<double> (padded.getNumSamples()) / opts.rate, &padded, ! opts.json, &out);
+            padded.makeCopyOf (out);
+        }
+        else
+        {
+            // Offline: the worker is given the time it needs after each block, so nothing drops out.
+            juce::MidiBuffer midi;
+            for (int pos = 0; pos < padded.getNumSamples(); pos += opts.block)
+            {
+                const int n = std::min (opts.block, padded.getNumSamples() - pos);
+                juce::AudioBuffer<float> view (padded.getArrayOfWritePointers(), channels, pos, n);
+                p.processBlock (view, midi);
+                p.getEngine().waitForWorker (10.0);
+            }
+            s = collect (p, opts, static_cast<double> (frames) / opts.rate);
+        }
+        if (p.getLatencySamples() != latencyAtStart && ! opts.keepLatency)
+            std::fprintf (stderr, "pauseguard: the latency changed during the render (%d -> %d); aligned to the first\n",
+                          latencyAtStart, p.getLatencySamples());
+
+        outFile.deleteFile();
+        std::unique_ptr<juce::OutputStream> stream (outFile.createOutputStream().release());
+        juce::WavAudioFormat wav;
+        std::unique_ptr<juce::AudioFormatWriter> writer (stream != nullptr ? wav.createWriterFor (stream.get(), opts.rate, static_cast<unsigned> (channels), 24, {}, 0) : nullptr);
+        if (writer == nullptr)
+        {
+            std::fprintf (stderr, "pauseguard: cannot write '%s'\n", o.files[1].toRawUTF8());
+            return 2;
+        }
+        stream.release(); // the writer owns it now
+        writer->writeFromAudioSampleBuffer (padded, tail, frames + (opts.keepLatency ? 0 : 0));
+        writer.reset();
+
+        if (opts.report.isNotEmpty())
+        {
+            const auto reportFile = cwd.getChildFile (opts.report);
+            if (! reportFile.replaceWithText (juce::JSON::toString (juce::var (summaryObject (s).get()), false) + "\n"))
+            {
+                std::fprintf (stderr, "pauseguard: cannot write the report '%s'\n", opts.report.toRawUTF8());
+                return 2;
+            }
+        }
+        if (! opts.json)
+            std::fprintf (stderr, "rendered %d frames at %.0f Hz through %s; latency %d samples%s\n", frames, opts.rate,
+                          p.getScriptName().toRawUTF8(), latencyAtStart, opts.keepLatency ? " (kept)" : " (compensated)");
+        else
+            printSummary (s, true);
+        return 0;
+    }
+
+    double medianOf (std::vector<double> v)
+    {
+        std::sort (v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+    }
+
+    int bench (const Options& o)
+    {
+        // 1. The audio thread's cost per block, the worker keeping up, against memcpy in and out. The
+        //    calling thread runs at an audio priority, above the worker, as a host's would.
+        raiseToAudioPriority();
+        pg::LatencyEngine engine;
+        pg::EngineSettings es;
+        es.sampleRate = o.rate;
+        es.maxBlockSize = o.block;
+        es.numChannels = 2;
+        engine.prepare (es, "function process(ch, n) end", "passthrough.lua", std::max (o.block * 2, 480));
+        juce::AudioBuffer<float> buffer (2, o.block), source (2, o.block);
+        juce::Random rng (1);
+        for (int c = 0; c < 2; ++c)
+            for (int i = 0; i < o.block; ++i)
+                source.setSample (c, i, rng.nextFloat() - 0.5f);
+        std::vector<float> copyIn (static_cast<size_t> (2 * o.block)), copyOut (static_cast<size_t> (2 * o.block));
+        const int rounds = 15, perRound = 2000;
+        std::vector<double> engineNs, memcpyNs;
+        for (int r = 0; r < rounds; ++r)
+        {
+            double total = 0.0;
+            for (int b = 0; b < perRound; ++b)
+            {
+                buffer.makeCopyOf (source, true);
+                const auto t0 = Clock::now();
+                engine.processBlock (buffer.getArrayOfWritePointers(), 2, o.block);
+                total += std::chrono::duration<double, std::nano> (Clock::now() - t0).count();
+                engine.waitForWorker (1.0);
+            }
+            engineNs.push_back (total / perRound);
+            const auto t0 = Clock::now();
+            for (int b = 0; b < perRound; ++b)
+            {
+                for (int c = 0; c < 2; ++c)
+                    std::memcpy (copyIn.data() + c * o.block, source.getReadPointer (c), sizeof (float) * static_cast<size_t> (o.block));
+                for (int c = 0; c < 2; ++c)
+                    std::memcpy (buffer.getWritePointer (c), copyIn.data() + c * o.block, sizeof (float) * static_cast<size_t> (o.block));
+                std::memcpy (copyOut.data(), buffer.getReadPointer (0), sizeof (float));
+            }
+            memcpyNs.push_back (std::chrono::duration<double, std::nano> (Clock::now() - t0).count() / perRound);
+        }
+        engine.release();
+        const double engineMedian = medianOf (engineNs), memcpyMedian = medianOf (memcpyNs);
+
+        // 2. Collector CPU: the same script and workload, offline, deterministic against dynamic.
+        auto cpuFor = [&] (const juce::String& strategy) {
+            auto opts = o;
+            opts.strategy = strategy;
+            if (opts.garbageKb < 0.0)
+                opts.garbageKb = 64.0;
+            if (opts.liveHeapMb < 0.0)
+                opts.liveHeapMb = 32.0;
+            PauseGuardProcessor p;
+            setUp (p, opts);
+            p.getEngine().resetStatistics();
+            juce::AudioBuffer<float> b (2, opts.block);
+            juce::MidiBuffer midi;
+            const auto blocks = static_cast<long> ((o.secondsGiven ? o.seconds : 10.0) * opts.rate / opts.block);
+            for (long i = 0; i < blocks; ++i)
+            {
+                for (int c = 0; c < 2; ++c)
+                    b.copyFrom (c, 0, source, c, 0, opts.block);
+                p.processBlock (b, midi);
+                p.getEngine().waitForWorker (5.0);
+            }
+            const auto c = p.getEngine().getCounters();
+            // Worker time: the script calls (with Lua's collector inside, when automatic) plus the
+            // engine's own collector calls.
+            return p.getEngine().getProcessingHistogram().sumSeconds + c.collectorSeconds;
+        };
+        const double automatic = cpuFor ("deterministic"), scheduled = cpuFor ("dynamic");
+        const double overheadPct = automatic > 0.0 ? 100.0 * (scheduled - automatic) / automatic : 0.0;
+
+        juce::DynamicObject::Ptr j = new juce::DynamicObject();
+        j->setProperty ("sample_rate", o.rate);
+        j->setProperty ("block", o.block);
+        j->setProperty ("audio_thread_ns_per_block", engineMedian);
+        j->setProperty ("memcpy_ns_per_block", memcpyMedian);
+        j->setProperty ("ratio_vs_memcpy", memcpyMedian > 0.0 ? engineMedian / memcpyMedian : 0.0);
+        j->setProperty ("worker_seconds_automatic", automatic);
+        j->setProperty ("worker_seconds_scheduled", scheduled);
+        j->setProperty ("gc_schedule_overhead_pct", overheadPct);
+        if (o.json)
+            std::printf ("%s\n", juce::JSON::toString (juce::var (j.get()), true).toRawUTF8());
+        else
+        {
+            std::printf ("audio thread per block (median of %d x %d): %.0f ns; memcpy in and out: %.0f ns; ratio %.1fx\n", rounds,
+                         perRound, engineMedian, memcpyMedian, memcpyMedian > 0.0 ? engineMedian / memcpyMedian : 0.0);
+            std::printf ("worker time, automatic collector: %.3f s; engine-scheduled collector: %.3f s; overhead %+.1f %%\n",
+                         automatic, scheduled, overheadPct);
+        }
+        return 0;
+    }
+
+    int demo (const Options& base)
+    {
+        auto o = base;
+        const double seconds = o.secondsGiven ? o.seconds : 4.0;
+        std::printf ("PauseGuard headless demo: the built-in Lua saturator on a worker thread, a simulated\n"
+                     "audio callback at %.0f Hz / %d samples, a demo arpeggio as input.\n\n", o.rate, o.block);
+        {
+            PauseGuardProcessor p;
+            setUp (p, o);
+            p.setDemoSignalEnabled (true);
+            std::printf ("1. Default workload (16 KB garbage per block, 4 MB live heap), deterministic, 20 ms\n");
+            printSummary (runPaced (p, o, seconds, nullptr, false), false);
+        }
+        o.garbageKb = 64.0;
+        o.liveHeapMb = 128.0;
+        for (const char* strategy : { "deterministic", "dynamic" })
+        {
+            o.strategy = strategy;
+            o.latency = "auto";
+            PauseGuardProcessor p;
+            setUp (p, o);
+            p.setDemoSignalEnabled (true);
+            const auto profile = p.getEngine().getProfile();
+            std::printf ("\n%s. Heavy workload (64 KB garbage per block, 128 MB live heap), %s%s\n", o.strategy == "dynamic" ? "3" : "2",
+                         strategy, o.strategy == "dynamic" ? ": the engine schedules the collector" : ", auto latency");
+            std::printf ("  profile: worst full collection %.1f ms -> auto latency %d samples\n", profile.worstCollectionSeconds * 1000.0,
+                         profile.latencySamples);
+            printSummary (runPaced (p, o, seconds * 2.0, nullptr, false), false);
+        }
+        return 0;
     }
 } // namespace
 
 int main (int argc, char* argv[])
 {
     juce::ScopedJuceInitialiser_GUI juce;
-    if (argc < 2)
-        return usage();
-    const juce::String command (argv[1]);
     Options o;
-    for (int i = 2; i < argc; ++i)
-    {
-        const juce::String a (argv[i]);
-        const bool hasValue = i + 1 < argc;
-        if (! hasValue || ! a.startsWith ("--"))
-        {
-            std::fprintf (stderr, "pauseguard: unknown or incomplete option '%s'\n", argv[i]);
-            return usage();
-        }
-        const juce::String v (argv[++i]);
-        if (! v.containsOnly ("0123456789.") || v.isEmpty())
-        {
-            std::fprintf (stderr, "pauseguard: %s needs a number, not '%s'\n", a.toRawUTF8(), v.toRawUTF8());
-            return 2;
-        }
-        if (a == "--seconds")
-            o.seconds = v.getDoubleValue();
-        else if (a == "--rate")
-            o.rate = v.getDoubleValue();
-        else if (a == "--block")
-            o.block = v.getIntValue();
-        else if (a == "--garbage-kb")
-            o.garbageKb = v.getDoubleValue();
-        else if (a == "--live-heap-mb")
-            o.liveHeapMb = v.getDoubleValue();
-        else
-        {
-            std::fprintf (stderr, "pauseguard: unknown option '%s'\n", a.toRawUTF8());
-            return usage();
-        }
-    }
-    if (o.seconds < 1.0 || o.seconds > 3600.0 || o.rate < 8000.0 || o.rate > 384000.0 || o.block < 1 || o.block > 8192)
-    {
-        std::fprintf (stderr, "pauseguard: out of range (seconds 1..3600, rate 8000..384000, block 1..8192)\n");
-        return 2;
-    }
-    if (command == "demo")
-        return demo (o.seconds);
-    if (command == "profile")
+    if (const auto error = parse (argc, argv, o); error.isNotEmpty())
+        return usage (error.toRawUTF8());
+    if (o.command == "demo")
+        return demo (o);
+    if (o.command == "soak")
+        return soak (o);
+    if (o.command == "profile")
         return profile (o);
-    std::fprintf (stderr, "pauseguard: unknown command '%s'\n", argv[1]);
-    return usage();
+    if (o.command == "render")
+        return render (o);
+    if (o.command == "bench")
+        return bench (o);
+    if (o.command == "--help" || o.command == "help" || o.command == "-h")
+    {
+        std::fputs (usageText, stdout);
+        return 0;
+    }
+    return usage (("unknown command '" + o.command + "'").toRawUTF8());
 }

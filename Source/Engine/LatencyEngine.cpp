@@ -139,6 +139,8 @@ namespace pg
         if (ok)
             dsp.setAutomaticCollection (true);
 
+        workerPause = pacingPause.load();
+        workerStepMul = pacingStepMul.load();
         profile = {};
         if (ok && profileFirst)
         {
@@ -159,8 +161,6 @@ namespace pg
         workerStrategy = strategy.load (std::memory_order_acquire);
         if (ok)
         {
-            workerPause = pacingPause.load();
-            workerStepMul = pacingStepMul.load();
             configureCollector (workerStrategy);
         }
         // The profile's forced collections were the last full ones.
@@ -332,8 +332,9 @@ namespace pg
             }
         }
 
-        // 2b. The collector stopped, as the dynamic strategy runs it: the script's own time, and
-        //     the longest basic step (one per chunk, as the scheduler slices them).
+        // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
+        //     time, and the longest young collection (one per chunk, as the scheduler runs them).
+        dsp.setGenerational();
         dsp.setAutomaticCollection (false);
         for (int k = 0; k < 64 && elapsed() < 0.85 * budgetSeconds; ++k)
         {
@@ -343,13 +344,13 @@ namespace pg
             r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
             r.worstStepSeconds = std::max (r.worstStepSeconds, dsp.collectorStep());
         }
+        dsp.setIncrementalPacing (workerPause, workerStepMul, 13);
         dsp.setAutomaticCollection (true);
 
         // 3. Forced full collections of that heap: the longest pause the collector can make.
         for (int k = 0; k < 3 && dsp.isReady(); ++k)
         {
-            const double d = dsp.fullCollection();
-            pauses.add (d);
+            const double d = dsp.fullCollection(); // the profile's pauses are not the run's: not in the histogram
             r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, d);
             if (elapsed() > budgetSeconds)
                 break;
@@ -357,7 +358,10 @@ namespace pg
 
         r.heapBytes = dsp.heapBytes();
         r.elapsedSeconds = elapsed();
-        const double worstPause = std::max (r.worstCollectionSeconds, r.worstChunkSeconds);
+        // A full collection measured here follows another one; at run time the heap may also hold
+        // up to (pause - 100) % of garbage, which a full collection sweeps: scale for it.
+        const double garbageFactor = std::max (1.0, workerPause / 100.0);
+        const double worstPause = std::max (r.worstCollectionSeconds * garbageFactor, r.worstChunkSeconds);
         const int fromPauses = settings.maxBlockSize + static_cast<int> (std::ceil (2.0 * worstPause * settings.sampleRate));
         const int floor10ms = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
         r.latencySamples = clampLatency (std::max (fromPauses, floor10ms));
@@ -549,8 +553,12 @@ namespace pg
         }
     }
 
-    // Deterministic: Lua's automatic collector, paced by the user. Dynamic: stopped, and with small
-    // basic steps (1 KB instead of Lua's 8 KB) so the scheduler can slice finely.
+    // Deterministic: Lua's automatic incremental collector, paced by the user. Dynamic: Lua's
+    // generational mode with automatic collection stopped; each step the scheduler runs is a young
+    // collection, whose cost follows the garbage of the last few chunks, not the size of the heap.
+    // (The incremental mode sweeps, in one indivisible step, every object that died since its mark
+    // phase began; its steps grow with the garbage rate.) Entering generational mode runs a full
+    // collection: a strategy switch makes it under the previous, larger, latency.
     void LatencyEngine::configureCollector (Strategy s)
     {
         if (s == Strategy::deterministic)
@@ -560,9 +568,10 @@ namespace pg
         }
         else
         {
-            dsp.setIncrementalPacing (200, 100, 10);
+            dsp.setGenerational();
             dsp.setAutomaticCollection (false);
         }
+        appliedStrategy.store (s, std::memory_order_release);
     }
 
     void LatencyEngine::fullCollectionOnWorker (double now, bool forced)
@@ -611,13 +620,12 @@ namespace pg
         {
             // Metronome-style: collector time is a fixed share of real time. Credit accrues per
             // chunk; steps run while it lasts and no new input waits (or the credit piles up).
+            // Metronome-style: collector time is a share of real time. Credit accrues per chunk; a
+            // young collection runs when there is credit (at most one per chunk: each one frees
+            // what the chunks since the last one left), and a long one is paid back over the next.
             collectorCredit = std::min (collectorCredit + decision.sliceBudgetSeconds, 0.02);
-            const double perChunk = decision.sliceBudgetSeconds;
-            while (collectorCredit > 0.0)
+            if (collectorCredit > 0.0)
             {
-                const bool inputWaiting = inputRing.publishedWritePosition() != inputRing.consumerPosition();
-                if (inputWaiting && collectorCredit < 2.0 * perChunk)
-                    break;
                 const double d = dsp.collectorStep();
                 pauses.add (d);
                 collectorCredit -= d;
@@ -727,12 +735,23 @@ namespace pg
                     continue;
                 }
                 const auto dryStart = static_cast<uint64_t> (firstAbs + i);
+                const auto len = static_cast<size_t> (run.length);
+                if (mixStep == 0.0f && (run.kind != RunKind::wet || mixCurrent == 0.0f))
+                {
+                    dryLine.readFrames (dryStart, &out[c], 1, static_cast<size_t> (i), len, c);
+                    continue;
+                }
+                if (mixStep == 0.0f && mixCurrent == 1.0f)
+                {
+                    outputRing.readFrames (run.ringPos, &out[c], 1, static_cast<size_t> (i), len, c);
+                    continue;
+                }
                 for (int k = 0; k < run.length; ++k)
                 {
                     const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
                     const float wet = run.kind == RunKind::wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
-                    const float m = mixStep == 0.0f ? mixCurrent : mixCurrent + mixStep * static_cast<float> (i + k);
-                    dst[k] = m == 1.0f ? wet : (m == 0.0f ? dry : wet * m + dry * (1.0f - m));
+                    const float m = mixCurrent + mixStep * static_cast<float> (i + k);
+                    dst[k] = wet * m + dry * (1.0f - m);
                 }
             }
             if (run.kind == RunKind::missing)

@@ -123,6 +123,8 @@ namespace pg
         void setScriptParameter (int index, float value) noexcept;
         void setStrategy (Strategy s) noexcept { strategy.store (s, std::memory_order_release); }
         Strategy getStrategy() const noexcept { return strategy.load (std::memory_order_acquire); }
+        // The strategy the worker runs now (it takes a requested one at its next chunk).
+        Strategy getAppliedStrategy() const noexcept { return appliedStrategy.load (std::memory_order_acquire); }
         // Deterministic strategy: Lua's incremental pacing (pause and step multiplier, in %).
         void setPacing (int pausePercent, int stepMultiplierPercent) noexcept;
         void setDynamicSettings (const DynamicSettings& s) noexcept;
@@ -223,7 +225,7 @@ namespace pg
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
         std::atomic<bool> pendingStatsReset { false };
-        std::atomic<Strategy> strategy { Strategy::deterministic };
+        std::atomic<Strategy> strategy { Strategy::deterministic }, appliedStrategy { Strategy::deterministic };
         std::atomic<bool> transportPlaying { true };
         std::atomic<int> wantedDynamicLatency { 0 };
         std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };

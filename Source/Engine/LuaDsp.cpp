@@ -21,27 +21,11 @@ namespace pg
             return duration<double> (steady_clock::now().time_since_epoch()).count();
         }
 
-        // Counts bytes and refuses past the ceiling. Lua then runs an emergency collection and,
-        // if that does not help, raises "not enough memory" inside the script.
-        void* countingAlloc (void* ud, void* ptr, size_t osize, size_t nsize)
+        // Lua's allocator: our ManagedHeap, which counts bytes and refuses past the ceiling. Lua then
+        // runs an emergency collection and, if that does not help, raises "not enough memory".
+        void* heapAlloc (void* ud, void* ptr, size_t osize, size_t nsize)
         {
-            auto& a = *static_cast<LuaDsp::Allocator*> (ud);
-            const size_t old = ptr != nullptr ? osize : 0;
-            if (nsize == 0)
-            {
-                std::free (ptr);
-                a.used -= old;
-                return nullptr;
-            }
-            if (nsize > old && a.used - old + nsize > a.limit)
-            {
-                a.refused = true;
-                return nullptr;
-            }
-            void* p = std::realloc (ptr, nsize);
-            if (p != nullptr)
-                a.used = a.used - old + nsize;
-            return p;
+            return static_cast<ManagedHeap*> (ud)->reallocate (ptr, osize, nsize);
         }
 
         LuaDsp* self (lua_State* L)
@@ -94,14 +78,14 @@ namespace pg
         if (L != nullptr)
             lua_close (L);
         L = nullptr;
-        allocator = {};
+        heap.reset();
         paramsRef = channelsRef = processRef = -1;
     }
 
     bool LuaDsp::fail (std::string message)
     {
-        if (allocator.refused && message.find ("not enough memory") != std::string::npos)
-            message = "script ran out of memory (ceiling " + std::to_string (allocator.limit >> 20) + " MB)";
+        if (heap != nullptr && heap->refusedOnce() && message.find ("not enough memory") != std::string::npos)
+            message = "script ran out of memory (ceiling " + std::to_string (limits.memoryLimitBytes >> 20) + " MB)";
         error = std::move (message);
         return false;
     }
@@ -112,8 +96,8 @@ namespace pg
     {
         close();
         error.clear();
-        allocator.limit = limits.memoryLimitBytes;
-        L = lua_newstate (countingAlloc, &allocator);
+        heap = std::make_unique<ManagedHeap> (limits.memoryLimitBytes);
+        L = lua_newstate (heapAlloc, heap.get());
         if (L == nullptr)
             return fail ("could not create a Lua state");
 
@@ -332,6 +316,12 @@ namespace pg
     {
         if (L != nullptr)
             lua_gc (L, LUA_GCINC, pausePercent, stepMultiplierPercent, stepSizeLog2);
+    }
+
+    void LuaDsp::setGenerational()
+    {
+        if (L != nullptr)
+            lua_gc (L, LUA_GCGEN, 0, 0);
     }
 
     double LuaDsp::fullCollection()

@@ -3,7 +3,10 @@
 // A sandboxed Lua 5.4 state running one DSP script. Not thread-safe: one thread owns it
 // (the engine's worker; during prepare, the thread that prepares, before the worker starts).
 
+#include "ManagedHeap.h"
+
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -54,21 +57,18 @@ namespace pg
         // Lua's incremental pacing (LUA_GCINC): pause and step multiplier in percent, and the size of
         // a basic step as log2 of bytes (0 keeps the current one; Lua's default is 13, 8 KB).
         void setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2 = 0);
+        // Lua's generational mode (LUA_GCGEN): a basic step is then a young collection. Entering it
+        // runs a full collection.
+        void setGenerational();
         // A full collection; returns its duration in seconds.
         double fullCollection();
         // One basic incremental step (LUA_GCSTEP, 0); returns its duration in seconds.
         double collectorStep (bool* cycleFinished = nullptr);
 
-        size_t heapBytes() const noexcept { return allocator.used; }
-        size_t memoryLimit() const noexcept { return allocator.limit; }
+        size_t heapBytes() const noexcept { return heap != nullptr ? heap->usedBytes() : 0; }
+        size_t memoryLimit() const noexcept { return limits.memoryLimitBytes; }
         lua_State* state() const noexcept { return L; }
 
-        struct Allocator
-        {
-            size_t used = 0;
-            size_t limit = 0;
-            bool refused = false;
-        };
 
     private:
         static int processProtected (lua_State*);
@@ -79,7 +79,7 @@ namespace pg
         void armBudget();
 
         LuaDspLimits limits;
-        Allocator allocator;
+        std::unique_ptr<ManagedHeap> heap;
         lua_State* L = nullptr;
         std::string error;
         int paramsRef = -1, channelsRef = -1, processRef = -1;

@@ -95,6 +95,12 @@ namespace pg
                 copyOut (c, pos, dst[c] + dstOffset, n);
         }
 
+        // Consumer thread. Wait-free. One ring channel into one destination.
+        void readFrames (uint64_t pos, float* const* dst, int, size_t dstOffset, size_t n, int channel) const noexcept
+        {
+            copyOut (channel, pos, dst[0] + dstOffset, n);
+        }
+
         // Consumer thread. Wait-free. One sample.
         float sample (int channel, uint64_t pos) const noexcept
         {

@@ -95,7 +95,13 @@ namespace pauseguard
         const bool dynamic = params.strategy.getIndex() == 1;
         const bool useAuto = params.autoLatency.get();
         engine.setStrategy (dynamic ? pg::Strategy::dynamic : pg::Strategy::deterministic);
-        engine.prepare (settings, builtinScript(), "BuiltinEffect.lua", useAuto || dynamic ? -1 : manual, true);
+        std::string source, name;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
+            name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
+        }
+        engine.prepare (settings, source, name, useAuto || dynamic ? -1 : manual, true);
         profiledLatency.store (engine.getProfile().latencySamples);
         if (dynamic)
             engine.requestLatency (engine.getWantedDynamicLatency());
@@ -108,6 +114,19 @@ namespace pauseguard
         recordLatency (getLatencySamples(), LatencyChange::Reason::prepare);
     }
 
+    void PauseGuardProcessor::setScript (const juce::String& source, const juce::String& name)
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        scriptSource = source.toStdString();
+        scriptName = name.toStdString();
+    }
+
+    juce::String PauseGuardProcessor::getScriptName() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return scriptSource.empty() ? juce::String ("BuiltinEffect.lua") : juce::String (scriptName);
+    }
+
     void PauseGuardProcessor::releaseResources() { engine.release(); }
 
     bool PauseGuardProcessor::applyPendingLatencyChange()
@@ -115,7 +134,12 @@ namespace pauseguard
         if (! engine.isPrepared())
             return false;
         const int strategyNow = params.strategy.getIndex();
-        engine.setStrategy (strategyNow == 1 ? pg::Strategy::dynamic : pg::Strategy::deterministic);
+        const auto requested = strategyNow == 1 ? pg::Strategy::dynamic : pg::Strategy::deterministic;
+        engine.setStrategy (requested);
+        // The worker switches first (entering the dynamic strategy runs a full collection, which the
+        // previous, larger, latency covers); the latency follows at a later tick.
+        if (engine.getAppliedStrategy() != requested)
+            return false;
         const int wanted = wantedLatencySamples();
         const int current = getLatencySamples();
         const bool switched = strategyNow != appliedStrategy;

@@ -75,6 +75,13 @@ namespace pauseguard
 
         // Any non-audio thread: every latency change so far (the newest last, at most 512).
         std::vector<LatencyChange> getLatencyHistory() const;
+        // Any thread: now, on the history's clock (seconds since the processor was created).
+        double getSecondsSinceCreation() const { return (juce::Time::getMillisecondCounterHiRes() - createdAt) * 0.001; }
+
+        // Message or host thread: the DSP script to run from the next prepareToPlay on (empty source:
+        // the built-in effect).
+        void setScript (const juce::String& source, const juce::String& name);
+        juce::String getScriptName() const;
 
         // The Standalone app feeds the engine a demo arpeggio while its input is silent.
         void setDemoSignalEnabled (bool enabled) noexcept { demoEnabled.store (enabled); }
@@ -101,6 +108,8 @@ namespace pauseguard
         int appliedStrategy = 0; // message thread: the strategy whose latency was last applied
         const double createdAt = juce::Time::getMillisecondCounterHiRes();
         mutable std::mutex historyLock; // message and prepare threads only, never the audio thread
+        mutable std::mutex scriptLock;  // likewise
+        std::string scriptSource, scriptName;
         std::vector<LatencyChange> history;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardProcessor)

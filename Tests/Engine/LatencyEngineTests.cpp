@@ -329,6 +329,6 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections", 
     });
     const auto pauses = engine.getPauseHistogram();
     WARN ("forced " << forced << " collections while running; worst " << pauses.maxSeconds * 1000.0 << " ms");
-    CHECK (pauses.count >= 3u + static_cast<uint64_t> (forced) - 1u);
+    CHECK (pauses.count >= static_cast<uint64_t> (forced));
     CHECK (engine.getCounters().dropoutEvents == 0);
 }

@@ -166,12 +166,10 @@ TEST_CASE ("A strategy switch on a running sine makes no jump larger than the si
     int latencyAfterSwitch = 0;
     const auto out = pgtest::runProcessor (p, in, [] { return 128; }, [&] (size_t pos) {
         if (pos == switchAt || pos == switchBack)
-        {
             pgtest::setParam (p, ids::strategy, pos == switchAt ? 1.0f : 0.0f);
-            p.applyPendingLatencyChange(); // the message thread's timer
-            if (pos == switchAt)
-                latencyAfterSwitch = p.getLatencySamples();
-        }
+        p.applyPendingLatencyChange(); // the message thread's timer, here once per block
+        if (pos > switchAt && pos < switchBack)
+            latencyAfterSwitch = p.getLatencySamples();
     });
     CHECK (latencyAfterSwitch != 960); // the switch did change L
     CHECK (p.getLatencySamples() == 960);

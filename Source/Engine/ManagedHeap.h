@@ -1,0 +1,53 @@
+#pragma once
+
+// The memory behind one Lua state: small blocks come from size-class free lists carved out of
+// 64 KB slabs that are kept until the state closes; large ones go to malloc. Freed small blocks
+// are reused, never handed back to the C library one by one, so that a collector cycle freeing
+// tens of megabytes does not make glibc consolidate its free lists (a multi-millisecond stall at
+// the next large allocation). Counts bytes as Lua sees them and refuses past a ceiling.
+// Single-threaded: used by the thread that owns the Lua state.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace pg
+{
+    class ManagedHeap
+    {
+    public:
+        static constexpr size_t granule = 16;
+        static constexpr size_t maxSmall = 1024;
+        static constexpr size_t slabBytes = 64 * 1024;
+
+        explicit ManagedHeap (size_t limitBytes = SIZE_MAX) : limit (limitBytes) {}
+        ~ManagedHeap();
+        ManagedHeap (const ManagedHeap&) = delete;
+        ManagedHeap& operator= (const ManagedHeap&) = delete;
+
+        // The lua_Alloc contract: nsize == 0 frees; otherwise (re)allocates or returns nullptr.
+        void* reallocate (void* ptr, size_t osize, size_t nsize) noexcept;
+
+        size_t usedBytes() const noexcept { return used; }
+        size_t limitBytes() const noexcept { return limit; }
+        bool refusedOnce() const noexcept { return refused; }
+        // Bytes obtained from the C library (slabs and large blocks).
+        size_t reservedBytes() const noexcept { return reserved; }
+
+    private:
+        static size_t classOf (size_t n) noexcept { return (n + granule - 1) / granule; }
+        void* allocate (size_t n) noexcept;
+        void release (void* p, size_t n) noexcept;
+
+        struct FreeBlock
+        {
+            FreeBlock* next;
+        };
+        FreeBlock* freeLists[maxSmall / granule + 1] {};
+        std::vector<void*> slabs;
+        char* slabCursor = nullptr;
+        size_t slabLeft = 0;
+        size_t used = 0, limit, reserved = 0;
+        bool refused = false;
+    };
+} // namespace pg
