@@ -2,136 +2,272 @@
 
 namespace pauseguard
 {
-    namespace Colours
-    {
-        const juce::Colour background { 0xff15181d }, panel { 0xff1f242b }, text { 0xffe6e9ee },
-            dim { 0xff8b95a3 }, accent { 0xff4fc3f7 }, warn { 0xffff7043 }, ok { 0xff81c784 };
-    }
+    using namespace theme;
 
-    LabelledKnob::LabelledKnob (juce::AudioProcessorValueTreeState& state, const char* paramId, const juce::String& title)
-        : attachment (state, paramId, slider)
+    namespace
     {
-        label.setText (title, juce::dontSendNotification);
-        label.setJustificationType (juce::Justification::centred);
-        label.setColour (juce::Label::textColourId, Colours::dim);
-        slider.setColour (juce::Slider::rotarySliderFillColourId, Colours::accent);
-        slider.setColour (juce::Slider::textBoxOutlineColourId, juce::Colours::transparentBlack);
-        slider.setTextBoxStyle (juce::Slider::TextBoxBelow, false, 80, 18);
-        addAndMakeVisible (label);
-        addAndMakeVisible (slider);
-    }
+        constexpr int margin = 14, gap = 10, headerHeight = 44, readoutHeight = 178;
+        constexpr int refreshHz = 30, historyEveryTicks = 6; // the history (it allocates a copy) at 5 Hz
 
-    void LabelledKnob::resized()
-    {
-        auto r = getLocalBounds();
-        label.setBounds (r.removeFromTop (18));
-        slider.setBounds (r);
-    }
+        const char* captionFor (PauseGuardEditor::View v)
+        {
+            switch (v)
+            {
+                case PauseGuardEditor::View::pauses: return "Every collector call the engine made. Red: longer than the budget, so it would reach the output.";
+                case PauseGuardEditor::View::processing: return "The script's time per chunk (with Lua's own collector work in the deterministic strategy).";
+                case PauseGuardEditor::View::lateness: return "How late each chunk was delivered past its deadline. Late chunks are played dry.";
+            }
+            return "";
+        }
+    } // namespace
 
     PauseGuardEditor::PauseGuardEditor (PauseGuardProcessor& p)
         : AudioProcessorEditor (p)
         , processor (p)
-        , autoAttachment (p.getState(), ParamIDs::autoLatency, autoLatency)
-        , bypassAttachment (p.getState(), ParamIDs::bypass, bypass)
+        , controls (p.getState())
     {
-        auto& s = p.getState();
-        const std::pair<const char*, const char*> controls[] = {
-            { ParamIDs::latencyMs, "Latency" }, { ParamIDs::mix, "Mix" },
-            { ParamIDs::drive, "Drive" },       { ParamIDs::tone, "Tone" },
-            { ParamIDs::output, "Output" },     { ParamIDs::garbageKb, "Garbage / block" },
-            { ParamIDs::liveHeapMb, "Live heap" },
-        };
-        for (const auto& [paramId, title] : controls)
-            addAndMakeVisible (knobs.add (new LabelledKnob (s, paramId, title)));
-        for (auto* b : { &autoLatency, &bypass })
+        setLookAndFeel (&lookAndFeel);
+        addAndMakeVisible (latency);
+        addAndMakeVisible (counters);
+        addAndMakeVisible (histogram);
+        addAndMakeVisible (timeline);
+
+        controlsView.setViewedComponent (&controls, false);
+        controlsView.setScrollBarsShown (true, false);
+        controlsView.setScrollBarThickness (8);
+        addAndMakeVisible (controlsView);
+
+        int tab = 0;
+        for (auto* b : { &pausesTab, &processingTab, &latenessTab })
         {
-            b->setColour (juce::ToggleButton::textColourId, Colours::text);
-            b->setColour (juce::ToggleButton::tickColourId, Colours::accent);
+            b->setClickingTogglesState (true);
+            b->setRadioGroupId (1);
+            b->setConnectedEdges ((tab > 0 ? juce::Button::ConnectedOnLeft : 0) | (tab < 2 ? juce::Button::ConnectedOnRight : 0));
+            const auto v = static_cast<View> (tab++);
+            b->onClick = [this, v] { selectView (v); };
             addAndMakeVisible (*b);
         }
+        pausesTab.setToggleState (true, juce::dontSendNotification);
+
+        exportCsv.setTooltip ("Save the statistics as CSV: the figures, then one row per histogram bin");
+        exportJson.setTooltip ("Save the statistics as JSON");
+        resetButton.setTooltip ("Clear the histograms and counters (the latency history is kept)");
+        exportCsv.onClick = [this] { launchExport (ExportFormat::csv); };
+        exportJson.onClick = [this] { launchExport (ExportFormat::json); };
+        resetButton.onClick = [this] {
+            processor.getEngine().resetStatistics();
+            showStatus ("Statistics reset");
+        };
+        for (auto* b : { &exportCsv, &exportJson, &resetButton })
+            addAndMakeVisible (*b);
 
         setResizable (true, true);
-        setResizeLimits (640, 420, 1600, 1000);
-        setSize (760, 460);
+        setResizeLimits (1200, 720, 2560, 1600);
+        setSize (1320, 840);
         refresh();
-        startTimerHz (30);
+        startTimerHz (refreshHz);
     }
 
-    PauseGuardEditor::~PauseGuardEditor() { stopTimer(); }
+    PauseGuardEditor::~PauseGuardEditor()
+    {
+        stopTimer();
+        setLookAndFeel (nullptr);
+    }
 
     void PauseGuardEditor::refresh()
     {
-        const auto& engine = processor.getEngine();
-        const int latency = processor.getLatencySamples();
-        const double sr = processor.getEngine().getSampleRate();
-        latencyText = juce::String (latency) + " samples";
-        const auto counters = engine.getCounters();
-        const auto pauses = engine.getPauseHistogram();
-        const auto chunks = engine.getProcessingHistogram();
-        detailText = juce::String (1000.0 * latency / sr, 2) + " ms reported to the host"
-                     + (processor.getParams().autoLatency.get() ? " (auto)" : "");
-        statusText = "Dropouts " + juce::String (static_cast<juce::int64> (counters.dropoutEvents))
-                     + "   |   Heap " + juce::String (static_cast<double> (counters.heapBytes) / (1024.0 * 1024.0), 1)
-                     + " MB   |   Worst collection " + juce::String (pauses.maxSeconds * 1000.0, 2)
-                     + " ms   |   Worst chunk " + juce::String (chunks.maxSeconds * 1000.0, 2) + " ms";
-        hasDropouts = counters.dropoutEvents > 0;
-        const auto error = engine.getScriptError();
-        errorText = error.empty() ? juce::String() : "Script stopped, playing the delayed dry signal: " + juce::String (error);
-        repaint();
+        auto report = pg::captureStatistics (processor.getEngine());
+        report.latencySamples = processor.getLatencySamples();
+        showStatistics (report);
+
+        if (report.latencySamples != historyLatency || ++ticks >= historyEveryTicks)
+        {
+            ticks = 0;
+            historyLatency = report.latencySamples;
+            timeline.setHistory (processor.getLatencyHistory(), processor.getSecondsSinceCreation(), report.sampleRate);
+        }
+
+        const auto error = report.counters.scriptFailed ? juce::String (processor.getEngine().getScriptError()) : juce::String();
+        if (error != scriptError)
+        {
+            scriptError = error;
+            resized();
+            repaint();
+        }
+        if (statusUntil > 0.0 && juce::Time::getMillisecondCounterHiRes() > statusUntil)
+        {
+            statusUntil = 0.0;
+            status.set ({}, font (13.0f), {});
+            repaint (header.toNearestInt());
+        }
     }
 
-    void PauseGuardEditor::paint (juce::Graphics& g)
+    void PauseGuardEditor::showStatistics (const pg::StatsReport& report)
     {
-        g.fillAll (Colours::background);
-        auto r = getLocalBounds().reduced (16);
+        shown = report;
+        const auto& params = processor.getParams();
+        const bool dynamic = params.strategy.getIndex() == 1;
+        const bool autoLatency = params.autoLatency.get();
 
-        auto header = r.removeFromTop (120);
-        g.setColour (Colours::panel);
-        g.fillRoundedRectangle (header.toFloat(), 8.0f);
-        auto inner = header.reduced (16, 10);
-        g.setColour (Colours::accent);
-        g.setFont (juce::Font (22.0f, juce::Font::bold));
-        g.drawText ("PauseGuard", inner.removeFromTop (28), juce::Justification::left);
-        g.setColour (Colours::text);
-        g.setFont (juce::Font (36.0f, juce::Font::bold));
-        g.drawText (latencyText, inner.removeFromTop (42), juce::Justification::left);
-        g.setColour (Colours::dim);
-        g.setFont (juce::Font (15.0f));
-        g.drawText (detailText, inner.removeFromTop (22), juce::Justification::left);
+        latency.setFigures ({ report.latencySamples, report.sampleRate, report.blockSize, dynamic, autoLatency,
+                              report.counters.wantedDynamicLatency });
+        counters.setCounters (report.counters, report.sampleRate, dynamic);
+        controls.setStrategy (dynamic, autoLatency);
 
-        auto footer = getLocalBounds().reduced (16).removeFromBottom (errorText.isEmpty() ? 24 : 48);
-        g.setFont (juce::Font (14.0f));
-        g.setColour (hasDropouts ? Colours::warn : Colours::ok);
-        g.drawText (statusText, footer.removeFromTop (24), juce::Justification::left);
-        if (errorText.isNotEmpty())
+        juce::String empty = "No audio processed yet.";
+        auto kind = HistogramView::Kind::pauses;
+        auto index = pg::StatsReport::pauses;
+        if (view == View::pauses)
+            empty = dynamic ? "No collector calls yet."
+                            : "Deterministic strategy: Lua's own collector runs inside the script, so its pauses are part of "
+                              "the processing time. Choose the Dynamic strategy to let the engine schedule and time each collector call.";
+        else if (view == View::processing)
         {
-            g.setColour (Colours::warn);
-            g.drawFittedText (errorText, footer, juce::Justification::left, 2);
+            kind = HistogramView::Kind::processing;
+            index = pg::StatsReport::processing;
         }
+        else
+        {
+            kind = HistogramView::Kind::lateness;
+            index = pg::StatsReport::lateness;
+        }
+        histogram.setData (report.histograms[static_cast<size_t> (index)], kind, report.slackSeconds(), empty);
+    }
+
+    void PauseGuardEditor::selectView (View v)
+    {
+        view = v;
+        auto* tab = v == View::pauses ? &pausesTab : (v == View::processing ? &processingTab : &latenessTab);
+        tab->setToggleState (true, juce::dontSendNotification);
+        layoutTexts();
+        showStatistics (shown);
+        repaint (histogramPanel.toNearestInt());
+    }
+
+    juce::Rectangle<int> PauseGuardEditor::getHistogramPlotBounds() const
+    {
+        return histogram.getPlotArea().translated (static_cast<float> (histogram.getX()), static_cast<float> (histogram.getY())).toNearestInt();
+    }
+
+    bool PauseGuardEditor::writeStatistics (const pg::StatsReport& report, const juce::File& file, ExportFormat format)
+    {
+        const auto text = format == ExportFormat::csv ? pg::statisticsToCsv (report) : pg::statisticsToJson (report);
+        return file.replaceWithData (text.data(), text.size());
+    }
+
+    void PauseGuardEditor::launchExport (ExportFormat format)
+    {
+        // The figures at the moment of the click, whatever happens while the chooser is open.
+        auto report = pg::captureStatistics (processor.getEngine());
+        report.latencySamples = processor.getLatencySamples();
+        const juce::String extension = format == ExportFormat::csv ? "csv" : "json";
+        const auto name = "pauseguard-statistics-" + juce::Time::getCurrentTime().formatted ("%Y%m%d-%H%M%S") + "." + extension;
+        chooser = std::make_unique<juce::FileChooser> ("Export statistics",
+                                                       juce::File::getSpecialLocation (juce::File::userDocumentsDirectory).getChildFile (name),
+                                                       "*." + extension);
+        juce::Component::SafePointer<PauseGuardEditor> safe (this);
+        const int chooserFlags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles
+                          | juce::FileBrowserComponent::warnAboutOverwriting;
+        chooser->launchAsync (chooserFlags, [safe, report, format] (const juce::FileChooser& fc) {
+            const auto file = fc.getResult();
+            if (file == juce::File())
+                return;
+            const bool ok = writeStatistics (report, file, format);
+            if (safe != nullptr)
+                safe->showStatus (ok ? "Saved " + file.getFileName() : "Could not write " + file.getFullPathName());
+        });
+    }
+
+    void PauseGuardEditor::showStatus (const juce::String& message)
+    {
+        statusUntil = juce::Time::getMillisecondCounterHiRes() + 4000.0;
+        const auto area = header.withLeft (header.getRight() - 470.0f - 280.0f).withWidth (270.0f);
+        status.set (message, font (13.0f), area, juce::Justification::centredRight);
+        repaint (header.toNearestInt());
     }
 
     void PauseGuardEditor::resized()
     {
-        auto r = getLocalBounds().reduced (16);
-        r.removeFromTop (130);
-        r.removeFromBottom (errorText.isEmpty() ? 30 : 54);
-        auto toggles = r.removeFromTop (30);
-        autoLatency.setBounds (toggles.removeFromLeft (160));
-        bypass.setBounds (toggles.removeFromLeft (120));
-        r.removeFromTop (8);
-        const int perRow = 4;
-        const int rows = (knobs.size() + perRow - 1) / perRow;
-        const int rowHeight = r.getHeight() / juce::jmax (1, rows);
-        for (int row = 0; row < rows; ++row)
+        auto r = getLocalBounds().reduced (margin);
+        auto head = r.removeFromTop (headerHeight);
+        header = head.toFloat();
+        auto buttons = head.removeFromRight (470).withSizeKeepingCentre (470, 30);
+        resetButton.setBounds (buttons.removeFromRight (150));
+        buttons.removeFromRight (8);
+        exportJson.setBounds (buttons.removeFromRight (120));
+        buttons.removeFromRight (8);
+        exportCsv.setBounds (buttons.removeFromRight (120));
+        r.removeFromTop (gap);
+
+        auto side = r.removeFromRight (getWidth() < 1300 ? 340 : 372);
+        controlsPanel = side.toFloat();
+        r.removeFromRight (gap);
+        controlsView.setBounds (side.reduced (1, 6));
+        const int controlsWidthInside = controlsView.getWidth()
+                                        - (controls.getIdealHeight() > controlsView.getHeight() ? controlsView.getScrollBarThickness() : 0);
+        controls.setSize (controlsWidthInside, controls.getIdealHeight());
+
+        errorBox = {};
+        if (scriptError.isNotEmpty())
         {
-            auto line = r.removeFromTop (rowHeight);
-            const int w = line.getWidth() / perRow;
-            for (int k = 0; k < perRow; ++k)
-            {
-                const int index = row * perRow + k;
-                if (index < knobs.size())
-                    knobs[index]->setBounds (line.removeFromLeft (w).reduced (6));
-            }
+            errorBox = r.removeFromTop (40).toFloat();
+            r.removeFromTop (gap);
+        }
+
+        auto top = r.removeFromTop (readoutHeight);
+        latency.setBounds (top.removeFromLeft (juce::jlimit (310, 420, top.getWidth() * 2 / 5)));
+        top.removeFromLeft (gap);
+        counters.setBounds (top);
+        r.removeFromTop (gap);
+
+        timeline.setBounds (r.removeFromBottom (juce::jlimit (170, 240, r.getHeight() * 2 / 5)));
+        r.removeFromBottom (gap);
+
+        histogramPanel = r.toFloat();
+        auto inner = r.reduced (static_cast<int> (panelPadding));
+        auto tabs = inner.removeFromTop (26);
+        for (auto* b : { &pausesTab, &processingTab, &latenessTab })
+            b->setBounds (tabs.removeFromLeft (132));
+        inner.removeFromTop (8);
+        histogram.setBounds (inner);
+        layoutTexts();
+    }
+
+    void PauseGuardEditor::layoutTexts()
+    {
+        auto head = header;
+        title.set ("PauseGuard", font (24.0f, true), head.removeFromLeft (150.0f), juce::Justification::centredLeft);
+        const juce::String tagline = "garbage-collector pauses, hidden behind the latency the host is told";
+        const auto taglineBox = head.withTrimmedRight (470.0f + 290.0f);
+        const bool fits = font (14.0f).getStringWidthFloat (tagline) < taglineBox.getWidth();
+        subtitle.set (fits ? tagline : juce::String(), font (14.0f), taglineBox, juce::Justification::centredLeft);
+
+        const auto tabsRight = latenessTab.getRight() + 14.0f;
+        caption.set (captionFor (view), font (12.5f),
+                     { tabsRight, histogramPanel.getY() + panelPadding, histogramPanel.getRight() - panelPadding - tabsRight, 26.0f },
+                     juce::Justification::centredRight, 2);
+        errorText.set (scriptError.isEmpty() ? juce::String() : "Script stopped, the output is the delayed dry signal:  " + scriptError,
+                       font (13.5f, true), errorBox.reduced (14.0f, 4.0f), juce::Justification::centredLeft, 2);
+    }
+
+    void PauseGuardEditor::paint (juce::Graphics& g)
+    {
+        g.fillAll (colours::background);
+        title.draw (g, colours::text);
+        subtitle.draw (g, colours::dim);
+        status.draw (g, colours::ok);
+
+        drawPanel (g, histogramPanel);
+        caption.draw (g, colours::dim);
+        drawPanel (g, controlsPanel);
+
+        if (! errorBox.isEmpty())
+        {
+            g.setColour (colours::warn.withAlpha (0.18f));
+            g.fillRoundedRectangle (errorBox, panelCorner);
+            g.setColour (colours::warn);
+            g.drawRoundedRectangle (errorBox.reduced (0.5f), panelCorner, 1.5f);
+            errorText.draw (g, colours::text);
         }
     }
 } // namespace pauseguard

@@ -1,48 +1,87 @@
 #pragma once
 
+#include "ControlPanel.h"
+#include "HistogramView.h"
+#include "LatencyTimeline.h"
 #include "PluginProcessor.h"
+#include "Readouts.h"
+#include "StatsExport.h"
+#include "Theme.h"
 
 #include <juce_gui_basics/juce_gui_basics.h>
 
 namespace pauseguard
 {
-    // A rotary control with its name above and its value below, attached to one parameter.
-    class LabelledKnob : public juce::Component
-    {
-    public:
-        LabelledKnob (juce::AudioProcessorValueTreeState& state, const char* paramId, const juce::String& title);
-        void resized() override;
-
-    private:
-        juce::Label label;
-        juce::Slider slider { juce::Slider::RotaryHorizontalVerticalDrag, juce::Slider::TextBoxBelow };
-        juce::AudioProcessorValueTreeState::SliderAttachment attachment;
-    };
-
-    // The first editor: every control, and the latency reported to the host, large.
+    // The lab: the collector's pauses against the latency budget, the latency reported to the host
+    // and its history, the engine's counters, every parameter, and the statistics' export.
+    // Everything runs on the message thread; the engine is only read through lock-free snapshots.
     class PauseGuardEditor final : public juce::AudioProcessorEditor, private juce::Timer
     {
     public:
+        enum class View
+        {
+            pauses,
+            processing,
+            lateness
+        };
+        enum class ExportFormat
+        {
+            csv,
+            json
+        };
+
         explicit PauseGuardEditor (PauseGuardProcessor&);
         ~PauseGuardEditor() override;
 
         void paint (juce::Graphics&) override;
         void resized() override;
 
-        // Message thread: refreshes the figures from the processor (the timer calls it at 30 Hz).
+        // Message thread: reads the processor's statistics and latency history (the timer calls it
+        // at 30 Hz) and shows them.
         void refresh();
-        juce::String getLatencyText() const { return latencyText; }
+        // Message thread: shows these statistics (refresh() passes the engine's; a test its own).
+        void showStatistics (const pg::StatsReport& report);
+        void selectView (View v);
+        const pg::StatsReport& getShownStatistics() const noexcept { return shown; }
+
+        // Any thread: writes a report to a file as CSV or JSON. Returns false if it could not.
+        static bool writeStatistics (const pg::StatsReport& report, const juce::File& file, ExportFormat format);
+
+        juce::String getLatencyText() const { return latency.getLatencyText(); }
+        // The histogram's plot area, in the editor's coordinates.
+        juce::Rectangle<int> getHistogramPlotBounds() const;
+        const HistogramView& getHistogramView() const noexcept { return histogram; }
+        bool isDropoutHighlighted() const noexcept { return counters.isDropoutHighlighted(); }
+        int getNumParameterControls() const noexcept { return controls.getNumControls(); }
 
     private:
         void timerCallback() override { refresh(); }
+        void launchExport (ExportFormat format);
+        void showStatus (const juce::String& message);
+        void layoutTexts();
 
+        theme::LookAndFeel lookAndFeel; // first: it outlives every child
         PauseGuardProcessor& processor;
-        juce::OwnedArray<LabelledKnob> knobs;
-        juce::ToggleButton autoLatency { "Auto latency" }, bypass { "Bypass" };
-        juce::AudioProcessorValueTreeState::ButtonAttachment autoAttachment, bypassAttachment;
 
-        juce::String latencyText, detailText, statusText, errorText;
-        bool hasDropouts = false;
+        LatencyReadout latency;
+        CounterTiles counters;
+        HistogramView histogram;
+        LatencyTimeline timeline;
+        ControlPanel controls;
+        juce::Viewport controlsView;
+        juce::TextButton pausesTab { "Collector pauses" }, processingTab { "Processing time" }, latenessTab { "Lateness" };
+        juce::TextButton exportCsv { "Export CSV" }, exportJson { "Export JSON" }, resetButton { "Reset statistics" };
+        juce::TooltipWindow tooltips { this, 500 };
+        std::unique_ptr<juce::FileChooser> chooser;
+
+        pg::StatsReport shown;
+        View view = View::pauses;
+        juce::String scriptError;
+        double statusUntil = 0.0;
+        int ticks = 0, historyLatency = -1;
+
+        juce::Rectangle<float> header, histogramPanel, controlsPanel, errorBox;
+        theme::TextBlock title, subtitle, status, caption, errorText;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardEditor)
     };

@@ -1,0 +1,151 @@
+#include "ControlPanel.h"
+
+#include "Parameters.h"
+
+namespace pauseguard
+{
+    namespace
+    {
+        constexpr int rowHeight = 27, groupHeader = 28, groupGap = 10, padding = 12, textBoxWidth = 74;
+    } // namespace
+
+    ControlPanel::ControlPanel (juce::AudioProcessorValueTreeState& state)
+    {
+        using A = AppliesTo;
+        namespace id = ParamIDs;
+        addGroup ("STRATEGY");
+        addRow (state, id::strategy, "Strategy", A::always);
+        addRow (state, id::safetyFactor, "Safety factor", A::dynamic);
+        addRow (state, id::maxLatencyMs, "Max latency", A::dynamic);
+        addGroup ("LATENCY");
+        addRow (state, id::latencyMs, "Latency", A::manualLatency);
+        addRow (state, id::autoLatency, "Auto latency (profile)", A::deterministic);
+        addGroup ("COLLECTOR SCHEDULE");
+        addRow (state, id::gcBudgetPct, "Slice budget", A::dynamic);
+        addRow (state, id::gcIntervalS, "Full collection every", A::dynamic);
+        addRow (state, id::gcThresholdMb, "Forced past heap", A::dynamic);
+        addRow (state, id::silenceDb, "Silence below", A::dynamic);
+        addRow (state, id::silenceHoldMs, "Silence hold", A::dynamic);
+        addRow (state, id::gcPausePct, "Lua pause", A::deterministic);
+        addRow (state, id::gcStepMulPct, "Lua step multiplier", A::deterministic);
+        addGroup ("EFFECT");
+        addRow (state, id::drive, "Drive", A::always);
+        addRow (state, id::tone, "Tone", A::always);
+        addRow (state, id::output, "Output", A::always);
+        addRow (state, id::mix, "Mix", A::always);
+        addRow (state, id::bypass, "Bypass", A::always);
+        addGroup ("WORKLOAD");
+        addRow (state, id::garbageKb, "Garbage per block", A::always);
+        addRow (state, id::liveHeapMb, "Live heap", A::always);
+    }
+
+    void ControlPanel::addGroup (const char* title)
+    {
+        groups.push_back ({ title, static_cast<int> (rows.size()), 0, {} });
+    }
+
+    void ControlPanel::addRow (juce::AudioProcessorValueTreeState& state, const char* paramId, const char* labelText,
+                               AppliesTo appliesTo)
+    {
+        auto* param = state.getParameter (paramId);
+        jassert (param != nullptr);
+        auto row = std::make_unique<Row>();
+        row->appliesTo = appliesTo;
+        row->label.setText (labelText, juce::dontSendNotification);
+        row->label.setFont (theme::font (13.5f));
+        row->label.setColour (juce::Label::textColourId, theme::colours::text.withAlpha (0.88f));
+        row->label.setMinimumHorizontalScale (0.8f);
+        row->label.setTooltip (param->getName (100));
+        addAndMakeVisible (row->label);
+
+        if (auto* choice = dynamic_cast<juce::AudioParameterChoice*> (param))
+        {
+            auto combo = std::make_unique<juce::ComboBox>();
+            combo->addItemList (choice->choices, 1);
+            row->comboAttachment = std::make_unique<juce::AudioProcessorValueTreeState::ComboBoxAttachment> (state, paramId, *combo);
+            row->control = std::move (combo);
+        }
+        else if (dynamic_cast<juce::AudioParameterBool*> (param) != nullptr)
+        {
+            auto toggle = std::make_unique<juce::ToggleButton>();
+            row->buttonAttachment = std::make_unique<juce::AudioProcessorValueTreeState::ButtonAttachment> (state, paramId, *toggle);
+            row->control = std::move (toggle);
+        }
+        else
+        {
+            auto slider = std::make_unique<juce::Slider> (juce::Slider::LinearHorizontal, juce::Slider::TextBoxRight);
+            slider->setTextBoxStyle (juce::Slider::TextBoxRight, false, textBoxWidth, 20);
+            row->sliderAttachment = std::make_unique<juce::AudioProcessorValueTreeState::SliderAttachment> (state, paramId, *slider);
+            if (param->getLabel().isNotEmpty())
+                slider->setTextValueSuffix (" " + param->getLabel());
+            if (auto* ranged = dynamic_cast<juce::RangedAudioParameter*> (param))
+                slider->setDoubleClickReturnValue (true, ranged->convertFrom0to1 (ranged->getDefaultValue()));
+            row->control = std::move (slider);
+        }
+        row->control->setTitle (param->getName (100));
+        addAndMakeVisible (*row->control);
+        rows.push_back (std::move (row));
+        ++groups.back().numRows;
+    }
+
+    void ControlPanel::setStrategy (bool dynamic, bool autoLatency)
+    {
+        for (auto& row : rows)
+        {
+            bool applies = true;
+            switch (row->appliesTo)
+            {
+                case AppliesTo::always: break;
+                case AppliesTo::deterministic: applies = ! dynamic; break;
+                case AppliesTo::dynamic: applies = dynamic; break;
+                case AppliesTo::manualLatency: applies = ! dynamic && ! autoLatency; break;
+            }
+            const float alpha = applies ? 1.0f : 0.38f;
+            if (row->label.getAlpha() != alpha)
+            {
+                row->label.setAlpha (alpha);
+                row->control->setAlpha (alpha);
+            }
+        }
+    }
+
+    int ControlPanel::getIdealHeight() const noexcept
+    {
+        return 2 * padding + static_cast<int> (groups.size()) * (groupHeader + groupGap) - groupGap
+               + static_cast<int> (rows.size()) * rowHeight;
+    }
+
+    void ControlPanel::resized()
+    {
+        auto r = getLocalBounds().reduced (padding);
+        for (size_t gi = 0; gi < groups.size(); ++gi)
+        {
+            auto& group = groups[gi];
+            if (gi > 0)
+                r.removeFromTop (groupGap);
+            auto header = r.removeFromTop (groupHeader).toFloat();
+            group.text.set (group.title, theme::titleFont(), header.withTrimmedBottom (6.0f), juce::Justification::bottomLeft);
+            for (int i = 0; i < group.numRows; ++i)
+            {
+                auto& row = *rows[static_cast<size_t> (group.firstRow + i)];
+                auto line = r.removeFromTop (rowHeight);
+                row.label.setBounds (line.removeFromLeft (juce::jmin (150, line.getWidth() * 2 / 5)));
+                if (dynamic_cast<juce::ComboBox*> (row.control.get()) != nullptr)
+                    row.control->setBounds (line.reduced (4, 2));
+                else
+                    row.control->setBounds (line);
+            }
+        }
+    }
+
+    void ControlPanel::paint (juce::Graphics& g)
+    {
+        for (const auto& group : groups)
+        {
+            group.text.draw (g, theme::colours::accent.withAlpha (0.9f));
+            const auto box = group.text.getGlyphs().getBoundingBox (0, -1, true);
+            g.setColour (theme::colours::outline);
+            g.drawHorizontalLine (juce::roundToInt (box.getCentreY()), box.getRight() + 10.0f, static_cast<float> (getWidth() - padding));
+        }
+    }
+} // namespace pauseguard

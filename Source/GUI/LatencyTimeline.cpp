@@ -1,0 +1,221 @@
+#include "LatencyTimeline.h"
+
+#include <cmath>
+
+namespace pauseguard
+{
+    namespace
+    {
+        constexpr float leftMargin = 46.0f, bottomMargin = 18.0f, listWidth = 300.0f;
+        constexpr LatencyChange::Reason reasons[] = { LatencyChange::Reason::prepare, LatencyChange::Reason::parameter,
+                                                      LatencyChange::Reason::strategySwitch, LatencyChange::Reason::adaptiveGrowth,
+                                                      LatencyChange::Reason::adaptiveShrink };
+
+        // 1, 2 or 5 times a power of ten, so that `span` holds at most `maxTicks` steps.
+        double niceStep (double span, int maxTicks)
+        {
+            const double raw = span / maxTicks;
+            const double p = std::pow (10.0, std::floor (std::log10 (raw)));
+            for (double m : { 1.0, 2.0, 5.0, 10.0 })
+                if (m * p >= raw)
+                    return m * p;
+            return 10.0 * p;
+        }
+
+        juce::String timeLabel (double seconds)
+        {
+            if (seconds >= 120.0 && std::fmod (seconds, 60.0) == 0.0)
+                return juce::String (juce::roundToInt (seconds / 60.0)) + " min";
+            return juce::String (juce::roundToInt (seconds)) + " s";
+        }
+    } // namespace
+
+    LatencyTimeline::LatencyTimeline()
+    {
+        history.reserve (512);
+        line.preallocateSpace (3 * 2 * 520);
+        stroke.preallocateSpace (4 * 6 * 520);
+        setInterceptsMouseClicks (false, false);
+    }
+
+    juce::Colour LatencyTimeline::colourFor (LatencyChange::Reason reason)
+    {
+        switch (reason)
+        {
+            case LatencyChange::Reason::prepare: return juce::Colour (0xffb8c2cf);
+            case LatencyChange::Reason::parameter: return theme::colours::accent;
+            case LatencyChange::Reason::strategySwitch: return juce::Colour (0xffb39ddb);
+            case LatencyChange::Reason::adaptiveGrowth: return theme::colours::p999;
+            case LatencyChange::Reason::adaptiveShrink: return theme::colours::ok;
+        }
+        return theme::colours::text;
+    }
+
+    void LatencyTimeline::setHistory (const std::vector<LatencyChange>& changes, double newNow, double sampleRate)
+    {
+        const bool sameHistory = changes.size() == history.size()
+                                 && (changes.empty() || (changes.back().seconds == history.back().seconds && changes.front().seconds == history.front().seconds));
+        if (sameHistory && std::abs (newNow - now) < 0.05 && sampleRate == rate)
+            return;
+        if (! sameHistory)
+            history.assign (changes.begin(), changes.end());
+        now = newNow;
+        rate = sampleRate > 0.0 ? sampleRate : 48000.0;
+        layout();
+        repaint();
+    }
+
+    void LatencyTimeline::resized() { layout(); }
+
+    float LatencyTimeline::xFor (double seconds) const noexcept
+    {
+        return plot.getX() + static_cast<float> ((seconds - start) / (end - start)) * plot.getWidth();
+    }
+
+    float LatencyTimeline::yFor (double ms) const noexcept
+    {
+        return plot.getBottom() - static_cast<float> (ms / topMs) * plot.getHeight();
+    }
+
+    void LatencyTimeline::layout()
+    {
+        using namespace theme;
+        const auto bounds = getLocalBounds().toFloat();
+        auto titleRow = panelTitleBox (bounds);
+        auto r = panelContent (bounds);
+        list = r.removeFromRight (std::min (listWidth, r.getWidth() * 0.4f));
+        r.removeFromRight (16.0f);
+        r.removeFromLeft (leftMargin);
+        r.removeFromBottom (bottomMargin);
+        plot = r;
+
+        // The title, and the legend of reasons at the right of the title row.
+        title.set ("LATENCY HISTORY", titleFont(), titleRow);
+        const auto small = font (11.5f);
+        float lx = titleRow.getRight();
+        for (int i = numReasons - 1; i >= 0; --i)
+        {
+            const juce::String name = LatencyChange::describe (reasons[i]);
+            const float w = small.getStringWidthFloat (name) + 2.0f;
+            lx -= w;
+            legend[static_cast<size_t> (i)].set (name, small, { lx, titleRow.getY(), w, titleRow.getHeight() });
+            lx -= 12.0f;
+            legendDots[static_cast<size_t> (i)] = { lx, titleRow.getCentreY() - 4.0f, 8.0f, 8.0f };
+            lx -= 16.0f;
+        }
+
+        // Ranges: the whole session on the time axis, 0 to a little above the highest latency.
+        start = 0.0;
+        end = std::max ({ now, history.empty() ? 0.0 : history.back().seconds, 5.0 });
+        double highest = 0.0;
+        for (const auto& c : history)
+            highest = std::max (highest, 1000.0 * c.samples / rate);
+        const double yStep = niceStep (std::max (highest * 1.15, 5.0), 4);
+        topMs = yStep * std::ceil (std::max (highest * 1.15, 5.0) / yStep);
+
+        numYLabels = 0;
+        for (double v = 0.0; v <= topMs + 1e-9 && numYLabels < static_cast<int> (yLabels.size()); v += yStep)
+        {
+            const auto i = static_cast<size_t> (numYLabels++);
+            yTicks[i] = yFor (v);
+            yLabels[i].set (juce::String (juce::roundToInt (v)) + " ms", small, { plot.getX() - leftMargin, yTicks[i] - 7.0f, leftMargin - 6.0f, 14.0f },
+                            juce::Justification::centredRight);
+        }
+        const double xStep = niceStep (end - start, 5);
+        numXLabels = 0;
+        for (double t = 0.0; t <= end + 1e-9 && numXLabels < static_cast<int> (xLabels.size()); t += xStep)
+            xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small, { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
+                                                              juce::Justification::centred);
+
+        // The step line: each latency holds until the next change, the last one until now.
+        line.clear();
+        for (size_t i = 0; i < history.size(); ++i)
+        {
+            const float x = xFor (history[i].seconds);
+            const float y = yFor (1000.0 * history[i].samples / rate);
+            if (i == 0)
+                line.startNewSubPath (x, y);
+            else
+                line.lineTo (x, line.getCurrentPosition().y);
+            line.lineTo (x, y);
+        }
+        if (! history.empty())
+            line.lineTo (xFor (end), line.getCurrentPosition().y);
+        stroke.clear();
+        juce::PathStrokeType (2.0f, juce::PathStrokeType::mitered, juce::PathStrokeType::butt).createStrokedPath (stroke, line);
+
+        // The latest changes, newest first.
+        const auto rowFont = font (13.0f);
+        auto l = list;
+        listTitle.set ("latest changes, newest first", small, l.removeFromTop (16.0f));
+        l.removeFromTop (2.0f);
+        const float rowHeight = std::min (20.0f, l.getHeight() / static_cast<float> (listRows));
+        for (size_t k = 0; k < listRows; ++k)
+        {
+            auto row = l.removeFromTop (rowHeight);
+            if (k < history.size())
+            {
+                const auto& c = history[history.size() - 1 - k];
+                rowReasons[k] = c.reason;
+                rows[k].set (juce::String (c.seconds, 1) + " s    " + juce::String (c.samples) + " smp  "
+                                 + juce::String (1000.0 * c.samples / rate, 1) + " ms    " + LatencyChange::describe (c.reason),
+                             rowFont, row.withTrimmedLeft (14.0f));
+            }
+            else
+            {
+                rows[k].set ({}, rowFont, {});
+            }
+        }
+        emptyText.set (history.empty() ? "No latency reported yet: the host has not prepared the plug-in." : "", font (13.0f), plot,
+                       juce::Justification::centred, 2);
+    }
+
+    void LatencyTimeline::paint (juce::Graphics& g)
+    {
+        using namespace theme;
+        drawPanel (g, getLocalBounds().toFloat());
+        title.draw (g, colours::dim);
+        if (plot.isEmpty())
+            return;
+
+        g.setColour (colours::background.withAlpha (0.55f));
+        g.fillRect (plot);
+        g.setColour (colours::grid.brighter (0.15f));
+        for (int i = 0; i < numYLabels; ++i)
+            g.drawHorizontalLine (juce::roundToInt (yTicks[static_cast<size_t> (i)]), plot.getX(), plot.getRight());
+        for (int i = 0; i < numYLabels; ++i)
+            yLabels[static_cast<size_t> (i)].draw (g, colours::dim);
+        for (int i = 0; i < numXLabels; ++i)
+            xLabels[static_cast<size_t> (i)].draw (g, colours::dim);
+
+        g.setColour (colours::text.withAlpha (0.85f));
+        g.fillPath (stroke);
+        for (const auto& c : history)
+        {
+            const float x = xFor (c.seconds), y = yFor (1000.0 * c.samples / rate);
+            g.setColour (colours::panel);
+            g.fillEllipse (x - 5.5f, y - 5.5f, 11.0f, 11.0f);
+            g.setColour (colourFor (c.reason));
+            g.fillEllipse (x - 4.0f, y - 4.0f, 8.0f, 8.0f);
+        }
+
+        for (int i = 0; i < numReasons; ++i)
+        {
+            g.setColour (colourFor (reasons[i]));
+            g.fillEllipse (legendDots[static_cast<size_t> (i)]);
+            legend[static_cast<size_t> (i)].draw (g, colours::dim);
+        }
+
+        listTitle.draw (g, colours::dim);
+        for (size_t k = 0; k < listRows; ++k)
+        {
+            if (rows[k].getText().isEmpty())
+                continue;
+            const auto box = rows[k].getGlyphs().getBoundingBox (0, -1, true);
+            g.setColour (colourFor (rowReasons[k]));
+            g.fillEllipse (list.getX() + 1.0f, box.getCentreY() - 4.0f, 8.0f, 8.0f);
+            rows[k].draw (g, k == 0 ? colours::text : colours::text.withAlpha (0.75f));
+        }
+        emptyText.draw (g, colours::dim);
+    }
+} // namespace pauseguard
