@@ -1,0 +1,175 @@
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <juce_audio_formats/juce_audio_formats.h>
+#include <juce_events/juce_events.h>
+
+namespace
+{
+    struct Result
+    {
+        int exitCode = -1;
+        juce::String output; // stdout and stderr
+    };
+
+    Result runCli (const juce::StringArray& args, int timeoutMs = 120000)
+    {
+        juce::StringArray command { PAUSEGUARD_CLI };
+        command.addArray (args);
+        juce::ChildProcess process;
+        Result r;
+        if (! process.start (command, juce::ChildProcess::wantStdOut | juce::ChildProcess::wantStdErr))
+            return r;
+        r.output = process.readAllProcessOutput();
+        if (process.waitForProcessToFinish (timeoutMs))
+            r.exitCode = static_cast<int> (process.getExitCode());
+        return r;
+    }
+
+    juce::var jsonOf (const juce::String& text)
+    {
+        // The JSON object is the part from the first '{' to the last '}'.
+        return juce::JSON::parse (text.substring (text.indexOfChar ('{'), text.lastIndexOfChar ('}') + 1));
+    }
+
+    juce::File outputDir() { return juce::File (PAUSEGUARD_TEST_OUTPUT_DIR); }
+
+    void checkHistogram (const juce::var& j, const char* name)
+    {
+        INFO (name);
+        const auto h = j[name];
+        REQUIRE (h.isObject());
+        for (const char* key : { "p50", "p99", "p999", "max", "count" })
+        {
+            INFO (key);
+            CHECK (h.hasProperty (key));
+        }
+        CHECK (static_cast<double> (h["p50"]) <= static_cast<double> (h["p99"]));
+        CHECK (static_cast<double> (h["p99"]) <= static_cast<double> (h["max"]) + 1.0e-9);
+    }
+} // namespace
+
+int main (int argc, char* argv[])
+{
+    juce::ScopedJuceInitialiser_GUI juce;
+    return Catch::Session().run (argc, argv);
+}
+
+TEST_CASE ("Bad arguments get a clear message and a non-zero exit", "[cli]")
+{
+    struct Case
+    {
+        juce::StringArray args;
+        const char* message;
+    };
+    const Case cases[] = {
+        { {}, "no command" },
+        { { "frobnicate" }, "unknown command 'frobnicate'" },
+        { { "soak", "--block", "many" }, "--block needs a number, not 'many'" },
+        { { "soak", "--rate", "1" }, "--rate must be between" },
+        { { "soak", "--strategy", "fast" }, "--strategy is dynamic or deterministic" },
+        { { "soak", "--seconds" }, "--seconds needs a value" },
+        { { "soak", "--volume", "11" }, "unknown option '--volume'" },
+        { { "render", "only-one.wav" }, "render needs IN.wav and OUT.wav" },
+        { { "render", "/nonexistent/in.wav", "out.wav" }, "cannot read '/nonexistent/in.wav': no such file" },
+        { { "soak", "--script", "/nonexistent/effect.lua" }, "cannot read the script '/nonexistent/effect.lua'" },
+    };
+    for (const auto& c : cases)
+    {
+        const auto r = runCli (c.args);
+        INFO (c.args.joinIntoString (" ") << " -> " << r.output);
+        CHECK (r.exitCode == 2);
+        CHECK (r.output.contains (c.message));
+    }
+    const auto help = runCli ({ "--help" });
+    CHECK (help.exitCode == 0);
+    CHECK (help.output.contains ("usage: pauseguard"));
+}
+
+TEST_CASE ("A short soak prints one JSON object with the documented fields", "[cli]")
+{
+    const auto r = runCli ({ "soak", "--seconds", "3", "--strategy", "dynamic", "--json" });
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    REQUIRE (j.isObject());
+    for (const char* key : { "strategy", "sample_rate", "block", "seconds", "reported_latency_samples", "max_reported_latency_samples",
+                             "latency_changes", "dropouts", "dropouts_after_warmup", "deadline_misses", "collections" })
+    {
+        INFO (key);
+        CHECK (j.hasProperty (key));
+    }
+    CHECK (j["strategy"].toString() == "dynamic");
+    CHECK (static_cast<double> (j["sample_rate"]) == 48000.0);
+    CHECK (static_cast<int> (j["block"]) == 128);
+    CHECK (static_cast<int> (j["reported_latency_samples"]) >= 128);
+    checkHistogram (j, "pause_ms");
+    checkHistogram (j, "lateness_ms");
+    checkHistogram (j, "processing_ms");
+    CHECK (static_cast<int> (j["processing_ms"]["count"]) > 100); // the worker really ran
+}
+
+TEST_CASE ("profile --json reports the auto latency", "[cli]")
+{
+    const auto r = runCli ({ "profile", "--live-heap-mb", "8", "--json" });
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    CHECK (static_cast<int> (j["auto_latency_samples"]) >= 480);
+    CHECK (static_cast<double> (j["heap_mb"]) > 8.0);
+    CHECK (static_cast<double> (j["profile_ms"]) < 500.0);
+}
+
+TEST_CASE ("render processes a WAV file, aligned with its input, with a report", "[cli]")
+{
+    const auto in = outputDir().getChildFile ("render-in.wav"), out = outputDir().getChildFile ("render-out.wav"),
+               report = outputDir().getChildFile ("render-report.json");
+    const int frames = 48000, impulseAt = 12345;
+    {
+        juce::AudioBuffer<float> b (2, frames);
+        b.clear();
+        b.setSample (0, impulseAt, 0.8f);
+        b.setSample (1, impulseAt, 0.8f);
+        in.deleteFile();
+        auto stream = in.createOutputStream();
+        REQUIRE (stream != nullptr);
+        juce::WavAudioFormat wav;
+        std::unique_ptr<juce::AudioFormatWriter> writer (wav.createWriterFor (stream.get(), 48000.0, 2, 24, {}, 0));
+        REQUIRE (writer != nullptr);
+        stream.release();
+        writer->writeFromAudioSampleBuffer (b, 0, frames);
+    }
+    const auto r = runCli ({ "render", in.getFullPathName(), out.getFullPathName(), "--latency-ms", "10", "--report", report.getFullPathName() });
+    INFO (r.output);
+    REQUIRE (r.exitCode == 0);
+
+    juce::AudioFormatManager formats;
+    formats.registerBasicFormats();
+    std::unique_ptr<juce::AudioFormatReader> reader (formats.createReaderFor (out));
+    REQUIRE (reader != nullptr);
+    CHECK (reader->lengthInSamples == frames);
+    juce::AudioBuffer<float> b (2, frames);
+    reader->read (&b, 0, frames, 0, true, true);
+    int peakAt = 0;
+    for (int i = 0; i < frames; ++i)
+        if (std::abs (b.getSample (0, i)) > std::abs (b.getSample (0, peakAt)))
+            peakAt = i;
+    CHECK (std::abs (peakAt - impulseAt) <= 2); // compensated: the effect's answer starts where the impulse was
+    CHECK (std::abs (b.getSample (0, impulseAt - 5)) < 1.0e-4f);
+
+    const auto j = juce::JSON::parse (report.loadFileAsString());
+    REQUIRE (j.isObject());
+    CHECK (static_cast<int> (j["dropouts"]) == 0);
+    CHECK (static_cast<int> (j["reported_latency_samples"]) == 480);
+}
+
+TEST_CASE ("bench reports its ratios", "[cli]")
+{
+    const auto r = runCli ({ "bench", "--seconds", "1", "--json" });
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    for (const char* key : { "audio_thread_ns_per_block", "memcpy_ns_per_block", "ratio_vs_memcpy", "gc_schedule_overhead_pct" })
+    {
+        INFO (key);
+        CHECK (j.hasProperty (key));
+    }
+    CHECK (static_cast<double> (j["audio_thread_ns_per_block"]) > 0.0);
+}
