@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <limits>
 #include <cmath>
 
 #if defined(__linux__) || defined(__APPLE__)
@@ -792,10 +793,10 @@ namespace pg
         const int n = numFrames;
         const auto un = static_cast<size_t> (n);
 
-        // 1. Sanitise the input: non-finite samples are silence, on both paths.
+        // 1. Sanitise the input: non-finite and subnormal samples are silence, on both paths.
         for (int c = 0; c < nch; ++c)
             for (int i = 0; i < n; ++i)
-                if (! std::isfinite (channels[c][i]))
+                if (! (std::abs (channels[c][i]) >= std::numeric_limits<float>::min()) || ! std::isfinite (channels[c][i]))
                     channels[c][i] = 0.0f;
 
         // 2. The dry delay line, and the input handed to the worker.

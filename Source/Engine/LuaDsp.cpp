@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 extern "C"
 {
@@ -265,7 +266,8 @@ namespace pg
                 lua_rawgeti (L, -1, i + 1);
                 int isNumber = 0;
                 const auto v = static_cast<float> (lua_tonumberx (L, -1, &isNumber));
-                out[i] = (isNumber != 0 && std::isfinite (v)) ? v : 0.0f;
+                // Non-finite or subnormal results (the worker has no flush-to-zero) are silence.
+                out[i] = (isNumber != 0 && std::isfinite (v) && std::abs (v) >= std::numeric_limits<float>::min()) ? v : 0.0f;
                 lua_pop (L, 1);
             }
             lua_pop (L, 1);
