@@ -121,7 +121,7 @@ namespace pauseguard
             yLabels[i].set (juce::String (juce::roundToInt (v)) + " ms", small, { plot.getX() - leftMargin, yTicks[i] - 7.0f, leftMargin - 6.0f, 14.0f },
                             juce::Justification::centredRight);
         }
-        const double xStep = niceStep (end - start, 5);
+        const double xStep = niceStep (end - start, 7);
         numXLabels = 0;
         for (double t = 0.0; t <= end + 1e-9 && numXLabels < static_cast<int> (xLabels.size()); t += xStep)
             xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small, { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },

@@ -37,7 +37,7 @@ namespace pauseguard
         juce::Rectangle<float> plot, list;
         juce::Path line, stroke; // rebuilt on change, outside paint; their storage is kept
         std::array<float, 5> yTicks {};
-        std::array<theme::TextBlock, 6> xLabels;
+        std::array<theme::TextBlock, 10> xLabels;
         std::array<theme::TextBlock, 5> yLabels;
         int numXLabels = 0, numYLabels = 0;
         std::array<theme::TextBlock, listRows> rows;

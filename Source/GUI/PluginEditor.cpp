@@ -13,7 +13,7 @@ namespace pauseguard
         {
             switch (v)
             {
-                case PauseGuardEditor::View::pauses: return "Every collector call the engine made. Red: longer than the budget, so it would reach the output.";
+                case PauseGuardEditor::View::pauses: return "Every collector call the engine made. Red: past the budget (L minus a block), where a pause may reach the output.";
                 case PauseGuardEditor::View::processing: return "The script's time per chunk (with Lua's own collector work in the deterministic strategy).";
                 case PauseGuardEditor::View::lateness: return "How late each chunk was delivered past its deadline. Late chunks are played dry.";
             }
@@ -63,7 +63,14 @@ namespace pauseguard
 
         setResizable (true, true);
         setResizeLimits (1200, 720, 2560, 1600);
-        setSize (1320, 840);
+        // Everything at once on the screen it opens on, if that screen is large enough.
+        int width = 1320, height = 840;
+        if (const auto* display = juce::Desktop::getInstance().getDisplays().getPrimaryDisplay())
+        {
+            width = juce::jlimit (1200, 1320, display->userArea.getWidth() - 40);
+            height = juce::jlimit (720, 840, display->userArea.getHeight() - 80);
+        }
+        setSize (width, height);
         refresh();
         startTimerHz (refreshHz);
     }

@@ -40,8 +40,8 @@ namespace pauseguard
         ms.set (juce::String (1000.0 * f.samples / rate, 2) + " ms  at " + juce::String (khz, khz == std::floor (khz) ? 0 : 1) + " kHz",
                 font (20.0f), r.removeFromTop (28.0f));
         r.removeFromTop (6.0f);
-        const double slackMs = 1000.0 * (f.samples - f.blockSize) / rate;
-        budget.set ("pause budget " + juce::String (slackMs, 1) + " ms  (L minus a block of " + juce::String (f.blockSize) + ")",
+        const double slack = static_cast<double> (f.samples - f.blockSize) / rate;
+        budget.set ("pause budget " + format::duration (slack) + "  (L minus a block of " + juce::String (f.blockSize) + ")",
                     font (13.0f), r.removeFromTop (18.0f).withTrimmedLeft (16.0f));
         juce::String modeText;
         if (f.dynamic)
