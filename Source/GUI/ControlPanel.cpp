@@ -37,9 +37,36 @@ namespace pauseguard
         addGroup ("WORKLOAD");
         addRow (state, id::garbageKb, "Garbage per block", A::always);
         addRow (state, id::liveHeapMb, "Live heap", A::always);
+
+        // Any other parameter gets a control too, under its group's name.
+        const auto& tree = state.processor.getParameterTree();
+        const auto addRemaining = [this, &state] (const juce::Array<juce::AudioProcessorParameter*>& params, const juce::String& title) {
+            bool added = false;
+            for (auto* param : params)
+            {
+                auto* withId = dynamic_cast<juce::AudioProcessorParameterWithID*> (param);
+                if (withId == nullptr || hasRow (param))
+                    continue;
+                if (! added)
+                    addGroup (title.toUpperCase());
+                added = true;
+                addRow (state, withId->paramID.toRawUTF8(), nullptr, AppliesTo::always);
+            }
+        };
+        for (const auto* group : tree.getSubgroups (true))
+            addRemaining (group->getParameters (false), group->getName());
+        addRemaining (tree.getParameters (false), "Other");
     }
 
-    void ControlPanel::addGroup (const char* title)
+    bool ControlPanel::hasRow (const juce::AudioProcessorParameter* param) const
+    {
+        for (const auto& row : rows)
+            if (row->parameter == param)
+                return true;
+        return false;
+    }
+
+    void ControlPanel::addGroup (const juce::String& title)
     {
         groups.push_back ({ title, static_cast<int> (rows.size()), 0, {} });
     }
@@ -50,8 +77,9 @@ namespace pauseguard
         auto* param = state.getParameter (paramId);
         jassert (param != nullptr);
         auto row = std::make_unique<Row>();
+        row->parameter = param;
         row->appliesTo = appliesTo;
-        row->label.setText (labelText, juce::dontSendNotification);
+        row->label.setText (labelText != nullptr ? juce::String (labelText) : param->getName (40), juce::dontSendNotification);
         row->label.setFont (theme::font (13.5f));
         row->label.setColour (juce::Label::textColourId, theme::colours::text.withAlpha (0.88f));
         row->label.setMinimumHorizontalScale (0.8f);

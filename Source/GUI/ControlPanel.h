@@ -10,7 +10,8 @@
 namespace pauseguard
 {
     // Every parameter with a control attached to it, in groups: strategy, latency, collector
-    // schedule, effect, workload. Controls that do not apply to the current strategy are dimmed.
+    // schedule, effect, workload, then any other parameter group of the processor. Controls that do
+    // not apply to the current strategy are dimmed.
     class ControlPanel final : public juce::Component
     {
     public:
@@ -35,6 +36,7 @@ namespace pauseguard
 
         struct Row
         {
+            const juce::AudioProcessorParameter* parameter = nullptr;
             juce::Label label;
             std::unique_ptr<juce::Component> control;
             std::unique_ptr<juce::AudioProcessorValueTreeState::SliderAttachment> sliderAttachment;
@@ -45,13 +47,15 @@ namespace pauseguard
 
         struct Group
         {
-            const char* title;
+            juce::String title;
             int firstRow, numRows;
             theme::TextBlock text;
         };
 
-        void addGroup (const char* title);
+        void addGroup (const juce::String& title);
+        // label: nullptr takes the parameter's name.
         void addRow (juce::AudioProcessorValueTreeState& state, const char* paramId, const char* label, AppliesTo appliesTo);
+        bool hasRow (const juce::AudioProcessorParameter* param) const;
 
         std::vector<std::unique_ptr<Row>> rows;
         std::vector<Group> groups;

@@ -20,7 +20,7 @@ namespace pauseguard
 
     HistogramView::HistogramView()
     {
-        setOpaque (false);
+        setOpaque (true); // repainting it does not repaint the editor behind
         setInterceptsMouseClicks (false, false);
     }
 
@@ -173,6 +173,7 @@ namespace pauseguard
     void HistogramView::paint (juce::Graphics& g)
     {
         using namespace theme;
+        g.fillAll (colours::panel);
         if (plot.isEmpty())
             return;
         const bool hasData = snap.count > 0;
@@ -255,9 +256,9 @@ namespace pauseguard
         if (showBudget)
         {
             const float x = xForSeconds (budget);
-            const float dashes[] = { 6.0f, 4.0f };
             g.setColour (colours::warn);
-            g.drawDashedLine ({ x, plot.getY(), x, plot.getBottom() }, dashes, 2, 2.0f);
+            for (float y = plot.getY(); y < plot.getBottom(); y += 10.0f)
+                g.fillRect (x - 1.0f, y, 2.0f, std::min (6.0f, plot.getBottom() - y));
         }
         for (size_t t = 0; t < tags.size(); ++t)
         {
@@ -266,7 +267,7 @@ namespace pauseguard
             const auto colour = t < static_cast<size_t> (numMarkers) ? markerColours[t] : colours::warn;
             const auto box = tags[t].getGlyphs().getBoundingBox (0, -1, true).expanded (4.0f, 2.0f);
             g.setColour (colours::panel.withAlpha (0.9f));
-            g.fillRoundedRectangle (box, 3.0f);
+            g.fillRect (box);
             tags[t].draw (g, colour);
         }
 

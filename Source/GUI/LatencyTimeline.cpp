@@ -33,8 +33,10 @@ namespace pauseguard
     LatencyTimeline::LatencyTimeline()
     {
         history.reserve (512);
-        line.preallocateSpace (3 * 2 * 520);
-        stroke.preallocateSpace (4 * 6 * 520);
+        for (auto& d : dots)
+            d.preallocateSpace (520 * 30);
+        halos.preallocateSpace (520 * 30);
+        setOpaque (true);
         setInterceptsMouseClicks (false, false);
     }
 
@@ -90,6 +92,7 @@ namespace pauseguard
         plot = r;
 
         // The title, and the legend of reasons at the right of the title row.
+        panel.set (bounds);
         title.set ("LATENCY HISTORY", titleFont(), titleRow);
         const auto small = font (11.5f);
         float lx = titleRow.getRight();
@@ -127,22 +130,18 @@ namespace pauseguard
             xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small, { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
                                                               juce::Justification::centred);
 
-        // The step line: each latency holds until the next change, the last one until now.
-        line.clear();
-        for (size_t i = 0; i < history.size(); ++i)
+        // Dots: at each change, in the legend and in the list.
+        for (auto& d : dots)
+            d.clear();
+        halos.clear();
+        for (const auto& c : history)
         {
-            const float x = xFor (history[i].seconds);
-            const float y = yFor (1000.0 * history[i].samples / rate);
-            if (i == 0)
-                line.startNewSubPath (x, y);
-            else
-                line.lineTo (x, line.getCurrentPosition().y);
-            line.lineTo (x, y);
+            const float x = xFor (c.seconds), y = yFor (1000.0 * c.samples / rate);
+            halos.addEllipse (x - 5.5f, y - 5.5f, 11.0f, 11.0f);
+            dots[static_cast<size_t> (c.reason)].addEllipse (x - 4.0f, y - 4.0f, 8.0f, 8.0f);
         }
-        if (! history.empty())
-            line.lineTo (xFor (end), line.getCurrentPosition().y);
-        stroke.clear();
-        juce::PathStrokeType (2.0f, juce::PathStrokeType::mitered, juce::PathStrokeType::butt).createStrokedPath (stroke, line);
+        for (int i = 0; i < numReasons; ++i)
+            dots[static_cast<size_t> (reasons[i])].addEllipse (legendDots[static_cast<size_t> (i)]);
 
         // The latest changes, newest first.
         const auto rowFont = font (13.0f);
@@ -156,7 +155,7 @@ namespace pauseguard
             if (k < history.size())
             {
                 const auto& c = history[history.size() - 1 - k];
-                rowReasons[k] = c.reason;
+                dots[static_cast<size_t> (c.reason)].addEllipse (row.getX() + 1.0f, row.getCentreY() - 4.0f, 8.0f, 8.0f);
                 rows[k].set (juce::String (c.seconds, 1) + " s    " + juce::String (c.samples) + " smp  "
                                  + juce::String (1000.0 * c.samples / rate, 1) + " ms    " + LatencyChange::describe (c.reason),
                              rowFont, row.withTrimmedLeft (14.0f));
@@ -173,7 +172,8 @@ namespace pauseguard
     void LatencyTimeline::paint (juce::Graphics& g)
     {
         using namespace theme;
-        drawPanel (g, getLocalBounds().toFloat());
+        g.fillAll (colours::background);
+        panel.draw (g, colours::panel, colours::outline);
         title.draw (g, colours::dim);
         if (plot.isEmpty())
             return;
@@ -188,34 +188,32 @@ namespace pauseguard
         for (int i = 0; i < numXLabels; ++i)
             xLabels[static_cast<size_t> (i)].draw (g, colours::dim);
 
+        // The step line: each latency holds until the next change, the last one until now.
         g.setColour (colours::text.withAlpha (0.85f));
-        g.fillPath (stroke);
-        for (const auto& c : history)
+        for (size_t i = 0; i < history.size(); ++i)
         {
-            const float x = xFor (c.seconds), y = yFor (1000.0 * c.samples / rate);
-            g.setColour (colours::panel);
-            g.fillEllipse (x - 5.5f, y - 5.5f, 11.0f, 11.0f);
-            g.setColour (colourFor (c.reason));
-            g.fillEllipse (x - 4.0f, y - 4.0f, 8.0f, 8.0f);
+            const float x0 = xFor (history[i].seconds), y0 = yFor (1000.0 * history[i].samples / rate);
+            const bool last = i + 1 == history.size();
+            const float x1 = last ? xFor (end) : xFor (history[i + 1].seconds);
+            g.fillRect (x0, y0 - 1.0f, std::max (0.0f, x1 - x0), 2.0f);
+            if (! last)
+            {
+                const float y1 = yFor (1000.0 * history[i + 1].samples / rate);
+                g.fillRect (x1 - 1.0f, std::min (y0, y1) - 1.0f, 2.0f, std::abs (y1 - y0) + 2.0f);
+            }
         }
-
+        g.setColour (colours::panel);
+        g.fillPath (halos);
         for (int i = 0; i < numReasons; ++i)
         {
             g.setColour (colourFor (reasons[i]));
-            g.fillEllipse (legendDots[static_cast<size_t> (i)]);
+            g.fillPath (dots[static_cast<size_t> (reasons[i])]);
             legend[static_cast<size_t> (i)].draw (g, colours::dim);
         }
 
         listTitle.draw (g, colours::dim);
         for (size_t k = 0; k < listRows; ++k)
-        {
-            if (rows[k].getText().isEmpty())
-                continue;
-            const auto box = rows[k].getGlyphs().getBoundingBox (0, -1, true);
-            g.setColour (colourFor (rowReasons[k]));
-            g.fillEllipse (list.getX() + 1.0f, box.getCentreY() - 4.0f, 8.0f, 8.0f);
             rows[k].draw (g, k == 0 ? colours::text : colours::text.withAlpha (0.75f));
-        }
         emptyText.draw (g, colours::dim);
     }
 } // namespace pauseguard

@@ -35,13 +35,16 @@ namespace pauseguard
         double now = 0.0, rate = 48000.0, start = 0.0, end = 10.0, topMs = 10.0;
 
         juce::Rectangle<float> plot, list;
-        juce::Path line, stroke; // rebuilt on change, outside paint; their storage is kept
+        theme::PanelShape panel;
+        // Dots, one path per reason, and the halo under the timeline's dots: rebuilt on change,
+        // outside paint, keeping their storage.
+        std::array<juce::Path, numReasons> dots;
+        juce::Path halos;
         std::array<float, 5> yTicks {};
         std::array<theme::TextBlock, 10> xLabels;
         std::array<theme::TextBlock, 5> yLabels;
         int numXLabels = 0, numYLabels = 0;
         std::array<theme::TextBlock, listRows> rows;
-        std::array<LatencyChange::Reason, listRows> rowReasons {};
         std::array<theme::TextBlock, numReasons> legend;
         std::array<juce::Rectangle<float>, numReasons> legendDots {};
         theme::TextBlock title, listTitle, emptyText;

@@ -181,15 +181,15 @@ namespace pauseguard
                 return;
             const bool ok = writeStatistics (report, file, format);
             if (safe != nullptr)
-                safe->showStatus (ok ? "Saved " + file.getFileName() : "Could not write " + file.getFullPathName());
+                safe->showStatus (ok ? "Saved " + file.getFileName() : "Could not write " + file.getFullPathName(), ! ok);
         });
     }
 
-    void PauseGuardEditor::showStatus (const juce::String& message)
+    void PauseGuardEditor::showStatus (const juce::String& message, bool isError)
     {
+        statusIsError = isError;
         statusUntil = juce::Time::getMillisecondCounterHiRes() + 4000.0;
-        const auto area = header.withLeft (header.getRight() - 470.0f - 280.0f).withWidth (270.0f);
-        status.set (message, font (13.0f), area, juce::Justification::centredRight);
+        status.set (message, font (13.0f), header.withTrimmedLeft (150.0f).withTrimmedRight (480.0f), juce::Justification::centredLeft);
         repaint (header.toNearestInt());
     }
 
@@ -245,7 +245,7 @@ namespace pauseguard
         auto head = header;
         title.set ("PauseGuard", font (24.0f, true), head.removeFromLeft (150.0f), juce::Justification::centredLeft);
         const juce::String tagline = "garbage-collector pauses, hidden behind the latency the host is told";
-        const auto taglineBox = head.withTrimmedRight (470.0f + 290.0f);
+        const auto taglineBox = head.withTrimmedRight (480.0f);
         const bool fits = font (14.0f).getStringWidthFloat (tagline) < taglineBox.getWidth();
         subtitle.set (fits ? tagline : juce::String(), font (14.0f), taglineBox, juce::Justification::centredLeft);
 
@@ -261,8 +261,10 @@ namespace pauseguard
     {
         g.fillAll (colours::background);
         title.draw (g, colours::text);
-        subtitle.draw (g, colours::dim);
-        status.draw (g, colours::ok);
+        if (status.getText().isNotEmpty()) // in place of the tagline, for a few seconds
+            status.draw (g, statusIsError ? colours::warn : colours::ok);
+        else
+            subtitle.draw (g, colours::dim);
 
         drawPanel (g, histogramPanel);
         caption.draw (g, colours::dim);

@@ -57,7 +57,7 @@ namespace pauseguard
     private:
         void timerCallback() override { refresh(); }
         void launchExport (ExportFormat format);
-        void showStatus (const juce::String& message);
+        void showStatus (const juce::String& message, bool isError = false);
         void layoutTexts();
 
         theme::LookAndFeel lookAndFeel; // first: it outlives every child
@@ -78,6 +78,7 @@ namespace pauseguard
         View view = View::pauses;
         juce::String scriptError;
         double statusUntil = 0.0;
+        bool statusIsError = false;
         int ticks = 0, historyLatency = -1;
 
         juce::Rectangle<float> header, histogramPanel, controlsPanel, errorBox;

@@ -8,7 +8,11 @@ namespace pauseguard
 
     // ---- LatencyReadout ----------------------------------------------------------------------------
 
-    LatencyReadout::LatencyReadout() { setInterceptsMouseClicks (false, false); }
+    LatencyReadout::LatencyReadout()
+    {
+        setOpaque (true);
+        setInterceptsMouseClicks (false, false);
+    }
 
     void LatencyReadout::setFigures (const Figures& f)
     {
@@ -24,6 +28,7 @@ namespace pauseguard
     void LatencyReadout::layout()
     {
         const auto bounds = getLocalBounds().toFloat();
+        panel.set (bounds);
         title.set ("LATENCY REPORTED TO THE HOST", titleFont(), panelTitleBox (bounds));
         auto r = panelContent (bounds);
 
@@ -55,8 +60,8 @@ namespace pauseguard
 
     void LatencyReadout::paint (juce::Graphics& g)
     {
-        const auto bounds = getLocalBounds().toFloat();
-        drawPanel (g, bounds);
+        g.fillAll (colours::background);
+        panel.draw (g, colours::panel, colours::outline);
         title.draw (g, colours::dim);
         number.draw (g, colours::text);
         unit.draw (g, colours::dim);
@@ -64,9 +69,9 @@ namespace pauseguard
         const auto budgetBox = budget.getGlyphs().getBoundingBox (0, -1, true);
         if (! budgetBox.isEmpty())
         {
-            const float dashes[] = { 4.0f, 3.0f };
             g.setColour (colours::warn);
-            g.drawDashedLine ({ budgetBox.getX() - 15.0f, budgetBox.getCentreY(), budgetBox.getX() - 4.0f, budgetBox.getCentreY() }, dashes, 2, 2.0f);
+            for (float x = budgetBox.getX() - 15.0f; x < budgetBox.getX() - 4.0f; x += 7.0f)
+                g.fillRect (x, budgetBox.getCentreY() - 1.0f, 4.0f, 2.0f);
         }
         budget.draw (g, colours::text.withAlpha (0.85f));
         mode.draw (g, colours::dim);
@@ -74,7 +79,11 @@ namespace pauseguard
 
     // ---- CounterTiles ------------------------------------------------------------------------------
 
-    CounterTiles::CounterTiles() { setInterceptsMouseClicks (false, false); }
+    CounterTiles::CounterTiles()
+    {
+        setOpaque (true);
+        setInterceptsMouseClicks (false, false);
+    }
 
     void CounterTiles::setCounters (const pg::EngineCounters& c, double sampleRate, bool dynamic)
     {
@@ -121,6 +130,8 @@ namespace pauseguard
             const auto col = static_cast<float> (static_cast<int> (i) % columns), row = static_cast<float> (static_cast<int> (i) / columns);
             auto& t = tiles[i];
             t.box = { r.getX() + col * (w + gap), r.getY() + row * (h + gap), w, h };
+            t.shape.set (t.box);
+            t.alarmShape.set (t.box, panelCorner, 1.5f);
             auto inner = t.box.reduced (12.0f, 8.0f);
             t.title.set (titles[i], titleFont(), inner.removeFromTop (15.0f));
             t.sub.set (subs[i], font (12.0f), inner.removeFromBottom (15.0f));
@@ -130,14 +141,15 @@ namespace pauseguard
 
     void CounterTiles::paint (juce::Graphics& g)
     {
+        g.fillAll (colours::background);
         for (size_t i = 0; i < numTiles; ++i)
         {
             const auto& t = tiles[i];
             const bool alarm = i == dropoutTile && dropouts > 0;
-            g.setColour (alarm ? colours::warn.withAlpha (0.16f) : colours::panel);
-            g.fillRoundedRectangle (t.box, panelCorner);
-            g.setColour (alarm ? colours::warn : colours::outline);
-            g.drawRoundedRectangle (t.box.reduced (0.5f), panelCorner, alarm ? 1.5f : 1.0f);
+            if (alarm)
+                t.alarmShape.draw (g, colours::panel.interpolatedWith (colours::warn, 0.16f), colours::warn);
+            else
+                t.shape.draw (g, colours::panel, colours::outline);
 
             if (i == loadTile) // a bar along the bottom edge
             {

@@ -33,6 +33,7 @@ namespace pauseguard
         void layout();
 
         Figures figures;
+        theme::PanelShape panel;
         theme::TextBlock title, number, unit, ms, budget, mode;
     };
 
@@ -64,6 +65,7 @@ namespace pauseguard
         {
             theme::TextBlock title, value, sub;
             juce::Rectangle<float> box;
+            theme::PanelShape shape, alarmShape; // the alarm's outline is thicker
         };
 
         void layout();

@@ -10,6 +10,27 @@ namespace pauseguard::theme
         g.drawRoundedRectangle (bounds.reduced (0.5f), panelCorner, 1.0f);
     }
 
+    void PanelShape::set (juce::Rectangle<float> bounds, float corner, float thickness)
+    {
+        if (bounds == box && ! fill.isEmpty())
+            return;
+        box = bounds;
+        fill.clear();
+        fill.addRoundedRectangle (bounds, corner);
+        outline.clear();
+        outline.addRoundedRectangle (bounds, corner);
+        outline.addRoundedRectangle (bounds.reduced (thickness), juce::jmax (0.0f, corner - thickness));
+        outline.setUsingNonZeroWinding (false);
+    }
+
+    void PanelShape::draw (juce::Graphics& g, juce::Colour fillColour, juce::Colour outlineColour) const
+    {
+        g.setColour (fillColour);
+        g.fillPath (fill);
+        g.setColour (outlineColour);
+        g.fillPath (outline);
+    }
+
     bool TextBlock::set (const juce::String& newText, const juce::Font& newFont, juce::Rectangle<float> area,
                          juce::Justification justification, int maxLines)
     {

@@ -35,6 +35,19 @@ namespace pauseguard::theme
     }
     inline juce::Font titleFont() { return font (11.5f, true).withExtraKerningFactor (0.08f); }
 
+    // A rounded box and its outline, built when the layout changes, so that painting only fills.
+    class PanelShape
+    {
+    public:
+        void set (juce::Rectangle<float> bounds, float corner = panelCorner, float thickness = 1.0f);
+        void draw (juce::Graphics& g, juce::Colour fillColour, juce::Colour outlineColour) const;
+        juce::Rectangle<float> getBounds() const noexcept { return box; }
+
+    private:
+        juce::Rectangle<float> box;
+        juce::Path fill, outline;
+    };
+
     // Text laid out when it or its box changes (message thread, outside paint), so that painting
     // only draws the glyphs.
     class TextBlock
