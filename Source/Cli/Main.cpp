@@ -1,5 +1,6 @@
 // pauseguard: drives the real PauseGuardProcessor headless. See usage() for the commands.
 
+#include "LuaDsp.h"
 #include "PluginProcessor.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
@@ -31,6 +32,8 @@ namespace
         "                           aligned with IN unless --keep-latency\n"
         "  soak                     a real-time-paced run with a simulated audio callback\n"
         "  profile                  profile the script and its collector; print the auto latency\n"
+        "  check-script FILE.lua    compile a script and run a few blocks within the budgets:\n"
+        "                           prints ok (exit 0) or each problem as FILE:LINE: message (exit 2)\n"
         "  bench                    the audio thread's cost per block against memcpy, and the\n"
         "                           dynamic schedule's collector overhead against Lua's automatic one\n"
         "options:\n"
@@ -593,6 +596,42 @@ namespace
         return 0;
     }
 
+    // Compiles the script and runs a few blocks of a test tone through it, in the plugin's sandbox
+    // and budgets. Lua reports errors as "chunkname:line: message"; the chunk is named after FILE.
+    int checkScript (const Options& o)
+    {
+        if (o.files.size() != 1)
+            return usage ("check-script needs one FILE.lua");
+        const auto file = juce::File::getCurrentWorkingDirectory().getChildFile (o.files[0]);
+        if (! file.existsAsFile())
+        {
+            std::fprintf (stderr, "pauseguard: cannot read '%s': no such file\n", o.files[0].toRawUTF8());
+            return 2;
+        }
+        pg::LuaDspLimits limits; // the plugin's: 1 GB, 0.5 s per call
+        pg::LuaDsp dsp (limits);
+        const auto source = file.loadFileAsString().toStdString();
+        const auto name = o.files[0].toStdString();
+        for (int i = 1; i <= 8; ++i)
+            dsp.setParameter (pauseguard::ParamIDs::macros[i - 1], 0.5);
+        bool ok = dsp.load (source, name) && dsp.prepare (o.rate, o.block, 2);
+        std::vector<float> l (static_cast<size_t> (o.block)), r (static_cast<size_t> (o.block));
+        float* ch[] = { l.data(), r.data() };
+        for (int b = 0; ok && b < 200; ++b)
+        {
+            for (int i = 0; i < o.block; ++i)
+                l[static_cast<size_t> (i)] = r[static_cast<size_t> (i)] = 0.5f * std::sin (0.05f * static_cast<float> (b * o.block + i));
+            ok = dsp.process (ch, 2, o.block);
+        }
+        if (! ok)
+        {
+            std::printf ("%s\n", dsp.getError().c_str());
+            return 2;
+        }
+        std::printf ("ok\n");
+        return 0;
+    }
+
     int demo (const Options& base)
     {
         auto o = base;
@@ -642,6 +681,8 @@ int main (int argc, char* argv[])
         return render (o);
     if (o.command == "bench")
         return bench (o);
+    if (o.command == "check-script")
+        return checkScript (o);
     if (o.command == "--help" || o.command == "help" || o.command == "-h")
     {
         std::fputs (usageText, stdout);

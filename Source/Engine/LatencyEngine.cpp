@@ -34,9 +34,73 @@ namespace pg
         }
     } // namespace
 
-    LatencyEngine::LatencyEngine() = default;
+    LatencyEngine::LatencyEngine() { console.allocate (256); }
 
-    LatencyEngine::~LatencyEngine() { stopWorker(); }
+    LatencyEngine::~LatencyEngine()
+    {
+        stopWorker();
+        releaseRetiredScript();
+    }
+
+    // ---- scripts ---------------------------------------------------------------------------------
+
+    void LatencyEngine::loadScript (std::string source, std::string name)
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        pendingSource = std::move (source);
+        pendingName = std::move (name);
+        scriptRequest.store (true, std::memory_order_release);
+    }
+
+    std::string LatencyEngine::getScriptName() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return runningName;
+    }
+
+    std::vector<LuaDsp::MacroSpec> LatencyEngine::getScriptMacros() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return runningMacros;
+    }
+
+    void LatencyEngine::releaseRetiredScript() { delete retired.exchange (nullptr, std::memory_order_acq_rel); }
+
+    void LatencyEngine::consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept
+    {
+        ConsoleLine line;
+        line.kind = kind;
+        const size_t n = std::min (text.size(), sizeof (line.text) - 1);
+        std::memcpy (line.text, text.data(), n);
+        line.text[n] = '\0';
+        console.push (line); // a full console drops the line: nobody is reading it
+    }
+
+    void LatencyEngine::takeScriptRequestOnWorker()
+    {
+        if (! scriptRequest.load (std::memory_order_acquire))
+            return;
+        std::string source, name;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            source = std::move (pendingSource);
+            name = pendingName;
+            scriptRequest.store (false, std::memory_order_relaxed);
+        }
+        auto next = std::make_unique<LuaDsp> (settings.luaLimits);
+        for (int i = 0; i < numScriptParameters; ++i)
+            next->setParameter (scriptParameters[static_cast<size_t> (i)].name,
+                                scriptParameters[static_cast<size_t> (i)].value.load (std::memory_order_relaxed));
+        if (! next->load (source, name) || ! next->prepare (settings.sampleRate, chunkMax, settings.numChannels))
+        {
+            consoleFromWorker (ConsoleLine::error, next->getError() + " (not loaded: the current script keeps playing)");
+            return;
+        }
+        configureCollector (*next, workerStrategy);
+        incoming = std::move (next);
+        incomingName = name;
+        incomingFadeDone = 0;
+    }
 
     int LatencyEngine::addScriptParameter (const char* name, float initialValue)
     {
@@ -134,11 +198,26 @@ namespace pg
         scriptFailed.store (false, std::memory_order_relaxed);
         pendingPause.store (0.0);
 
-        dsp.setLimits (settings.luaLimits);
+        incoming.reset();
+        releaseRetiredScript();
+        incomingScratch.assign (static_cast<size_t> (settings.numChannels * chunkMax), 0.0f);
+        for (int c = 0; c < maxChannels; ++c)
+            incomingPtrs[static_cast<size_t> (c)] =
+                c < settings.numChannels ? incomingScratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            runningName = std::string (scriptName);
+            scriptRequest.store (false, std::memory_order_relaxed);
+        }
+        dsp->setLimits (settings.luaLimits);
         pushParametersToScript();
-        bool ok = dsp.load (scriptSource, scriptName) && dsp.prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        bool ok = dsp->load (scriptSource, scriptName) && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            runningMacros = dsp->getMacros();
+        }
         if (ok)
-            dsp.setAutomaticCollection (true);
+            dsp->setAutomaticCollection (true);
 
         workerPause = pacingPause.load();
         workerStepMul = pacingStepMul.load();
@@ -148,11 +227,11 @@ namespace pg
             profile = runProfile (profileBudgetSeconds);
             // Start the audio from the script's initial DSP state, not from the profile's tone
             // (prepare resets the effect; the live heap the profile built stays warm).
-            ok = dsp.isReady() && dsp.prepare (settings.sampleRate, chunkMax, settings.numChannels);
+            ok = dsp->isReady() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
         }
         if (! ok)
-            setScriptFailed (dsp.getError());
-        heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+            setScriptFailed (dsp->getError());
+        heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
 
         latency = clampLatency (latencySamples >= 0 ? latencySamples : profile.latencySamples);
         publishedLatency.store (latency, std::memory_order_relaxed);
@@ -167,7 +246,7 @@ namespace pg
         // The profile's forced collections were the last full ones.
         lastFullAt = nowSeconds();
         lastFullSeconds = profile.worstCollectionSeconds;
-        heapAfterLastFull = dsp.heapBytes();
+        heapAfterLastFull = dsp->heapBytes();
         collectorCredit = 0.0;
         const int dynamicStart = profileFirst && profile.dynamicLatencySamples > 0 ? profile.dynamicLatencySamples : latency;
         adapter.reset (dynamicStart, nowSeconds());
@@ -294,37 +373,37 @@ namespace pg
             phase = std::fmod (phase + 0.0576 * n, 2.0 * 3.141592653589793);
             pushParametersToScript();
             const double t0 = nowSeconds();
-            return dsp.process (scratchPtrs.data(), settings.numChannels, n) ? nowSeconds() - t0 : -1.0;
+            return dsp->process (scratchPtrs.data(), settings.numChannels, n) ? nowSeconds() - t0 : -1.0;
         };
 
         // 1. Build the script's live heap: run until it stops growing (scripts may read
         //    params.profiling to build it faster meanwhile). Building is not the steady state:
         //    its chunks are not counted.
-        dsp.setParameter ("profiling", 1.0);
-        dsp.setAutomaticCollection (false); // collecting a heap that is being built is wasted time
+        dsp->setParameter ("profiling", 1.0);
+        dsp->setAutomaticCollection (false); // collecting a heap that is being built is wasted time
         size_t bestHeap = 0;
         for (int flat = 0; flat < 16 && elapsed() < 0.35 * budgetSeconds;)
         {
             if (chunk() < 0.0)
                 return r;
-            const size_t heap = dsp.heapBytes();
+            const size_t heap = dsp->heapBytes();
             flat = heap > bestHeap + bestHeap / 50 + 4096 ? 0 : flat + 1;
             bestHeap = std::max (bestHeap, heap);
         }
-        dsp.setParameter ("profiling", 0.0);
-        dsp.setAutomaticCollection (true);
+        dsp->setParameter ("profiling", 0.0);
+        dsp->setAutomaticCollection (true);
 
         // 2. The steady state, with Lua's automatic collector: run until the collector has finished
         //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The
         //    first cycle after building the heap is milder than the ones after it.
-        size_t peak = dsp.heapBytes();
+        size_t peak = dsp->heapBytes();
         for (int cycles = 0; cycles < 2 && elapsed() < 0.75 * budgetSeconds;)
         {
             const double took = chunk();
             if (took < 0.0)
                 return r;
             r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
-            const size_t heap = dsp.heapBytes();
+            const size_t heap = dsp->heapBytes();
             peak = std::max (peak, heap);
             if (heap + peak / 5 < peak)
             {
@@ -335,29 +414,29 @@ namespace pg
 
         // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
         //     time, and the longest young collection (one per chunk, as the scheduler runs them).
-        dsp.setGenerational();
-        dsp.setAutomaticCollection (false);
+        dsp->setGenerational();
+        dsp->setAutomaticCollection (false);
         for (int k = 0; k < 64 && elapsed() < 0.85 * budgetSeconds; ++k)
         {
             const double took = chunk();
             if (took < 0.0)
                 return r;
             r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
-            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp.collectorStep());
+            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp->collectorStep());
         }
-        dsp.setIncrementalPacing (workerPause, workerStepMul, 13);
-        dsp.setAutomaticCollection (true);
+        dsp->setIncrementalPacing (workerPause, workerStepMul, 13);
+        dsp->setAutomaticCollection (true);
 
         // 3. Forced full collections of that heap: the longest pause the collector can make.
-        for (int k = 0; k < 3 && dsp.isReady(); ++k)
+        for (int k = 0; k < 3 && dsp->isReady(); ++k)
         {
-            const double d = dsp.fullCollection(); // the profile's pauses are not the run's: not in the histogram
+            const double d = dsp->fullCollection(); // the profile's pauses are not the run's: not in the histogram
             r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, d);
             if (elapsed() > budgetSeconds)
                 break;
         }
 
-        r.heapBytes = dsp.heapBytes();
+        r.heapBytes = dsp->heapBytes();
         r.elapsedSeconds = elapsed();
         // A full collection measured here follows another one; at run time the heap may also hold
         // up to (pause - 100) % of garbage, which a full collection sweeps: scale for it.
@@ -382,7 +461,7 @@ namespace pg
         for (int i = 0; i < numScriptParameters; ++i)
         {
             const auto& p = scriptParameters[static_cast<size_t> (i)];
-            dsp.setParameter (p.name, p.value.load (std::memory_order_relaxed));
+            dsp->setParameter (p.name, p.value.load (std::memory_order_relaxed));
         }
     }
 
@@ -421,6 +500,7 @@ namespace pg
         if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
             clearStatistics();
         applyStrategyOnWorker();
+        takeScriptRequestOnWorker();
 
         const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
         if (pause > 0.0)
@@ -428,7 +508,7 @@ namespace pg
             std::this_thread::sleep_for (std::chrono::duration<double> (pause));
             w = inputRing.publishedWritePosition();
         }
-        if (pendingCollection.exchange (false, std::memory_order_acq_rel) && dsp.isReady())
+        if (pendingCollection.exchange (false, std::memory_order_acq_rel) && dsp->isReady())
         {
             fullCollectionOnWorker (nowSeconds(), false);
             w = inputRing.publishedWritePosition();
@@ -473,10 +553,18 @@ namespace pg
                 peak = std::max (peak, std::abs (scratchPtrs[static_cast<size_t> (ch)][i]));
 
         pushParametersToScript();
+        if (incoming != nullptr)
+            for (int ch = 0; ch < nch; ++ch)
+                std::copy (scratchPtrs[static_cast<size_t> (ch)], scratchPtrs[static_cast<size_t> (ch)] + n,
+                           incomingPtrs[static_cast<size_t> (ch)]);
         const int64_t t0 = nowNanos();
-        if (dsp.isReady() && ! dsp.process (scratchPtrs.data(), nch, n))
-            setScriptFailed (dsp.getError()); // the failed chunk keeps its input: wet = dry from now on
+        if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
+            setScriptFailed (dsp->getError()); // the failed chunk keeps its input: wet = dry from now on
+        if (incoming != nullptr)
+            crossfadeIncomingOnWorker (nch, n);
         const int64_t t1 = nowNanos();
+        for (const auto& line : dsp->takePrinted())
+            consoleFromWorker (ConsoleLine::print, line);
 
         processingTimes.add (static_cast<double> (t1 - t0) * 1.0e-9);
         if (haveStamp && currentStamp.blockSize > 0)
@@ -495,7 +583,7 @@ namespace pg
         chunksProcessed.store (chunksProcessed.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         framesProcessed.store (framesProcessed.load (std::memory_order_relaxed) + static_cast<uint64_t> (n),
                                std::memory_order_relaxed);
-        heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+        heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
 
         const double now = static_cast<double> (t1) * 1.0e-9;
         if (peak >= silenceThreshold.load (std::memory_order_relaxed))
@@ -520,6 +608,50 @@ namespace pg
         return true;
     }
 
+    // Worker: runs the incoming script on the same input and crossfades to it over the engine's
+    // crossfade length; if it fails meanwhile, it is dropped and the running script keeps playing.
+    void LatencyEngine::crossfadeIncomingOnWorker (int nch, int n)
+    {
+        for (int i = 0; i < numScriptParameters; ++i)
+            incoming->setParameter (scriptParameters[static_cast<size_t> (i)].name,
+                                    scriptParameters[static_cast<size_t> (i)].value.load (std::memory_order_relaxed));
+        if (! incoming->process (incomingPtrs.data(), nch, n))
+        {
+            consoleFromWorker (ConsoleLine::error, incoming->getError() + " (not loaded: the current script keeps playing)");
+            incoming.reset();
+            return;
+        }
+        for (const auto& line : incoming->takePrinted())
+            consoleFromWorker (ConsoleLine::print, line);
+        const float step = 1.0f / static_cast<float> (crossfadeSamples);
+        for (int ch = 0; ch < nch; ++ch)
+        {
+            float* out = scratchPtrs[static_cast<size_t> (ch)];
+            const float* in = incomingPtrs[static_cast<size_t> (ch)];
+            for (int i = 0; i < n; ++i)
+            {
+                const float g = std::min (1.0f, static_cast<float> (incomingFadeDone + i + 1) * step);
+                out[i] = in[i] * g + out[i] * (1.0f - g);
+            }
+        }
+        incomingFadeDone += n;
+        if (incomingFadeDone >= crossfadeSamples)
+        {
+            // The new script takes over; the old one is freed by the control thread.
+            auto* old = dsp.release();
+            dsp = std::move (incoming);
+            scriptFailed.store (false, std::memory_order_release);
+            {
+                std::lock_guard<std::mutex> lock (scriptLock);
+                runningName = incomingName;
+                runningMacros = dsp->getMacros();
+            }
+            consoleFromWorker (ConsoleLine::info, incomingName + " loaded");
+            if (auto* previous = retired.exchange (old, std::memory_order_acq_rel))
+                delete previous; // the control thread has not collected the last one: free it here
+        }
+    }
+
     AdapterSettings LatencyEngine::adapterSettings() const noexcept
     {
         AdapterSettings a;
@@ -533,7 +665,7 @@ namespace pg
     void LatencyEngine::applyStrategyOnWorker()
     {
         const Strategy s = strategy.load (std::memory_order_acquire);
-        if (s != workerStrategy && dsp.isReady())
+        if (s != workerStrategy && dsp->isReady())
         {
             workerStrategy = s;
             configureCollector (s);
@@ -546,7 +678,7 @@ namespace pg
             }
         }
         const int pause = pacingPause.load (std::memory_order_relaxed), stepMul = pacingStepMul.load (std::memory_order_relaxed);
-        if ((pause != workerPause || stepMul != workerStepMul) && dsp.isReady())
+        if ((pause != workerPause || stepMul != workerStepMul) && dsp->isReady())
         {
             workerPause = pause;
             workerStepMul = stepMul;
@@ -562,28 +694,35 @@ namespace pg
     // collection: a strategy switch makes it under the previous, larger, latency.
     void LatencyEngine::configureCollector (Strategy s)
     {
+        configureCollector (*dsp, s);
+        if (incoming != nullptr)
+            configureCollector (*incoming, s);
+        appliedStrategy.store (s, std::memory_order_release);
+    }
+
+    void LatencyEngine::configureCollector (LuaDsp& target, Strategy s)
+    {
         if (s == Strategy::deterministic)
         {
-            dsp.setIncrementalPacing (workerPause, workerStepMul, 13);
-            dsp.setAutomaticCollection (true);
+            target.setIncrementalPacing (workerPause, workerStepMul, 13);
+            target.setAutomaticCollection (true);
         }
         else
         {
-            dsp.setGenerational();
-            dsp.setAutomaticCollection (false);
+            target.setGenerational();
+            target.setAutomaticCollection (false);
         }
-        appliedStrategy.store (s, std::memory_order_release);
     }
 
     void LatencyEngine::fullCollectionOnWorker (double now, bool forced)
     {
-        const double d = dsp.fullCollection();
+        const double d = dsp->fullCollection();
         pauses.add (d);
         fullCollections.store (fullCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (forced)
             forcedCollections.store (forcedCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);
-        heapAfterLastFull = dsp.heapBytes();
+        heapAfterLastFull = dsp->heapBytes();
         heapBytes.store (heapAfterLastFull, std::memory_order_relaxed);
         lastFullAt = now + d;
         lastFullSeconds = d;
@@ -591,7 +730,7 @@ namespace pg
 
     void LatencyEngine::runCollectorOnWorker (double chunkSeconds, double now)
     {
-        if (workerStrategy != Strategy::dynamic || ! dsp.isReady())
+        if (workerStrategy != Strategy::dynamic || ! dsp->isReady())
             return;
 
         SchedulerSettings s;
@@ -603,7 +742,7 @@ namespace pg
         SchedulerInput in;
         in.now = now;
         in.chunkSeconds = chunkSeconds;
-        in.heapBytes = dsp.heapBytes();
+        in.heapBytes = dsp->heapBytes();
         in.heapAfterLastFull = heapAfterLastFull;
         in.lastFullAt = lastFullAt;
         in.lastFullSeconds = lastFullSeconds;
@@ -627,13 +766,13 @@ namespace pg
             collectorCredit = std::min (collectorCredit + decision.sliceBudgetSeconds, 0.02);
             if (collectorCredit > 0.0)
             {
-                const double d = dsp.collectorStep();
+                const double d = dsp->collectorStep();
                 pauses.add (d);
                 collectorCredit -= d;
                 incrementalSteps.store (incrementalSteps.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                 collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);
             }
-            heapBytes.store (dsp.heapBytes(), std::memory_order_relaxed);
+            heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
         }
 
         const bool safePoint = ! in.transportPlaying || in.silentSeconds >= s.silenceHoldSeconds;

@@ -17,6 +17,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,6 +80,19 @@ namespace pg
         double workerLoadPercent = 0.0; // the worker's busy share of wall time over the last ~0.5 s
         int latencySamples = 0;
         bool scriptFailed = false;
+    };
+
+    // A line for the editor's console: the script's print output, and script events.
+    struct ConsoleLine
+    {
+        enum Kind : int32_t
+        {
+            print,
+            info,
+            error
+        };
+        Kind kind = print;
+        char text[252] {};
     };
 
     class LatencyEngine
@@ -153,6 +168,19 @@ namespace pg
         // The script's error, empty if none.
         std::string getScriptError() const;
 
+        // Control thread: compiles `source` on the worker and, if it compiles and prepares, crossfades
+        // from the running script to it; a script that fails never replaces a working one (it is
+        // reported on the console instead). Before prepare, it is simply the script prepare loads.
+        void loadScript (std::string source, std::string name);
+        // Control thread: the name of the script the worker runs, and the macros it declares.
+        std::string getScriptName() const;
+        std::vector<LuaDsp::MacroSpec> getScriptMacros() const;
+        // Control thread: the next console line, if any.
+        bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line); }
+        // Control thread, periodically: frees a script the worker has swapped out (freeing a large
+        // Lua heap takes milliseconds, which the worker must not spend).
+        void releaseRetiredScript();
+
         // ---- test and tooling hooks (never used by the plugin's audio path) ------------------
         // Worker: run one forced full collection before the next chunk (timed into the pauses).
         void requestFullCollection() noexcept { pendingCollection.store (true, std::memory_order_release); }
@@ -191,6 +219,10 @@ namespace pg
         void fullCollectionOnWorker (double now, bool forced);
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);
+        void configureCollector (LuaDsp& target, Strategy s);
+        void takeScriptRequestOnWorker();
+        void crossfadeIncomingOnWorker (int nch, int n);
+        void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
         int renderAt (int latencySamples, float* const* out, int nch, int n, float mixStep) noexcept;
         bool processAvailableOnWorker();
@@ -270,8 +302,21 @@ namespace pg
         int numGaps = 0;
         int64_t baseOffset = 0;
 
+        // script loading: control thread <-> worker only (never the audio thread)
+        mutable std::mutex scriptLock;
+        std::string pendingSource, pendingName, runningName;
+        std::vector<LuaDsp::MacroSpec> runningMacros;
+        std::atomic<bool> scriptRequest { false };
+        std::atomic<LuaDsp*> retired { nullptr };
+        SpscQueue<ConsoleLine> console; // worker -> control thread
+
         // ---- worker only --------------------------------------------------------------------
-        LuaDsp dsp;
+        std::unique_ptr<LuaDsp> dsp = std::make_unique<LuaDsp>();
+        std::unique_ptr<LuaDsp> incoming; // a new script, crossfading in
+        int incomingFadeDone = 0;
+        std::string incomingName;
+        std::vector<float> incomingScratch;
+        std::array<float*, maxChannels> incomingPtrs {};
         std::vector<float> scratch;
         std::array<float*, maxChannels> scratchPtrs {};
         BlockStamp currentStamp {};

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 
 extern "C"
@@ -51,9 +52,22 @@ namespace pg
             }
         }
 
+        // print() writes to the engine's console (drained by the editor), never to stdout.
         int sandboxPrint (lua_State* L)
         {
-            (void) L; // The console pane arrives with user scripts; printing is harmless meanwhile.
+            std::string line;
+            const int n = lua_gettop (L);
+            for (int i = 1; i <= n; ++i)
+            {
+                size_t len = 0;
+                const char* s = luaL_tolstring (L, i, &len);
+                if (i > 1)
+                    line += '\t';
+                line.append (s, len);
+                lua_pop (L, 1);
+            }
+            if (auto* dsp = self (L))
+                dsp->addPrinted (std::move (line));
             return 0;
         }
 
@@ -70,6 +84,59 @@ namespace pg
         }
     } // namespace
 
+    namespace
+    {
+        // Loaded before every script: the `pg` helper library, and the wrapper that maps the host's
+        // macro knobs (params.macro1..8, 0..1) to the ranges the script declares in `macros`.
+        const char* const prelude = R"lua(
+pg = { sample_rate = 48000 }
+function pg.clamp(x, lo, hi) if x < lo then return lo elseif x > hi then return hi end return x end
+function pg.lerp(a, b, t) return a + (b - a) * t end
+function pg.db_to_gain(db) return 10.0 ^ (db / 20.0) end
+function pg.gain_to_db(g) if g <= 1e-12 then return -240.0 end return 20.0 * math.log(g, 10) end
+function pg.softclip(x)
+    if x > 3.0 then x = 3.0 elseif x < -3.0 then x = -3.0 end
+    local x2 = x * x
+    return x * (27.0 + x2) / (27.0 + 9.0 * x2)
+end
+-- A delay line: d:push(x) writes a sample, d:read(k) reads the sample written k pushes ago.
+function pg.delay(maxSamples)
+    local d = { buf = {}, size = math.max(1, math.floor(maxSamples)), pos = 0 }
+    for i = 1, d.size do d.buf[i] = 0.0 end
+    function d:push(x) self.pos = self.pos % self.size + 1; self.buf[self.pos] = x end
+    function d:read(k) return self.buf[(self.pos - math.floor(k) - 1) % self.size + 1] end
+    return d
+end
+-- A one-pole low-pass: f:set(hz), f:process(x).
+function pg.onepole(hz)
+    local f = { z = 0.0, a = 0.0 }
+    function f:set(cutoff) self.a = 1.0 - math.exp(-2.0 * math.pi * cutoff / pg.sample_rate) end
+    function f:process(x) self.z = self.z + self.a * (x - self.z); return self.z end
+    f:set(hz)
+    return f
+end
+local macroKeys = { "macro1", "macro2", "macro3", "macro4", "macro5", "macro6", "macro7", "macro8" }
+local function applyMacros(p)
+    local spec = macros
+    if type(spec) ~= "table" then return end
+    for i = 1, math.min(#spec, 8) do
+        local m = spec[i]
+        if type(m) == "table" and type(m.name) == "string" then
+            local lo, hi = m.min or 0.0, m.max or 1.0
+            p[m.name] = lo + (hi - lo) * (p[macroKeys[i]] or 0.5)
+        end
+    end
+end
+function __pauseguard_wrap(process, prepare)
+    return function(ch, n, p) applyMacros(p); return process(ch, n, p) end,
+           function(rate, maxFrames, channels)
+               pg.sample_rate = rate
+               if prepare then return prepare(rate, maxFrames, channels) end
+           end
+end
+)lua";
+    } // namespace
+
     LuaDsp::LuaDsp (LuaDspLimits l) : limits (l) {}
 
     LuaDsp::~LuaDsp() { close(); }
@@ -80,7 +147,7 @@ namespace pg
             lua_close (L);
         L = nullptr;
         heap.reset();
-        paramsRef = channelsRef = processRef = -1;
+        paramsRef = channelsRef = processRef = prepareRef = -1;
     }
 
     bool LuaDsp::fail (std::string message)
@@ -133,6 +200,9 @@ namespace pg
         lua_newtable (L);
         channelsRef = luaL_ref (L, LUA_REGISTRYINDEX);
 
+        if (luaL_loadbufferx (L, prelude, std::strlen (prelude), "=pauseguard", "t") != LUA_OK || lua_pcall (L, 0, 0, 0) != LUA_OK)
+            return fail ("the pauseguard library failed to load");
+
         std::string name ("=");
         name.append (chunkName);
         if (luaL_loadbufferx (L, source.data(), source.size(), name.c_str(), "t") != LUA_OK)
@@ -150,9 +220,49 @@ namespace pg
             lua_pop (L, 1);
             return fail (std::string (chunkName) + ": the script does not define process(channels, n, params)");
         }
+        // Wrap process and prepare (macros, pg.sample_rate), and read the macro declarations.
+        lua_getglobal (L, "__pauseguard_wrap");
+        lua_insert (L, -2);
+        lua_getglobal (L, "prepare");
+        if (lua_pcall (L, 2, 2, 0) != LUA_OK)
+            return fail ("could not wrap the script's process function");
+        prepareRef = luaL_ref (L, LUA_REGISTRYINDEX);
         processRef = luaL_ref (L, LUA_REGISTRYINDEX);
+
+        macros.clear();
+        lua_pushcfunction (L, readMacrosProtected);
+        lua_pushlightuserdata (L, this);
+        if (lua_pcall (L, 1, 0, 0) != LUA_OK)
+            return fail (std::string (chunkName) + ": bad macros table: " + (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "?"));
         return true;
     }
+
+    int LuaDsp::readMacrosProtected (lua_State* L)
+    {
+        auto* dsp = static_cast<LuaDsp*> (lua_touserdata (L, 1));
+        if (lua_getglobal (L, "macros") == LUA_TTABLE)
+        {
+            for (int i = 1; i <= 8; ++i)
+            {
+                if (lua_rawgeti (L, -1, i) == LUA_TTABLE)
+                {
+                    MacroSpec m;
+                    if (lua_getfield (L, -1, "name") == LUA_TSTRING)
+                        m.name = lua_tostring (L, -1);
+                    lua_getfield (L, -2, "min");
+                    m.min = luaL_optnumber (L, -1, 0.0);
+                    lua_getfield (L, -3, "max");
+                    m.max = luaL_optnumber (L, -1, 1.0);
+                    lua_pop (L, 3);
+                    if (! m.name.empty())
+                        dsp->macros.push_back (m);
+                }
+                lua_pop (L, 1);
+            }
+        }
+        return 0;
+    }
+
 
     // Inside a protected call only (it may allocate).
     void LuaDsp::flushParameters()
@@ -190,14 +300,11 @@ namespace pg
         lua_pop (L, 1);
 
         dsp->flushParameters();
-        lua_getglobal (L, "prepare");
-        if (lua_isfunction (L, -1))
-        {
-            lua_pushnumber (L, sampleRate);
-            lua_pushinteger (L, dsp->maxFrames);
-            lua_pushinteger (L, dsp->numChannels);
-            lua_call (L, 3, 0);
-        }
+        lua_rawgeti (L, LUA_REGISTRYINDEX, dsp->prepareRef);
+        lua_pushnumber (L, sampleRate);
+        lua_pushinteger (L, dsp->maxFrames);
+        lua_pushinteger (L, dsp->numChannels);
+        lua_call (L, 3, 0);
         return 0;
     }
 

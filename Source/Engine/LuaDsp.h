@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 struct lua_State;
 
@@ -50,6 +52,23 @@ namespace pg
         const LuaDspLimits& getLimits() const noexcept { return limits; }
 
         bool isReady() const noexcept { return L != nullptr && error.empty(); }
+
+        // The macro knobs the script declares in its global `macros` table (at most 8): params.macroN
+        // (0..1, from the host) arrives as params[name] = min + (max - min) * knob.
+        struct MacroSpec
+        {
+            std::string name;
+            double min = 0.0, max = 1.0;
+        };
+        const std::vector<MacroSpec>& getMacros() const noexcept { return macros; }
+
+        // What the script printed since the last call (at most 64 lines are kept in between).
+        std::vector<std::string> takePrinted() { return std::exchange (printed, {}); }
+        void addPrinted (std::string line)
+        {
+            if (printed.size() < 64)
+                printed.push_back (std::move (line));
+        }
         const std::string& getError() const noexcept { return error; }
 
         // ---- the collector ----------------------------------------------------------------
@@ -73,6 +92,7 @@ namespace pg
     private:
         static int processProtected (lua_State*);
         static int prepareProtected (lua_State*);
+        static int readMacrosProtected (lua_State*);
         void close();
         void flushParameters();
         bool fail (std::string message);
@@ -82,7 +102,9 @@ namespace pg
         std::unique_ptr<ManagedHeap> heap;
         lua_State* L = nullptr;
         std::string error;
-        int paramsRef = -1, channelsRef = -1, processRef = -1;
+        std::vector<std::string> printed;
+        std::vector<MacroSpec> macros;
+        int paramsRef = -1, channelsRef = -1, processRef = -1, prepareRef = -1;
         int numChannels = 0, maxFrames = 0;
 
         struct Parameter

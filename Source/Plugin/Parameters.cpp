@@ -63,7 +63,13 @@ namespace pauseguard
         workload->addChild (std::make_unique<juce::AudioParameterFloat> (id (garbageKb), "Garbage per block", skewed (0.0f, 1024.0f, 64.0f, 1.0f), 16.0f, unit ("KB", 0)));
         workload->addChild (std::make_unique<juce::AudioParameterFloat> (id (liveHeapMb), "Live heap", skewed (0.0f, 256.0f, 16.0f, 0.5f), 4.0f, unit ("MB", 1)));
 
-        layout.add (std::move (latency), std::move (collector), std::move (effect), std::move (workload));
+        auto script = std::make_unique<juce::AudioProcessorParameterGroup> ("script", "Script macros", "|");
+        for (int i = 0; i < 8; ++i)
+            script->addChild (std::make_unique<juce::AudioParameterFloat> (id (macros[i]), "Macro " + juce::String (i + 1),
+                                                                           juce::NormalisableRange<float> { 0.0f, 1.0f, 0.001f }, 0.5f,
+                                                                           juce::AudioParameterFloatAttributes {}));
+
+        layout.add (std::move (latency), std::move (collector), std::move (effect), std::move (workload), std::move (script));
         return layout;
     }
 
@@ -88,5 +94,7 @@ namespace pauseguard
         , gcPausePct (get<juce::AudioParameterFloat> (s, ParamIDs::gcPausePct))
         , gcStepMulPct (get<juce::AudioParameterFloat> (s, ParamIDs::gcStepMulPct))
     {
+        for (size_t i = 0; i < macros.size(); ++i)
+            macros[i] = &get<juce::AudioParameterFloat> (s, ParamIDs::macros[i]);
     }
 } // namespace pauseguard

@@ -2,6 +2,8 @@
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include <array>
+
 namespace pauseguard
 {
     // One table of parameter IDs. The version in juce::ParameterID lets hosts keep automation
@@ -27,6 +29,9 @@ namespace pauseguard
         inline constexpr auto maxLatencyMs = "max_latency_ms";
         inline constexpr auto gcPausePct = "gc_pause_pct";
         inline constexpr auto gcStepMulPct = "gc_stepmul_pct";
+        // The script's macro knobs, 0..1 (the script maps them to its own names and ranges).
+        inline constexpr const char* macros[8] = { "macro1", "macro2", "macro3", "macro4",
+                                                   "macro5", "macro6", "macro7", "macro8" };
     } // namespace ParamIDs
 
     inline constexpr int parameterVersion = 1;
@@ -57,5 +62,6 @@ namespace pauseguard
         juce::AudioParameterFloat& maxLatencyMs;
         juce::AudioParameterFloat& gcPausePct;
         juce::AudioParameterFloat& gcStepMulPct;
+        std::array<juce::AudioParameterFloat*, 8> macros {};
     };
 } // namespace pauseguard

@@ -41,6 +41,8 @@ namespace pauseguard
         scriptParams[2] = engine.addScriptParameter (ParamIDs::output, params.output.get());
         scriptParams[3] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
         scriptParams[4] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
+        for (size_t i = 0; i < 8; ++i)
+            scriptParams[5 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
         startTimerHz (20);
     }
 
@@ -116,15 +118,64 @@ namespace pauseguard
 
     void PauseGuardProcessor::setScript (const juce::String& source, const juce::String& name)
     {
-        std::lock_guard<std::mutex> lock (scriptLock);
-        scriptSource = source.toStdString();
-        scriptName = name.toStdString();
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            scriptSource = source.toStdString();
+            scriptName = source.isEmpty() ? std::string ("BuiltinEffect.lua") : name.toStdString();
+        }
+        if (engine.isPrepared())
+            engine.loadScript (source.isEmpty() ? std::string (builtinScript()) : source.toStdString(), getScriptName().toStdString());
+    }
+
+    bool PauseGuardProcessor::loadScriptFile (const juce::File& file)
+    {
+        if (! file.existsAsFile())
+            return false;
+        watchedFile = file;
+        watchedModification = file.getLastModificationTime();
+        setScript (file.loadFileAsString(), file.getFileName());
+        return true;
+    }
+
+    void PauseGuardProcessor::useBuiltinScript()
+    {
+        watchedFile = juce::File();
+        setScript ({}, {});
     }
 
     juce::String PauseGuardProcessor::getScriptName() const
     {
         std::lock_guard<std::mutex> lock (scriptLock);
         return scriptSource.empty() ? juce::String ("BuiltinEffect.lua") : juce::String (scriptName);
+    }
+
+    juce::String PauseGuardProcessor::getScriptSource() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return scriptSource.empty() ? juce::String (std::string (builtinScript())) : juce::String (scriptSource);
+    }
+
+    void PauseGuardProcessor::messageThreadTick()
+    {
+        applyPendingLatencyChange();
+        engine.releaseRetiredScript();
+        pg::ConsoleLine line;
+        while (engine.popConsoleLine (line))
+        {
+            consoleLines.push_back (line);
+            if (consoleLines.size() > 500)
+                consoleLines.pop_front();
+        }
+        // Live reload: the watched file was saved again.
+        if (watchedFile != juce::File() && watchedFile.existsAsFile())
+        {
+            const auto modified = watchedFile.getLastModificationTime();
+            if (modified != watchedModification)
+            {
+                watchedModification = modified;
+                setScript (watchedFile.loadFileAsString(), watchedFile.getFileName());
+            }
+        }
     }
 
     void PauseGuardProcessor::releaseResources() { engine.release(); }
@@ -165,6 +216,8 @@ namespace pauseguard
         engine.setScriptParameter (scriptParams[2], params.output.get());
         engine.setScriptParameter (scriptParams[3], params.garbageKb.get());
         engine.setScriptParameter (scriptParams[4], params.liveHeapMb.get());
+        for (size_t i = 0; i < 8; ++i)
+            engine.setScriptParameter (scriptParams[5 + i], params.macros[i]->get());
         engine.setPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
 
         pg::DynamicSettings d;
@@ -219,6 +272,17 @@ namespace pauseguard
     {
         auto copy = state.copyState();
         copy.setProperty (stateVersionProperty, stateVersion, nullptr);
+        {
+            // A user script travels with the session, so that it opens on another machine.
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (! scriptSource.empty())
+            {
+                juce::ValueTree script ("SCRIPT");
+                script.setProperty ("name", juce::String (scriptName), nullptr);
+                script.setProperty ("source", juce::String (scriptSource), nullptr);
+                copy.appendChild (script, nullptr);
+            }
+        }
         if (auto xml = copy.createXml())
             copyXmlToBinary (*xml, destData);
     }
@@ -235,7 +299,19 @@ namespace pauseguard
         auto tree = juce::ValueTree::fromXml (*xml);
         if (! tree.isValid())
             return;
+        const auto script = tree.getChildWithName ("SCRIPT");
+        const juce::String source = script.isValid() ? script.getProperty ("source").toString() : juce::String();
+        const juce::String name = script.isValid() ? script.getProperty ("name").toString() : juce::String();
+        if (script.isValid())
+            tree.removeChild (script, nullptr);
         state.replaceState (tree);
+        bool changed = false;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            changed = source.toStdString() != scriptSource;
+        }
+        if (changed)
+            setScript (source, name.isNotEmpty() ? name : juce::String ("session.lua"));
     }
 
     juce::AudioProcessorEditor* PauseGuardProcessor::createEditor() { return new PauseGuardEditor (*this); }

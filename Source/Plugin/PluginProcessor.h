@@ -6,6 +6,7 @@
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
+#include <deque>
 #include <mutex>
 
 namespace pauseguard
@@ -78,10 +79,24 @@ namespace pauseguard
         // Any thread: now, on the history's clock (seconds since the processor was created).
         double getSecondsSinceCreation() const { return (juce::Time::getMillisecondCounterHiRes() - createdAt) * 0.001; }
 
-        // Message or host thread: the DSP script to run from the next prepareToPlay on (empty source:
-        // the built-in effect).
+        // Message thread: the DSP script to run (an empty source: the built-in effect). While audio
+        // runs, the worker compiles it and crossfades to it; a script that does not compile never
+        // replaces a working one. The source is saved in the plugin state.
         void setScript (const juce::String& source, const juce::String& name);
+        // Message thread: loads a .lua file and watches it: saving it again reloads it.
+        bool loadScriptFile (const juce::File& file);
+        void useBuiltinScript();
         juce::String getScriptName() const;
+        juce::String getScriptSource() const;
+        juce::File getWatchedScriptFile() const { return watchedFile; }
+
+        // Message thread, 20 times a second (the timer, or a test standing in for it): applies latency
+        // changes, drains the console, reloads a watched script that changed, frees a swapped-out one.
+        void messageThreadTick();
+
+        // Message thread: the script's console (its print output, load events and errors).
+        const std::deque<pg::ConsoleLine>& getConsole() const noexcept { return consoleLines; }
+        void clearConsole() { consoleLines.clear(); }
 
         // The Standalone app feeds the engine a demo arpeggio while its input is silent.
         void setDemoSignalEnabled (bool enabled) noexcept { demoEnabled.store (enabled); }
@@ -92,7 +107,7 @@ namespace pauseguard
         const ParameterRefs& getParams() const noexcept { return params; }
 
     private:
-        void timerCallback() override { applyPendingLatencyChange(); }
+        void timerCallback() override { messageThreadTick(); }
         void pushParametersToEngine() noexcept;
         void recordLatency (int samples, LatencyChange::Reason reason);
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept;
@@ -100,7 +115,7 @@ namespace pauseguard
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;
         pg::LatencyEngine engine;
-        int scriptParams[5] {};
+        int scriptParams[5 + 8] {};
         std::atomic<int> profiledLatency { 0 };
         std::atomic<bool> demoEnabled { false };
         DemoSignal demo;
@@ -110,6 +125,9 @@ namespace pauseguard
         mutable std::mutex historyLock; // message and prepare threads only, never the audio thread
         mutable std::mutex scriptLock;  // likewise
         std::string scriptSource, scriptName;
+        juce::File watchedFile;           // message thread
+        juce::Time watchedModification;   // message thread
+        std::deque<pg::ConsoleLine> consoleLines; // message thread
         std::vector<LatencyChange> history;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardProcessor)

@@ -89,3 +89,72 @@ TEST_CASE ("Corrupt, foreign, truncated or future state leaves the current value
         CHECK (p.getParams().latencyMs.get() >= 1.0f);
     }
 }
+
+TEST_CASE ("A user script travels with the state, and a session without one returns to the built-in effect", "[plugin][state][scripts]")
+{
+    const auto source = pgtest::readAsset ("Examples/CleanTilt.lua");
+    PauseGuardProcessor a;
+    a.setScript (source, "CleanTilt.lua");
+    juce::MemoryBlock blob;
+    a.getStateInformation (blob);
+
+    PauseGuardProcessor b;
+    b.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    CHECK (b.getScriptName() == "CleanTilt.lua");
+    CHECK (b.getScriptSource() == juce::String (source));
+    b.prepareToPlay (48000.0, 256);
+    CHECK (b.getEngine().getScriptName() == "CleanTilt.lua");
+    CHECK (b.getEngine().getScriptError().empty());
+    const auto macros = b.getEngine().getScriptMacros();
+    REQUIRE (macros.size() == 2);
+    CHECK (macros[0].name == "tilt");
+
+    // Restoring a session saved with the built-in effect brings the built-in effect back.
+    PauseGuardProcessor plain;
+    juce::MemoryBlock plainBlob;
+    plain.getStateInformation (plainBlob);
+    b.setStateInformation (plainBlob.getData(), static_cast<int> (plainBlob.getSize()));
+    CHECK (b.getScriptName() == "BuiltinEffect.lua");
+}
+
+TEST_CASE ("A watched script file reloads when saved again", "[plugin][scripts]")
+{
+    PauseGuardProcessor p;
+    p.prepareToPlay (48000.0, 128);
+    const auto file = juce::File::createTempFile (".lua");
+    REQUIRE (file.replaceWithText ("function process(ch, n) for c = 1, #ch do for i = 1, n do ch[c][i] = 0.25 end end end\n"));
+    REQUIRE (p.loadScriptFile (file));
+    juce::AudioBuffer<float> buffer (2, 128);
+    juce::MidiBuffer midi;
+    auto runFor = [&] (int blocks) {
+        for (int b = 0; b < blocks; ++b)
+        {
+            buffer.clear();
+            p.processBlock (buffer, midi);
+            p.getEngine().waitForWorker (5.0);
+        }
+    };
+    runFor (40);
+    CHECK (p.getEngine().getScriptName() == file.getFileName().toStdString());
+    CHECK (buffer.getSample (0, 127) == 0.25f);
+
+    // Saved again (a newer modification time): the timer picks it up and the worker swaps it in.
+    REQUIRE (file.replaceWithText ("function process(ch, n) for c = 1, #ch do for i = 1, n do ch[c][i] = 0.5 end end end\n"));
+    file.setLastModificationTime (juce::Time::getCurrentTime() + juce::RelativeTime::seconds (5));
+    p.messageThreadTick(); // the processor's timer
+    runFor (40);
+    CHECK (buffer.getSample (0, 127) == 0.5f);
+
+    // A broken save is reported and does not replace the working script.
+    REQUIRE (file.replaceWithText ("function process(ch, n) this is not lua end\n"));
+    file.setLastModificationTime (juce::Time::getCurrentTime() + juce::RelativeTime::seconds (10));
+    p.messageThreadTick();
+    runFor (40);
+    p.messageThreadTick();
+    CHECK (buffer.getSample (0, 127) == 0.5f);
+    bool reported = false;
+    for (const auto& line : p.getConsole())
+        reported = reported || (line.kind == pg::ConsoleLine::error && juce::String (line.text).contains (":1:"));
+    CHECK (reported);
+    file.deleteFile();
+}
