@@ -119,12 +119,14 @@ namespace pauseguard
         {
             const float cx = xForColumnEdge (1.0 + d * H::binsPerDecade);
             const float w = d == 5 ? 56.0f : 40.0f;
-            xLabels[static_cast<size_t> (d)].set (decades[d], labelFont, { d == 5 ? cx - 24.0f : cx - w * 0.5f, plot.getBottom() + 4.0f, w, 14.0f },
+            const float left = d == 5 ? cx - 24.0f : cx - w * 0.5f;
+            xLabels[static_cast<size_t> (d)].set (decades[d], labelFont, { left, plot.getBottom() + 4.0f, w, 14.0f },
                                                   d == 5 ? juce::Justification::centredLeft : juce::Justification::centred);
         }
-        xLabels[6].set (juce::String (juce::CharPointer_UTF8 ("<10 \xc2\xb5s")), labelFont, { xForColumnEdge (0.0) - 2.0f, plot.getBottom() + 18.0f, 50.0f, 14.0f });
-        xLabels[7].set (juce::String (juce::CharPointer_UTF8 ("\xe2\x89\xa5 1 s")), labelFont, { xForColumnEdge (numColumns) - 48.0f, plot.getBottom() + 18.0f, 48.0f, 14.0f },
-                        juce::Justification::centredRight);
+        const float under = plot.getBottom() + 18.0f;
+        xLabels[6].set (juce::String (juce::CharPointer_UTF8 ("<10 \xc2\xb5s")), labelFont, { xForColumnEdge (0.0) - 2.0f, under, 50.0f, 14.0f });
+        xLabels[7].set (juce::String (juce::CharPointer_UTF8 ("\xe2\x89\xa5 1 s")), labelFont,
+                        { xForColumnEdge (numColumns) - 48.0f, under, 48.0f, 14.0f }, juce::Justification::centredRight);
         xTitle.set (kind == Kind::lateness ? "lateness past the deadline (log)" : "duration (log)", labelFont,
                     { plot.getCentreX() - 120.0f, plot.getBottom() + 18.0f, 240.0f, 14.0f }, juce::Justification::centred);
 
@@ -132,7 +134,8 @@ namespace pauseguard
         for (double c = 1.0; c <= countTop && numYLabels < static_cast<int> (yLabels.size()); c *= 10.0)
         {
             const float y = yForCount (c);
-            yLabels[static_cast<size_t> (numYLabels++)].set (format::shortCount (c), labelFont, { 0.0f, y - 7.0f, leftMargin - 8.0f, 14.0f },
+            yLabels[static_cast<size_t> (numYLabels++)].set (format::shortCount (c), labelFont,
+                                                              { 0.0f, y - 7.0f, leftMargin - 8.0f, 14.0f },
                                                               juce::Justification::centredRight);
         }
         for (int i = numYLabels; i < static_cast<int> (yLabels.size()); ++i)

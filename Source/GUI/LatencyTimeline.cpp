@@ -56,7 +56,9 @@ namespace pauseguard
     void LatencyTimeline::setHistory (const std::vector<LatencyChange>& changes, double newNow, double sampleRate)
     {
         const bool sameHistory = changes.size() == history.size()
-                                 && (changes.empty() || (changes.back().seconds == history.back().seconds && changes.front().seconds == history.front().seconds));
+                                 && (changes.empty()
+                                     || (changes.back().seconds == history.back().seconds
+                                         && changes.front().seconds == history.front().seconds));
         if (sameHistory && std::abs (newNow - now) < 0.05 && sampleRate == rate)
             return;
         if (! sameHistory)
@@ -121,13 +123,15 @@ namespace pauseguard
         {
             const auto i = static_cast<size_t> (numYLabels++);
             yTicks[i] = yFor (v);
-            yLabels[i].set (juce::String (juce::roundToInt (v)) + " ms", small, { plot.getX() - leftMargin, yTicks[i] - 7.0f, leftMargin - 6.0f, 14.0f },
+            yLabels[i].set (juce::String (juce::roundToInt (v)) + " ms", small,
+                            { plot.getX() - leftMargin, yTicks[i] - 7.0f, leftMargin - 6.0f, 14.0f },
                             juce::Justification::centredRight);
         }
         const double xStep = niceStep (end - start, 7);
         numXLabels = 0;
         for (double t = 0.0; t <= end + 1e-9 && numXLabels < static_cast<int> (xLabels.size()); t += xStep)
-            xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small, { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
+            xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small,
+                                                              { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
                                                               juce::Justification::centred);
 
         // Dots: at each change, in the legend and in the list.

@@ -13,9 +13,13 @@ namespace pauseguard
         {
             switch (v)
             {
-                case PauseGuardEditor::View::pauses: return "Every collector call the engine made. Red: past the budget (L minus a block), where a pause may reach the output.";
-                case PauseGuardEditor::View::processing: return "The script's time per chunk (with Lua's own collector work in the deterministic strategy).";
-                case PauseGuardEditor::View::lateness: return "How late each chunk was delivered past its deadline. Late chunks are played dry.";
+                case PauseGuardEditor::View::pauses:
+                    return "Every collector call the engine made. Red: past the budget (L minus a block), "
+                           "where a pause may reach the output.";
+                case PauseGuardEditor::View::processing:
+                    return "The script's time per chunk (with Lua's own collector work in the deterministic strategy).";
+                case PauseGuardEditor::View::lateness:
+                    return "How late each chunk was delivered past its deadline. Late chunks are played dry.";
             }
             return "";
         }
@@ -153,7 +157,8 @@ namespace pauseguard
 
     juce::Rectangle<int> PauseGuardEditor::getHistogramPlotBounds() const
     {
-        return histogram.getPlotArea().translated (static_cast<float> (histogram.getX()), static_cast<float> (histogram.getY())).toNearestInt();
+        const auto origin = histogram.getPosition().toFloat();
+        return histogram.getPlotArea().translated (origin.x, origin.y).toNearestInt();
     }
 
     bool PauseGuardEditor::writeStatistics (const pg::StatsReport& report, const juce::File& file, ExportFormat format)
@@ -169,9 +174,8 @@ namespace pauseguard
         report.latencySamples = processor.getLatencySamples();
         const juce::String extension = format == ExportFormat::csv ? "csv" : "json";
         const auto name = "pauseguard-statistics-" + juce::Time::getCurrentTime().formatted ("%Y%m%d-%H%M%S") + "." + extension;
-        chooser = std::make_unique<juce::FileChooser> ("Export statistics",
-                                                       juce::File::getSpecialLocation (juce::File::userDocumentsDirectory).getChildFile (name),
-                                                       "*." + extension);
+        const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
+        chooser = std::make_unique<juce::FileChooser> ("Export statistics", documents.getChildFile (name), "*." + extension);
         juce::Component::SafePointer<PauseGuardEditor> safe (this);
         const int chooserFlags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles
                           | juce::FileBrowserComponent::warnAboutOverwriting;
@@ -210,8 +214,8 @@ namespace pauseguard
         controlsPanel = side.toFloat();
         r.removeFromRight (gap);
         controlsView.setBounds (side.reduced (1, 6));
-        const int controlsWidthInside = controlsView.getWidth()
-                                        - (controls.getIdealHeight() > controlsView.getHeight() ? controlsView.getScrollBarThickness() : 0);
+        const bool scrolls = controls.getIdealHeight() > controlsView.getHeight();
+        const int controlsWidthInside = controlsView.getWidth() - (scrolls ? controlsView.getScrollBarThickness() : 0);
         controls.setSize (controlsWidthInside, controls.getIdealHeight());
 
         errorBox = {};

@@ -101,7 +101,8 @@ namespace pauseguard
         s[stepsTile] = dynamic ? "basic steps, in the slack" : "none: deterministic strategy";
         v[collectorTile] = format::duration (c.collectorSeconds);
         const double runSeconds = sampleRate > 0.0 ? static_cast<double> (c.framesProcessed) / sampleRate : 0.0;
-        s[collectorTile] = runSeconds > 0.0 ? juce::String (100.0 * c.collectorSeconds / runSeconds, 1) + " % of audio time" : "of audio time";
+        s[collectorTile] = runSeconds > 0.0 ? juce::String (100.0 * c.collectorSeconds / runSeconds, 1) + " % of audio time"
+                                            : "of audio time";
         v[dropoutTile] = format::count (c.dropoutEvents);
         s[dropoutTile] = c.dropoutEvents > 0 ? format::count (c.dropoutFrames) + " samples played dry" : "no late output";
         v[heapTile] = format::megabytes (c.heapBytes);
@@ -118,7 +119,8 @@ namespace pauseguard
 
     void CounterTiles::layout()
     {
-        const char* const titles[numTiles] = { "FULL COLLECTIONS", "INCREMENTAL STEPS", "COLLECTOR TIME", "DROPOUTS", "HEAP", "WORKER LOAD" };
+        const char* const titles[numTiles] = { "FULL COLLECTIONS", "INCREMENTAL STEPS", "COLLECTOR TIME",
+                                               "DROPOUTS",         "HEAP",              "WORKER LOAD" };
         auto r = getLocalBounds().toFloat();
         const int columns = 3;
         const int rowsCount = static_cast<int> ((numTiles + static_cast<size_t> (columns) - 1) / static_cast<size_t> (columns));
@@ -127,7 +129,8 @@ namespace pauseguard
         const float h = (r.getHeight() - gap * static_cast<float> (rowsCount - 1)) / static_cast<float> (rowsCount);
         for (size_t i = 0; i < numTiles; ++i)
         {
-            const auto col = static_cast<float> (static_cast<int> (i) % columns), row = static_cast<float> (static_cast<int> (i) / columns);
+            const auto col = static_cast<float> (static_cast<int> (i) % columns);
+            const auto row = static_cast<float> (static_cast<int> (i) / columns);
             auto& t = tiles[i];
             t.box = { r.getX() + col * (w + gap), r.getY() + row * (h + gap), w, h };
             t.shape.set (t.box);

@@ -101,7 +101,8 @@ namespace
     juce::Colour barColourAt (const juce::Image& image, const PauseGuardEditor& editor, double seconds)
     {
         const auto plot = editor.getHistogramPlotBounds();
-        const auto x = plot.getX() + juce::roundToInt (editor.getHistogramView().xForSeconds (seconds) - editor.getHistogramView().getPlotArea().getX());
+        const auto& view = editor.getHistogramView();
+        const auto x = plot.getX() + juce::roundToInt (view.xForSeconds (seconds) - view.getPlotArea().getX());
         return image.getPixelAt (x, plot.getBottom() - 6);
     }
 } // namespace
