@@ -6,7 +6,7 @@ namespace pauseguard
 {
     namespace
     {
-        constexpr int rowHeight = 27, groupHeader = 28, groupGap = 10, padding = 12, textBoxWidth = 74;
+        constexpr int rowHeight = 24, groupHeader = 26, groupGap = 10, padding = 12, textBoxWidth = 74, compactTextBoxWidth = 40;
     } // namespace
 
     ControlPanel::ControlPanel (juce::AudioProcessorValueTreeState& state)
@@ -48,7 +48,7 @@ namespace pauseguard
                 if (withId == nullptr || hasRow (param))
                     continue;
                 if (! added)
-                    addGroup (title.toUpperCase());
+                    addGroup (title.toUpperCase(), 2);
                 added = true;
                 addRow (state, withId->paramID.toRawUTF8(), nullptr, AppliesTo::always);
             }
@@ -66,9 +66,9 @@ namespace pauseguard
         return false;
     }
 
-    void ControlPanel::addGroup (const juce::String& title)
+    void ControlPanel::addGroup (const juce::String& title, int columns)
     {
-        groups.push_back ({ title, static_cast<int> (rows.size()), 0, {} });
+        groups.push_back ({ title, static_cast<int> (rows.size()), 0, columns, {} });
     }
 
     void ControlPanel::addRow (juce::AudioProcessorValueTreeState& state, const char* paramId, const char* labelText,
@@ -102,7 +102,7 @@ namespace pauseguard
         else
         {
             auto slider = std::make_unique<juce::Slider> (juce::Slider::LinearHorizontal, juce::Slider::TextBoxRight);
-            slider->setTextBoxStyle (juce::Slider::TextBoxRight, false, textBoxWidth, 20);
+            slider->setTextBoxStyle (juce::Slider::TextBoxRight, false, groups.back().columns > 1 ? compactTextBoxWidth : textBoxWidth, 20);
             row->sliderAttachment = std::make_unique<juce::AudioProcessorValueTreeState::SliderAttachment> (state, paramId, *slider);
             if (param->getLabel().isNotEmpty())
                 slider->setTextValueSuffix (" " + param->getLabel());
@@ -139,8 +139,10 @@ namespace pauseguard
 
     int ControlPanel::getIdealHeight() const noexcept
     {
-        return 2 * padding + static_cast<int> (groups.size()) * (groupHeader + groupGap) - groupGap
-               + static_cast<int> (rows.size()) * rowHeight;
+        int height = 2 * padding - groupGap;
+        for (const auto& group : groups)
+            height += groupGap + groupHeader + (group.numRows + group.columns - 1) / group.columns * rowHeight;
+        return height;
     }
 
     void ControlPanel::resized()
@@ -153,13 +155,22 @@ namespace pauseguard
                 r.removeFromTop (groupGap);
             auto header = r.removeFromTop (groupHeader).toFloat();
             group.text.set (group.title, theme::titleFont(), header.withTrimmedBottom (6.0f), juce::Justification::bottomLeft);
+            // Rows fill the group's columns left to right, then top to bottom.
+            const int lines = (group.numRows + group.columns - 1) / group.columns;
+            auto area = r.removeFromTop (lines * rowHeight);
+            const int columnGap = 12;
+            const int columnWidth = (area.getWidth() - columnGap * (group.columns - 1)) / group.columns;
             for (int i = 0; i < group.numRows; ++i)
             {
                 auto& row = *rows[static_cast<size_t> (group.firstRow + i)];
-                auto line = r.removeFromTop (rowHeight);
-                row.label.setBounds (line.removeFromLeft (juce::jmin (150, line.getWidth() * 2 / 5)));
+                const int column = i % group.columns, lineIndex = i / group.columns;
+                auto line = juce::Rectangle<int> (area.getX() + column * (columnWidth + columnGap), area.getY() + lineIndex * rowHeight,
+                                                  columnWidth, rowHeight);
+                const int labelWidth = group.columns > 1 ? juce::jmin (52, line.getWidth() * 2 / 5)
+                                                         : juce::jmin (150, line.getWidth() * 2 / 5);
+                row.label.setBounds (line.removeFromLeft (labelWidth));
                 if (dynamic_cast<juce::ComboBox*> (row.control.get()) != nullptr)
-                    row.control->setBounds (line.reduced (4, 2));
+                    row.control->setBounds (line.reduced (4, 1));
                 else
                     row.control->setBounds (line);
             }

@@ -48,11 +48,11 @@ namespace pauseguard
         struct Group
         {
             juce::String title;
-            int firstRow, numRows;
+            int firstRow, numRows, columns;
             theme::TextBlock text;
         };
 
-        void addGroup (const juce::String& title);
+        void addGroup (const juce::String& title, int columns = 1);
         // label: nullptr takes the parameter's name.
         void addRow (juce::AudioProcessorValueTreeState& state, const char* paramId, const char* label, AppliesTo appliesTo);
         bool hasRow (const juce::AudioProcessorParameter* param) const;

@@ -68,11 +68,11 @@ namespace pauseguard
         setResizable (true, true);
         setResizeLimits (1200, 720, 2560, 1600);
         // Everything at once on the screen it opens on, if that screen is large enough.
-        int width = 1320, height = 840;
+        int width = 1320, height = 900;
         if (const auto* display = juce::Desktop::getInstance().getDisplays().getPrimaryDisplay())
         {
             width = juce::jlimit (1200, 1320, display->userArea.getWidth() - 40);
-            height = juce::jlimit (720, 840, display->userArea.getHeight() - 80);
+            height = juce::jlimit (720, 900, display->userArea.getHeight() - 80);
         }
         setSize (width, height);
         refresh();

@@ -63,9 +63,9 @@ if [ -n "$SWITCH_AFTER" ]; then
     sleep "$SWITCH_AFTER"
     # The Strategy box and its "Dynamic" item, in the window's coordinates at the editor's default size.
     WINDOW="$(xdotool search --name '^PauseGuard$' | head -n 1)"
-    xdotool mousemove --window "$WINDOW" 1190 157 click 1
+    xdotool mousemove --window "$WINDOW" 1190 153 click 1
     sleep 1
-    xdotool mousemove --window "$WINDOW" 1140 202 click 1
+    xdotool mousemove --window "$WINDOW" 1140 198 click 1
     sleep 0.5
     xdotool mousemove --window "$WINDOW" 700 16
     sleep "$((RUN_SECONDS - SWITCH_AFTER))"
