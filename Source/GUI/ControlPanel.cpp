@@ -2,6 +2,9 @@
 
 #include "Parameters.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace pauseguard
 {
     namespace
@@ -37,6 +40,12 @@ namespace pauseguard
         addGroup ("WORKLOAD");
         addRow (state, id::garbageKb, "Garbage per block", A::always);
         addRow (state, id::liveHeapMb, "Live heap", A::always);
+        // The script's own knobs: named and ranged by the script (setScriptMacros).
+        addGroup ("SCRIPT MACROS", 2);
+        macroGroup = static_cast<int> (groups.size()) - 1;
+        firstMacroRow = static_cast<int> (rows.size());
+        for (const auto* macroId : id::macros)
+            addRow (state, macroId, nullptr, A::declaredMacro);
 
         // Any other parameter gets a control too, under its group's name.
         const auto& tree = state.processor.getParameterTree();
@@ -66,9 +75,82 @@ namespace pauseguard
         return false;
     }
 
+    int ControlPanel::numShownRows (const Group& group) const
+    {
+        int n = 0;
+        for (int i = 0; i < group.numRows; ++i)
+            n += rows[static_cast<size_t> (group.firstRow + i)]->shown ? 1 : 0;
+        return n;
+    }
+
+    bool ControlPanel::setScriptMacros (const std::vector<pg::LuaDsp::MacroSpec>& newMacros, const juce::String& scriptName)
+    {
+        const auto same = [] (const pg::LuaDsp::MacroSpec& a, const pg::LuaDsp::MacroSpec& b) {
+            return a.name == b.name && a.min == b.min && a.max == b.max;
+        };
+        if (scriptName == macrosScript && std::equal (newMacros.begin(), newMacros.end(), macros.begin(), macros.end(), same))
+            return false;
+        macros = newMacros;
+        macrosScript = scriptName;
+
+        const int declared = static_cast<int> (std::min<size_t> (macros.size(), std::size (ParamIDs::macros)));
+        auto& group = groups[static_cast<size_t> (macroGroup)];
+        group.columns = declared > 0 ? 1 : 2;
+        group.title = declared > 0 ? "SCRIPT MACROS" : "SCRIPT MACROS (NONE DECLARED)";
+        for (int i = 0; i < group.numRows; ++i)
+        {
+            auto& row = macroRow (i);
+            auto* param = row.parameter;
+            auto* slider = dynamic_cast<juce::Slider*> (row.control.get());
+            jassert (slider != nullptr);
+            row.declared = i < declared;
+            row.shown = row.declared || declared == 0;
+            row.label.setVisible (row.shown);
+            row.control->setVisible (row.shown);
+            slider->setTextBoxStyle (juce::Slider::TextBoxRight, false, row.declared ? textBoxWidth : compactTextBoxWidth, 20);
+            if (row.declared)
+            {
+                const auto& m = macros[static_cast<size_t> (i)];
+                const double lo = m.min, hi = m.max, span = std::abs (hi - lo);
+                const int decimals = span >= 100.0 ? 0 : (span >= 10.0 ? 1 : (span >= 1.0 ? 2 : 3));
+                row.label.setText (juce::String (m.name), juce::dontSendNotification);
+                row.label.setTooltip (juce::String (m.name) + ": " + juce::String (lo) + " to " + juce::String (hi) + " ("
+                                      + param->getName (40) + ")");
+                slider->textFromValueFunction = [lo, hi, decimals] (double knob) { return juce::String (lo + (hi - lo) * knob, decimals); };
+                slider->valueFromTextFunction = [lo, hi] (const juce::String& text) {
+                    return hi == lo ? 0.0 : juce::jlimit (0.0, 1.0, (text.getDoubleValue() - lo) / (hi - lo));
+                };
+            }
+            else
+            {
+                row.label.setText (param->getName (40), juce::dontSendNotification);
+                row.label.setTooltip (param->getName (40) + ": the script declares no macro here");
+                slider->textFromValueFunction = [param] (double v) { return param->getText (static_cast<float> (v), 0); };
+                slider->valueFromTextFunction = [param] (const juce::String& text) {
+                    return static_cast<double> (param->getValueForText (text));
+                };
+            }
+            slider->updateText();
+        }
+        group.note.set (scriptName, theme::font (12.0f), {}, juce::Justification::centredRight);
+        resized();
+        repaint();
+        return true;
+    }
+
+    juce::String ControlPanel::getMacroLabel (int index) const { return macroRow (index).label.getText(); }
+
+    juce::String ControlPanel::getMacroValueText (int index) const
+    {
+        auto* slider = dynamic_cast<juce::Slider*> (macroRow (index).control.get());
+        return slider != nullptr ? slider->getTextFromValue (slider->getValue()) : juce::String();
+    }
+
+    bool ControlPanel::isMacroShown (int index) const { return macroRow (index).shown; }
+
     void ControlPanel::addGroup (const juce::String& title, int columns)
     {
-        groups.push_back ({ title, static_cast<int> (rows.size()), 0, columns, {} });
+        groups.push_back ({ title, static_cast<int> (rows.size()), 0, columns, {}, {} });
     }
 
     void ControlPanel::addRow (juce::AudioProcessorValueTreeState& state, const char* paramId, const char* labelText,
@@ -127,6 +209,7 @@ namespace pauseguard
                 case AppliesTo::deterministic: applies = ! dynamic; break;
                 case AppliesTo::dynamic: applies = dynamic; break;
                 case AppliesTo::manualLatency: applies = ! dynamic && ! autoLatency; break;
+                case AppliesTo::declaredMacro: applies = row->declared; break;
             }
             const float alpha = applies ? 1.0f : 0.38f;
             if (row->label.getAlpha() != alpha)
@@ -141,7 +224,7 @@ namespace pauseguard
     {
         int height = 2 * padding - groupGap;
         for (const auto& group : groups)
-            height += groupGap + groupHeader + (group.numRows + group.columns - 1) / group.columns * rowHeight;
+            height += groupGap + groupHeader + numLines (numShownRows (group), group.columns) * rowHeight;
         return height;
     }
 
@@ -155,15 +238,26 @@ namespace pauseguard
                 r.removeFromTop (groupGap);
             auto header = r.removeFromTop (groupHeader).toFloat();
             group.text.set (group.title, theme::titleFont(), header.withTrimmedBottom (6.0f), juce::Justification::bottomLeft);
-            // Rows fill the group's columns left to right, then top to bottom.
-            const int lines = (group.numRows + group.columns - 1) / group.columns;
-            auto area = r.removeFromTop (lines * rowHeight);
+            if (group.note.getText().isNotEmpty())
+            {
+                const auto noteFont = theme::font (12.0f);
+                const float titleWidth = theme::titleFont().getStringWidthFloat (group.title) + 24.0f;
+                const float noteWidth = std::min (noteFont.getStringWidthFloat (group.note.getText()) + 4.0f, header.getWidth() - titleWidth);
+                group.note.set (group.note.getText(), noteFont, header.withTrimmedBottom (4.0f).removeFromRight (noteWidth),
+                                juce::Justification::bottomRight);
+            }
+            // Shown rows fill the group's columns left to right, then top to bottom.
+            auto area = r.removeFromTop (numLines (numShownRows (group), group.columns) * rowHeight);
             const int columnGap = 12;
             const int columnWidth = (area.getWidth() - columnGap * (group.columns - 1)) / group.columns;
+            int shownIndex = 0;
             for (int i = 0; i < group.numRows; ++i)
             {
                 auto& row = *rows[static_cast<size_t> (group.firstRow + i)];
-                const int column = i % group.columns, lineIndex = i / group.columns;
+                if (! row.shown)
+                    continue;
+                const int column = shownIndex % group.columns, lineIndex = shownIndex / group.columns;
+                ++shownIndex;
                 auto line = juce::Rectangle<int> (area.getX() + column * (columnWidth + columnGap), area.getY() + lineIndex * rowHeight,
                                                   columnWidth, rowHeight);
                 const int labelWidth = group.columns > 1 ? juce::jmin (52, line.getWidth() * 2 / 5)
@@ -182,9 +276,13 @@ namespace pauseguard
         for (const auto& group : groups)
         {
             group.text.draw (g, theme::colours::accent.withAlpha (0.9f));
+            group.note.draw (g, theme::colours::dim);
             const auto box = group.text.getGlyphs().getBoundingBox (0, -1, true);
+            const float lineEnd = group.note.getText().isNotEmpty() ? group.note.getGlyphs().getBoundingBox (0, -1, true).getX() - 10.0f
+                                                                     : static_cast<float> (getWidth() - padding);
             g.setColour (theme::colours::outline);
-            g.drawHorizontalLine (juce::roundToInt (box.getCentreY()), box.getRight() + 10.0f, static_cast<float> (getWidth() - padding));
+            if (lineEnd > box.getRight() + 10.0f)
+                g.drawHorizontalLine (juce::roundToInt (box.getCentreY()), box.getRight() + 10.0f, lineEnd);
         }
     }
 } // namespace pauseguard
