@@ -108,6 +108,13 @@ namespace pauseguard
             legendDots[static_cast<size_t> (i)] = { lx, titleRow.getCentreY() - 4.0f, 8.0f, 8.0f };
             lx -= 16.0f;
         }
+        // Too narrow for the legend beside the title: the list below names each change's reason in its colour.
+        if (lx < titleRow.getX() + titleFont().getStringWidthFloat ("LATENCY HISTORY") + 12.0f)
+            for (int i = 0; i < numReasons; ++i)
+            {
+                legend[static_cast<size_t> (i)].set ({}, small, {});
+                legendDots[static_cast<size_t> (i)] = {};
+            }
 
         // Ranges: the whole session on the time axis, 0 to a little above the highest latency.
         start = 0.0;
@@ -145,7 +152,8 @@ namespace pauseguard
             dots[static_cast<size_t> (c.reason)].addEllipse (x - 4.0f, y - 4.0f, 8.0f, 8.0f);
         }
         for (int i = 0; i < numReasons; ++i)
-            dots[static_cast<size_t> (reasons[i])].addEllipse (legendDots[static_cast<size_t> (i)]);
+            if (! legendDots[static_cast<size_t> (i)].isEmpty())
+                dots[static_cast<size_t> (reasons[i])].addEllipse (legendDots[static_cast<size_t> (i)]);
 
         // The latest changes, newest first.
         const auto rowFont = font (13.0f);
@@ -160,8 +168,9 @@ namespace pauseguard
             {
                 const auto& c = history[history.size() - 1 - k];
                 dots[static_cast<size_t> (c.reason)].addEllipse (row.getX() + 1.0f, row.getCentreY() - 4.0f, 8.0f, 8.0f);
-                rows[k].set (juce::String (c.seconds, 1) + " s    " + juce::String (c.samples) + " smp  "
-                                 + juce::String (1000.0 * c.samples / rate, 1) + " ms    " + LatencyChange::describe (c.reason),
+                const juce::String wide = list.getWidth() >= 260.0f ? "    " : "  "; // narrower spacing in a narrow list
+                rows[k].set (juce::String (c.seconds, 1) + " s" + wide + juce::String (c.samples) + " smp  "
+                                 + juce::String (1000.0 * c.samples / rate, 1) + " ms" + wide + LatencyChange::describe (c.reason),
                              rowFont, row.withTrimmedLeft (14.0f));
             }
             else

@@ -36,6 +36,18 @@ namespace pauseguard
         addAndMakeVisible (histogram);
         addAndMakeVisible (timeline);
 
+        script.onLoad = [this] { launchScriptChooser(); };
+        script.onBuiltin = [this] {
+            processor.useBuiltinScript();
+            showStatus ("Back to the built-in effect");
+            refreshScript (true);
+        };
+        script.onClear = [this] {
+            processor.clearConsole();
+            refreshScript (true);
+        };
+        addAndMakeVisible (script);
+
         controlsView.setViewedComponent (&controls, false);
         controlsView.setScrollBarsShown (true, false);
         controlsView.setScrollBarThickness (8);
@@ -76,6 +88,7 @@ namespace pauseguard
         }
         setSize (width, height);
         refresh();
+        refreshScript (true);
         startTimerHz (refreshHz);
     }
 
@@ -99,9 +112,11 @@ namespace pauseguard
         }
 
         const auto error = report.counters.scriptFailed ? juce::String (processor.getEngine().getScriptError()) : juce::String();
-        if (error != scriptError)
+        const bool errorChanged = error != scriptError;
+        scriptError = error;
+        refreshScript (errorChanged);
+        if (errorChanged)
         {
-            scriptError = error;
             resized();
             repaint();
         }
@@ -111,6 +126,69 @@ namespace pauseguard
             status.set ({}, font (13.0f), {});
             repaint (header.toNearestInt());
         }
+    }
+
+    void PauseGuardEditor::refreshScript (bool force)
+    {
+        const bool consoleChanged = script.setConsole (processor.getConsole());
+        // The name and macros are copied under the engine's lock: a few times a second, or at once
+        // when the console reports something (a script loaded or failed).
+        if (! force && ! consoleChanged && ++scriptTicks < historyEveryTicks)
+            return;
+        scriptTicks = 0;
+        auto& engine = processor.getEngine();
+        auto name = juce::String (engine.getScriptName());
+        if (name.isEmpty()) // not prepared yet: the script that prepare will load
+            name = processor.getScriptName();
+        const auto macros = engine.getScriptMacros();
+        const auto watched = processor.getWatchedScriptFile();
+        script.setScript ({ name, static_cast<int> (macros.size()),
+                            watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty() });
+        if (controls.setScriptMacros (macros, name))
+            resized(); // the controls' height may have changed
+    }
+
+    bool PauseGuardEditor::isInterestedInFileDrag (const juce::StringArray& files)
+    {
+        for (const auto& f : files)
+            if (f.endsWithIgnoreCase (".lua"))
+                return true;
+        return false;
+    }
+
+    void PauseGuardEditor::filesDropped (const juce::StringArray& files, int, int)
+    {
+        script.setDropHighlight (false);
+        for (const auto& f : files)
+            if (f.endsWithIgnoreCase (".lua"))
+            {
+                loadScript (juce::File (f));
+                return;
+            }
+    }
+
+    void PauseGuardEditor::loadScript (const juce::File& file)
+    {
+        if (processor.loadScriptFile (file))
+            showStatus ("Loading " + file.getFileName() + " (watched: saving it again reloads it)");
+        else
+            showStatus ("Could not read " + file.getFullPathName(), true);
+        refreshScript (true);
+    }
+
+    void PauseGuardEditor::launchScriptChooser()
+    {
+        const auto watched = processor.getWatchedScriptFile();
+        const auto start = watched != juce::File() ? watched.getParentDirectory()
+                                                   : juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
+        scriptChooser = std::make_unique<juce::FileChooser> ("Load a Lua script", start, "*.lua");
+        juce::Component::SafePointer<PauseGuardEditor> safe (this);
+        scriptChooser->launchAsync (juce::FileBrowserComponent::openMode | juce::FileBrowserComponent::canSelectFiles,
+                                    [safe] (const juce::FileChooser& fc) {
+                                        const auto file = fc.getResult();
+                                        if (safe != nullptr && file != juce::File())
+                                            safe->loadScript (file);
+                                    });
     }
 
     void PauseGuardEditor::showStatistics (const pg::StatsReport& report)
@@ -221,7 +299,7 @@ namespace pauseguard
         errorBox = {};
         if (scriptError.isNotEmpty())
         {
-            errorBox = r.removeFromTop (40).toFloat();
+            errorBox = r.removeFromTop (48).toFloat();
             r.removeFromTop (gap);
         }
 
@@ -231,7 +309,11 @@ namespace pauseguard
         counters.setBounds (top);
         r.removeFromTop (gap);
 
-        timeline.setBounds (r.removeFromBottom (juce::jlimit (170, 240, r.getHeight() * 2 / 5)));
+        // The latency history and, at its right, the script with its console.
+        auto bottom = r.removeFromBottom (juce::jlimit (170, 240, r.getHeight() * 2 / 5));
+        script.setBounds (bottom.removeFromRight (juce::jlimit (330, 420, bottom.getWidth() * 2 / 5)));
+        bottom.removeFromRight (gap);
+        timeline.setBounds (bottom);
         r.removeFromBottom (gap);
 
         histogramPanel = r.toFloat();
@@ -257,8 +339,13 @@ namespace pauseguard
         caption.set (captionFor (view), font (12.5f),
                      { tabsRight, histogramPanel.getY() + panelPadding, histogramPanel.getRight() - panelPadding - tabsRight, 26.0f },
                      juce::Justification::centredRight, 2);
-        errorText.set (scriptError.isEmpty() ? juce::String() : "Script stopped, the output is the delayed dry signal:  " + scriptError,
-                       font (13.5f, true), errorBox.reduced (14.0f, 4.0f), juce::Justification::centredLeft, 2);
+        auto banner = errorBox.reduced (14.0f, 6.0f);
+        errorText.set (scriptError.isEmpty() ? juce::String() : "Script stopped:  " + scriptError, font (14.0f, true),
+                       banner.removeFromTop (banner.getHeight() * 0.55f), juce::Justification::centredLeft);
+        errorHint.set (scriptError.isEmpty() ? juce::String()
+                                             : juce::String::fromUTF8 ("Meanwhile the output is the delayed dry signal. Load a script, "
+                                                                       "go back to the built-in one, or save the watched file again."),
+                       font (12.5f), banner, juce::Justification::centredLeft);
     }
 
     void PauseGuardEditor::paint (juce::Graphics& g)
@@ -281,6 +368,7 @@ namespace pauseguard
             g.setColour (colours::warn);
             g.drawRoundedRectangle (errorBox.reduced (0.5f), panelCorner, 1.5f);
             errorText.draw (g, colours::text);
+            errorHint.draw (g, colours::text.withAlpha (0.75f));
         }
     }
 } // namespace pauseguard

@@ -5,6 +5,7 @@
 #include "LatencyTimeline.h"
 #include "PluginProcessor.h"
 #include "Readouts.h"
+#include "ScriptPanel.h"
 #include "StatsExport.h"
 #include "Theme.h"
 
@@ -13,9 +14,12 @@
 namespace pauseguard
 {
     // The lab: the collector's pauses against the latency budget, the latency reported to the host
-    // and its history, the engine's counters, every parameter, and the statistics' export.
-    // Everything runs on the message thread; the engine is only read through lock-free snapshots.
-    class PauseGuardEditor final : public juce::AudioProcessorEditor, private juce::Timer
+    // and its history, the engine's counters, every parameter, the statistics' export, and the
+    // script: which one runs, its console and its macros (a .lua file dropped on the editor loads it).
+    // Everything runs on the message thread; the engine is only read through lock-free snapshots
+    // (and, a few times a second, the running script's name and macros, under the engine's
+    // control-thread lock).
+    class PauseGuardEditor final : public juce::AudioProcessorEditor, public juce::FileDragAndDropTarget, private juce::Timer
     {
     public:
         enum class View
@@ -53,10 +57,25 @@ namespace pauseguard
         const HistogramView& getHistogramView() const noexcept { return histogram; }
         bool isDropoutHighlighted() const noexcept { return counters.isDropoutHighlighted(); }
         int getNumParameterControls() const noexcept { return controls.getNumControls(); }
+        const ControlPanel& getControlPanel() const noexcept { return controls; }
+        const ScriptPanel& getScriptPanel() const noexcept { return script; }
+        // The banner shown while the script is stopped by an error (empty when none), and its bounds.
+        juce::String getScriptErrorText() const { return errorText.getText(); }
+        juce::Rectangle<int> getErrorBannerBounds() const { return errorBox.toNearestInt(); }
+
+        // A .lua file dropped on the editor is loaded (and watched), as "Load script…" does.
+        bool isInterestedInFileDrag (const juce::StringArray& files) override;
+        void filesDropped (const juce::StringArray& files, int x, int y) override;
+        void fileDragEnter (const juce::StringArray&, int, int) override { script.setDropHighlight (true); }
+        void fileDragExit (const juce::StringArray&) override { script.setDropHighlight (false); }
 
     private:
         void timerCallback() override { refresh(); }
         void launchExport (ExportFormat format);
+        void launchScriptChooser();
+        void loadScript (const juce::File& file);
+        // The running script's name, macros and watched file, and the console.
+        void refreshScript (bool force);
         void showStatus (const juce::String& message, bool isError = false);
         void layoutTexts();
 
@@ -69,20 +88,22 @@ namespace pauseguard
         LatencyTimeline timeline;
         ControlPanel controls;
         juce::Viewport controlsView;
+        ScriptPanel script;
         juce::TextButton pausesTab { "Collector pauses" }, processingTab { "Processing time" }, latenessTab { "Lateness" };
         juce::TextButton exportCsv { "Export CSV" }, exportJson { "Export JSON" }, resetButton { "Reset statistics" };
         juce::TooltipWindow tooltips { this, 500 };
-        std::unique_ptr<juce::FileChooser> chooser;
+        std::unique_ptr<juce::FileChooser> chooser, scriptChooser;
 
         pg::StatsReport shown;
         View view = View::pauses;
         juce::String scriptError;
         double statusUntil = 0.0;
         bool statusIsError = false;
-        int ticks = 0, historyLatency = -1;
+        int ticks = 0, historyLatency = -1, scriptTicks = 0;
+        size_t consoleSize = 0;
 
         juce::Rectangle<float> header, histogramPanel, controlsPanel, errorBox;
-        theme::TextBlock title, subtitle, status, caption, errorText;
+        theme::TextBlock title, subtitle, status, caption, errorText, errorHint;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (PauseGuardEditor)
     };
