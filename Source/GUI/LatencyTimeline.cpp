@@ -168,9 +168,11 @@ namespace pauseguard
             {
                 const auto& c = history[history.size() - 1 - k];
                 dots[static_cast<size_t> (c.reason)].addEllipse (row.getX() + 1.0f, row.getCentreY() - 4.0f, 8.0f, 8.0f);
-                const juce::String wide = list.getWidth() >= 260.0f ? "    " : "  "; // narrower spacing in a narrow list
-                rows[k].set (juce::String (c.seconds, 1) + " s" + wide + juce::String (c.samples) + " smp  "
-                                 + juce::String (1000.0 * c.samples / rate, 1) + " ms" + wide + LatencyChange::describe (c.reason),
+                // A narrow list leaves out the samples (the plot's axis is in ms too).
+                const bool wide = list.getWidth() >= 260.0f;
+                rows[k].set (juce::String (c.seconds, 1) + (wide ? " s    " + juce::String (c.samples) + " smp  " : juce::String (" s   "))
+                                 + juce::String (1000.0 * c.samples / rate, 1) + (wide ? " ms    " : " ms   ")
+                                 + LatencyChange::describe (c.reason),
                              rowFont, row.withTrimmedLeft (14.0f));
             }
             else
