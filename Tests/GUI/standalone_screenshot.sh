@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README's screenshot: the Standalone app under Xvfb, playing its demo through a dummy
-# JACK server with a heavy workload (64 MB live heap, 256 KB of garbage per block). It starts in
+# JACK server with a user script (Tests/GUI/ScreenshotScript.lua, in the plug-in's saved state)
+# whose macros set a heavy workload (64 MB live heap, 256 KB of garbage per block). It starts in
 # the deterministic strategy with the auto latency, then the Strategy box is switched to Dynamic
 # (with xdotool), so that the latency history shows what each strategy needs. The app runs with a
 # temporary HOME whose settings select JACK and hold that state: the user's own settings are
@@ -16,8 +17,11 @@ OUT="${OUT:-$ROOT/Assets/screenshot.png}"
 RUN_SECONDS="${1:-50}"
 SWITCH_AFTER="${SWITCH_AFTER-20}" # seconds; empty: no switch
 DISPLAY_NUMBER="${DISPLAY_NUMBER:-57}"
-# The plug-in's state: parameter id=value pairs (strategy: 0 deterministic, 1 dynamic).
-PARAMS="${PARAMS:-strategy=0 auto_latency=1 garbage_kb=256 live_heap_mb=64}"
+# The plug-in's state: parameter id=value pairs (strategy: 0 deterministic, 1 dynamic; the macros
+# are knobs of 0..1 that the script maps to its ranges: drive 12 dB, mix 1, 256 KB, 64 MB), and the
+# script (empty: the built-in effect).
+PARAMS="${PARAMS:-strategy=0 auto_latency=1 macro1=0.5 macro2=1 macro3=0.25 macro4=0.25}"
+SCRIPT="${SCRIPT-$ROOT/Tests/GUI/ScreenshotScript.lua}"
 
 WORK="$(mktemp -d)"
 PIDS=()
@@ -38,11 +42,15 @@ sleep 2
 # The Standalone's settings: JACK at 48 kHz / 256, input not muted (the dummy input is silent, so
 # the app plays its demo arpeggio), and the plug-in state (JUCE's XML blob, in JUCE's base64).
 mkdir -p "$WORK/home/.config"
-python3 - "$WORK/home/.config/PauseGuard.settings" $PARAMS <<'PY'
-import struct, sys
-path, pairs = sys.argv[1], [p.split('=') for p in sys.argv[2:]]
+python3 - "$WORK/home/.config/PauseGuard.settings" "$SCRIPT" $PARAMS <<'PY'
+import os, struct, sys
+from xml.sax.saxutils import quoteattr
+path, script, pairs = sys.argv[1], sys.argv[2], [p.split('=') for p in sys.argv[3:]]
+entities = {'\n': '&#10;', '\r': '&#13;', '\t': '&#9;'}  # kept through the XML parser
+script_xml = (f'<SCRIPT name={quoteattr(os.path.basename(script))} source={quoteattr(open(script).read(), entities)}/>'
+              if script else '')
 xml = ('<?xml version="1.0" encoding="UTF-8"?> <PauseGuard pauseguardStateVersion="1">'
-       + ''.join(f'<PARAM id="{k}" value="{v}"/>' for k, v in pairs) + '</PauseGuard>').encode() + b'\0'
+       + ''.join(f'<PARAM id="{k}" value="{v}"/>' for k, v in pairs) + script_xml + '</PauseGuard>').encode() + b'\0'
 blob = struct.pack('<II', 0x21324356, len(xml) - 1) + xml
 table = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
 bits = int.from_bytes(blob, 'little')
