@@ -185,8 +185,8 @@ namespace pg
         heapBytes.store (0, std::memory_order_relaxed);
         workerLoadPercent.store (0.0, std::memory_order_relaxed);
         pendingStatsReset.store (false, std::memory_order_relaxed);
-        crossfadeSamples = std::max (1, static_cast<int> (std::lround (0.005 * settings.sampleRate)));
-        fadeDone = crossfadeSamples;
+        latencyFade.prepare (settings.sampleRate, 0.005, 0.050);
+        crossfadeSamples = latencyFade.getNominalSamples();
         fadeScratch.assign (static_cast<size_t> (settings.numChannels * settings.maxBlockSize), 0.0f);
         for (int c = 0; c < maxChannels; ++c)
             fadePtrs[static_cast<size_t> (c)] =
@@ -450,7 +450,10 @@ namespace pg
         a.sampleRate = settings.sampleRate;
         a.safetyFactor = safetyFactor.load();
         a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
-        r.dynamicLatencySamples = adapter.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
+        // The dynamic strategy's start: its own figures if the budget left time to measure them,
+        // else the automatic collector's worst chunk (an overestimate the adapter will shrink).
+        const double dynamicWorst = r.worstBareChunkSeconds > 0.0 ? r.worstBareChunkSeconds + r.worstStepSeconds : r.worstChunkSeconds;
+        r.dynamicLatencySamples = adapter.latencyFor (dynamicWorst, a);
         return r;
     }
 
@@ -923,7 +926,7 @@ namespace pg
         if (requested >= 0 && requested != latency)
         {
             fadeFromLatency = latency;
-            fadeDone = 0;
+            latencyFade.start();
             latency = requested;
             publishedLatency.store (latency, std::memory_order_relaxed);
         }
@@ -959,22 +962,9 @@ namespace pg
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
         const int missing = renderAt (latency, channels, nch, n, mixStep);
-        if (fadeDone < crossfadeSamples)
-        {
+        if (latencyFade.isActive())
             renderAt (fadeFromLatency, fadePtrs.data(), nch, n, mixStep);
-            const float step = 1.0f / static_cast<float> (crossfadeSamples);
-            for (int c = 0; c < nch; ++c)
-            {
-                const float* old = fadePtrs[static_cast<size_t> (c)];
-                float* out = channels[c];
-                for (int i = 0; i < n && fadeDone + i < crossfadeSamples; ++i)
-                {
-                    const float g = static_cast<float> (fadeDone + i + 1) * step;
-                    out[i] = out[i] * g + old[i] * (1.0f - g);
-                }
-            }
-            fadeDone = std::min (crossfadeSamples, fadeDone + n);
-        }
+        latencyFade.process (fadePtrs.data(), channels, nch, n);
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);
         mixCurrent = target;
@@ -1003,7 +993,7 @@ namespace pg
                 outputRing.publishRead (outputReadPos);
             }
         }
-        const int64_t nextAbs = static_cast<int64_t> (audioTime) - std::max (latency, fadeDone < crossfadeSamples ? fadeFromLatency : 0);
+        const int64_t nextAbs = static_cast<int64_t> (audioTime) - std::max (latency, latencyFade.isActive() ? fadeFromLatency : 0);
         uint64_t nextPos = 0;
         if (nextAbs >= 0)
         {

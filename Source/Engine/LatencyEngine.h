@@ -9,6 +9,7 @@
 //   control prepare()/release()/requestLatency()/setters/statistics: any non-audio thread.
 
 #include "CollectorScheduler.h"
+#include "LatencyCrossfade.h"
 #include "LuaDsp.h"
 #include "SpscRing.h"
 #include "Stats.h"
@@ -149,8 +150,9 @@ namespace pg
         // Any thread: the latency the dynamic strategy wants now (0 before prepare). The control
         // thread applies it (requestLatency + the host's notification) when the strategy is dynamic.
         int getWantedDynamicLatency() const noexcept { return wantedDynamicLatency.load (std::memory_order_acquire); }
-        // Samples over which a latency change is crossfaded.
-        int getCrossfadeSamples() const noexcept { return crossfadeSamples; }
+        // The longest a latency change's crossfade lasts (nominally a quarter of it: see
+        // LatencyCrossfade): from then on the output is exactly at the new L.
+        int getCrossfadeSamples() const noexcept { return latencyFade.getMaximumSamples(); }
 
         bool isPrepared() const noexcept { return prepared.load (std::memory_order_acquire); }
         double getSampleRate() const noexcept { return settings.sampleRate; }
@@ -294,8 +296,9 @@ namespace pg
         uint64_t outputReadPos = 0;
         int latency = 0;
         float mixCurrent = 1.0f;
-        int crossfadeSamples = 240;
-        int fadeFromLatency = 0, fadeDone = 0; // crossfade from the previous L after a change
+        int crossfadeSamples = 240;  // a script swap's crossfade (the worker's), and a latency fade's nominal length
+        int fadeFromLatency = 0;     // crossfade from the previous L after a change
+        LatencyCrossfade latencyFade;
         std::vector<float> fadeScratch;
         std::array<float*, maxChannels> fadePtrs {};
         std::array<Gap, 8> gaps {};
