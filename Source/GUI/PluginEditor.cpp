@@ -27,7 +27,7 @@ namespace pauseguard
 
     PauseGuardEditor::PauseGuardEditor (PauseGuardProcessor& p)
         : AudioProcessorEditor (p)
-        , processor (p)
+        , pauseGuard (p)
         , controls (p.getState())
     {
         setLookAndFeel (&lookAndFeel);
@@ -38,12 +38,12 @@ namespace pauseguard
 
         script.onLoad = [this] { launchScriptChooser(); };
         script.onBuiltin = [this] {
-            processor.useBuiltinScript();
+            pauseGuard.useBuiltinScript();
             showStatus ("Back to the built-in effect");
             refreshScript (true);
         };
         script.onClear = [this] {
-            processor.clearConsole();
+            pauseGuard.clearConsole();
             refreshScript (true);
         };
         addAndMakeVisible (script);
@@ -71,7 +71,7 @@ namespace pauseguard
         exportCsv.onClick = [this] { launchExport (ExportFormat::csv); };
         exportJson.onClick = [this] { launchExport (ExportFormat::json); };
         resetButton.onClick = [this] {
-            processor.getEngine().resetStatistics();
+            pauseGuard.getEngine().resetStatistics();
             showStatus ("Statistics reset");
         };
         for (auto* b : { &exportCsv, &exportJson, &resetButton })
@@ -100,18 +100,18 @@ namespace pauseguard
 
     void PauseGuardEditor::refresh()
     {
-        auto report = pg::captureStatistics (processor.getEngine());
-        report.latencySamples = processor.getLatencySamples();
+        auto report = pg::captureStatistics (pauseGuard.getEngine());
+        report.latencySamples = pauseGuard.getLatencySamples();
         showStatistics (report);
 
         if (report.latencySamples != historyLatency || ++ticks >= historyEveryTicks)
         {
             ticks = 0;
             historyLatency = report.latencySamples;
-            timeline.setHistory (processor.getLatencyHistory(), processor.getSecondsSinceCreation(), report.sampleRate);
+            timeline.setHistory (pauseGuard.getLatencyHistory(), pauseGuard.getSecondsSinceCreation(), report.sampleRate);
         }
 
-        const auto error = report.counters.scriptFailed ? juce::String (processor.getEngine().getScriptError()) : juce::String();
+        const auto error = report.counters.scriptFailed ? juce::String (pauseGuard.getEngine().getScriptError()) : juce::String();
         const bool errorChanged = error != scriptError;
         scriptError = error;
         refreshScript (errorChanged);
@@ -130,18 +130,18 @@ namespace pauseguard
 
     void PauseGuardEditor::refreshScript (bool force)
     {
-        const bool consoleChanged = script.setConsole (processor.getConsole());
+        const bool consoleChanged = script.setConsole (pauseGuard.getConsole());
         // The name and macros are copied under the engine's lock: a few times a second, or at once
         // when the console reports something (a script loaded or failed).
         if (! force && ! consoleChanged && ++scriptTicks < historyEveryTicks)
             return;
         scriptTicks = 0;
-        auto& engine = processor.getEngine();
+        auto& engine = pauseGuard.getEngine();
         auto name = juce::String (engine.getScriptName());
         if (name.isEmpty()) // not prepared yet: the script that prepare will load
-            name = processor.getScriptName();
+            name = pauseGuard.getScriptName();
         const auto macros = engine.getScriptMacros();
-        const auto watched = processor.getWatchedScriptFile();
+        const auto watched = pauseGuard.getWatchedScriptFile();
         script.setScript ({ name, static_cast<int> (macros.size()),
                             watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty() });
         if (controls.setScriptMacros (macros, name))
@@ -169,7 +169,7 @@ namespace pauseguard
 
     void PauseGuardEditor::loadScript (const juce::File& file)
     {
-        if (processor.loadScriptFile (file))
+        if (pauseGuard.loadScriptFile (file))
             showStatus ("Loading " + file.getFileName() + " (watched: saving it again reloads it)");
         else
             showStatus ("Could not read " + file.getFullPathName(), true);
@@ -178,7 +178,7 @@ namespace pauseguard
 
     void PauseGuardEditor::launchScriptChooser()
     {
-        const auto watched = processor.getWatchedScriptFile();
+        const auto watched = pauseGuard.getWatchedScriptFile();
         const auto start = watched != juce::File() ? watched.getParentDirectory()
                                                    : juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
         scriptChooser = std::make_unique<juce::FileChooser> ("Load a Lua script", start, "*.lua");
@@ -194,7 +194,7 @@ namespace pauseguard
     void PauseGuardEditor::showStatistics (const pg::StatsReport& report)
     {
         shown = report;
-        const auto& params = processor.getParams();
+        const auto& params = pauseGuard.getParams();
         const bool dynamic = params.strategy.getIndex() == 1;
         const bool autoLatency = params.autoLatency.get();
 
@@ -248,8 +248,8 @@ namespace pauseguard
     void PauseGuardEditor::launchExport (ExportFormat format)
     {
         // The figures at the moment of the click, whatever happens while the chooser is open.
-        auto report = pg::captureStatistics (processor.getEngine());
-        report.latencySamples = processor.getLatencySamples();
+        auto report = pg::captureStatistics (pauseGuard.getEngine());
+        report.latencySamples = pauseGuard.getLatencySamples();
         const juce::String extension = format == ExportFormat::csv ? "csv" : "json";
         const auto name = "pauseguard-statistics-" + juce::Time::getCurrentTime().formatted ("%Y%m%d-%H%M%S") + "." + extension;
         const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
@@ -335,7 +335,7 @@ namespace pauseguard
         const bool fits = font (14.0f).getStringWidthFloat (tagline) < taglineBox.getWidth();
         subtitle.set (fits ? tagline : juce::String(), font (14.0f), taglineBox, juce::Justification::centredLeft);
 
-        const auto tabsRight = latenessTab.getRight() + 14.0f;
+        const auto tabsRight = static_cast<float> (latenessTab.getRight()) + 14.0f;
         caption.set (captionFor (view), font (12.5f),
                      { tabsRight, histogramPanel.getY() + panelPadding, histogramPanel.getRight() - panelPadding - tabsRight, 26.0f },
                      juce::Justification::centredRight, 2);

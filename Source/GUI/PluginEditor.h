@@ -80,7 +80,7 @@ namespace pauseguard
         void layoutTexts();
 
         theme::LookAndFeel lookAndFeel; // first: it outlives every child
-        PauseGuardProcessor& processor;
+        PauseGuardProcessor& pauseGuard; // the AudioProcessorEditor base calls it processor, as a plain AudioProcessor
 
         LatencyReadout latency;
         CounterTiles counters;
@@ -100,7 +100,6 @@ namespace pauseguard
         double statusUntil = 0.0;
         bool statusIsError = false;
         int ticks = 0, historyLatency = -1, scriptTicks = 0;
-        size_t consoleSize = 0;
 
         juce::Rectangle<float> header, histogramPanel, controlsPanel, errorBox;
         theme::TextBlock title, subtitle, status, caption, errorText, errorHint;
