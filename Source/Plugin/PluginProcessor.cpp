@@ -3,6 +3,9 @@
 #include "PauseGuardAssets.h"
 #include "PluginEditor.h"
 
+#include <cmath>
+#include <optional>
+
 namespace pauseguard
 {
     namespace
@@ -13,6 +16,33 @@ namespace pauseguard
         std::string_view builtinScript()
         {
             return { PauseGuardAssets::BuiltinEffect_lua, static_cast<size_t> (PauseGuardAssets::BuiltinEffect_luaSize) };
+        }
+
+        // The XML of a state blob written by copyXmlToBinary, or nullptr. JUCE's XML parser trusts
+        // its text to be valid UTF-8: a byte such as 0xFF makes it step over the terminator and read
+        // past the end of the string (found by Tests/Fuzz). So the text is checked first.
+        std::unique_ptr<juce::XmlElement> xmlFromState (const void* data, int sizeInBytes)
+        {
+            constexpr juce::uint32 magic = 0x21324356; // copyXmlToBinary's
+            if (data == nullptr || sizeInBytes <= 8 || juce::ByteOrder::littleEndianInt (data) != magic)
+                return nullptr;
+            const auto declared = juce::ByteOrder::littleEndianInt (juce::addBytesToPointer (data, 4));
+            const auto length = static_cast<int> (juce::jmin (static_cast<juce::uint32> (sizeInBytes - 8), declared));
+            if (length <= 0 || ! juce::CharPointer_UTF8::isValidString (static_cast<const char*> (data) + 8, length))
+                return nullptr;
+            return juce::AudioProcessor::getXmlFromBinary (data, sizeInBytes);
+        }
+
+        // A parameter's plain value as a state holds it, if it is a finite number.
+        std::optional<float> numberIn (const juce::var& v)
+        {
+            const auto text = v.toString().trim();
+            if (text.isEmpty() || ! text.containsOnly ("0123456789.+-eE"))
+                return std::nullopt;
+            const double d = text.getDoubleValue();
+            if (! std::isfinite (d))
+                return std::nullopt;
+            return static_cast<float> (d);
         }
     } // namespace
 
@@ -289,22 +319,18 @@ namespace pauseguard
 
     void PauseGuardProcessor::setStateInformation (const void* data, int sizeInBytes)
     {
-        if (data == nullptr || sizeInBytes <= 0)
-            return;
         // A blob that is not ours, truncated or corrupt gives no XML (or the wrong tag): keep the
         // current values. A newer version's blob is read for the parameters this version knows.
-        auto xml = getXmlFromBinary (data, sizeInBytes);
+        auto xml = xmlFromState (data, sizeInBytes);
         if (xml == nullptr || ! xml->hasTagName (state.state.getType()))
             return;
-        auto tree = juce::ValueTree::fromXml (*xml);
+        const auto tree = juce::ValueTree::fromXml (*xml);
         if (! tree.isValid())
             return;
         const auto script = tree.getChildWithName ("SCRIPT");
         const juce::String source = script.isValid() ? script.getProperty ("source").toString() : juce::String();
         const juce::String name = script.isValid() ? script.getProperty ("name").toString() : juce::String();
-        if (script.isValid())
-            tree.removeChild (script, nullptr);
-        state.replaceState (tree);
+        state.replaceState (parameterTreeFrom (tree));
         bool changed = false;
         {
             std::lock_guard<std::mutex> lock (scriptLock);
@@ -312,6 +338,27 @@ namespace pauseguard
         }
         if (changed)
             setScript (source, name.isNotEmpty() ? name : juce::String ("session.lua"));
+    }
+
+    juce::ValueTree PauseGuardProcessor::parameterTreeFrom (const juce::ValueTree& restored) const
+    {
+        // The tree in the shape this version writes: one PARAM per parameter it knows, in range; the
+        // first one a blob holds for each id, and the default where it holds none or no number.
+        // (Handed to replaceState as it came, a PARAM without a value leaves a parameter at a
+        // value that a save does not write, so the session would not read back the same.)
+        juce::ValueTree clean (state.state.getType());
+        for (auto* p : getParameters())
+        {
+            auto* param = dynamic_cast<juce::RangedAudioParameter*> (p);
+            if (param == nullptr)
+                continue;
+            const auto id = param->getParameterID();
+            float value = param->convertFrom0to1 (param->getDefaultValue());
+            if (const auto stored = numberIn (restored.getChildWithProperty ("id", id).getProperty ("value")))
+                value = param->convertFrom0to1 (param->convertTo0to1 (*stored));
+            clean.appendChild (juce::ValueTree ("PARAM", { { "id", id }, { "value", value } }), nullptr);
+        }
+        return clean;
     }
 
     juce::AudioProcessorEditor* PauseGuardProcessor::createEditor() { return new PauseGuardEditor (*this); }

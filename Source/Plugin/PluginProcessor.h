@@ -107,6 +107,7 @@ namespace pauseguard
         const ParameterRefs& getParams() const noexcept { return params; }
 
     private:
+        juce::ValueTree parameterTreeFrom (const juce::ValueTree& restoredState) const;
         void timerCallback() override { messageThreadTick(); }
         void pushParametersToEngine() noexcept;
         void recordLatency (int samples, LatencyChange::Reason reason);

@@ -93,6 +93,42 @@ TEST_CASE ("Corrupt, foreign, truncated or future state leaves the current value
     }
 }
 
+TEST_CASE ("The state fuzzer's findings: invalid UTF-8 is refused, a mangled PARAM reads back the same",
+           "[plugin][state][robustness]")
+{
+    const auto dir = juce::File (PAUSEGUARD_TESTS_DIR).getChildFile ("Fuzz/regressions");
+
+    // XML text with 0xFF bytes: JUCE's parser would read past the end of its string. Refused whole.
+    {
+        juce::MemoryBlock blob;
+        REQUIRE (dir.getChildFile ("invalid-utf8.state").loadFileAsData (blob));
+        PauseGuardProcessor p;
+        pgtest::setParam (p, ids::latencyMs, 42.0f);
+        const auto before = values (p);
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        CHECK (values (p) == before);
+    }
+
+    // <PARAM id="gc_pause_pct" id="macro6" value="0.25"/>: the first id wins, its value is clamped
+    // into range (0.25 % -> 100 %), and the state saved afterwards reads back to the same values
+    // (handed to JUCE as it came, it did not: the fuzzer's second finding).
+    {
+        juce::MemoryBlock blob;
+        REQUIRE (dir.getChildFile ("duplicate-id.state").loadFileAsData (blob));
+        PauseGuardProcessor reference, p;
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        const auto restored = values (p);
+        CHECK (p.getParams().gcPausePct.get() == 100.0f);
+        CHECK (p.getParams().drive.get() == 9.0f); // the rest of the blob was read
+        CHECK (restored != values (reference));
+        juce::MemoryBlock saved;
+        p.getStateInformation (saved);
+        PauseGuardProcessor again;
+        again.setStateInformation (saved.getData(), static_cast<int> (saved.getSize()));
+        CHECK (values (again) == restored);
+    }
+}
+
 TEST_CASE ("A user script travels with the state, and a session without one returns to the built-in effect", "[plugin][state][scripts]")
 {
     const auto source = pgtest::readAsset ("Examples/CleanTilt.lua");
