@@ -2,8 +2,11 @@
 # Real-host test: headless Ardour 7 (ardour7-lua) puts the plugin on a track of a 48 kHz session on
 # the "None (Dummy)" backend and must report the latency the plugin reports: 960 samples (20 ms)
 # with default parameters, for the plugin and for the track.
-# For the VST3 it also sets latency_ms to 50 ms with ARDOUR.LuaAPI.set_processor_param: Ardour
-# must follow to 2400, and still report 2400 after save_state, close and reload of the session.
+# For the VST3 it also sets latency_ms to 50 ms with ARDOUR.LuaAPI.set_processor_param (Ardour
+# must follow to 2400), then the strategy to Dynamic: Ardour must follow the plugin to one latency
+# below 2400, for the plugin and the track. After save_state, close and reload of the session both
+# parameters are restored, the latency is again a dynamic one below 2400, and a switch back to
+# Deterministic brings the restored 50 ms (2400) back.
 # (JUCE 7's LV2 parameters are patch:writable properties that this API cannot set: the LV2 is
 # checked at its default only.)
 #
@@ -79,18 +82,39 @@ assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the
 check("default", route, proc, default_latency)
 
 if kind == "VST3" then
-  -- Find latency_ms among the parameters Ardour sees (their order may include extra parameters).
-  local plug, index = proc:to_insert():plugin(0), -1
-  for i = 0, plug:parameter_count() - 1 do
-    if plug:parameter_label(i) == "Latency" then index = i end
+  -- Find parameters among those Ardour sees (their order may include extra parameters).
+  local function index_of(label)
+    local plug = proc:to_insert():plugin(0)
+    for i = 0, plug:parameter_count() - 1 do
+      if plug:parameter_label(i) == label then return i end
+    end
+    error("no '" .. label .. "' parameter")
   end
-  assert(index >= 0, "no 'Latency' parameter")
+  local index, strategy = index_of("Latency"), index_of("Strategy")
   -- VST3 values are normalised: latency_ms is 1..200 ms, skewed so that 20 ms sits at 0.5.
   local skew = math.log(0.5) / math.log((20 - 1) / (200 - 1))
   local value = ((50 - 1) / (200 - 1)) ^ skew
   assert(ARDOUR.LuaAPI.set_processor_param(proc, index, value), "set_processor_param failed")
   print(string.format("ardour VST3: parameter %d (Latency) set to %.6f (50 ms)", index, value))
   check("latency_ms=50", route, proc, changed_latency)
+
+  -- The strategy: Dynamic (normalised 1) adapts the latency to the worker's measured response,
+  -- below 50 ms. Ardour must follow for the plugin and the track.
+  local function check_dynamic(what)
+    local p, r
+    for _ = 1, 100 do -- up to 10 s: the worker enters the dynamic strategy, then the latency follows
+      p, r = proc:signal_latency(), route:signal_latency()
+      if p ~= changed_latency and p == r then break end
+      ARDOUR.LuaAPI.usleep(100000)
+    end
+    print(string.format("ardour VST3 (%s): plugin latency %d, track latency %d", what, p, r))
+    if p ~= r or p <= 0 or p >= changed_latency then
+      error(string.format("VST3 %s: Ardour reports %d/%d, expected one figure below %d", what, p, r, changed_latency))
+    end
+  end
+  assert(ARDOUR.LuaAPI.set_processor_param(proc, strategy, 1.0), "set_processor_param failed")
+  print(string.format("ardour VST3: parameter %d (Strategy) set to Dynamic", strategy))
+  check_dynamic("strategy=Dynamic")
 
   assert(s:save_state("", false, false, false, false, false) == 0, "save_state failed")
   close_session()
@@ -101,9 +125,15 @@ if kind == "VST3" then
   proc = route:nth_plugin(0)
   if proc:isnil() then error("plugin missing after reload") end
   local restored = ARDOUR.LuaAPI.get_processor_param(proc, index, true)
-  print(string.format("ardour VST3: parameter %d restored as %.6f", index, restored))
+  local restoredStrategy = ARDOUR.LuaAPI.get_processor_param(proc, strategy, true)
+  print(string.format("ardour VST3: parameters restored as %.6f (Latency), %.6f (Strategy)", restored, restoredStrategy))
   assert(math.abs(restored - value) < 1e-4, "latency_ms did not survive save and reload")
-  check("latency_ms=50, after save and reload", route, proc, changed_latency)
+  assert(math.abs(restoredStrategy - 1.0) < 1e-4, "the strategy did not survive save and reload")
+  check_dynamic("strategy=Dynamic, after save and reload")
+
+  -- Back to Deterministic: the restored latency_ms (50 ms) is in force again.
+  assert(ARDOUR.LuaAPI.set_processor_param(proc, strategy, 0.0), "set_processor_param failed")
+  check("strategy=Deterministic, after save and reload", route, proc, changed_latency)
 end
 
 close_session()
