@@ -414,9 +414,11 @@ namespace pg
 
         // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
         //     time, and the longest young collection (one per chunk, as the scheduler runs them).
+        //     At least 16 chunks, even when building a large heap used up the budget: without them
+        //     the dynamic strategy would start from one block and meet its first stall at once.
         dsp->setGenerational();
         dsp->setAutomaticCollection (false);
-        for (int k = 0; k < 64 && elapsed() < 0.85 * budgetSeconds; ++k)
+        for (int k = 0; k < 64 && (k < 16 || elapsed() < 0.85 * budgetSeconds); ++k)
         {
             const double took = chunk();
             if (took < 0.0)
@@ -450,10 +452,8 @@ namespace pg
         a.sampleRate = settings.sampleRate;
         a.safetyFactor = safetyFactor.load();
         a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
-        // The dynamic strategy's start: its own figures if the budget left time to measure them,
-        // else the automatic collector's worst chunk (an overestimate the adapter will shrink).
-        const double dynamicWorst = r.worstBareChunkSeconds > 0.0 ? r.worstBareChunkSeconds + r.worstStepSeconds : r.worstChunkSeconds;
-        r.dynamicLatencySamples = adapter.latencyFor (dynamicWorst, a);
+        // The dynamic strategy's start: the script's own time plus its longest young collection.
+        r.dynamicLatencySamples = adapter.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
         return r;
     }
 
