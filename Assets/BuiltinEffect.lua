@@ -5,7 +5,7 @@
 -- workload parameters shape the garbage so the collector's pauses can be dialled in:
 --   params.garbage_kb    garbage allocated per block, in KB
 --   params.live_heap_mb  live heap kept reachable, in MB (grown and shrunk 1 MB per block, or
---                        256 MB per block while the engine profiles the script: params.profiling)
+--                        32 MB per block while the engine profiles the script: params.profiling)
 --
 -- process(channels, n, params): channels[c][i] holds the input; fill it with the output.
 
@@ -89,7 +89,7 @@ function process(channels, n, params)
         made = made + 120 -- a small table with four hash fields is ~120 bytes
     end
 
-    shapeLiveHeap(params.live_heap_mb or 0.0, (params.profiling == 1) and 256 or 1, blockIndex)
+    shapeLiveHeap(params.live_heap_mb or 0.0, (params.profiling == 1) and 32 or 1, blockIndex)
 
     for c = 1, #channels do
         local x = channels[c]

@@ -382,7 +382,9 @@ namespace pg
         dsp->setParameter ("profiling", 1.0);
         dsp->setAutomaticCollection (false); // collecting a heap that is being built is wasted time
         size_t bestHeap = 0;
-        for (int flat = 0; flat < 16 && elapsed() < 0.35 * budgetSeconds;)
+        //    A heap still growing is built on past the budget (up to 3 s): a profile of part of it
+        //    would underestimate its collections.
+        for (int flat = 0; flat < 16 && (elapsed() < 0.35 * budgetSeconds || (flat == 0 && elapsed() < 3.0));)
         {
             if (chunk() < 0.0)
                 return r;
