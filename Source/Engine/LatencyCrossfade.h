@@ -20,113 +20,113 @@
 
 namespace pg
 {
-class LatencyCrossfade
-{
-public:
-    static constexpr int maxChannels = 8;
-
-    // Control thread (before audio runs).
-    void prepare (double sampleRate, double nominalSeconds, double maximumSeconds) noexcept
+    class LatencyCrossfade
     {
-        nominal = std::max (1, static_cast<int> (std::lround (nominalSeconds * sampleRate)));
-        maximum = std::max (nominal, static_cast<int> (std::lround (maximumSeconds * sampleRate)));
-        // The output's largest recent step decays by half over 50 ms (a 10 Hz sine's quarter period).
-        decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * sampleRate)));
-        reset();
-    }
+    public:
+        static constexpr int maxChannels = 8;
 
-    void reset() noexcept
-    {
-        gain = 1.0f;
-        elapsed = maximum;
-        last.fill (0.0f);
-        recentStep.fill (0.0f);
-    }
-
-    int getNominalSamples() const noexcept { return nominal; }
-    int getMaximumSamples() const noexcept { return maximum; }
-    bool isActive() const noexcept { return gain < 1.0f; }
-
-    // Audio thread: a fade starts at the next sample (from the rendering at the previous latency).
-    void start() noexcept
-    {
-        gain = 0.0f;
-        elapsed = 0;
-        prevFrom = last;
-        havePrevTo = false;
-    }
-
-    // Audio thread. While a fade is active: to[c][i] = (1 - g) from[c][i] + g to[c][i], in place.
-    // Always: follows the output's steps (call it on every block, fade or not).
-    void process (const float* const* from, float* const* to, int numChannels, int numFrames) noexcept
-    {
-        const int nch = std::min (numChannels, maxChannels);
-        int i = 0;
-        for (; i < numFrames && isActive(); ++i)
-            fadeOneFrame (from, to, nch, i);
-        for (int c = 0; c < nch; ++c)
+        // Control thread (before audio runs).
+        void prepare (double sampleRate, double nominalSeconds, double maximumSeconds) noexcept
         {
-            const auto uc = static_cast<size_t> (c);
-            float prev = last[uc], peak = recentStep[uc];
-            for (int k = i; k < numFrames; ++k)
-            {
-                peak = std::max (peak * decay, std::abs (to[c][k] - prev));
-                prev = to[c][k];
-            }
-            last[uc] = prev;
-            recentStep[uc] = peak;
+            nominal = std::max (1, static_cast<int> (std::lround (nominalSeconds * sampleRate)));
+            maximum = std::max (nominal, static_cast<int> (std::lround (maximumSeconds * sampleRate)));
+            // The output's largest recent step decays by half over 50 ms (a 10 Hz sine's quarter period).
+            decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * sampleRate)));
+            reset();
         }
-    }
 
-private:
-    void fadeOneFrame (const float* const* from, float* const* to, int nch, int i) noexcept
-    {
-        const float nominalStep = 1.0f / static_cast<float> (nominal);
-        // The gain step delta must keep |y - last| <= limit on every channel, where
-        // y = (1 - gain) from + gain to + delta (to - from).
-        float lo = 0.0f, hi = std::min (nominalStep, 1.0f - gain);
-        std::array<float, maxChannels> base{}, diff{};
-        for (int c = 0; c < nch; ++c)
+        void reset() noexcept
         {
-            const auto uc = static_cast<size_t> (c);
-            const float a = from[c][i], b = to[c][i];
-            float limit = std::max (recentStep[uc] * decay, std::abs (a - prevFrom[uc]));
-            if (havePrevTo)
-                limit = std::max (limit, std::abs (b - prevTo[uc]));
-            recentStep[uc] = limit;
-            prevFrom[uc] = a;
-            prevTo[uc] = b;
-            base[uc] = (1.0f - gain) * a + gain * b - last[uc];
-            diff[uc] = b - a;
-            if (std::abs (diff[uc]) > 1.0e-9f)
+            gain = 1.0f;
+            elapsed = maximum;
+            last.fill (0.0f);
+            recentStep.fill (0.0f);
+        }
+
+        int getNominalSamples() const noexcept { return nominal; }
+        int getMaximumSamples() const noexcept { return maximum; }
+        bool isActive() const noexcept { return gain < 1.0f; }
+
+        // Audio thread: a fade starts at the next sample (from the rendering at the previous latency).
+        void start() noexcept
+        {
+            gain = 0.0f;
+            elapsed = 0;
+            prevFrom = last;
+            havePrevTo = false;
+        }
+
+        // Audio thread. While a fade is active: to[c][i] = (1 - g) from[c][i] + g to[c][i], in place.
+        // Always: follows the output's steps (call it on every block, fade or not).
+        void process (const float* const* from, float* const* to, int numChannels, int numFrames) noexcept
+        {
+            const int nch = std::min (numChannels, maxChannels);
+            int i = 0;
+            for (; i < numFrames && isActive(); ++i)
+                fadeOneFrame (from, to, nch, i);
+            for (int c = 0; c < nch; ++c)
             {
-                const float t1 = (-limit - base[uc]) / diff[uc], t2 = (limit - base[uc]) / diff[uc];
-                lo = std::max (lo, std::min (t1, t2));
-                hi = std::min (hi, std::max (t1, t2));
+                const auto uc = static_cast<size_t> (c);
+                float prev = last[uc], peak = recentStep[uc];
+                for (int k = i; k < numFrames; ++k)
+                {
+                    peak = std::max (peak * decay, std::abs (to[c][k] - prev));
+                    prev = to[c][k];
+                }
+                last[uc] = prev;
+                recentStep[uc] = peak;
             }
         }
-        havePrevTo = true;
-        float delta = lo <= hi ? hi : 0.0f; // no step keeps every channel within its limit: hold
-        if (elapsed >= maximum - nominal)   // held back too long: finish at the nominal rate
-            delta = std::max (delta, nominalStep);
-        gain = std::min (1.0f, gain + delta);
-        ++elapsed;
-        for (int c = 0; c < nch; ++c)
-        {
-            const auto uc = static_cast<size_t> (c);
-            const float y = gain >= 1.0f ? to[c][i] : last[uc] + base[uc] + delta * diff[uc];
-            to[c][i] = y;
-            last[uc] = y;
-        }
-    }
 
-    int nominal = 240, maximum = 960;
-    float decay = 0.9997f;
-    float gain = 1.0f; // 1: no fade
-    int elapsed = 0;
-    bool havePrevTo = false;
-    std::array<float, maxChannels> last{};       // the last output sample
-    std::array<float, maxChannels> recentStep{}; // the output's largest recent step (decaying)
-    std::array<float, maxChannels> prevFrom{}, prevTo{};
-};
+    private:
+        void fadeOneFrame (const float* const* from, float* const* to, int nch, int i) noexcept
+        {
+            const float nominalStep = 1.0f / static_cast<float> (nominal);
+            // The gain step delta must keep |y - last| <= limit on every channel, where
+            // y = (1 - gain) from + gain to + delta (to - from).
+            float lo = 0.0f, hi = std::min (nominalStep, 1.0f - gain);
+            std::array<float, maxChannels> base{}, diff{};
+            for (int c = 0; c < nch; ++c)
+            {
+                const auto uc = static_cast<size_t> (c);
+                const float a = from[c][i], b = to[c][i];
+                float limit = std::max (recentStep[uc] * decay, std::abs (a - prevFrom[uc]));
+                if (havePrevTo)
+                    limit = std::max (limit, std::abs (b - prevTo[uc]));
+                recentStep[uc] = limit;
+                prevFrom[uc] = a;
+                prevTo[uc] = b;
+                base[uc] = (1.0f - gain) * a + gain * b - last[uc];
+                diff[uc] = b - a;
+                if (std::abs (diff[uc]) > 1.0e-9f)
+                {
+                    const float t1 = (-limit - base[uc]) / diff[uc], t2 = (limit - base[uc]) / diff[uc];
+                    lo = std::max (lo, std::min (t1, t2));
+                    hi = std::min (hi, std::max (t1, t2));
+                }
+            }
+            havePrevTo = true;
+            float delta = lo <= hi ? hi : 0.0f; // no step keeps every channel within its limit: hold
+            if (elapsed >= maximum - nominal)   // held back too long: finish at the nominal rate
+                delta = std::max (delta, nominalStep);
+            gain = std::min (1.0f, gain + delta);
+            ++elapsed;
+            for (int c = 0; c < nch; ++c)
+            {
+                const auto uc = static_cast<size_t> (c);
+                const float y = gain >= 1.0f ? to[c][i] : last[uc] + base[uc] + delta * diff[uc];
+                to[c][i] = y;
+                last[uc] = y;
+            }
+        }
+
+        int nominal = 240, maximum = 960;
+        float decay = 0.9997f;
+        float gain = 1.0f; // 1: no fade
+        int elapsed = 0;
+        bool havePrevTo = false;
+        std::array<float, maxChannels> last{};       // the last output sample
+        std::array<float, maxChannels> recentStep{}; // the output's largest recent step (decaying)
+        std::array<float, maxChannels> prevFrom{}, prevTo{};
+    };
 } // namespace pg

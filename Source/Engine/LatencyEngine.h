@@ -150,7 +150,7 @@ namespace pg
         // Any thread: the latency the dynamic strategy wants now (0 before prepare). The control
         // thread applies it (requestLatency + the host's notification) when the strategy is dynamic.
         int getWantedDynamicLatency() const noexcept { return wantedDynamicLatency.load (std::memory_order_acquire); }
-        // The longest a latency change's crossfade lasts (nominally a quarter of it: see
+        // The longest a latency change's crossfade lasts (nominally a tenth of it: see
         // LatencyCrossfade): from then on the output is exactly at the new L.
         int getCrossfadeSamples() const noexcept { return latencyFade.getMaximumSamples(); }
 

@@ -28,9 +28,10 @@ namespace pauseguard
                 return nullptr;
             const auto declared = juce::ByteOrder::littleEndianInt (juce::addBytesToPointer (data, 4));
             const auto length = static_cast<int> (juce::jmin (static_cast<juce::uint32> (sizeInBytes - 8), declared));
-            if (length <= 0 || ! juce::CharPointer_UTF8::isValidString (static_cast<const char*> (data) + 8, length))
+            const auto* text = static_cast<const char*> (data) + 8;
+            if (length <= 0 || ! juce::CharPointer_UTF8::isValidString (text, length))
                 return nullptr;
-            return juce::AudioProcessor::getXmlFromBinary (data, sizeInBytes);
+            return juce::parseXML (juce::String::fromUTF8 (text, length)); // as getXmlFromBinary does
         }
 
         // A parameter's plain value as a state holds it, if it is a finite number.
@@ -344,8 +345,8 @@ namespace pauseguard
     {
         // The tree in the shape this version writes: one PARAM per parameter it knows, in range; the
         // first one a blob holds for each id, and the default where it holds none or no number.
-        // (Handed to replaceState as it came, a PARAM without a value leaves a parameter at a
-        // value that a save does not write, so the session would not read back the same.)
+        // (Handed to replaceState as it came, a PARAM with two id attributes left a state that did
+        // not read back the same: the fuzzer's second finding.)
         juce::ValueTree clean (state.state.getType());
         for (auto* p : getParameters())
         {
