@@ -76,6 +76,11 @@ function process(channels, n, params)
     local drive = dbToGain(params.drive_db or 12.0)
     local makeup = dbToGain(params.output_db or 0.0) / math.sqrt(drive)
     local tone = params.tone or 0.5
+    -- At the ends of their ranges the stages step aside, so that the effect can be exactly
+    -- transparent (drive 0 dB, tone 100 %, output 0 dB: output = input, no phase shift):
+    -- drive 0 dB does not saturate, so it adds no DC to remove; tone 100 % opens the filter.
+    local clean = (params.drive_db or 12.0) <= 0.0
+    local open = tone >= 0.9999
     -- Tone: a one-pole low-pass whose corner moves from 800 Hz (dark) to 16 kHz (bright).
     local corner = 800.0 * (20.0 ^ tone)
     local coeff = 1.0 - math.exp(-2.0 * math.pi * corner / sampleRate)
@@ -101,11 +106,16 @@ function process(channels, n, params)
         local lp, dcIn, dcOut = s.lowpass, s.dcIn, s.dcOut
         local scratch = {} -- a fresh table per channel per block
         for i = 1, n do
-            local y = saturate(x[i] * drive)
-            -- remove the DC the asymmetry adds
-            local hp = y - dcIn + 0.995 * dcOut
-            dcIn, dcOut = y, hp
-            lp = lp + coeff * (hp - lp)
+            local y, hp
+            if clean then
+                y, hp = x[i], x[i]
+            else
+                y = saturate(x[i] * drive)
+                -- remove the DC the asymmetry adds
+                hp = y - dcIn + 0.995 * dcOut
+            end
+            dcIn, dcOut = y, hp -- when clean, the filter's state follows the signal: no click on leaving
+            if open then lp = hp else lp = lp + coeff * (hp - lp) end
             scratch[i] = lp * makeup
         end
         for i = 1, n do x[i] = scratch[i] end

@@ -165,6 +165,15 @@ namespace
         const auto error = p.getEngine().getScriptError();
         if (! error.empty())
             std::fprintf (stderr, "pauseguard: the script stopped: %s (the output is the delayed dry signal)\n", error.c_str());
+        // Auto latency: the profile runs in the background; the command line starts once it is in.
+        if ((o.latency == "auto" || o.strategy == "dynamic") && error.empty())
+        {
+            if (! p.getEngine().waitForProfile (30.0))
+                std::fprintf (stderr, "pauseguard: the profile did not finish; the latency stays at %d samples\n", p.getLatencySamples());
+            p.applyPendingLatencyChange();
+        }
+        if (const auto note = p.getLatencyNote(); note.isNotEmpty())
+            std::fprintf (stderr, "pauseguard: latency %s\n", note.toRawUTF8());
         return {};
     }
 
@@ -431,6 +440,7 @@ namespace
         auto opts = o;
         opts.rate = reader->sampleRate;
         PauseGuardProcessor p;
+        p.setNonRealtime (! opts.realtime); // offline, as a DAW's export: the processor waits for its worker
         if (const auto e = setUp (p, opts, channels); e.isNotEmpty())
             return usage (e.toRawUTF8());
         const int latencyAtStart = p.getLatencySamples();
@@ -450,14 +460,14 @@ namespace
         }
         else
         {
-            // Offline: the worker is given the time it needs after each block, so nothing drops out.
+            // Offline: the processor waits for its worker in each block (isNonRealtime), as in a
+            // DAW's export, so nothing drops out.
             juce::MidiBuffer midi;
             for (int pos = 0; pos < padded.getNumSamples(); pos += opts.block)
             {
                 const int n = std::min (opts.block, padded.getNumSamples() - pos);
                 juce::AudioBuffer<float> view (padded.getArrayOfWritePointers(), channels, pos, n);
                 p.processBlock (view, midi);
-                p.getEngine().waitForWorker (10.0);
             }
             s = collect (p, opts, static_cast<double> (frames) / opts.rate);
         }

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <utility>
 
 namespace pg
 {
@@ -54,6 +55,18 @@ namespace pg
             elapsed = 0;
             prevFrom = last;
             havePrevTo = false;
+        }
+
+        // Audio thread, during a fade: the fade turns back (the caller swaps its two renderings), from
+        // the gain it has reached, so the output continues without a step.
+        void reverse() noexcept
+        {
+            gain = 1.0f - gain;
+            elapsed = 0;
+            std::swap (prevFrom, prevTo);
+            if (! havePrevTo)
+                prevFrom = last;
+            havePrevTo = true;
         }
 
         // Audio thread. While a fade is active: to[c][i] = (1 - g) from[c][i] + g to[c][i], in place.

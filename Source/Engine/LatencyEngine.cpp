@@ -34,22 +34,135 @@ namespace pg
         }
     } // namespace
 
-    LatencyEngine::LatencyEngine() { console.allocate (256); }
+    LatencyEngine::LatencyEngine()
+    {
+        console.allocate (256);
+        loaderConsole.allocate (64);
+    }
 
     LatencyEngine::~LatencyEngine()
     {
+        loader.shutdown();
         stopWorker();
-        releaseRetiredScript();
+        if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
+            delete ready;
     }
 
     // ---- scripts ---------------------------------------------------------------------------------
 
-    void LatencyEngine::loadScript (std::string source, std::string name)
+    ScriptLoader::Job LatencyEngine::loaderJob (std::string source, std::string name, bool profileIt, bool deliver)
     {
-        std::lock_guard<std::mutex> lock (scriptLock);
-        pendingSource = std::move (source);
-        pendingName = std::move (name);
-        scriptRequest.store (true, std::memory_order_release);
+        ScriptLoader::Job job;
+        job.source = std::move (source);
+        job.name = std::move (name);
+        job.sampleRate = settings.sampleRate;
+        job.chunkFrames = chunkMax;
+        job.numChannels = settings.numChannels;
+        job.limits = settings.luaLimits;
+        for (int i = 0; i < numScriptParameters; ++i)
+        {
+            const auto& p = scriptParameters[static_cast<size_t> (i)];
+            job.parameters.emplace_back (p.name, p.value.load (std::memory_order_relaxed));
+        }
+        job.profile = profileIt;
+        job.deliverScript = deliver;
+        job.tag = generation.load (std::memory_order_acquire);
+        auto& q = job.request;
+        q.sampleRate = settings.sampleRate;
+        q.blockSize = settings.maxBlockSize;
+        q.chunkFrames = chunkMax;
+        q.numChannels = settings.numChannels;
+        q.pausePercent = pacingPause.load();
+        q.stepMultiplierPercent = pacingStepMul.load();
+        q.safetyFactor = safetyFactor.load();
+        q.minLatencySamples = getLatencyFloor();
+        q.maxLatencySamples = clampLatency (INT_MAX);
+        q.maxDynamicLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
+        const auto s = strategy.load (std::memory_order_acquire);
+        const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;
+        job.configureCollector = [s, pause, stepMul] (LuaDsp& d) {
+            if (s == Strategy::deterministic)
+            {
+                d.setIncrementalPacing (pause, stepMul, 13);
+                d.setAutomaticCollection (true);
+            }
+            else
+            {
+                d.setGenerational(); // its full collection runs here, not on the worker
+                d.setAutomaticCollection (false);
+            }
+        };
+        {
+            std::lock_guard<std::mutex> lock (profileLock);
+            profileRunning = profileIt;
+        }
+        return job;
+    }
+
+    void LatencyEngine::loadScript (std::string source, std::string name, bool profileIt)
+    {
+        if (! prepared.load (std::memory_order_acquire))
+            return;
+        loader.submit (loaderJob (std::move (source), std::move (name), profileIt, true));
+    }
+
+    // Loader thread.
+    void LatencyEngine::onLoaderOutcome (ScriptLoader::Outcome&& o)
+    {
+        if (o.tag != generation.load (std::memory_order_acquire))
+            return; // a job from before the last prepare
+        if (o.profiled)
+        {
+            std::lock_guard<std::mutex> lock (profileLock);
+            profile = o.profile;
+            profileFresh = true;
+            profiledDynamicStart.store (o.profile.dynamicLatencySamples, std::memory_order_relaxed);
+        }
+        {
+            std::lock_guard<std::mutex> lock (profileLock);
+            profileRunning = false;
+        }
+        profileDone.notify_all();
+
+        ConsoleLine line;
+        if (! o.error.empty())
+        {
+            line.kind = ConsoleLine::error;
+            const std::string text = o.error + " (not loaded: the current script keeps playing)";
+            std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
+            loaderConsole.push (line);
+            return;
+        }
+        if (o.script != nullptr)
+        {
+            auto* ready = new ReadyScript { std::move (o.script), o.name };
+            if (auto* previous = readyScript.exchange (ready, std::memory_order_acq_rel))
+                delete previous; // the worker had not taken it yet: the newer one replaces it
+            wakeup.signal();
+        }
+    }
+
+    bool LatencyEngine::takeProfile (ProfileResult& result)
+    {
+        std::lock_guard<std::mutex> lock (profileLock);
+        if (! profileFresh)
+            return false;
+        profileFresh = false;
+        result = profile;
+        return true;
+    }
+
+    ProfileResult LatencyEngine::getProfile() const
+    {
+        std::lock_guard<std::mutex> lock (profileLock);
+        return profile;
+    }
+
+    bool LatencyEngine::waitForProfile (double timeoutSeconds) const
+    {
+        std::unique_lock<std::mutex> lock (profileLock);
+        return profileDone.wait_for (lock, std::chrono::duration<double> (timeoutSeconds), [this] { return ! profileRunning; })
+               && profile.complete;
     }
 
     std::string LatencyEngine::getScriptName() const
@@ -64,8 +177,6 @@ namespace pg
         return runningMacros;
     }
 
-    void LatencyEngine::releaseRetiredScript() { delete retired.exchange (nullptr, std::memory_order_acq_rel); }
-
     void LatencyEngine::consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept
     {
         ConsoleLine line;
@@ -76,30 +187,23 @@ namespace pg
         console.push (line); // a full console drops the line: nobody is reading it
     }
 
-    void LatencyEngine::takeScriptRequestOnWorker()
+    // Worker: takes a script the loader has prepared; it crossfades in from the next chunk.
+    void LatencyEngine::takeReadyScriptOnWorker()
     {
-        if (! scriptRequest.load (std::memory_order_acquire))
+        if (readyScript.load (std::memory_order_relaxed) == nullptr)
             return;
-        std::string source, name;
-        {
-            std::lock_guard<std::mutex> lock (scriptLock);
-            source = std::move (pendingSource);
-            name = pendingName;
-            scriptRequest.store (false, std::memory_order_relaxed);
-        }
-        auto next = std::make_unique<LuaDsp> (settings.luaLimits);
-        for (int i = 0; i < numScriptParameters; ++i)
-            next->setParameter (scriptParameters[static_cast<size_t> (i)].name,
-                                scriptParameters[static_cast<size_t> (i)].value.load (std::memory_order_relaxed));
-        if (! next->load (source, name) || ! next->prepare (settings.sampleRate, chunkMax, settings.numChannels))
-        {
-            consoleFromWorker (ConsoleLine::error, next->getError() + " (not loaded: the current script keeps playing)");
+        std::unique_ptr<ReadyScript> ready (readyScript.exchange (nullptr, std::memory_order_acq_rel));
+        if (ready == nullptr)
             return;
-        }
-        configureCollector (*next, workerStrategy);
-        incoming = std::move (next);
-        incomingName = name;
+        if (incoming != nullptr && ! loader.retire (incoming.get()))
+            incoming.reset(); // the loader's queue is full: freed here, once
+        else
+            (void) incoming.release();
+        incoming = std::move (ready->dsp);
+        configureCollector (*incoming, workerStrategy); // as the loader set it, unless the strategy changed since
+        incomingName = ready->name;
         incomingFadeDone = 0;
+        // ready (its name only, now) is freed here: a small string
     }
 
     int LatencyEngine::addScriptParameter (const char* name, float initialValue)
@@ -150,17 +254,34 @@ namespace pg
     // ---- control thread --------------------------------------------------------------------------
 
     bool LatencyEngine::prepare (const EngineSettings& newSettings, std::string_view scriptSource,
-                                 std::string_view scriptName, int latencySamples, bool profileFirst,
+                                 std::string_view scriptName, int latencySamples, bool profileIt,
                                  double profileBudgetSeconds)
     {
         stopWorker();
         prepared.store (false, std::memory_order_release);
+        generation.fetch_add (1, std::memory_order_acq_rel); // outcomes of earlier jobs are dropped
+        loader.cancel();
+        {
+            std::lock_guard<std::mutex> lock (profileLock);
+            profileRunning = false;
+            profileFresh = false;
+            profile = {};
+        }
+        profiledDynamicStart.store (0, std::memory_order_relaxed);
+        if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
+            delete ready;
 
         settings = newSettings;
         settings.numChannels = std::clamp (settings.numChannels, 1, maxChannels);
         settings.maxBlockSize = std::max (1, settings.maxBlockSize);
         settings.sampleRate = settings.sampleRate > 0.0 ? settings.sampleRate : 48000.0;
+        // Room for twice the floor, whatever the caller asked: a latency below it cannot be met.
+        settings.maxLatencySeconds = std::max (settings.maxLatencySeconds,
+                                               2.0 * latencyFloorFor (settings.maxBlockSize, settings.sampleRate) / settings.sampleRate);
         chunkMax = std::max (settings.maxBlockSize, 32);
+        largestBlock.store (settings.maxBlockSize, std::memory_order_relaxed);
+        dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * settings.sampleRate)));
+        wetGain = fadeWetGain = 1.0f;
 
         const auto maxLatency = static_cast<size_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
         const auto block = static_cast<size_t> (settings.maxBlockSize);
@@ -199,7 +320,6 @@ namespace pg
         pendingPause.store (0.0);
 
         incoming.reset();
-        releaseRetiredScript();
         incomingScratch.assign (static_cast<size_t> (settings.numChannels * chunkMax), 0.0f);
         for (int c = 0; c < maxChannels; ++c)
             incomingPtrs[static_cast<size_t> (c)] =
@@ -207,7 +327,6 @@ namespace pg
         {
             std::lock_guard<std::mutex> lock (scriptLock);
             runningName = std::string (scriptName);
-            scriptRequest.store (false, std::memory_order_relaxed);
         }
         dsp->setLimits (settings.luaLimits);
         pushParametersToScript();
@@ -221,39 +340,37 @@ namespace pg
 
         workerPause = pacingPause.load();
         workerStepMul = pacingStepMul.load();
-        profile = {};
-        if (ok && profileFirst)
-        {
-            profile = runProfile (profileBudgetSeconds);
-            // Start the audio from the script's initial DSP state, not from the profile's tone
-            // (prepare resets the effect; the live heap the profile built stays warm).
-            ok = dsp->isReady() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
-        }
         if (! ok)
             setScriptFailed (dsp->getError());
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
 
-        latency = clampLatency (latencySamples >= 0 ? latencySamples : profile.latencySamples);
+        const int provisional = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
+        latency = clampLatency (latencySamples >= 0 ? latencySamples : provisional);
         publishedLatency.store (latency, std::memory_order_relaxed);
         requestedLatency.store (-1, std::memory_order_relaxed);
 
-        // The dynamic strategy starts from the profile (or from L), then adapts.
+        // The dynamic strategy starts from L, then adapts.
         workerStrategy = strategy.load (std::memory_order_acquire);
         if (ok)
         {
             configureCollector (workerStrategy);
         }
-        // The profile's forced collections were the last full ones.
         lastFullAt = nowSeconds();
-        lastFullSeconds = profile.worstCollectionSeconds;
+        lastFullSeconds = 0.0;
         heapAfterLastFull = dsp->heapBytes();
         collectorCredit = 0.0;
-        const int dynamicStart = profileFirst && profile.dynamicLatencySamples > 0 ? profile.dynamicLatencySamples : latency;
-        adapter.reset (dynamicStart, nowSeconds());
-        wantedDynamicLatency.store (dynamicStart, std::memory_order_release);
+        adapter.reset (latency, nowSeconds());
+        wantedDynamicLatency.store (latency, std::memory_order_release);
 
         startWorker();
         prepared.store (true, std::memory_order_release);
+        // The auto latency's profile, on the loader thread, on a copy of the script of its own.
+        if (ok && profileIt)
+        {
+            auto job = loaderJob (std::string (scriptSource), std::string (scriptName), true, false);
+            job.request.budgetSeconds = profileBudgetSeconds;
+            loader.submit (std::move (job));
+        }
         return ok;
     }
 
@@ -278,10 +395,23 @@ namespace pg
         worker.join();
     }
 
+    int LatencyEngine::latencyFloorFor (int blockSize, double sampleRate) noexcept
+    {
+        const int block = std::max (1, blockSize);
+        const int fade = std::max (1, static_cast<int> (std::lround (0.001 * sampleRate)));
+        const int slack = static_cast<int> (std::ceil (0.002 * sampleRate)) + block / 4;
+        return block + fade + slack;
+    }
+
+    int LatencyEngine::getLatencyFloor() const noexcept
+    {
+        return latencyFloorFor (std::max (settings.maxBlockSize, largestBlock.load (std::memory_order_relaxed)), settings.sampleRate);
+    }
+
     int LatencyEngine::clampLatency (int samples) const noexcept
     {
         const auto maxLatency = static_cast<int> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
-        return std::clamp (samples, 0, maxLatency);
+        return std::clamp (samples, std::min (getLatencyFloor(), maxLatency), maxLatency);
     }
 
     void LatencyEngine::requestLatency (int samples) noexcept
@@ -357,108 +487,6 @@ namespace pg
         return true;
     }
 
-    ProfileResult LatencyEngine::runProfile (double budgetSeconds)
-    {
-        ProfileResult r;
-        const double start = nowSeconds();
-        const auto elapsed = [start] { return nowSeconds() - start; };
-        const int n = chunkMax;
-        double phase = 0.0;
-
-        // One chunk of a test tone through the script; returns its duration, or < 0 on error.
-        const auto chunk = [&] {
-            for (int c = 0; c < settings.numChannels; ++c)
-                for (int i = 0; i < n; ++i)
-                    scratchPtrs[static_cast<size_t> (c)][i] = 0.25f * static_cast<float> (std::sin (phase + 0.0576 * i));
-            phase = std::fmod (phase + 0.0576 * n, 2.0 * 3.141592653589793);
-            pushParametersToScript();
-            const double t0 = nowSeconds();
-            return dsp->process (scratchPtrs.data(), settings.numChannels, n) ? nowSeconds() - t0 : -1.0;
-        };
-
-        // 1. Build the script's live heap: run until it stops growing (scripts may read
-        //    params.profiling to build it faster meanwhile). Building is not the steady state:
-        //    its chunks are not counted.
-        dsp->setParameter ("profiling", 1.0);
-        dsp->setAutomaticCollection (false); // collecting a heap that is being built is wasted time
-        size_t bestHeap = 0;
-        //    A heap still growing is built on past the budget (up to 3 s): a profile of part of it
-        //    would underestimate its collections.
-        for (int flat = 0; flat < 16 && (elapsed() < 0.35 * budgetSeconds || (flat == 0 && elapsed() < 3.0));)
-        {
-            if (chunk() < 0.0)
-                return r;
-            const size_t heap = dsp->heapBytes();
-            flat = heap > bestHeap + bestHeap / 50 + 4096 ? 0 : flat + 1;
-            bestHeap = std::max (bestHeap, heap);
-        }
-        dsp->setParameter ("profiling", 0.0);
-        dsp->setAutomaticCollection (true);
-
-        // 2. The steady state, with Lua's automatic collector: run until the collector has finished
-        //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The
-        //    first cycle after building the heap is milder than the ones after it.
-        size_t peak = dsp->heapBytes();
-        for (int cycles = 0; cycles < 2 && elapsed() < 0.75 * budgetSeconds;)
-        {
-            const double took = chunk();
-            if (took < 0.0)
-                return r;
-            r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
-            const size_t heap = dsp->heapBytes();
-            peak = std::max (peak, heap);
-            if (heap + peak / 5 < peak)
-            {
-                ++cycles;
-                peak = heap;
-            }
-        }
-
-        // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
-        //     time, and the longest young collection (one per chunk, as the scheduler runs them).
-        //     At least 16 chunks, even when building a large heap used up the budget: without them
-        //     the dynamic strategy would start from one block and meet its first stall at once.
-        dsp->setGenerational();
-        dsp->setAutomaticCollection (false);
-        for (int k = 0; k < 64 && (k < 16 || elapsed() < 0.85 * budgetSeconds); ++k)
-        {
-            const double took = chunk();
-            if (took < 0.0)
-                return r;
-            r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
-            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp->collectorStep());
-        }
-        dsp->setIncrementalPacing (workerPause, workerStepMul, 13);
-        dsp->setAutomaticCollection (true);
-
-        // 3. Forced full collections of that heap: the longest pause the collector can make.
-        for (int k = 0; k < 3 && dsp->isReady(); ++k)
-        {
-            const double d = dsp->fullCollection(); // the profile's pauses are not the run's: not in the histogram
-            r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, d);
-            if (elapsed() > budgetSeconds)
-                break;
-        }
-
-        r.heapBytes = dsp->heapBytes();
-        r.elapsedSeconds = elapsed();
-        // A full collection measured here follows another one; at run time the heap may also hold
-        // up to (pause - 100) % of garbage, which a full collection sweeps: scale for it.
-        const double garbageFactor = std::max (1.0, workerPause / 100.0);
-        const double worstPause = std::max (r.worstCollectionSeconds * garbageFactor, r.worstChunkSeconds);
-        const int fromPauses = settings.maxBlockSize + static_cast<int> (std::ceil (2.0 * worstPause * settings.sampleRate));
-        const int floor10ms = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
-        r.latencySamples = clampLatency (std::max (fromPauses, floor10ms));
-        AdapterSettings a;
-        a.blockSize = settings.maxBlockSize;
-        a.sampleRate = settings.sampleRate;
-        a.safetyFactor = safetyFactor.load();
-        a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
-        // The dynamic strategy's start: the script's own time plus its longest young collection.
-        r.dynamicLatencySamples = adapter.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
-        return r;
-    }
-
     // ---- worker thread ---------------------------------------------------------------------------
 
     void LatencyEngine::pushParametersToScript()
@@ -499,13 +527,13 @@ namespace pg
     {
         uint64_t w = inputRing.publishedWritePosition();
         uint64_t r = inputRing.consumerPosition();
-        if (w == r)
+        if (w == r || workerHeld.load (std::memory_order_acquire))
             return false;
 
         if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
             clearStatistics();
         applyStrategyOnWorker();
-        takeScriptRequestOnWorker();
+        takeReadyScriptOnWorker();
 
         const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
         if (pause > 0.0)
@@ -572,7 +600,10 @@ namespace pg
             consoleFromWorker (ConsoleLine::print, line);
 
         processingTimes.add (static_cast<double> (t1 - t0) * 1.0e-9);
-        if (haveStamp && currentStamp.blockSize > 0)
+        // Offline, the host waits for the worker: lateness and response times measure nothing
+        // real-time, and the latency must not adapt.
+        const bool realtime = ! offline.load (std::memory_order_relaxed);
+        if (realtime && haveStamp && currentStamp.blockSize > 0)
         {
             const auto offset = static_cast<int64_t> (r - currentStamp.firstRingPos);
             const int64_t blocksAhead = (offset + currentStamp.latency) / currentStamp.blockSize;
@@ -596,7 +627,7 @@ namespace pg
         else if (silentSince < 0.0)
             silentSince = now;
 
-        if (haveStamp)
+        if (realtime && haveStamp)
         {
             const double response = now - static_cast<double> (currentStamp.arrivalNanos) * 1.0e-9;
             responseTimes.add (response);
@@ -652,8 +683,8 @@ namespace pg
                 runningMacros = dsp->getMacros();
             }
             consoleFromWorker (ConsoleLine::info, incomingName + " loaded");
-            if (auto* previous = retired.exchange (old, std::memory_order_acq_rel))
-                delete previous; // the control thread has not collected the last one: free it here
+            if (! loader.retire (old))
+                delete old; // the loader's queue is full (it frees them every 20 ms): freed here, once
         }
     }
 
@@ -664,6 +695,7 @@ namespace pg
         a.sampleRate = settings.sampleRate;
         a.safetyFactor = safetyFactor.load (std::memory_order_relaxed);
         a.maxLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load (std::memory_order_relaxed) * settings.sampleRate));
+        a.minLatencySamples = getLatencyFloor();
         return a;
     }
 
@@ -676,7 +708,8 @@ namespace pg
             configureCollector (s);
             if (s == Strategy::dynamic)
             {
-                const int start = profile.dynamicLatencySamples > 0 ? profile.dynamicLatencySamples : publishedLatency.load();
+                const int profiled = profiledDynamicStart.load (std::memory_order_relaxed);
+                const int start = profiled > 0 ? clampLatency (profiled) : publishedLatency.load();
                 adapter.reset (start, nowSeconds());
                 wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
                 collectorCredit = 0.0;
@@ -781,7 +814,7 @@ namespace pg
         }
 
         const bool safePoint = ! in.transportPlaying || in.silentSeconds >= s.silenceHoldSeconds;
-        if (adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
+        if (! offline.load (std::memory_order_relaxed) && adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
         {
             wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
             adaptiveShrinks.store (adaptiveShrinks.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -847,6 +880,7 @@ namespace pg
         if (! mapToRing (static_cast<uint64_t> (abs), p, run))
             return { RunKind::missing, p, std::min (run, maxLength) };
 
+        const int toGap = run;
         run = std::min (run, maxLength);
         auto upTo = [run] (uint64_t from, uint64_t to) { return static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (run), to - from)); };
         if (p < outputReadPos) // released already: only after the latency grew
@@ -855,22 +889,33 @@ namespace pg
             return { RunKind::missing, p, upTo (p, lo) };
         if (p >= hi) // not delivered yet: the worker is late
             return { RunKind::missing, p, run };
-        return { RunKind::wet, p, upTo (p, hi) };
+        const auto delivered = static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (toGap), hi - p));
+        return { RunKind::wet, p, upTo (p, hi), delivered };
     }
 
     void LatencyEngine::passThrough (float* const*, int, int) noexcept {}
 
     // Audio thread. Writes the output for the current block at latency L into out (which may be
     // the host's buffer: the input is already in the dry line). Returns the frames that were missing.
-    int LatencyEngine::renderAt (int latencySamples, float* const* out, int nch, int n, float mixStep) noexcept
+    //
+    // Where the worker was late, the delayed dry signal stands in, and the switch is a linear fade
+    // of dropoutFade frames, never a hard cut: wetGain (this latency's own) falls towards 0 as soon
+    // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
+    // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
+    // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
+    int LatencyEngine::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
         const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
         const int64_t firstAbs = static_cast<int64_t> (audioTime) - latencySamples;
+        const float gainStep = 1.0f / static_cast<float> (dropoutFade);
         int missing = 0;
         for (int i = 0; i < n;)
         {
             const Run run = classify (firstAbs + i, n - i, lo, hi);
+            const bool wet = run.kind == RunKind::wet;
+            const bool steady = wet ? (gain >= 1.0f && run.length + dropoutFade <= run.available) : gain <= 0.0f;
+            float endGain = gain;
             for (int c = 0; c < nch; ++c)
             {
                 float* dst = out[c] + i;
@@ -881,24 +926,35 @@ namespace pg
                 }
                 const auto dryStart = static_cast<uint64_t> (firstAbs + i);
                 const auto len = static_cast<size_t> (run.length);
-                if (mixStep == 0.0f && (run.kind != RunKind::wet || mixCurrent == 0.0f))
+                if (steady && mixStep == 0.0f && (! wet || mixCurrent == 0.0f))
                 {
                     dryLine.readFrames (dryStart, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
                 }
-                if (mixStep == 0.0f && mixCurrent == 1.0f)
+                if (steady && mixStep == 0.0f && mixCurrent == 1.0f)
                 {
                     outputRing.readFrames (run.ringPos, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
                 }
+                float g = gain;
                 for (int k = 0; k < run.length; ++k)
                 {
+                    if (! wet)
+                        g = 0.0f; // (a fade that began in time is at 0 already)
+                    else if (k + dropoutFade <= run.available)
+                        g = std::min (1.0f, g + gainStep);
+                    else
+                        g = std::max (0.0f, g - gainStep);
                     const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
-                    const float wet = run.kind == RunKind::wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
                     const float m = mixCurrent + mixStep * static_cast<float> (i + k);
-                    dst[k] = wet * m + dry * (1.0f - m);
+                    const float faded = g >= 1.0f ? w : w * g + dry * (1.0f - g);
+                    dst[k] = faded * m + dry * (1.0f - m);
                 }
+                endGain = g;
             }
+            if (run.kind != RunKind::preRoll)
+                gain = steady ? (wet ? 1.0f : 0.0f) : endGain;
             if (run.kind == RunKind::missing)
                 missing += run.length;
             i += run.length;
@@ -906,10 +962,71 @@ namespace pg
         return missing;
     }
 
+    // Audio thread: takes a requested latency. A request during a latency crossfade waits for its
+    // end, unless it asks for the previous latency: the fade then turns back from its current gain.
+    void LatencyEngine::takeLatencyRequestOnAudio() noexcept
+    {
+        int requested = requestedLatency.load (std::memory_order_acquire);
+        if (requested < 0)
+            return;
+        if (requested == latency)
+        {
+            requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel);
+            return;
+        }
+        if (latencyFade.isActive())
+        {
+            if (requested != fadeFromLatency || ! requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel))
+                return;
+            std::swap (latency, fadeFromLatency);
+            std::swap (wetGain, fadeWetGain);
+            latencyFade.reverse();
+        }
+        else
+        {
+            if (! requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel))
+                return;
+            fadeFromLatency = latency;
+            fadeWetGain = wetGain;
+            latencyFade.start();
+            latency = requested;
+        }
+        publishedLatency.store (latency, std::memory_order_relaxed);
+    }
+
+    // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
+    // fade length beyond it), at most offlineWaitSeconds. Blocking is allowed here: the host renders
+    // faster than real time and waits for us.
+    void LatencyEngine::waitForOutputOnAudio (int n) noexcept
+    {
+        PG_RTSAN_ALLOW_BLOCKING;
+        const int smallest = latencyFade.isActive() ? std::min (latency, fadeFromLatency) : latency;
+        const int64_t lastAbs = std::min (static_cast<int64_t> (audioTime) + n - smallest + dropoutFade,
+                                          static_cast<int64_t> (audioTime) + n);
+        if (lastAbs <= 0)
+            return;
+        uint64_t neededPos = 0;
+        int ignored = 0;
+        mapToRing (static_cast<uint64_t> (lastAbs - 1), neededPos, ignored);
+        const int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        for (int spins = 0; outputRing.publishedWritePosition() <= neededPos && neededPos < inputWritePos; ++spins)
+        {
+            if (nowNanos() > deadline)
+                return; // the worker is stuck: the fade to dry covers it, and counts it
+            if (spins < 64)
+                std::this_thread::yield();
+            else
+                std::this_thread::sleep_for (std::chrono::microseconds (50));
+        }
+    }
+
     void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
     {
         if (! prepared.load (std::memory_order_acquire) || numFrames <= 0 || numChannels <= 0)
             return passThrough (channels, numChannels, numFrames);
+
+        if (numFrames > largestBlock.load (std::memory_order_relaxed))
+            largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
 
         if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
         {
@@ -924,14 +1041,7 @@ namespace pg
             return;
         }
 
-        const int requested = requestedLatency.exchange (-1, std::memory_order_acq_rel);
-        if (requested >= 0 && requested != latency)
-        {
-            fadeFromLatency = latency;
-            latencyFade.start();
-            latency = requested;
-            publishedLatency.store (latency, std::memory_order_relaxed);
-        }
+        takeLatencyRequestOnAudio();
 
         const int nch = std::min (numChannels, settings.numChannels);
         const int n = numFrames;
@@ -958,14 +1068,17 @@ namespace pg
             inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
         }
         wakeup.signal();
+        if (offline.load (std::memory_order_relaxed))
+            waitForOutputOnAudio (n);
 
-        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere. After a
-        //    latency change, the output at the previous L is crossfaded into the new one.
+        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere (with a
+        //    fade each way). After a latency change, the output at the previous L is crossfaded into
+        //    the new one.
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
-        const int missing = renderAt (latency, channels, nch, n, mixStep);
+        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep);
         if (latencyFade.isActive())
-            renderAt (fadeFromLatency, fadePtrs.data(), nch, n, mixStep);
+            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep);
         latencyFade.process (fadePtrs.data(), channels, nch, n);
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);

@@ -11,12 +11,16 @@
 #include "CollectorScheduler.h"
 #include "LatencyCrossfade.h"
 #include "LuaDsp.h"
+#include "Profiler.h"
+#include "Realtime.h"
+#include "ScriptLoader.h"
 #include "SpscRing.h"
 #include "Stats.h"
 #include "Wakeup.h"
 
 #include <array>
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,18 +53,6 @@ namespace pg
         double safetyFactor = 1.5;
         double maxLatencySeconds = 0.1;
         float silenceThreshold = 0.001f; // linear peak; below it the input counts as silent
-    };
-
-    struct ProfileResult
-    {
-        double worstCollectionSeconds = 0.0; // longest forced full collection
-        double worstChunkSeconds = 0.0;      // longest script call (with its automatic collector work)
-        double worstStepSeconds = 0.0;       // longest basic collector step (collector stopped)
-        double worstBareChunkSeconds = 0.0;  // longest script call with the collector stopped
-        int dynamicLatencySamples = 0;       // the dynamic strategy's starting latency
-        double elapsedSeconds = 0.0;
-        size_t heapBytes = 0;
-        int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms
     };
 
     struct EngineCounters
@@ -110,24 +102,50 @@ namespace pg
         // Control thread, before prepare. `name` must be a string literal (it outlives the engine).
         int addScriptParameter (const char* name, float initialValue);
 
-        // Control thread. Not real-time: stops the worker, allocates, loads the script (a script
-        // that fails leaves the engine running with the delayed dry signal and the error kept),
-        // optionally profiles it, then starts the worker. Returns false if the script failed.
-        // latencySamples < 0 takes the profiled latency (profileFirst must then be true).
+        // Control thread. Not real-time, but fast (no profile here): stops the worker, allocates,
+        // compiles and prepares the script (a script that fails leaves the engine running with the
+        // delayed dry signal and the error kept), then starts the worker. Returns false if the
+        // script failed. L is latencySamples raised to the floor (latencySamples < 0: the floor, or
+        // 10 ms if more). profile: the auto latency is measured on the loader thread, in the
+        // background; takeProfile() gives it when it is done (the engine does not apply it).
         bool prepare (const EngineSettings& settings, std::string_view scriptSource, std::string_view scriptName,
-                      int latencySamples, bool profileFirst = false, double profileBudgetSeconds = 0.4);
+                      int latencySamples, bool profile = false, double profileBudgetSeconds = 0.4);
 
         // Control thread. Stops the worker; processBlock() is a pass-through until the next prepare.
         void release();
 
-        // The profile measured by the last prepare (profileFirst = true).
-        ProfileResult getProfile() const noexcept { return profile; }
+        // Control thread: the newest complete profile, once (then false until another completes).
+        bool takeProfile (ProfileResult& result);
+        // Control thread: the newest complete profile (complete = false if none yet).
+        ProfileResult getProfile() const;
+        // Control thread: waits until a profile asked for has completed. False on timeout or if none runs.
+        bool waitForProfile (double timeoutSeconds) const;
 
-        // Audio thread. Wait-free: no allocation, no lock, no Lua, no blocking syscall.
-        // Processes numFrames <= the prepared maximum in place (larger blocks: call it in pieces).
-        void processBlock (float* const* channels, int numChannels, int numFrames) noexcept;
+        // Audio thread. Wait-free in real time: no allocation, no lock, no Lua, no blocking syscall.
+        // Offline (setOffline (true)) it waits for the worker, a bounded time, so that the output
+        // is complete. Processes any numFrames in place (larger than prepared: in pieces).
+        void processBlock (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING;
 
-        // Any thread. The new latency is taken by the audio thread at its next block.
+        // Any thread: the host renders offline (JUCE's isNonRealtime()). processBlock then waits for
+        // the worker in each block (up to offlineWaitSeconds), and the engine wants no latency change.
+        void setOffline (bool isOffline) noexcept { offline.store (isOffline, std::memory_order_relaxed); }
+        bool isOffline() const noexcept { return offline.load (std::memory_order_relaxed); }
+        static constexpr double offlineWaitSeconds = 5.0;
+
+        // The smallest latency a block size allows: the block, the dropout fade's look-ahead (1 ms),
+        // and the worker's minimum slack to run a chunk (2 ms + a quarter of the block).
+        static int latencyFloorFor (int blockSize, double sampleRate) noexcept;
+        // Any thread: the floor for the largest of the prepared block size and the blocks really
+        // sent. Every latency the engine takes is raised to it.
+        int getLatencyFloor() const noexcept;
+        // Any thread: the largest block processBlock has been given since prepare.
+        int getLargestBlock() const noexcept { return largestBlock.load (std::memory_order_relaxed); }
+        // The dropout fade's length (and look-ahead): wet to delayed dry and back, never a hard switch.
+        int getDropoutFadeSamples() const noexcept { return dropoutFade; }
+
+        // Any thread. The new latency (raised to the floor) is taken by the audio thread at its next
+        // block, or, if a latency crossfade is running, when it ends (a request back to the
+        // previous latency reverses it from its current gain at once).
         void requestLatency (int samples) noexcept;
         // Any thread: the latency the audio thread is using (or will use once a request lands).
         int getLatencySamples() const noexcept;
@@ -170,24 +188,32 @@ namespace pg
         // The script's error, empty if none.
         std::string getScriptError() const;
 
-        // Control thread: compiles `source` on the worker and, if it compiles and prepares, crossfades
-        // from the running script to it; a script that fails never replaces a working one (it is
-        // reported on the console instead). Before prepare, it is simply the script prepare loads.
-        void loadScript (std::string source, std::string name);
+        // Control thread, after prepare: the loader thread compiles `source`, prepares it, builds its
+        // live heap (and profiles it if `profile`), then the worker crossfades from the running
+        // script to it; a script that fails never replaces a working one (it is reported on the
+        // console instead). Before prepare it does nothing: prepare takes the script.
+        void loadScript (std::string source, std::string name, bool profile = false);
         // Control thread: the name of the script the worker runs, and the macros it declares.
         std::string getScriptName() const;
         std::vector<LuaDsp::MacroSpec> getScriptMacros() const;
         // Control thread: the next console line, if any.
-        bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line); }
-        // Control thread, periodically: frees a script the worker has swapped out (freeing a large
-        // Lua heap takes milliseconds, which the worker must not spend).
-        void releaseRetiredScript();
+        bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
+        // Control thread: true while the loader thread compiles, warms or profiles a script.
+        bool isLoading() const { return loader.isBusy(); }
 
         // ---- test and tooling hooks (never used by the plugin's audio path) ------------------
         // Worker: run one forced full collection before the next chunk (timed into the pauses).
         void requestFullCollection() noexcept { pendingCollection.store (true, std::memory_order_release); }
         // Worker: sleep this long before the next chunk, once.
         void injectWorkerPause (double seconds) noexcept { pendingPause.store (seconds, std::memory_order_release); }
+        // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
+        // deterministic, whatever the machine's load).
+        void holdWorker (bool hold) noexcept
+        {
+            workerHeld.store (hold, std::memory_order_release);
+            if (! hold)
+                wakeup.signal();
+        }
         // The thread that calls processBlock, between blocks: waits until the worker has
         // processed every frame handed to it so far. Returns false on timeout.
         bool waitForWorker (double timeoutSeconds) const noexcept;
@@ -213,6 +239,7 @@ namespace pg
             RunKind kind;
             uint64_t ringPos;
             int length;
+            int available = 0; // wet: frames delivered from ringPos on, without a gap (beyond length too)
         };
 
         void workerMain();
@@ -222,15 +249,18 @@ namespace pg
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);
         void configureCollector (LuaDsp& target, Strategy s);
-        void takeScriptRequestOnWorker();
+        void takeReadyScriptOnWorker();
+        void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
+        ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver);
         void crossfadeIncomingOnWorker (int nch, int n);
         void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
-        int renderAt (int latencySamples, float* const* out, int nch, int n, float mixStep) noexcept;
+        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep) noexcept;
+        void takeLatencyRequestOnAudio() noexcept;
+        void waitForOutputOnAudio (int nFrames) noexcept;
         bool processAvailableOnWorker();
         void stopWorker();
         void startWorker();
-        ProfileResult runProfile (double budgetSeconds);
         void setScriptFailed (const std::string& message);
         void pushParametersToScript();
 
@@ -258,10 +288,14 @@ namespace pg
         std::atomic<bool> stopRequested { false };
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
+        std::atomic<bool> workerHeld { false };
         std::atomic<bool> pendingStatsReset { false };
         std::atomic<Strategy> strategy { Strategy::deterministic }, appliedStrategy { Strategy::deterministic };
         std::atomic<bool> transportPlaying { true };
+        std::atomic<bool> offline { false };
+        std::atomic<int> largestBlock { 0 };
         std::atomic<int> wantedDynamicLatency { 0 };
+        std::atomic<int> profiledDynamicStart { 0 }; // the newest profile's dynamic start (0: none)
         std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };
         // dynamic settings, each an atomic so that any thread may set them
         std::atomic<double> budgetFraction { 0.25 }, intervalSeconds { 5.0 }, silenceHoldSeconds { 0.25 };
@@ -297,6 +331,8 @@ namespace pg
         int latency = 0;
         float mixCurrent = 1.0f;
         int crossfadeSamples = 240;  // a script swap's crossfade (the worker's), and a latency fade's nominal length
+        int dropoutFade = 48;        // wet <-> delayed dry when the worker is late (set by prepare)
+        float wetGain = 1.0f, fadeWetGain = 1.0f; // that fade's gain, at L and at the previous L
         int fadeFromLatency = 0;     // crossfade from the previous L after a change
         LatencyCrossfade latencyFade;
         std::vector<float> fadeScratch;
@@ -305,13 +341,24 @@ namespace pg
         int numGaps = 0;
         int64_t baseOffset = 0;
 
-        // script loading: control thread <-> worker only (never the audio thread)
+        // script loading: control thread, loader thread and worker (never the audio thread)
+        struct ReadyScript
+        {
+            std::unique_ptr<LuaDsp> dsp;
+            std::string name;
+        };
         mutable std::mutex scriptLock;
-        std::string pendingSource, pendingName, runningName;
+        std::string runningName;
         std::vector<LuaDsp::MacroSpec> runningMacros;
-        std::atomic<bool> scriptRequest { false };
-        std::atomic<LuaDsp*> retired { nullptr };
-        SpscQueue<ConsoleLine> console; // worker -> control thread
+        std::atomic<ReadyScript*> readyScript { nullptr }; // loader -> worker
+        std::atomic<uint64_t> generation { 0 };             // prepare counts; a stale job's outcome is dropped
+        SpscQueue<ConsoleLine> console;                     // worker -> control thread
+        SpscQueue<ConsoleLine> loaderConsole;               // loader -> control thread
+        mutable std::mutex profileLock;
+        mutable std::condition_variable profileDone;
+        ProfileResult profile;     // the newest complete one
+        bool profileFresh = false; // not taken yet
+        bool profileRunning = false;
 
         // ---- worker only --------------------------------------------------------------------
         std::unique_ptr<LuaDsp> dsp = std::make_unique<LuaDsp>();
@@ -324,7 +371,6 @@ namespace pg
         std::array<float*, maxChannels> scratchPtrs {};
         BlockStamp currentStamp {};
         bool haveStamp = false;
-        ProfileResult profile;
         Strategy workerStrategy = Strategy::deterministic;
         int workerPause = 200, workerStepMul = 100;
         CollectorScheduler scheduler;
@@ -333,5 +379,6 @@ namespace pg
         double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;
 
         std::thread worker;
+        ScriptLoader loader { [this] (ScriptLoader::Outcome&& o) { onLoaderOutcome (std::move (o)); } }; // last: first to stop
     };
 } // namespace pg

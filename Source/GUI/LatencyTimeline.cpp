@@ -9,7 +9,8 @@ namespace pauseguard
         constexpr float leftMargin = 46.0f, bottomMargin = 18.0f, listWidth = 300.0f;
         constexpr LatencyChange::Reason reasons[] = { LatencyChange::Reason::prepare, LatencyChange::Reason::parameter,
                                                       LatencyChange::Reason::strategySwitch, LatencyChange::Reason::adaptiveGrowth,
-                                                      LatencyChange::Reason::adaptiveShrink };
+                                                      LatencyChange::Reason::adaptiveShrink, LatencyChange::Reason::profile,
+                                                      LatencyChange::Reason::blockSize };
 
         // 1, 2 or 5 times a power of ten, so that `span` holds at most `maxTicks` steps.
         double niceStep (double span, int maxTicks)
@@ -49,6 +50,8 @@ namespace pauseguard
             case LatencyChange::Reason::strategySwitch: return juce::Colour (0xffb39ddb);
             case LatencyChange::Reason::adaptiveGrowth: return theme::colours::p999;
             case LatencyChange::Reason::adaptiveShrink: return theme::colours::ok;
+            case LatencyChange::Reason::profile: return juce::Colour (0xff80cbc4);
+            case LatencyChange::Reason::blockSize: return juce::Colour (0xffffb74d);
         }
         return theme::colours::text;
     }

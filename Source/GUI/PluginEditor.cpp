@@ -199,7 +199,7 @@ namespace pauseguard
         const bool autoLatency = params.autoLatency.get();
 
         latency.setFigures ({ report.latencySamples, report.sampleRate, report.blockSize, dynamic, autoLatency,
-                              report.counters.wantedDynamicLatency });
+                              report.counters.wantedDynamicLatency, pauseGuard.getLatencyNote() });
         counters.setCounters (report.counters, report.sampleRate, dynamic);
         controls.setStrategy (dynamic, autoLatency);
 

@@ -52,10 +52,11 @@ namespace pauseguard
         if (f.dynamic)
             modeText = "Dynamic: adapts to the lateness it measures (wants " + juce::String (f.wantedDynamic) + ")";
         else if (f.autoLatency)
-            modeText = "Deterministic: fixed, profiled at prepare";
+            modeText = "Deterministic: fixed, profiled in the background";
         else
             modeText = "Deterministic: fixed by the Latency control";
         mode.set (modeText, font (13.0f), r.removeFromTop (18.0f));
+        note.set (f.note, font (13.0f, true), r.removeFromTop (18.0f));
     }
 
     void LatencyReadout::paint (juce::Graphics& g)
@@ -75,6 +76,7 @@ namespace pauseguard
         }
         budget.draw (g, colours::text.withAlpha (0.85f));
         mode.draw (g, colours::dim);
+        note.draw (g, colours::warn);
     }
 
     // ---- CounterTiles ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ namespace pauseguard
             int blockSize = 0;
             bool dynamic = false, autoLatency = false;
             int wantedDynamic = 0;
+            juce::String note; // the processor's latency note (a raised latency, a change waiting for a stop)
             bool operator== (const Figures&) const = default;
         };
 
@@ -34,7 +35,7 @@ namespace pauseguard
 
         Figures figures;
         theme::PanelShape panel;
-        theme::TextBlock title, number, unit, ms, budget, mode;
+        theme::TextBlock title, number, unit, ms, budget, mode, note;
     };
 
     // Counters as tiles: collections, collector time, dropouts (highlighted when not zero), heap,

@@ -39,6 +39,7 @@ namespace pauseguard
         auto latency = std::make_unique<juce::AudioProcessorParameterGroup> ("latency", "Latency", "|");
         latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (latencyMs), "Latency", skewed (1.0f, 200.0f, 20.0f, 0.1f), 20.0f, unit ("ms", 1)));
         latency->addChild (std::make_unique<juce::AudioParameterBool> (id (autoLatency), "Auto latency", false));
+        latency->addChild (std::make_unique<juce::AudioParameterBool> (id (latencyWhilePlaying), "Latency changes while playing", false));
         latency->addChild (std::make_unique<juce::AudioParameterChoice> (id (strategy), "Strategy", juce::StringArray { "Deterministic", "Dynamic" }, 0));
         latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (maxLatencyMs), "Max latency", skewed (5.0f, 500.0f, 60.0f, 0.1f), 100.0f, unit ("ms", 1)));
         latency->addChild (std::make_unique<juce::AudioParameterFloat> (id (safetyFactor), "Safety factor", juce::NormalisableRange<float> { 1.0f, 4.0f, 0.05f }, 1.5f, unit ("x", 2)));
@@ -76,6 +77,7 @@ namespace pauseguard
     ParameterRefs::ParameterRefs (juce::AudioProcessorValueTreeState& s)
         : latencyMs (get<juce::AudioParameterFloat> (s, ParamIDs::latencyMs))
         , autoLatency (get<juce::AudioParameterBool> (s, ParamIDs::autoLatency))
+        , latencyWhilePlaying (get<juce::AudioParameterBool> (s, ParamIDs::latencyWhilePlaying))
         , mix (get<juce::AudioParameterFloat> (s, ParamIDs::mix))
         , bypass (get<juce::AudioParameterBool> (s, ParamIDs::bypass))
         , drive (get<juce::AudioParameterFloat> (s, ParamIDs::drive))

@@ -12,6 +12,7 @@ namespace pauseguard
     {
         inline constexpr auto latencyMs = "latency_ms";
         inline constexpr auto autoLatency = "auto_latency";
+        inline constexpr auto latencyWhilePlaying = "latency_while_playing";
         inline constexpr auto mix = "mix";
         inline constexpr auto bypass = "bypass";
         inline constexpr auto drive = "drive_db";
@@ -45,6 +46,7 @@ namespace pauseguard
 
         juce::AudioParameterFloat& latencyMs;
         juce::AudioParameterBool& autoLatency;
+        juce::AudioParameterBool& latencyWhilePlaying; // off: latency changes reach the host only while stopped
         juce::AudioParameterFloat& mix; // percent
         juce::AudioParameterBool& bypass;
         juce::AudioParameterFloat& drive;

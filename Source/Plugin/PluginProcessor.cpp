@@ -56,6 +56,8 @@ namespace pauseguard
             case Reason::strategySwitch: return "strategy switch";
             case Reason::adaptiveGrowth: return "adaptive growth";
             case Reason::adaptiveShrink: return "adaptive shrink";
+            case Reason::profile: return "auto profile";
+            case Reason::blockSize: return "block size";
         }
         return "";
     }
@@ -95,9 +97,35 @@ namespace pauseguard
         if (params.strategy.getIndex() == 1)
             return engine.clampLatency (engine.getWantedDynamicLatency());
         if (params.autoLatency.get())
-            return profiledLatency.load();
+            return engine.clampLatency (profiledLatency.load() > 0 ? profiledLatency.load() : getLatencySamples());
         const double sr = engine.isPrepared() ? engine.getSampleRate() : getSampleRate();
         return engine.clampLatency (juce::roundToInt (params.latencyMs.get() * 0.001 * (sr > 0.0 ? sr : 48000.0)));
+    }
+
+    bool PauseGuardProcessor::canChangeLatency() const noexcept
+    {
+        return ! isNonRealtime() && ! engine.isOffline() && (! hostPlaying.load() || params.latencyWhilePlaying.get());
+    }
+
+    juce::String PauseGuardProcessor::getLatencyNote() const
+    {
+        if (! engine.isPrepared())
+            return {};
+        const double sr = engine.getSampleRate();
+        const auto ms = [sr] (double samples) { return juce::String (samples * 1000.0 / sr, 1) + " ms"; };
+        const int wanted = wantedLatencySamples();
+        if (wanted != getLatencySamples() && ! canChangeLatency())
+            return ms (wanted) + " wanted: applied when the transport stops";
+        if (params.strategy.getIndex() == 0 && params.autoLatency.get() && profiledLatency.load() == 0)
+            return "profiling the script...";
+        if (params.strategy.getIndex() == 0 && ! params.autoLatency.get())
+        {
+            const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
+            if (asked < engine.getLatencyFloor())
+                return ms (asked) + " asked, " + ms (wanted) + " used: "
+                       + juce::String (std::max (engine.getMaxBlockSize(), engine.getLargestBlock())) + "-sample blocks";
+        }
+        return {};
     }
 
     std::vector<LatencyChange> PauseGuardProcessor::getLatencyHistory() const
@@ -128,23 +156,35 @@ namespace pauseguard
         const bool dynamic = params.strategy.getIndex() == 1;
         const bool useAuto = params.autoLatency.get();
         engine.setStrategy (dynamic ? pg::Strategy::dynamic : pg::Strategy::deterministic);
+        engine.setOffline (isNonRealtime());
+        // Auto and dynamic start where the saved session was (same rate and block size), so that a
+        // reloaded session does not change its latency; else from the manual latency.
+        const bool sameSetup = savedSampleRate.load() == sampleRate && savedBlockSize.load() == preparedBlockSize;
+        const int start = (useAuto || dynamic) && sameSetup && savedLatency.load() > 0 ? savedLatency.load() : manual;
+        if (! sameSetup)
+            profiledLatency.store (0);
         std::string source, name;
         {
             std::lock_guard<std::mutex> lock (scriptLock);
             source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
             name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
         }
-        engine.prepare (settings, source, name, useAuto || dynamic ? -1 : manual, true);
-        profiledLatency.store (engine.getProfile().latencySamples);
-        if (dynamic)
-            engine.requestLatency (engine.getWantedDynamicLatency());
+        engine.prepare (settings, source, name, start, useAuto || dynamic); // a manual latency never profiles
         appliedStrategy = params.strategy.getIndex();
         demo.prepare (sampleRate);
         if (wrapperType == wrapperType_Standalone)
             demoEnabled.store (true);
 
         setLatencySamples (engine.getLatencySamples());
+        rememberLatency();
         recordLatency (getLatencySamples(), LatencyChange::Reason::prepare);
+    }
+
+    void PauseGuardProcessor::rememberLatency()
+    {
+        savedLatency.store (getLatencySamples());
+        savedSampleRate.store (engine.getSampleRate());
+        savedBlockSize.store (engine.getMaxBlockSize());
     }
 
     void PauseGuardProcessor::setScript (const juce::String& source, const juce::String& name)
@@ -155,7 +195,8 @@ namespace pauseguard
             scriptName = source.isEmpty() ? std::string ("BuiltinEffect.lua") : name.toStdString();
         }
         if (engine.isPrepared())
-            engine.loadScript (source.isEmpty() ? std::string (builtinScript()) : source.toStdString(), getScriptName().toStdString());
+            engine.loadScript (source.isEmpty() ? std::string (builtinScript()) : source.toStdString(), getScriptName().toStdString(),
+                               params.autoLatency.get() || params.strategy.getIndex() == 1);
     }
 
     bool PauseGuardProcessor::loadScriptFile (const juce::File& file)
@@ -189,7 +230,6 @@ namespace pauseguard
     void PauseGuardProcessor::messageThreadTick()
     {
         applyPendingLatencyChange();
-        engine.releaseRetiredScript();
         pg::ConsoleLine line;
         while (engine.popConsoleLine (line))
         {
@@ -215,6 +255,13 @@ namespace pauseguard
     {
         if (! engine.isPrepared())
             return false;
+        pg::ProfileResult profile;
+        bool profiled = false;
+        if (engine.takeProfile (profile))
+        {
+            profiledLatency.store (profile.latencySamples);
+            profiled = true;
+        }
         const int strategyNow = params.strategy.getIndex();
         const auto requested = strategyNow == 1 ? pg::Strategy::dynamic : pg::Strategy::deterministic;
         engine.setStrategy (requested);
@@ -224,17 +271,22 @@ namespace pauseguard
             return false;
         const int wanted = wantedLatencySamples();
         const int current = getLatencySamples();
+        if (wanted == current || ! canChangeLatency())
+            return false; // (during playback, the engine conceals what the current L cannot hide)
         const bool switched = strategyNow != appliedStrategy;
         appliedStrategy = strategyNow;
-        if (wanted == current)
-            return false;
 
         using Reason = LatencyChange::Reason;
-        const auto reason = switched ? Reason::strategySwitch
-                                     : (strategyNow == 1 ? (wanted > current ? Reason::adaptiveGrowth : Reason::adaptiveShrink)
-                                                         : Reason::parameter);
+        auto reason = switched ? Reason::strategySwitch
+                               : (strategyNow == 1 ? (wanted > current ? Reason::adaptiveGrowth : Reason::adaptiveShrink)
+                                                   : Reason::parameter);
+        if (! switched && strategyNow == 0 && wanted == engine.getLatencyFloor() && engine.getLargestBlock() > engine.getMaxBlockSize())
+            reason = Reason::blockSize;
+        else if (! switched && strategyNow == 0 && params.autoLatency.get() && profiled)
+            reason = Reason::profile;
         engine.requestLatency (wanted);
         setLatencySamples (wanted);
+        rememberLatency();
         recordLatency (wanted, reason);
         return true;
     }
@@ -281,9 +333,13 @@ namespace pauseguard
         }
 
         pushParametersToEngine();
+        bool playing = false;
         if (auto* hostPlayHead = getPlayHead())
             if (const auto position = hostPlayHead->getPosition())
-                engine.setTransportPlaying (position->getIsPlaying());
+                playing = position->getIsPlaying();
+        engine.setTransportPlaying (playing);
+        hostPlaying.store (playing, std::memory_order_relaxed);
+        engine.setOffline (isNonRealtime());
         engine.setBypassed (forceBypass || params.bypass.get());
         engine.processBlock (buffer.getArrayOfWritePointers(), numChannels, numSamples);
     }
@@ -303,6 +359,11 @@ namespace pauseguard
     {
         auto copy = state.copyState();
         copy.setProperty (stateVersionProperty, stateVersion, nullptr);
+        // The latency the host saw, so that a reloaded session starts at it (auto and dynamic).
+        copy.setProperty ("latencySamples", savedLatency.load(), nullptr);
+        copy.setProperty ("latencySampleRate", savedSampleRate.load(), nullptr);
+        copy.setProperty ("latencyBlockSize", savedBlockSize.load(), nullptr);
+        copy.setProperty ("profiledLatency", profiledLatency.load(), nullptr);
         {
             // A user script travels with the session, so that it opens on another machine.
             std::lock_guard<std::mutex> lock (scriptLock);
@@ -332,6 +393,16 @@ namespace pauseguard
         const juce::String source = script.isValid() ? script.getProperty ("source").toString() : juce::String();
         const juce::String name = script.isValid() ? script.getProperty ("name").toString() : juce::String();
         state.replaceState (parameterTreeFrom (tree));
+        const auto number = [&tree] (const char* property) { return numberIn (tree.getProperty (property)).value_or (0.0f); };
+        const int savedSamples = static_cast<int> (number ("latencySamples"));
+        const double rate = tree.getProperty ("latencySampleRate").toString().getDoubleValue();
+        const int block = static_cast<int> (number ("latencyBlockSize"));
+        const int profiled = static_cast<int> (number ("profiledLatency"));
+        const bool sane = savedSamples > 0 && savedSamples <= 10 * 192000 && rate >= 8000.0 && rate <= 768000.0 && block > 0;
+        savedLatency.store (sane ? savedSamples : 0);
+        savedSampleRate.store (sane ? rate : 0.0);
+        savedBlockSize.store (sane ? block : 0);
+        profiledLatency.store (sane && profiled > 0 && profiled <= 10 * 192000 ? profiled : 0);
         bool changed = false;
         {
             std::lock_guard<std::mutex> lock (scriptLock);

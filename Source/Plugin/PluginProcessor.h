@@ -20,7 +20,9 @@ namespace pauseguard
             parameter,
             strategySwitch,
             adaptiveGrowth,
-            adaptiveShrink
+            adaptiveShrink,
+            profile,   // the auto latency's background profile finished
+            blockSize  // the host sent blocks larger than it announced: the floor rose
         };
         double seconds = 0.0; // since the processor was created
         int samples = 0;
@@ -36,8 +38,9 @@ namespace pauseguard
         PauseGuardProcessor();
         ~PauseGuardProcessor() override;
 
-        // Host thread (not the audio callback). Prepares the engine, profiles the script and
-        // reports the latency before processing starts.
+        // Host thread (not the audio callback). Fast: prepares the engine and reports the latency
+        // before processing starts. Auto latency: starts from the latency the state saved (or the
+        // manual one) and profiles in the background; the result is applied like any latency change.
         void prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock) override;
         void releaseResources() override;
         bool isBusesLayoutSupported (const BusesLayout& layouts) const override;
@@ -69,10 +72,20 @@ namespace pauseguard
         juce::AudioProcessorParameter* getBypassParameter() const override { return &params.bypass; }
 
         // Message thread (the timer, or a test standing in for it): applies a latency that the
-        // parameters ask for and notifies the host. Returns true if the latency changed.
+        // parameters ask for and notifies the host, if the host can take it now (canChangeLatency).
+        // Returns true if the latency changed.
         bool applyPendingLatencyChange();
-        // The latency the parameters (deterministic) or the engine (dynamic) ask for now, in samples.
+        // The latency the parameters (deterministic) or the engine (dynamic) ask for now, in samples,
+        // raised to the engine's floor.
         int wantedLatencySamples() const;
+        // Any thread: a latency change may reach the host now: never while rendering offline, and
+        // by default only while the transport is stopped (the latency_while_playing parameter
+        // allows it during playback).
+        bool canChangeLatency() const noexcept;
+        // Message thread: what the user should know about the latency, or empty: a manual latency
+        // raised to the floor ("20.0 ms asked, 29.7 ms used: 1024-sample blocks"), a change waiting
+        // for the transport to stop, a profile running.
+        juce::String getLatencyNote() const;
 
         // Any non-audio thread: every latency change so far (the newest last, at most 512).
         std::vector<LatencyChange> getLatencyHistory() const;
@@ -111,13 +124,18 @@ namespace pauseguard
         void timerCallback() override { messageThreadTick(); }
         void pushParametersToEngine() noexcept;
         void recordLatency (int samples, LatencyChange::Reason reason);
+        void rememberLatency();
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept;
 
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;
         pg::LatencyEngine engine;
         int scriptParams[5 + 8] {};
-        std::atomic<int> profiledLatency { 0 };
+        std::atomic<int> profiledLatency { 0 }; // the auto latency (0: not profiled yet)
+        std::atomic<bool> hostPlaying { false }; // audio thread writes, from the play head
+        // The latency the host last saw, as the state saved it: a reloaded session starts there.
+        std::atomic<int> savedLatency { 0 }, savedBlockSize { 0 };
+        std::atomic<double> savedSampleRate { 0.0 };
         std::atomic<bool> demoEnabled { false };
         DemoSignal demo;
         int preparedBlockSize = 512;

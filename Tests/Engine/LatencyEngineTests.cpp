@@ -56,7 +56,7 @@ TEST_CASE ("Alignment: out[n] = wet[n-L]*mix + in[n-L]*(1-mix) for any block siz
     const int channels = GENERATE (1, 2);
     const float mix = GENERATE (1.0f, 0.0f, 0.5f);
     const int maxBlock = 256;
-    const int latency = static_cast<int> (0.01 * rate) + 3;
+    const int latency = static_cast<int> (0.012 * rate) + 3; // above the floor for 256-sample blocks
 
     pg::LatencyEngine engine;
     REQUIRE (engine.prepare (settingsFor (rate, maxBlock, channels), pgtest::simpleScript, "simple.lua", latency));
@@ -85,9 +85,11 @@ TEST_CASE ("Alignment: out[n] = wet[n-L]*mix + in[n-L]*(1-mix) for any block siz
 
 TEST_CASE ("Alignment: an impulse at k comes out at k + L", "[engine][alignment]")
 {
-    const int latency = GENERATE (128, 129, 480, 4800); // L >= the largest block: the wet can be on time
+    const int asked = GENERATE (128, 305, 480, 4800); // 128 is below the floor for 128-sample blocks: raised
     pg::LatencyEngine engine;
-    REQUIRE (engine.prepare (settingsFor (48000.0, 128, 2), pgtest::simpleScript, "simple.lua", latency));
+    REQUIRE (engine.prepare (settingsFor (48000.0, 128, 2), pgtest::simpleScript, "simple.lua", asked));
+    const int latency = engine.getLatencySamples();
+    CHECK (latency == std::max (asked, pg::LatencyEngine::latencyFloorFor (128, 48000.0)));
     std::vector<std::vector<float>> in (2, std::vector<float> (12000, 0.0f));
     in[0][1234] = 1.0f;
     in[1][777] = 1.0f;
@@ -117,21 +119,26 @@ TEST_CASE ("Bypass keeps the latency: the dry signal delayed by L", "[engine][al
 TEST_CASE ("A block larger than prepared is split, and a zero-length block is harmless", "[engine][robustness]")
 {
     pg::LatencyEngine engine;
-    const int latency = 1024; // must cover the host's real block: the wet of a 1000-frame block is ready only after it
+    // L must cover the host's real block: the wet of a 1000-frame block is ready only after it.
+    const int latency = pg::LatencyEngine::latencyFloorFor (1000, 48000.0);
     REQUIRE (engine.prepare (settingsFor (48000.0, 64, 2), pgtest::simpleScript, "simple.lua", latency));
+    CHECK (engine.getLatencyFloor() == pg::LatencyEngine::latencyFloorFor (64, 48000.0));
     const auto in = pgtest::noise (2, 6000, 8);
     const auto wet = pgtest::simpleWet (in);
     int k = 0;
     const auto out = pgtest::run (engine, in, [&k] { return (k++ % 3 == 0) ? 1000 : 64; }, true,
                                   [&engine] (size_t) { engine.processBlock (nullptr, 2, 0); });
     CHECK (countMisaligned (in, wet, out, latency, 1.0f) == 0);
+    CHECK (engine.getLargestBlock() == 1000);
+    CHECK (engine.getLatencyFloor() == latency); // the blocks really sent raise the floor
+    CHECK (engine.clampLatency (0) == latency);
 }
 
 TEST_CASE ("NaN and Inf input are silence on both paths, and the output stays finite", "[engine][robustness]")
 {
     pg::LatencyEngine engine;
-    const int latency = 200;
-    REQUIRE (engine.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", latency));
+    REQUIRE (engine.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 400));
+    const int latency = engine.getLatencySamples();
     engine.setMix (0.5f);
     auto in = pgtest::noise (1, 4000, 2);
     auto clean = in;
@@ -152,8 +159,9 @@ TEST_CASE ("A new sample rate and block size between prepares resets cleanly", "
     pg::LatencyEngine engine;
     for (const auto& [rate, block] : { std::pair { 44100.0, 512 }, std::pair { 96000.0, 32 }, std::pair { 22050.0, 4096 } })
     {
-        const int latency = std::max (static_cast<int> (0.02 * rate), block);
-        REQUIRE (engine.prepare (settingsFor (rate, block, 2), pgtest::simpleScript, "simple.lua", latency));
+        REQUIRE (engine.prepare (settingsFor (rate, block, 2), pgtest::simpleScript, "simple.lua", static_cast<int> (0.02 * rate)));
+        const int latency = engine.getLatencySamples();
+        CHECK (latency == std::max (static_cast<int> (0.02 * rate), pg::LatencyEngine::latencyFloorFor (block, rate)));
         const auto in = pgtest::noise (2, 9000, 4);
         const auto out = pgtest::run (engine, in, randomBlocks (block, 9), true);
         CHECK (countMisaligned (in, pgtest::simpleWet (in), out, latency, 1.0f) == 0);
@@ -173,12 +181,12 @@ TEST_CASE ("A latency change is exact at once: impulses come out at the new L", 
         if (pos == 128 * 80)
             engine.requestLatency (newLatency = 2000); // grow
         if (pos == 128 * 160)
-            engine.requestLatency (newLatency = 256); // shrink
+            engine.requestLatency (newLatency = 320); // shrink
     });
     // Every impulse that arrived after a change, and whose output falls after it, is at k + L_new.
     for (size_t k = 100; k < in[0].size(); k += 1000)
     {
-        const size_t lat = k >= 128 * 160 ? 256 : (k >= 128 * 80 ? 2000 : 480);
+        const size_t lat = k >= 128 * 160 ? 320 : (k >= 128 * 80 ? 2000 : 480);
         if (k + lat >= out[0].size())
             continue;
         if ((k < 128 * 80 && k + lat >= 128 * 80) || (k < 128 * 160 && k + lat >= 128 * 160))
@@ -187,7 +195,7 @@ TEST_CASE ("A latency change is exact at once: impulses come out at the new L", 
         CHECK (out[0][k + lat] == 0.5f);
         CHECK (out[0][k + lat + 1] == 0.25f);
     }
-    CHECK (engine.getLatencySamples() == 256);
+    CHECK (engine.getLatencySamples() == 320);
 }
 
 TEST_CASE ("A script that fails leaves the delayed dry signal and a clear error", "[engine][robustness]")
@@ -221,26 +229,26 @@ TEST_CASE ("A script that fails leaves the delayed dry signal and a clear error"
     }
 }
 
-// ---- pauses, at real-time pace ---------------------------------------------------------------
+// ---- pauses, injected: the worker is held for a number of blocks of audio time --------------
 
 namespace
 {
-    struct PacedRun
+    struct HeldRun
     {
         std::vector<std::vector<float>> in, out;
         pg::EngineCounters counters;
+        int latency = 0, fade = 0;
     };
 
-    PacedRun pacedRunWithPause (double pauseSeconds, int latency, double seconds)
+    HeldRun runWithPause (size_t holdBlocks, int latency, double seconds)
     {
         pg::LatencyEngine engine;
         REQUIRE (engine.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", latency));
-        PacedRun r;
+        HeldRun r;
+        r.latency = engine.getLatencySamples();
+        r.fade = engine.getDropoutFadeSamples();
         r.in = pgtest::noise (1, static_cast<size_t> (seconds * 48000.0), 21);
-        r.out = pgtest::run (engine, r.in, fixedBlocks (128), false, [&] (size_t pos) {
-            if (pos == 128 * 100 && pauseSeconds > 0.0)
-                engine.injectWorkerPause (pauseSeconds);
-        });
+        r.out = pgtest::runWithHeldWorker (engine, r.in, 128, 100, holdBlocks);
         r.counters = engine.getCounters();
         return r;
     }
@@ -248,60 +256,68 @@ namespace
 
 TEST_CASE ("A worker pause shorter than the slack never reaches the output", "[engine][pauses]")
 {
-    const int latency = 960; // 20 ms at 48 kHz; slack = 20 ms - one block (2.7 ms) - the DSP's time
-    const auto r = pacedRunWithPause (0.008, latency, 2.0);
-    CHECK (r.counters.dropoutEvents == 0);
-    CHECK (countMisaligned (r.in, pgtest::simpleWet (r.in), r.out, latency, 1.0f) == 0); // identical to pause-free
+    // Slack = L - one block - the dropout fade's look-ahead (the DSP's own time is nil here, as the
+    // worker catches up at once): 960 - 128 - 48 = 784 samples. A worker held for h blocks is heard
+    // iff its last held block starts later than the slack: (h - 1) x 128 > 784, so h = 7 is hidden
+    // (a 14.7 ms stall past the deadline of the first held block) and h = 8 is not.
+    const auto hidden = runWithPause (7, 960, 0.5);
+    CHECK (hidden.latency == 960);
+    CHECK (hidden.counters.dropoutEvents == 0);
+    CHECK (countMisaligned (hidden.in, pgtest::simpleWet (hidden.in), hidden.out, 960, 1.0f) == 0); // identical to pause-free
+
+    const auto heard = runWithPause (8, 960, 0.5);
+    CHECK (heard.counters.dropoutEvents > 0); // so the bound above is exact, not loose
 }
 
-TEST_CASE ("A worker pause longer than the slack: dry fills the gap, then alignment is exact again", "[engine][pauses]")
+TEST_CASE ("A worker pause longer than the slack: a fade to dry fills the gap, then alignment is exact again", "[engine][pauses]")
 {
-    const int latency = 480; // 10 ms
-    const auto r = pacedRunWithPause (0.060, latency, 2.0);
+    const auto r = runWithPause (50, 480, 1.0); // 133 ms held
+    const int latency = r.latency;
     CHECK (r.counters.dropoutEvents > 0);
-    CHECK (r.counters.dropoutFrames >= static_cast<uint64_t> (0.060 * 48000 - latency - 256));
+    CHECK (r.counters.dropoutFrames >= static_cast<uint64_t> (50 * 128 - latency - 256));
 
     const auto wet = pgtest::simpleWet (r.in);
-    size_t dryFrames = 0, lastDry = 0, resumed = 0;
-    bool previousDry = false;
+    size_t dryFrames = 0, fadeFrames = 0, lastDry = 0, outside = 0;
     for (size_t n = 0; n < r.out[0].size(); ++n)
     {
         const float w = delayedAt (wet[0], n, latency), d = delayedAt (r.in[0], n, latency);
-        const bool isWet = r.out[0][n] == w, isDry = r.out[0][n] == d;
-        if (! isWet && ! isDry)
-        {
-            // Every sample is the wet or the dry signal at n - L: nothing shifted, no hole. The one
-            // exception is the first wet sample after skipped input: the effect's one-sample memory
-            // holds the last input it saw, not the skipped one (it is still the sample at n - L).
-            if (! previousDry)
-                FAIL ("sample " << n << " is neither wet nor dry at n - L");
-            ++resumed;
-        }
-        previousDry = isDry && ! isWet;
-        if (previousDry)
+        const float y = r.out[0][n];
+        if (y == w)
+            continue;
+        if (y == d)
         {
             ++dryFrames;
             lastDry = n;
+            continue;
         }
+        // Inside a fade, the output is between the wet and the dry signal at n - L: nothing
+        // shifted, no hole. (After skipped input, the effect's one-sample memory holds the last
+        // input it saw, so its first wet sample is off; it is still the sample at n - L.)
+        if (y < std::min (w, d) - 1.0e-6f || y > std::max (w, d) + 1.0e-6f)
+            ++outside;
+        ++fadeFrames;
     }
-    CHECK (resumed <= r.counters.dropoutEvents);
-    CHECK (dryFrames == r.counters.dropoutFrames);
-    // Aligned again well before the end: the last second is all wet.
-    CHECK (lastDry < r.out[0].size() - 48000);
-}
-
-TEST_CASE ("A worker stalled for seconds: no backlog is played late", "[engine][pauses]")
-{
-    const int latency = 480;
-    const auto r = pacedRunWithPause (1.5, latency, 3.0);
-    CHECK (r.counters.dropoutFrames >= static_cast<uint64_t> (1.4 * 48000));
-    CHECK (r.counters.skippedFrames > 0);
-    const auto wet = pgtest::simpleWet (r.in);
+    WARN ("dry frames " << dryFrames << ", fade frames " << fadeFrames << ", dropout frames counted " << r.counters.dropoutFrames);
+    CHECK (dryFrames <= r.counters.dropoutFrames);
+    CHECK (outside <= r.counters.dropoutEvents);
+    CHECK (fadeFrames <= static_cast<size_t> (2 * r.fade + 2)); // one fade out, one fade in
+    CHECK (fadeFrames >= static_cast<size_t> (r.fade));         // and there is a fade, not a cut
+    CHECK (lastDry < r.out[0].size() - 24000);                  // aligned (wet) again well before the end
     for (size_t n = r.out[0].size() - 24000; n < r.out[0].size(); ++n)
         REQUIRE (r.out[0][n] == delayedAt (wet[0], n, latency));
 }
 
-TEST_CASE ("Real collector pauses: auto latency hides forced full collections", "[engine][pauses][lua]")
+TEST_CASE ("A worker stalled for seconds: no backlog is played late", "[engine][pauses]")
+{
+    const auto r = runWithPause (560, 480, 3.0); // 1.5 s held
+    CHECK (r.counters.dropoutFrames >= static_cast<uint64_t> (1.4 * 48000));
+    CHECK (r.counters.skippedFrames > 0);
+    const auto wet = pgtest::simpleWet (r.in);
+    for (size_t n = r.out[0].size() - 24000; n < r.out[0].size(); ++n)
+        REQUIRE (r.out[0][n] == delayedAt (wet[0], n, r.latency));
+}
+
+TEST_CASE ("Real collector pauses: auto latency hides forced full collections (figures)", "[engine][pauses][lua][benchmark]")
 {
     pg::LatencyEngine engine;
     engine.addScriptParameter ("drive_db", 12.0f);
@@ -310,13 +326,14 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections", 
     engine.addScriptParameter ("garbage_kb", 64.0f);
     engine.addScriptParameter ("live_heap_mb", 48.0f);
     REQUIRE (engine.prepare (settingsFor (48000.0, 128, 2), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", -1, true));
+    REQUIRE (engine.waitForProfile (30.0)); // the profile runs on the loader thread
     const auto profile = engine.getProfile();
+    engine.requestLatency (profile.latencySamples);
     const int latency = engine.getLatencySamples();
     WARN ("profile: worst collection " << profile.worstCollectionSeconds * 1000.0 << " ms, worst chunk "
           << profile.worstChunkSeconds * 1000.0 << " ms, heap " << profile.heapBytes / 1048576.0 << " MB, took "
           << profile.elapsedSeconds * 1000.0 << " ms -> L = " << latency << " samples");
-    CHECK (profile.worstCollectionSeconds > 0.003); // the heap makes real, several-ms pauses
-    CHECK (profile.elapsedSeconds < 0.5);
+    CHECK (profile.worstCollectionSeconds > 0.0); // the heap makes real pauses (several ms on an idle machine)
     CHECK (latency == profile.latencySamples);
     CHECK (latency >= 480);
 
@@ -330,7 +347,9 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections", 
         }
     });
     const auto pauses = engine.getPauseHistogram();
-    WARN ("forced " << forced << " collections while running; worst " << pauses.maxSeconds * 1000.0 << " ms");
+    // Whether these real pauses stay hidden at real-time pace depends on the machine: a figure, not
+    // a check (the contract itself is proven with held workers above).
+    WARN ("forced " << forced << " collections while running; worst " << pauses.maxSeconds * 1000.0 << " ms; dropouts "
+          << engine.getCounters().dropoutEvents);
     CHECK (pauses.count >= static_cast<uint64_t> (forced));
-    CHECK (engine.getCounters().dropoutEvents == 0);
 }

@@ -110,21 +110,21 @@ end
     // the worker after each block. Otherwise paced: one block per block period of real time.
     inline std::vector<std::vector<float>> run (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
                                                 const std::function<int()>& nextBlock, bool offline,
-                                                const std::function<void (size_t)>& beforeBlock = {})
+                                                const std::function<void (size_t)>& beforeBlock = {}, bool paced = true)
     {
         const size_t frames = in[0].size();
         const int channels = static_cast<int> (in.size());
         std::vector<std::vector<float>> out = in;
         std::vector<float*> ptrs (static_cast<size_t> (channels));
         std::unique_ptr<ScopedAudioPriority> priority;
-        if (! offline)
+        if (! offline && paced)
             priority = std::make_unique<ScopedAudioPriority>();
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
         {
             const auto n = std::min<size_t> (static_cast<size_t> (nextBlock()), frames - pos);
-            if (! offline)
+            if (! offline && paced)
                 std::this_thread::sleep_until (start + std::chrono::duration<double> (static_cast<double> (pos) / engine.getSampleRate()));
             if (beforeBlock)
                 beforeBlock (pos);
@@ -135,6 +135,23 @@ end
                 engine.waitForWorker (10.0);
             pos += n;
         }
+        return out;
+    }
+
+    // Offline, with the worker held (taking no chunk) for the blocks [holdFrom, holdFrom + holdBlocks):
+    // a worker pause of exactly holdBlocks blocks of audio time, on any machine. Between the held
+    // blocks the host does not wait; everywhere else it waits for the worker after each block.
+    inline std::vector<std::vector<float>> runWithHeldWorker (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
+                                                              int block, size_t holdFrom, size_t holdBlocks)
+    {
+        size_t index = 0;
+        const auto out = run (engine, in, [block] { return block; }, false, [&] (size_t) {
+            engine.holdWorker (index >= holdFrom && index < holdFrom + holdBlocks);
+            if (index < holdFrom || index >= holdFrom + holdBlocks)
+                engine.waitForWorker (10.0);
+            ++index;
+        }, /*paced*/ false);
+        engine.holdWorker (false);
         return out;
     }
 

@@ -1,0 +1,167 @@
+#include "Profiler.h"
+
+#include "CollectorScheduler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+namespace pg
+{
+    namespace
+    {
+        double nowSeconds() noexcept
+        {
+            using namespace std::chrono;
+            return duration<double> (steady_clock::now().time_since_epoch()).count();
+        }
+    } // namespace
+
+    namespace
+    {
+        // A test tone through a script, one chunk at a time.
+        class ToneRunner
+        {
+        public:
+            ToneRunner (LuaDsp& d, const ProfileRequest& q, const std::function<void (LuaDsp&)>& push)
+                : dsp (d), n (std::max (1, q.chunkFrames)), nch (std::max (1, q.numChannels)), pushParameters (push)
+            {
+                buffer.resize (static_cast<size_t> (n * nch));
+                for (int c = 0; c < nch; ++c)
+                    ptrs.push_back (buffer.data() + static_cast<size_t> (c * n));
+            }
+
+            // Returns the call's duration, or < 0 on error.
+            double chunk()
+            {
+                for (int c = 0; c < nch; ++c)
+                    for (int i = 0; i < n; ++i)
+                        ptrs[static_cast<size_t> (c)][i] = 0.25f * static_cast<float> (std::sin (phase + 0.0576 * i));
+                phase = std::fmod (phase + 0.0576 * n, 2.0 * 3.141592653589793);
+                if (pushParameters)
+                    pushParameters (dsp);
+                const double t0 = nowSeconds();
+                return dsp.process (ptrs.data(), nch, n) ? nowSeconds() - t0 : -1.0;
+            }
+
+        private:
+            LuaDsp& dsp;
+            const int n, nch;
+            const std::function<void (LuaDsp&)>& pushParameters;
+            std::vector<float> buffer;
+            std::vector<float*> ptrs;
+            double phase = 0.0;
+        };
+
+        // Builds the live heap; the budget bounds it unless the heap is still growing (up to 3 s:
+        // a profile of part of a heap would underestimate its collections).
+        bool buildHeap (LuaDsp& dsp, ToneRunner& tone, double budgetSeconds, const std::atomic<bool>& cancel)
+        {
+            const double start = nowSeconds();
+            const auto elapsed = [start] { return nowSeconds() - start; };
+            dsp.setParameter ("profiling", 1.0);
+            dsp.setAutomaticCollection (false); // collecting a heap that is being built is wasted time
+            size_t bestHeap = 0;
+            for (int flat = 0; flat < 16 && (elapsed() < budgetSeconds || (flat == 0 && elapsed() < 3.0));)
+            {
+                if (cancel.load (std::memory_order_acquire) || tone.chunk() < 0.0)
+                    return false;
+                const size_t heap = dsp.heapBytes();
+                flat = heap > bestHeap + bestHeap / 50 + 4096 ? 0 : flat + 1;
+                bestHeap = std::max (bestHeap, heap);
+            }
+            dsp.setParameter ("profiling", 0.0);
+            dsp.setAutomaticCollection (true);
+            return true;
+        }
+    } // namespace
+
+    bool warmUpScript (LuaDsp& dsp, const ProfileRequest& q, const std::function<void (LuaDsp&)>& pushParameters,
+                       const std::atomic<bool>& cancel)
+    {
+        ToneRunner tone (dsp, q, pushParameters);
+        return buildHeap (dsp, tone, 0.35 * q.budgetSeconds, cancel);
+    }
+
+    ProfileResult profileScript (LuaDsp& dsp, const ProfileRequest& q, const std::function<void (LuaDsp&)>& pushParameters,
+                                 const std::atomic<bool>& cancel)
+    {
+        ProfileResult r;
+        const double start = nowSeconds();
+        const auto elapsed = [start] { return nowSeconds() - start; };
+        const auto cancelled = [&cancel] { return cancel.load (std::memory_order_acquire); };
+        ToneRunner tone (dsp, q, pushParameters);
+        const auto chunk = [&tone] { return tone.chunk(); };
+
+        // 1. Build the script's live heap. Building is not the steady state: its chunks are not counted.
+        if (! buildHeap (dsp, tone, 0.35 * q.budgetSeconds, cancel))
+            return r;
+
+        // 2. The steady state, with Lua's automatic collector: run until the collector has finished
+        //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The
+        //    first cycle after building the heap is milder than the ones after it.
+        size_t peak = dsp.heapBytes();
+        for (int cycles = 0; cycles < 2 && elapsed() < 0.75 * q.budgetSeconds;)
+        {
+            const double took = chunk();
+            if (cancelled() || took < 0.0)
+                return r;
+            r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
+            const size_t heap = dsp.heapBytes();
+            peak = std::max (peak, heap);
+            if (heap + peak / 5 < peak)
+            {
+                ++cycles;
+                peak = heap;
+            }
+        }
+
+        // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
+        //     time, and the longest young collection (one per chunk, as the scheduler runs them).
+        //     At least 16 chunks, even when building a large heap used up the budget.
+        dsp.setGenerational();
+        dsp.setAutomaticCollection (false);
+        for (int k = 0; k < 64 && (k < 16 || elapsed() < 0.85 * q.budgetSeconds); ++k)
+        {
+            const double took = chunk();
+            if (cancelled() || took < 0.0)
+                return r;
+            r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
+            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp.collectorStep());
+        }
+        dsp.setIncrementalPacing (q.pausePercent, q.stepMultiplierPercent, 13);
+        dsp.setAutomaticCollection (true);
+
+        // 3. Forced full collections of that heap: the longest pause the collector can make.
+        for (int k = 0; k < 3 && dsp.isReady() && ! cancelled(); ++k)
+        {
+            r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, dsp.fullCollection());
+            if (elapsed() > q.budgetSeconds)
+                break;
+        }
+        if (cancelled() || ! dsp.isReady())
+            return r;
+
+        r.heapBytes = dsp.heapBytes();
+        r.elapsedSeconds = elapsed();
+        // A full collection measured here follows another one; at run time the heap may also hold
+        // up to (pause - 100) % of garbage, which a full collection sweeps: scale for it.
+        const double garbageFactor = std::max (1.0, q.pausePercent / 100.0);
+        const double worstPause = std::max (r.worstCollectionSeconds * garbageFactor, r.worstChunkSeconds);
+        const int fromPauses = q.blockSize + static_cast<int> (std::ceil (2.0 * worstPause * q.sampleRate));
+        const int floor10ms = static_cast<int> (std::ceil (0.010 * q.sampleRate));
+        r.latencySamples = std::clamp (std::max ({ fromPauses, floor10ms, q.minLatencySamples }), 0,
+                                       std::max (q.maxLatencySamples, q.minLatencySamples));
+        AdapterSettings a;
+        a.blockSize = q.blockSize;
+        a.sampleRate = q.sampleRate;
+        a.safetyFactor = q.safetyFactor;
+        a.minLatencySamples = q.minLatencySamples;
+        a.maxLatencySamples = std::max (q.maxDynamicLatencySamples, q.minLatencySamples);
+        // The dynamic strategy's start: the script's own time plus its longest young collection.
+        r.dynamicLatencySamples = LatencyAdapter {}.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
+        r.complete = true;
+        return r;
+    }
+} // namespace pg

@@ -1,0 +1,55 @@
+#pragma once
+
+// The auto latency's profile: how long a script and its collector can pause. No JUCE here.
+//
+// It runs on a loader thread, on a LuaDsp of its own (never the one the worker plays), so that
+// neither the host's thread nor the worker waits for it.
+
+#include "LuaDsp.h"
+
+#include <atomic>
+#include <functional>
+
+namespace pg
+{
+    struct ProfileResult
+    {
+        double worstCollectionSeconds = 0.0; // longest forced full collection
+        double worstChunkSeconds = 0.0;      // longest script call (with its automatic collector work)
+        double worstStepSeconds = 0.0;       // longest basic collector step (collector stopped)
+        double worstBareChunkSeconds = 0.0;  // longest script call with the collector stopped
+        int dynamicLatencySamples = 0;       // the dynamic strategy's starting latency
+        double elapsedSeconds = 0.0;
+        size_t heapBytes = 0;
+        int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms and the floor
+        bool complete = false;  // false: the script failed or the profile was cancelled
+    };
+
+    struct ProfileRequest
+    {
+        double sampleRate = 48000.0;
+        int blockSize = 512;  // the host's block
+        int chunkFrames = 512; // the worker's largest chunk
+        int numChannels = 2;
+        int pausePercent = 200, stepMultiplierPercent = 100; // the deterministic pacing
+        double budgetSeconds = 0.4;
+        double safetyFactor = 1.5;       // the dynamic strategy's
+        int minLatencySamples = 0;       // the latency floor
+        int maxLatencySamples = 48000;   // what the engine can hold
+        int maxDynamicLatencySamples = 4800;
+    };
+
+    // Loader thread. Runs the script on a test tone until its live heap stops growing (scripts may
+    // read params.profiling to build it faster meanwhile), with the collector stopped, so that the
+    // worker does not build it in its first chunks. Returns false if the script failed or was cancelled.
+    bool warmUpScript (LuaDsp& dsp, const ProfileRequest& request, const std::function<void (LuaDsp&)>& pushParameters,
+                       const std::atomic<bool>& cancel);
+
+    // Loader thread. Builds the script's live heap (warmUpScript), runs it with its automatic collector until two
+    // cycles have finished, runs it as the dynamic strategy does (generational, stopped), then times
+    // three forced full collections. `pushParameters` gives the script the host's parameters before
+    // each chunk; `cancel` ends the profile early (the result is then not complete).
+    ProfileResult profileScript (LuaDsp& dsp, const ProfileRequest& request,
+                                 const std::function<void (LuaDsp&)>& pushParameters,
+                                 const std::atomic<bool>& cancel);
+} // namespace pg

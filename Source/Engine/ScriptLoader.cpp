@@ -1,0 +1,143 @@
+#include "ScriptLoader.h"
+
+#include <chrono>
+
+namespace pg
+{
+    ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback)
+        : onOutcome (std::move (callback))
+    {
+        retired.allocate (16);
+        thread = std::thread ([this] { run(); });
+    }
+
+    ScriptLoader::~ScriptLoader() { shutdown(); }
+
+    void ScriptLoader::shutdown()
+    {
+        if (! thread.joinable())
+            return;
+        {
+            std::lock_guard<std::mutex> l (lock);
+            quit = true;
+            waiting.reset();
+            cancelRunning.store (true, std::memory_order_release);
+        }
+        wake.notify_all();
+        thread.join();
+        freeRetired();
+    }
+
+    uint64_t ScriptLoader::submit (Job job)
+    {
+        uint64_t number = 0;
+        {
+            std::lock_guard<std::mutex> l (lock);
+            number = nextNumber++;
+            waiting = std::move (job);
+            waitingNumber = number;
+            cancelRunning.store (true, std::memory_order_release);
+        }
+        wake.notify_all();
+        return number;
+    }
+
+    void ScriptLoader::cancel()
+    {
+        std::lock_guard<std::mutex> l (lock);
+        waiting.reset();
+        cancelRunning.store (true, std::memory_order_release);
+    }
+
+    bool ScriptLoader::isBusy() const
+    {
+        std::lock_guard<std::mutex> l (lock);
+        return running || waiting.has_value();
+    }
+
+    bool ScriptLoader::retire (LuaDsp* script) noexcept { return script == nullptr || retired.push (script); }
+
+    void ScriptLoader::freeRetired()
+    {
+        LuaDsp* script = nullptr;
+        while (retired.pop (script))
+            delete script;
+    }
+
+    void ScriptLoader::run()
+    {
+        std::unique_lock<std::mutex> l (lock);
+        while (! quit)
+        {
+            // Retired scripts are polled: the worker hands them over without waking anyone.
+            wake.wait_for (l, std::chrono::milliseconds (20), [this] { return quit || waiting.has_value(); });
+            l.unlock();
+            freeRetired();
+            l.lock();
+            if (quit || ! waiting.has_value())
+                continue;
+            Job job = std::move (*waiting);
+            const uint64_t number = waitingNumber;
+            waiting.reset();
+            running = true;
+            cancelRunning.store (false, std::memory_order_release);
+            l.unlock();
+
+            Outcome outcome = perform (job, number);
+            const bool cancelled = cancelRunning.load (std::memory_order_acquire);
+            if (! cancelled && onOutcome)
+                onOutcome (std::move (outcome));
+            outcome = {}; // a cancelled script's heap is freed here, on this thread
+
+            l.lock();
+            running = false;
+        }
+    }
+
+    ScriptLoader::Outcome ScriptLoader::perform (const Job& job, uint64_t number)
+    {
+        Outcome out;
+        out.job = number;
+        out.tag = job.tag;
+        out.name = job.name;
+        auto script = std::make_unique<LuaDsp> (job.limits);
+        const auto push = [&job] (LuaDsp& d) {
+            for (const auto& [name, value] : job.parameters)
+                d.setParameter (name, value);
+        };
+        push (*script);
+        if (! script->load (job.source, job.name) || ! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
+        {
+            out.error = script->getError();
+            return out;
+        }
+        if (job.profile)
+        {
+            out.profile = profileScript (*script, job.request, push, cancelRunning);
+            out.profiled = out.profile.complete;
+        }
+        else if (job.deliverScript)
+        {
+            warmUpScript (*script, job.request, push, cancelRunning);
+        }
+        if (! script->isReady())
+        {
+            out.error = script->getError();
+            return out;
+        }
+        if (job.deliverScript)
+        {
+            // Play from the script's initial DSP state, not from the profile's tone (the live heap
+            // the profile built stays warm).
+            if (! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
+            {
+                out.error = script->getError();
+                return out;
+            }
+            if (job.configureCollector)
+                job.configureCollector (*script);
+            out.script = std::move (script);
+        }
+        return out;
+    }
+} // namespace pg

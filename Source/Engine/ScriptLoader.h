@@ -1,0 +1,89 @@
+#pragma once
+
+// The loader thread: the slow work around a script, off the host's thread and off the worker.
+// It compiles and prepares a script, builds its live heap, profiles it, and frees the heaps of
+// scripts the worker has swapped out. No JUCE here.
+//
+// One job at a time: a new job cancels the one running (it stops at its next chunk) and replaces
+// one waiting. A job's outcome goes to the callback given at construction, on the loader thread.
+
+#include "LuaDsp.h"
+#include "Profiler.h"
+#include "SpscRing.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace pg
+{
+    class ScriptLoader
+    {
+    public:
+        struct Job
+        {
+            std::string source, name;
+            double sampleRate = 48000.0;
+            int chunkFrames = 512;
+            int numChannels = 2;
+            LuaDspLimits limits {};
+            std::vector<std::pair<const char*, float>> parameters; // the host's parameters, as now
+            bool profile = false;       // measure the auto latency (ProfileRequest below)
+            bool deliverScript = false; // hand the prepared script over (a reload); else profile only
+            ProfileRequest request {};
+            std::function<void (LuaDsp&)> configureCollector; // applied before it is handed over
+            uint64_t tag = 0;                                 // the caller's, given back in the outcome
+        };
+
+        struct Outcome
+        {
+            uint64_t job = 0, tag = 0;
+            std::unique_ptr<LuaDsp> script; // deliverScript and it prepared: ready to play
+            std::string name;
+            std::string error;          // empty if the script compiled, prepared and ran
+            ProfileResult profile {};   // complete if it was asked for and ran to the end
+            bool profiled = false;
+        };
+
+        explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome);
+        ~ScriptLoader(); // shutdown()
+        // Control thread: cancels the job running, frees what it holds, and joins the thread. After
+        // it, no outcome is given. Idempotent.
+        void shutdown();
+        ScriptLoader (const ScriptLoader&) = delete;
+        ScriptLoader& operator= (const ScriptLoader&) = delete;
+
+        // Control thread. Returns the job's number (its outcome carries it).
+        uint64_t submit (Job job);
+        // Control thread: drops the job waiting and stops the one running (its outcome is not given).
+        void cancel();
+        // Control thread: true while a job waits or runs.
+        bool isBusy() const;
+
+        // Worker: hands over a script to free. Wait-free; returns false if the queue is full (the
+        // caller then frees it itself).
+        bool retire (LuaDsp* script) noexcept;
+
+    private:
+        void run();
+        void freeRetired();
+        Outcome perform (const Job& job, uint64_t number);
+
+        std::function<void (Outcome&&)> onOutcome;
+        mutable std::mutex lock;
+        std::condition_variable wake;
+        std::optional<Job> waiting;
+        uint64_t waitingNumber = 0, nextNumber = 1;
+        bool running = false, quit = false;
+        std::atomic<bool> cancelRunning { false };
+        SpscQueue<LuaDsp*> retired; // worker -> loader
+        std::thread thread;
+    };
+} // namespace pg

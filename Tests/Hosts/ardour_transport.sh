@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Real-host test: what a latency change does while the host's transport rolls. Headless Ardour 7
+# (ardour7-lua, dummy backend) puts the VST3 on a track at 48 kHz and rolls the transport
+# (Session:request_roll; Session:transport_rolling() confirms it).
+#
+# 1. By default ("Latency changes while playing", id latency_while_playing, off) a change must not
+#    reach the host while the transport rolls: latency_ms goes from 20 to 50 ms while rolling, and
+#    for 2 s Ardour must keep seeing 960 samples on the plugin (and the track). At the stop
+#    (Session:request_stop) the new latency must arrive: 2400 samples, within 5 s.
+# 2. With latency_while_playing on, a change is followed while rolling: latency_ms back to 20 ms,
+#    and Ardour must see 960 samples within 3 s with the transport still rolling; it stays there
+#    after the stop.
+# The plugin learns whether the host plays from the VST3 process context (kPlaying); Ardour learns
+# of a change through restartComponent(kLatencyChanged). Until the plugin has the parameter, part 2
+# fails with a message that says so.
+#
+# Usage: ardour_transport.sh <PauseGuard.vst3 bundle>
+set -euo pipefail
+
+bundle=${1:?usage: ardour_transport.sh <PauseGuard.vst3 bundle>}
+scanner=/usr/lib/ardour7/ardour-vst3-scanner
+
+command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
+[[ -x $scanner ]] || { echo "FAIL: $scanner not found (apt-get install ardour)" >&2; exit 1; }
+[[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
+bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Ardour gets a HOME of its own and a private copy of the bundle, dated an hour back (Ardour
+# ignores a VST3 scan cache that is not strictly newer than the plugin), scanned for it.
+mkdir "$work/home" "$work/plugins"
+export HOME=$work/home
+cp -r "$bundle" "$work/plugins/"
+find "$work/plugins" -exec touch -d '1 hour ago' {} +
+export VST3_PATH=$work/plugins
+LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
+    { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; }
+export PG_SESSION=$work/session
+
+cat >"$work/test.lua" <<'LUA'
+local dir = os.getenv("PG_SESSION")
+local default_latency, changed_latency = 960, 2400 -- 20 ms and 50 ms at 48 kHz
+local follow_label = "Latency changes while playing" -- the parameter latency_while_playing
+local failures = {}
+local function fail(message)
+  print("ardour: FAIL: " .. message)
+  failures[#failures + 1] = message
+end
+
+AudioEngine:set_backend("None (Dummy)", "", "")
+local s = create_session(dir, "transport", 48000)
+assert(s, "could not create a session")
+assert(s:nominal_sample_rate() == 48000, "session rate is not 48 kHz")
+local route = s:new_audio_track(2, 2, nil, 1, "pg", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
+local proc = ARDOUR.LuaAPI.new_plugin(s, "PauseGuard", ARDOUR.PluginType.VST3, "")
+if proc:isnil() then error("Ardour could not load the PauseGuard VST3") end
+assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the plugin to the track")
+
+-- Waits (up to `seconds`) until the plugin and the track report `want`; returns both figures.
+local function settle(want, seconds)
+  for _ = 1, seconds * 10 do
+    if proc:signal_latency() == want and route:signal_latency() == want then break end
+    ARDOUR.LuaAPI.usleep(100000)
+  end
+  return proc:signal_latency(), route:signal_latency()
+end
+
+-- A parameter's index among those Ardour sees, found by its name; nil if there is none.
+local function index_of(label)
+  local plug = proc:to_insert():plugin(0)
+  for i = 0, plug:parameter_count() - 1 do
+    if plug:parameter_label(i) == label then return i end
+  end
+  return nil
+end
+
+-- latency_ms as a normalised VST3 value: 1..200 ms, skewed so that 20 ms sits at 0.5.
+local function latency_value(ms)
+  local skew = math.log(0.5) / math.log((20 - 1) / (200 - 1))
+  return ((ms - 1) / (200 - 1)) ^ skew
+end
+
+local TRS = ARDOUR.TransportRequestSource.TRS_UI
+local function roll()
+  s:request_roll(TRS)
+  for _ = 1, 50 do
+    if s:transport_rolling() then return end
+    ARDOUR.LuaAPI.usleep(100000)
+  end
+  error("the transport did not start rolling")
+end
+local function stop()
+  s:request_stop(false, false, TRS)
+  for _ = 1, 50 do
+    if not s:transport_rolling() then return end
+    ARDOUR.LuaAPI.usleep(100000)
+  end
+  error("the transport did not stop")
+end
+
+-- Watches the latencies every 100 ms for `seconds` (or until both equal `want`, if given) while
+-- the transport rolls. Returns the figures seen (in order, each once), the last plugin and track
+-- figures, and whether the transport rolled throughout.
+local function watch(seconds, want)
+  local seen, last, p, r = {}, nil, 0, 0
+  local rolled = true
+  for _ = 1, seconds * 10 do
+    ARDOUR.LuaAPI.usleep(100000)
+    p, r = proc:signal_latency(), route:signal_latency()
+    rolled = rolled and s:transport_rolling()
+    local key = p .. "/" .. r
+    if key ~= last then seen[#seen + 1] = key; last = key end
+    if want and p == want and r == want then break end
+  end
+  return table.concat(seen, ", "), p, r, rolled
+end
+
+local p, r = settle(default_latency, 5)
+print(string.format("ardour: stopped, default latency: plugin %d, track %d", p, r))
+if p ~= default_latency or r ~= default_latency then error("the plugin does not report 960 samples at its defaults") end
+local latency = index_of("Latency")
+if latency == nil then error("no 'Latency' parameter") end
+local follow = index_of(follow_label)
+if follow == nil then
+  print("ardour: the plugin has no '" .. follow_label .. "' parameter (latency_while_playing)")
+else
+  local value = ARDOUR.LuaAPI.get_processor_param(proc, follow, true)
+  print(string.format("ardour: parameter %d '%s' = %g", follow, follow_label, value))
+  if value >= 0.5 then fail("'" .. follow_label .. "' is on by default") end
+end
+
+-- 1. Default: held while rolling, applied at the stop.
+roll()
+assert(ARDOUR.LuaAPI.set_processor_param(proc, latency, latency_value(50)), "set_processor_param failed")
+local seen, rolled
+seen, p, r, rolled = watch(2)
+print(string.format("ardour: rolling, latency_ms 20 -> 50 ms: for 2 s plugin/track latency was %s (rolling throughout: %s)", seen, tostring(rolled)))
+if not rolled then fail("the transport stopped by itself during the check") end
+if p ~= default_latency or r ~= default_latency or seen ~= default_latency .. "/" .. default_latency then
+  fail(string.format("the latency changed while the transport rolled (%s); it should stay %d until the stop", seen, default_latency))
+end
+stop()
+p, r = settle(changed_latency, 5)
+print(string.format("ardour: stopped: plugin latency %d, track latency %d, expected %d", p, r, changed_latency))
+if p ~= changed_latency or r ~= changed_latency then
+  fail(string.format("after the stop Ardour reports %d/%d, expected the new latency %d", p, r, changed_latency))
+end
+
+-- 2. latency_while_playing on: followed while rolling.
+if follow == nil then
+  fail("the plugin has no '" .. follow_label .. "' parameter (id latency_while_playing): cannot check that "
+       .. "a latency change is followed while playing when it is on")
+else
+  assert(ARDOUR.LuaAPI.set_processor_param(proc, follow, 1.0), "set_processor_param failed")
+  p, r = settle(changed_latency, 1)
+  roll()
+  assert(ARDOUR.LuaAPI.set_processor_param(proc, latency, latency_value(20)), "set_processor_param failed")
+  seen, p, r, rolled = watch(3, default_latency)
+  print(string.format("ardour: latency_while_playing on, rolling, latency_ms 50 -> 20 ms: plugin/track latency %s (rolling throughout: %s)",
+                      seen, tostring(rolled)))
+  if not rolled then fail("the transport stopped by itself during the check") end
+  if p ~= default_latency or r ~= default_latency then
+    fail(string.format("with latency_while_playing on, the latency did not follow while rolling: %d/%d, expected %d", p, r, default_latency))
+  end
+  stop()
+  ARDOUR.LuaAPI.usleep(1000000)
+  p, r = proc:signal_latency(), route:signal_latency()
+  print(string.format("ardour: stopped: plugin latency %d, track latency %d, expected %d", p, r, default_latency))
+  if p ~= default_latency or r ~= default_latency then fail("the latency moved at the stop") end
+end
+
+close_session()
+if #failures == 0 then print("ardour transport: PASS") end
+LUA
+
+# ardour7-lua exits non-zero on a Lua error; the PASS line guards against an early silent exit.
+ardour7-lua "$work/test.lua" 2>&1 | tee "$work/ardour.log" | grep -E '^(ardour|Error)' || true
+if ! grep -q "^ardour transport: PASS" "$work/ardour.log"; then
+    echo "FAIL: Ardour transport latency test did not pass; last output:" >&2
+    grep -v '^ardour' "$work/ardour.log" | tail -n 5 >&2
+    exit 1
+fi
