@@ -103,8 +103,23 @@ namespace pg
     {
         if (! prepared.load (std::memory_order_acquire))
             return;
+        currentSource = source;
+        currentName = name;
+        profileAsked = profileIt;
         loader.submit (loaderJob (std::move (source), std::move (name), profileIt, true));
     }
+
+    void LatencyEngine::profileInBackground (double budgetSeconds)
+    {
+        if (! prepared.load (std::memory_order_acquire) || profileAsked)
+            return;
+        profileAsked = true;
+        auto job = loaderJob (currentSource, currentName, true, false);
+        job.request.budgetSeconds = budgetSeconds;
+        loader.submit (std::move (job));
+    }
+
+    bool LatencyEngine::hasProfiled() const { return profileAsked; }
 
     // Loader thread.
     void LatencyEngine::onLoaderOutcome (ScriptLoader::Outcome&& o)
@@ -268,6 +283,7 @@ namespace pg
             profile = {};
         }
         profiledDynamicStart.store (0, std::memory_order_relaxed);
+        profiledDynamicSeen = 0;
         if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
             delete ready;
 
@@ -365,12 +381,11 @@ namespace pg
         startWorker();
         prepared.store (true, std::memory_order_release);
         // The auto latency's profile, on the loader thread, on a copy of the script of its own.
+        currentSource = std::string (scriptSource);
+        currentName = std::string (scriptName);
+        profileAsked = false;
         if (ok && profileIt)
-        {
-            auto job = loaderJob (std::string (scriptSource), std::string (scriptName), true, false);
-            job.request.budgetSeconds = profileBudgetSeconds;
-            loader.submit (std::move (job));
-        }
+            profileInBackground (profileBudgetSeconds);
         return ok;
     }
 
@@ -534,6 +549,16 @@ namespace pg
             clearStatistics();
         applyStrategyOnWorker();
         takeReadyScriptOnWorker();
+        // A profile that lands while the dynamic strategy runs gives it its starting point.
+        if (const int profiled = profiledDynamicStart.load (std::memory_order_relaxed); profiled != profiledDynamicSeen)
+        {
+            profiledDynamicSeen = profiled;
+            if (workerStrategy == Strategy::dynamic && profiled > 0 && ! offline.load (std::memory_order_relaxed))
+            {
+                adapter.reset (clampLatency (profiled), nowSeconds());
+                wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
+            }
+        }
 
         const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
         if (pause > 0.0)

@@ -120,6 +120,11 @@ namespace pg
         ProfileResult getProfile() const;
         // Control thread: waits until a profile asked for has completed. False on timeout or if none runs.
         bool waitForProfile (double timeoutSeconds) const;
+        // Control thread, after prepare: profiles the running script in the background (as prepare
+        // does when asked), unless a profile of it has already run or is running.
+        void profileInBackground (double budgetSeconds = 0.4);
+        // Control thread: a profile of the current script has run or is running.
+        bool hasProfiled() const;
 
         // Audio thread. Wait-free in real time: no allocation, no lock, no Lua, no blocking syscall.
         // Offline (setOffline (true)) it waits for the worker, a bounded time, so that the output
@@ -296,6 +301,7 @@ namespace pg
         std::atomic<int> largestBlock { 0 };
         std::atomic<int> wantedDynamicLatency { 0 };
         std::atomic<int> profiledDynamicStart { 0 }; // the newest profile's dynamic start (0: none)
+        int profiledDynamicSeen = 0;                  // worker: the one it has taken
         std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };
         // dynamic settings, each an atomic so that any thread may set them
         std::atomic<double> budgetFraction { 0.25 }, intervalSeconds { 5.0 }, silenceHoldSeconds { 0.25 };
@@ -349,6 +355,8 @@ namespace pg
         };
         mutable std::mutex scriptLock;
         std::string runningName;
+        std::string currentSource, currentName; // control thread: the script prepare or loadScript gave last
+        bool profileAsked = false;              // control thread: for that script
         std::vector<LuaDsp::MacroSpec> runningMacros;
         std::atomic<ReadyScript*> readyScript { nullptr }; // loader -> worker
         std::atomic<uint64_t> generation { 0 };             // prepare counts; a stale job's outcome is dropped

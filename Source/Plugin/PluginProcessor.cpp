@@ -264,6 +264,10 @@ namespace pauseguard
         }
         const int strategyNow = params.strategy.getIndex();
         const auto requested = strategyNow == 1 ? pg::Strategy::dynamic : pg::Strategy::deterministic;
+        // Auto latency or the dynamic strategy asked for after a prepare that did not profile: the
+        // profile runs now, in the background.
+        if ((strategyNow == 1 || params.autoLatency.get()) && ! engine.hasProfiled())
+            engine.profileInBackground();
         engine.setStrategy (requested);
         // The worker switches first (entering the dynamic strategy runs a full collection, which the
         // previous, larger, latency covers); the latency follows at a later tick.

@@ -158,7 +158,7 @@ def compare(args):
             distinguishable += 1
         if looks_dry:
             dry_frames += 1
-            if runs and runs[-1][1] >= i - 1024:  # a gap shorter than a host block does not split a run
+            if runs and runs[-1][1] >= i - 64:  # a few quiet frames do not split a stretch
                 runs[-1][1] = i
             else:
                 runs.append([i, i])
@@ -169,9 +169,9 @@ def compare(args):
     print(f"{label}: {frames} frames compared ({frames / rate:.2f} s, {nch} ch), "
           f"max |difference| {worst:.3g} at frame {worst_at[0]} (ch {worst_at[1]}){dry_count}")
     if runs:
-        shown = ", ".join(f"{a / rate:.3f}-{b / rate:.3f} s" for a, b in runs[:8])
-        more = f" and {len(runs) - 8} more" if len(runs) > 8 else ""
-        print(f"{label}: dry stretches: {shown}{more}")
+        shown = ", ".join(f"{a / rate:.3f}-{b / rate:.3f} s" for a, b in runs[:6])
+        print(f"{label}: {len(runs)} dry stretches between {runs[0][0] / rate:.3f} s and {runs[-1][1] / rate:.3f} s; "
+              f"the first: {shown}")
     return 0 if worst < args.tolerance else 1
 
 

@@ -128,7 +128,9 @@ TEST_CASE ("A latency parameter change is applied from the message thread, then 
     SECTION ("auto latency takes the profiled figure")
     {
         pgtest::setParam (p, ids::autoLatency, 1.0f);
-        p.applyPendingLatencyChange();
+        p.applyPendingLatencyChange(); // starts the profile, in the background
+        REQUIRE (p.getEngine().waitForProfile (30.0));
+        p.applyPendingLatencyChange(); // applies it
         const auto profile = p.getEngine().getProfile();
         CHECK (p.getLatencySamples() == profile.latencySamples);
         CHECK (p.getLatencySamples() >= 480); // at least 10 ms
@@ -168,6 +170,8 @@ TEST_CASE ("A strategy switch on a running sine makes no jump larger than the si
         if (pos == switchAt || pos == switchBack)
             pgtest::setParam (p, ids::strategy, pos == switchAt ? 1.0f : 0.0f);
         p.applyPendingLatencyChange(); // the message thread's timer, here once per block
+        if (pos == switchAt)
+            REQUIRE (p.getEngine().waitForProfile (30.0)); // the dynamic start, profiled in the background
         if (pos > switchAt && pos < switchBack)
             latencyAfterSwitch = p.getLatencySamples();
     });

@@ -137,6 +137,8 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         ours->refresh();
         CHECK (panel.getConsoleText().isEmpty());
         p.useBuiltinScript();
+        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+            juce::Thread::sleep (1);
         play (p, *ours, 0.2);
         CHECK (panel.getNameText() == "BuiltinEffect.lua");
         CHECK (panel.getWatchText().startsWith ("watching ") == false);

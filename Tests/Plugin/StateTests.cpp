@@ -26,7 +26,7 @@ TEST_CASE ("State round-trips every parameter", "[plugin][state]")
                                                       { ids::strategy, 1.0f },   { ids::gcBudgetPct, 10.0f }, { ids::gcIntervalS, 12.0f },
                                                       { ids::gcThresholdMb, 100.0f }, { ids::silenceDb, -50.0f }, { ids::silenceHoldMs, 800.0f },
                                                       { ids::safetyFactor, 2.5f }, { ids::maxLatencyMs, 42.0f }, { ids::gcPausePct, 400.0f },
-                                                      { ids::gcStepMulPct, 300.0f },
+                                                      { ids::gcStepMulPct, 300.0f }, { ids::latencyWhilePlaying, 1.0f },
                                                       { ids::macros[0], 0.1f }, { ids::macros[1], 0.2f }, { ids::macros[2], 0.3f },
                                                       { ids::macros[3], 0.4f }, { ids::macros[4], 0.6f }, { ids::macros[5], 0.7f },
                                                       { ids::macros[6], 0.8f }, { ids::macros[7], 0.9f } };
