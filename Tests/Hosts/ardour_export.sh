@@ -9,7 +9,8 @@
 #    the playlist inside an undo step Ardour knows ("insert file", or the export range stays empty),
 #    and the generator is removed. The region's fades are switched off: the region plays exactly
 #    its source files. That state is saved as the snapshot "dry"; then PauseGuard's VST3 goes on
-#    the track at its defaults (saturator at 12 dB drive, 20 ms latency) and the session is saved.
+#    the track at its defaults (saturator at 12 dB drive, 20 ms latency or the floor for Ardour's
+#    1024-sample blocks) and the session is saved.
 # 2. The region's source files (interchange/.../signal%L.wav, %R.wav) become IN.wav, and
 #    `pauseguard render IN.wav RENDER.wav` processes it offline (the CLI waits for the worker after
 #    every block, and writes its output aligned with its input: the latency is removed).
@@ -126,18 +127,19 @@ print(string.format("ardour: region of %d frames at %d; session range %d..%d", r
 assert(s:current_start_sample() == rate and s:current_end_sample() == rate + length, "unexpected session range")
 assert(s:save_state("dry", false, false, false, false, false) == 0, "save_state (dry) failed")
 
--- PauseGuard at its defaults. Ardour updates latencies asynchronously: wait for the 960 samples
--- (20 ms) the plugin reports by default.
+-- PauseGuard at its defaults. Ardour updates latencies asynchronously: wait until the track
+-- reports the plugin's latency (20 ms, or the plugin's floor for Ardour's blocks if that is more;
+-- ardour_latency.sh checks the figure: here it only has to be compensated).
 local proc = ARDOUR.LuaAPI.new_plugin(s, "PauseGuard", ARDOUR.PluginType.VST3, "")
 if proc:isnil() then error("Ardour could not load the PauseGuard VST3") end
 assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the plugin")
 for _ = 1, 50 do
-  if proc:signal_latency() == 960 and route:signal_latency() == 960 then break end
+  if proc:signal_latency() > 0 and route:signal_latency() == proc:signal_latency() then break end
   ARDOUR.LuaAPI.usleep(100000)
 end
 print(string.format("ardour: PauseGuard VST3 on the track; plugin latency %d, track latency %d",
                     proc:signal_latency(), route:signal_latency()))
-assert(proc:signal_latency() == 960, "the plugin does not report 960 samples")
+assert(proc:signal_latency() > 0 and route:signal_latency() == proc:signal_latency(), "the plugin's latency did not reach the track")
 assert(s:save_state("", false, false, false, false, false) == 0, "save_state failed")
 close_session()
 print("ardour: session ready")

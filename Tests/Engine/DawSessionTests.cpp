@@ -1,0 +1,233 @@
+// What a DAW session asks of the engine (DESIGN.md, contract 6-10): the latency floor, offline
+// rendering, dropouts that fade instead of clicking, latency changes during a crossfade, and
+// script loads off the worker. Pauses are injected (a held worker), so no check depends on the
+// machine's load.
+
+#include "EngineHarness.h"
+#include "LatencyEngine.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using pgtest::delayedAt;
+
+namespace
+{
+    pg::EngineSettings settingsFor (double rate, int block, int channels)
+    {
+        pg::EngineSettings s;
+        s.sampleRate = rate;
+        s.maxBlockSize = block;
+        s.numChannels = channels;
+        return s;
+    }
+
+    // A script slow enough that a host that does not wait for it gets the dry signal: it spins
+    // for about 2 ms per chunk, then applies the simple effect.
+    std::string slowSimpleScript()
+    {
+        return std::string ("local function spin() local x = 0 for i = 1, 60000 do x = x + i end return x end\n")
+               + pgtest::simpleScript + "\nlocal inner = process\nfunction process(ch, n, p) spin() return inner(ch, n, p) end\n";
+    }
+
+    size_t countNotWet (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency)
+    {
+        const auto wet = pgtest::simpleWet (in);
+        size_t bad = 0;
+        for (size_t c = 0; c < in.size(); ++c)
+            for (size_t n = 0; n < in[c].size(); ++n)
+                bad += out[c][n] != delayedAt (wet[c], n, latency) ? 1u : 0u;
+        return bad;
+    }
+} // namespace
+
+TEST_CASE ("Floor: every latency is at least one block, the fade's look-ahead and the worker's slack", "[engine][daw][floor]")
+{
+    for (const double rate : { 44100.0, 48000.0, 96000.0, 192000.0 })
+        for (const int block : { 16, 128, 1024, 4096 })
+        {
+            pg::LatencyEngine e;
+            const int asked = static_cast<int> (std::lround (0.020 * rate)); // the default 20 ms
+            REQUIRE (e.prepare (settingsFor (rate, block, 2), pgtest::simpleScript, "simple.lua", asked));
+            const int floor = pg::LatencyEngine::latencyFloorFor (block, rate);
+            INFO ("rate " << rate << " block " << block);
+            CHECK (floor == block + static_cast<int> (std::lround (0.001 * rate)) + static_cast<int> (std::ceil (0.002 * rate)) + block / 4);
+            CHECK (e.getLatencySamples() == std::max (asked, floor));
+            e.requestLatency (1);
+            CHECK (e.getLatencySamples() == floor); // a smaller request is raised
+            REQUIRE (e.prepare (settingsFor (rate, block, 2), pgtest::simpleScript, "simple.lua", 1));
+            CHECK (e.getLatencySamples() == floor);
+            // Blocks of the announced size play wet, with no dropout, when the worker keeps up.
+            const auto in = pgtest::noise (2, static_cast<size_t> (block) * 12, 3);
+            const auto out = pgtest::run (e, in, [block] { return block; }, true);
+            CHECK (e.getCounters().dropoutEvents == 0);
+            CHECK (countNotWet (in, out, floor) == 0);
+        }
+}
+
+TEST_CASE ("Offline: the audio thread waits for the worker; the output is complete and exact", "[engine][daw][offline]")
+{
+    const auto in = pgtest::noise (2, 128 * 120, 17);
+    const auto render = [&in] (bool offline) {
+        pg::LatencyEngine e;
+        REQUIRE (e.prepare (settingsFor (48000.0, 128, 2), slowSimpleScript(), "slow.lua", 400));
+        e.setOffline (offline);
+        // As fast as the host can call: no pacing and no wait between blocks.
+        auto out = pgtest::run (e, in, [] { return 128; }, false, {}, /*paced*/ false);
+        return std::pair { out, e.getCounters() };
+    };
+    const auto [offlineOut, offlineCounters] = render (true);
+    CHECK (offlineCounters.dropoutEvents == 0);
+    CHECK (countNotWet (in, offlineOut, 400) == 0);
+
+    // The same host without the offline flag gets the dry signal (so the check above can fail).
+    const auto [realtimeOut, realtimeCounters] = render (false);
+    CHECK (realtimeCounters.dropoutEvents > 0);
+    CHECK (countNotWet (in, realtimeOut, 400) > 0);
+}
+
+TEST_CASE ("Offline and real time in turn, in both directions, keep the alignment", "[engine][daw][offline]")
+{
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 256, 1), pgtest::simpleScript, "simple.lua", 700));
+    const auto in = pgtest::noise (1, 256 * 200, 4);
+    size_t index = 0;
+    const auto out = pgtest::run (e, in, [] { return 256; }, false, [&] (size_t) {
+        const bool offline = (index / 50) % 2 == 1; // 50 blocks real time, 50 offline, ...
+        e.setOffline (offline);
+        if (! offline)
+            e.waitForWorker (10.0); // a real-time host on an idle machine: the worker keeps up
+        ++index;
+    }, /*paced*/ false);
+    CHECK (e.getCounters().dropoutEvents == 0);
+    CHECK (countNotWet (in, out, 700) == 0);
+}
+
+TEST_CASE ("A dropout fades to the delayed dry signal and back: a sine at maximum drive never steps further than itself",
+           "[engine][daw][click]")
+{
+    // The built-in effect at 36 dB of drive: its output is far from the dry sine, so a hard switch
+    // between them clicks. The worker is held three times, long enough to drop out each time.
+    const auto addParameters = [] (pg::LatencyEngine& e) {
+        e.addScriptParameter ("drive_db", 36.0f);
+        e.addScriptParameter ("tone", 0.5f);
+        e.addScriptParameter ("output_db", 0.0f);
+        e.addScriptParameter ("garbage_kb", 4.0f);
+        e.addScriptParameter ("live_heap_mb", 0.0f);
+    };
+    std::vector<std::vector<float>> in (1, std::vector<float> (48000));
+    for (size_t n = 0; n < in[0].size(); ++n)
+        in[0][n] = 0.5f * static_cast<float> (std::sin (2.0 * 3.141592653589793 * 110.0 * static_cast<double> (n) / 48000.0));
+
+    pg::LatencyEngine reference;
+    addParameters (reference);
+    REQUIRE (reference.prepare (settingsFor (48000.0, 128, 1), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960));
+    const auto wetOut = pgtest::run (reference, in, [] { return 128; }, true); // wet, delayed by L, no dropout
+    REQUIRE (reference.getCounters().dropoutEvents == 0);
+
+    pg::LatencyEngine e;
+    addParameters (e);
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960));
+    size_t index = 0;
+    const auto out = pgtest::run (e, in, [] { return 128; }, false, [&] (size_t) {
+        const size_t b = index++;
+        const bool held = (b >= 60 && b < 72) || (b >= 150 && b < 165) || (b >= 250 && b < 262);
+        e.holdWorker (held);
+        if (! held)
+            e.waitForWorker (10.0);
+    }, /*paced*/ false);
+    e.holdWorker (false);
+    REQUIRE (e.getCounters().dropoutEvents >= 3);
+
+    // The signal's own largest step: the wet output's and the dry sine's.
+    float ownStep = 0.0f, worstHardSwitch = 0.0f, worst = 0.0f;
+    size_t worstAt = 0;
+    for (size_t n = 1; n < out[0].size(); ++n)
+    {
+        const float dry = delayedAt (in[0], n, 960), dryBefore = delayedAt (in[0], n - 1, 960);
+        ownStep = std::max ({ ownStep, std::abs (wetOut[0][n] - wetOut[0][n - 1]), std::abs (dry - dryBefore) });
+        worstHardSwitch = std::max (worstHardSwitch, std::abs (wetOut[0][n] - dry));
+        const float step = std::abs (out[0][n] - out[0][n - 1]);
+        if (step > worst)
+        {
+            worst = step;
+            worstAt = n;
+        }
+    }
+    WARN ("largest output step " << worst << " at " << worstAt << "; the signal's own " << ownStep
+          << "; a hard switch between wet and dry could step by " << worstHardSwitch);
+    CHECK (worst <= ownStep * 1.0001f);
+    CHECK (worstHardSwitch > ownStep); // without the fade, the bound could be broken
+}
+
+TEST_CASE ("A latency change during a crossfade: back to the previous L turns the fade around; another waits for its end",
+           "[engine][daw][latency]")
+{
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 480));
+    std::vector<std::vector<float>> in (1, std::vector<float> (48000));
+    for (size_t n = 0; n < in[0].size(); ++n)
+        in[0][n] = 0.5f * static_cast<float> (std::sin (2.0 * 3.141592653589793 * 330.0 * static_cast<double> (n) / 48000.0));
+    std::vector<int> seen;
+    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+        if (pos == 128 * 100)
+            e.requestLatency (1500);
+        if (pos == 128 * 101)
+            e.requestLatency (480); // back, during the fade
+        if (pos == 128 * 200)
+            e.requestLatency (1500);
+        if (pos == 128 * 201)
+            e.requestLatency (2400); // another, during the fade: waits
+        seen.push_back (e.getLatencySamples());
+    });
+    CHECK (seen[102] == 480);
+    CHECK (e.getLatencySamples() == 2400);
+    // No step larger than the sine's own (the wet sine is the effect's 0.5 x + 0.25 x[n-1]).
+    float own = 0.0f, worst = 0.0f;
+    const auto wet = pgtest::simpleWet (in);
+    for (size_t n = 1; n < wet[0].size(); ++n)
+        own = std::max (own, std::abs (wet[0][n] - wet[0][n - 1]));
+    for (size_t n = 1000; n < out[0].size(); ++n)
+        worst = std::max (worst, std::abs (out[0][n] - out[0][n - 1]));
+    WARN ("largest step " << worst << ", the sine's own " << own);
+    CHECK (worst <= own * 1.0001f);
+    // And exact at the last L once its fade is over.
+    for (size_t n = out[0].size() - 4000; n < out[0].size(); ++n)
+        REQUIRE (out[0][n] == delayedAt (wet[0], n, 2400));
+}
+
+TEST_CASE ("A script reload builds its heap on the loader thread: the worker only swaps", "[engine][daw][loader]")
+{
+    // The script grows its heap 5 MB per call until 50 MB. Warmed on the loader, it arrives with
+    // all 50 MB: the worker, which runs at most a few calls before the heap is measured, could
+    // only have built 10 MB of it.
+    const char* heavy = R"lua(
+local heap, calls = {}, 0
+function process(ch, n, p)
+    if #heap < 10 then
+        local chunk = {}
+        for i = 1, 5 * 1024 * 1024 // 16 do chunk[i] = i end -- about 5 MB (16 bytes a slot)
+        heap[#heap + 1] = chunk
+    end
+    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end
+end
+)lua";
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 960));
+    std::vector<std::vector<float>> in (1, std::vector<float> (128 * 60, 0.25f));
+    uint64_t heapAfterSwap = 0;
+    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+        if (pos == 128 * 10)
+        {
+            e.loadScript (heavy, "heavy.lua");
+            while (e.isLoading())
+                std::this_thread::sleep_for (std::chrono::milliseconds (1));
+        }
+        if (pos == 128 * 12)
+            heapAfterSwap = e.getCounters().heapBytes; // two chunks after the swap
+    });
+    WARN ("heap two chunks after the swap: " << heapAfterSwap / 1048576.0 << " MB");
+    CHECK (e.getScriptName() == "heavy.lua");
+    CHECK (heapAfterSwap >= 45u << 20);
+}
