@@ -1,0 +1,138 @@
+// How the processor hands latency changes to a host (DESIGN.md, contract 9-10): only when the host
+// can take them, a fast prepare with the profile in the background, and a session that reloads at
+// the latency it had.
+
+#include "PluginHarness.h"
+#include "PluginProcessor.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace pauseguard;
+namespace ids = pauseguard::ParamIDs;
+
+namespace
+{
+    // A host's play head whose transport the test starts and stops.
+    struct TestPlayHead final : juce::AudioPlayHead
+    {
+        bool playing = false;
+        juce::Optional<PositionInfo> getPosition() const override
+        {
+            PositionInfo info;
+            info.setIsPlaying (playing);
+            return info;
+        }
+    };
+
+    void prepare (PauseGuardProcessor& p, double rate, int block)
+    {
+        p.setRateAndBufferSizeDetails (rate, block);
+        p.prepareToPlay (rate, block);
+    }
+
+    void playBlocks (PauseGuardProcessor& p, int blocks, int block)
+    {
+        juce::AudioBuffer<float> buffer (2, block);
+        juce::MidiBuffer midi;
+        for (int b = 0; b < blocks; ++b)
+        {
+            buffer.clear();
+            p.processBlock (buffer, midi);
+        }
+    }
+} // namespace
+
+TEST_CASE ("Latency changes reach the host only while the transport is stopped, unless allowed while playing", "[plugin][latency]")
+{
+    PauseGuardProcessor p;
+    TestPlayHead head;
+    p.setPlayHead (&head);
+    prepare (p, 48000.0, 128);
+    REQUIRE (p.getLatencySamples() == 960);
+
+    head.playing = true;
+    playBlocks (p, 2, 128);
+    pgtest::setParam (p, ids::latencyMs, 50.0f);
+    CHECK_FALSE (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 960);
+    CHECK (p.getLatencyNote().contains ("applied when the transport stops"));
+
+    head.playing = false; // the next stop
+    playBlocks (p, 2, 128);
+    CHECK (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 2400);
+
+    pgtest::setParam (p, ids::latencyWhilePlaying, 1.0f); // the user allows it (Ardour, REAPER follow)
+    head.playing = true;
+    playBlocks (p, 2, 128);
+    pgtest::setParam (p, ids::latencyMs, 30.0f);
+    CHECK (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 1440);
+
+    // Never while the host renders offline, allowed or not.
+    p.setNonRealtime (true);
+    playBlocks (p, 2, 128);
+    pgtest::setParam (p, ids::latencyMs, 40.0f);
+    CHECK_FALSE (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 1440);
+    p.setNonRealtime (false);
+    playBlocks (p, 2, 128);
+    CHECK (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == 1920);
+    p.setPlayHead (nullptr);
+}
+
+TEST_CASE ("A manual latency below the floor is raised, and the user is told", "[plugin][latency]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 1024);
+    const int floor = pg::LatencyEngine::latencyFloorFor (1024, 48000.0);
+    CHECK (p.getLatencySamples() == floor);
+    CHECK (p.getLatencyNote() == "20.0 ms asked, " + juce::String (floor / 48.0, 1) + " ms used: 1024-sample blocks");
+}
+
+TEST_CASE ("Prepare is fast: the auto profile runs in the background and is applied like any latency change", "[plugin][latency]")
+{
+    PauseGuardProcessor p;
+    pgtest::setParam (p, ids::autoLatency, 1.0f);
+    const auto t0 = std::chrono::steady_clock::now();
+    prepare (p, 48000.0, 128);
+    const double took = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
+    WARN ("prepareToPlay with auto latency took " << took * 1000.0 << " ms");
+    CHECK (p.getEngine().isLoading()); // the profile is still running: it is not on this thread
+    const int provisional = p.getLatencySamples();
+    REQUIRE (p.getEngine().waitForProfile (30.0));
+    CHECK (p.applyPendingLatencyChange() == (p.getEngine().getProfile().latencySamples != provisional));
+    CHECK (p.getLatencySamples() == p.getEngine().getProfile().latencySamples);
+    CHECK (p.getLatencyHistory().back().reason
+           == (p.getLatencySamples() != provisional ? LatencyChange::Reason::profile : LatencyChange::Reason::prepare));
+
+    // A manual latency never profiles.
+    PauseGuardProcessor manual;
+    prepare (manual, 48000.0, 128);
+    CHECK_FALSE (manual.getEngine().isLoading());
+    CHECK_FALSE (manual.getEngine().hasProfiled());
+}
+
+TEST_CASE ("A reloaded session starts at the latency it had (auto), without waiting for a profile", "[plugin][latency][state]")
+{
+    juce::MemoryBlock blob;
+    int latencyBefore = 0;
+    {
+        PauseGuardProcessor a;
+        pgtest::setParam (a, ids::autoLatency, 1.0f);
+        pgtest::setParam (a, ids::liveHeapMb, 48.0f); // a heap whose collections raise the latency
+        prepare (a, 48000.0, 128);
+        REQUIRE (a.getEngine().waitForProfile (30.0));
+        a.applyPendingLatencyChange();
+        latencyBefore = a.getLatencySamples();
+        a.getStateInformation (blob);
+    }
+    PauseGuardProcessor b;
+    b.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    prepare (b, 48000.0, 128);
+    CHECK (b.getLatencySamples() == latencyBefore); // at once, before any profile
+    b.getEngine().waitForProfile (30.0);
+}
