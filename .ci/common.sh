@@ -8,8 +8,8 @@ JOBS="$(nproc 2>/dev/null || echo 2)"
 # What building needs, and what the test suite's real hosts need.
 BUILD_PACKAGES=(build-essential cmake pkg-config ccache juce-modules-source liblua5.4-dev catch2 libjack-jackd2-dev)
 HOST_PACKAGES=(ardour jalv jackd2 xvfb xauth)
-# The state fuzzer: clang with its libFuzzer and sanitizer runtimes.
-FUZZ_PACKAGES=(clang libclang-rt-14-dev)
+# The state fuzzer: clang with its libFuzzer and sanitizer runtimes; RealtimeSanitizer: clang-22.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev clang-22 libclang-rt-22-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
