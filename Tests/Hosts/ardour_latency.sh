@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real-host test: headless Ardour 7 (ardour7-lua) puts the plugin on a track of a 48 kHz session on
-# the "None (Dummy)" backend and must report the latency the plugin reports: 960 samples (20 ms)
+# the "None (Dummy)" backend and must report the latency the plugin reports: 1424 samples (the 20 ms
+# default raised to the floor for the backend's 1024-sample blocks)
 # with default parameters, for the plugin and for the track.
 # For the VST3 it also sets latency_ms to 50 ms with ARDOUR.LuaAPI.set_processor_param (Ardour
 # must follow to 2400), then the strategy to Dynamic: Ardour must follow the plugin to one latency
@@ -52,7 +53,9 @@ export PG_SESSION=$work/session
 
 cat >"$work/test.lua" <<'LUA'
 local kind, name, dir = os.getenv("PG_TYPE"), os.getenv("PG_PLUGIN"), os.getenv("PG_SESSION")
-local default_latency, changed_latency = 960, 2400 -- 20 ms and 50 ms at 48 kHz
+-- 20 ms asked, raised to the floor for the dummy backend's 1024-sample blocks (1024 + 1 ms fade +
+-- 2 ms + a quarter block = 1424); then 50 ms at 48 kHz
+local default_latency, changed_latency = 1424, 2400
 
 -- Ardour updates latencies asynchronously: wait (up to 5 s) until the processor and its track
 -- report the figure wanted, then return both.
