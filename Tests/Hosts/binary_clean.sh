@@ -17,6 +17,7 @@ done
 # Every lv2:minimum / maximum / default literal must be a float (a dot or an exponent).
 ints=$(grep -E 'lv2:(minimum|maximum|default)[[:space:]]+-?[0-9]+[[:space:]]*[;.,]' "$lv2/dsp.ttl" | grep -vE '[0-9]\.[0-9]|[eE]' || true)
 echo "$lv2/dsp.ttl: $(grep -cE 'lv2:(minimum|maximum|default)' "$lv2/dsp.ttl") range values"
+ints+=$(grep -E 'lv2:(minimum|maximum|default)[[:space:]]+-?[0-9]+\.[0-9]+\.' "$lv2/dsp.ttl" || true) # a mangled literal
 if [[ -n $ints ]]; then
     echo "FAIL: integer range values in dsp.ttl:"; head -5 <<<"$ints"; fail=1
 fi
