@@ -52,6 +52,13 @@ namespace pg
 
     ScriptLoader::Job LatencyEngine::loaderJob (std::string source, std::string name, bool profileIt, bool deliver)
     {
+        {
+            // A new job cancels the running one. A profile still owed carries over to the new
+            // script, so waitForProfile() waits for a profile, not for the job that cancelled it.
+            std::lock_guard<std::mutex> lock (profileLock);
+            profileIt = profileIt || profileRunning;
+            profileRunning = profileIt;
+        }
         ScriptLoader::Job job;
         job.source = std::move (source);
         job.name = std::move (name);
@@ -92,10 +99,6 @@ namespace pg
                 d.setAutomaticCollection (false);
             }
         };
-        {
-            std::lock_guard<std::mutex> lock (profileLock);
-            profileRunning = profileIt;
-        }
         return job;
     }
 

@@ -11,16 +11,23 @@
 #include <cmath>
 
 using pgtest::delayedAt;
+using pgtest::settingsFor;
 
 namespace
 {
-    pg::EngineSettings settingsFor (double rate, int block, int channels)
+    // A script that grows its live heap by about 5 MB (16 bytes a slot) per call, `chunks` times,
+    // and halves its input.
+    std::string heapScript (int chunks)
     {
-        pg::EngineSettings s;
-        s.sampleRate = rate;
-        s.maxBlockSize = block;
-        s.numChannels = channels;
-        return s;
+        return "local heap = {}\n"
+               "function process(ch, n, p)\n"
+               "    if #heap < " + std::to_string (chunks) + " then\n"
+               "        local chunk = {}\n"
+               "        for i = 1, 5 * 1024 * 1024 // 16 do chunk[i] = i end\n"
+               "        heap[#heap + 1] = chunk\n"
+               "    end\n"
+               "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
+               "end\n";
     }
 
     // A script slow enough that a host that does not wait for it gets the dry signal: it spins
@@ -202,17 +209,7 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
     // The script grows its heap 5 MB per call until 50 MB. Warmed on the loader, it arrives with
     // all 50 MB: the worker, which runs at most a few calls before the heap is measured, could
     // only have built 10 MB of it.
-    const char* heavy = R"lua(
-local heap, calls = {}, 0
-function process(ch, n, p)
-    if #heap < 10 then
-        local chunk = {}
-        for i = 1, 5 * 1024 * 1024 // 16 do chunk[i] = i end -- about 5 MB (16 bytes a slot)
-        heap[#heap + 1] = chunk
-    end
-    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end
-end
-)lua";
+    const auto heavy = heapScript (10);
     pg::LatencyEngine e;
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 960));
     std::vector<std::vector<float>> in (1, std::vector<float> (128 * 60, 0.25f));
@@ -230,4 +227,19 @@ end
     WARN ("heap two chunks after the swap: " << heapAfterSwap / 1048576.0 << " MB");
     CHECK (e.getScriptName() == "heavy.lua");
     CHECK (heapAfterSwap >= 45u << 20);
+}
+
+TEST_CASE ("A script loaded during the auto profile is profiled in its place", "[engine][daw][loader]")
+{
+    // The new script holds about 20 MB where the first holds nothing: the profile that
+    // waitForProfile() returns must be the new script's, not a cancelled one's.
+    const auto big = heapScript (4);
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", -1, /*profile*/ true));
+    e.loadScript (big, "big.lua", /*profile*/ false);
+    REQUIRE (e.waitForProfile (60.0));
+    const auto profile = e.getProfile();
+    WARN ("profiled heap " << profile.heapBytes / 1048576.0 << " MB");
+    CHECK (profile.complete);
+    CHECK (profile.heapBytes >= 15u << 20);
 }

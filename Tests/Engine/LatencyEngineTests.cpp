@@ -7,18 +7,10 @@
 #include <limits>
 
 using pgtest::delayedAt;
+using pgtest::settingsFor;
 
 namespace
 {
-    pg::EngineSettings settingsFor (double rate, int block, int channels)
-    {
-        pg::EngineSettings s;
-        s.sampleRate = rate;
-        s.maxBlockSize = block;
-        s.numChannels = channels;
-        return s;
-    }
-
     std::function<int()> fixedBlocks (int n) { return [n] { return n; }; }
 
     std::function<int()> randomBlocks (int maxBlock, unsigned seed)

@@ -33,32 +33,16 @@ usage="usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [export
 bundle=${1:?$usage}
 cli=${2:?$usage}
 exports=${3:-8}
-scanner=/usr/lib/ardour7/ardour-vst3-scanner
 compare=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wav_compare.py
 seconds=10
 
-for tool in ardour7-lua ardour7-export python3 timeout; do
+source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
+for tool in ardour7-export python3 timeout; do
     command -v "$tool" >/dev/null || { echo "FAIL: '$tool' not found (apt-get install ardour python3)" >&2; exit 1; }
 done
-[[ -x $scanner ]] || { echo "FAIL: $scanner not found (apt-get install ardour)" >&2; exit 1; }
 [[ -f $compare ]] || { echo "FAIL: $compare is missing" >&2; exit 1; }
-[[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
 [[ -x $cli ]] || { echo "FAIL: no pauseguard CLI at '$cli'" >&2; exit 1; }
-bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# Ardour gets a HOME of its own (its config, plugin cache and Lua scripts) and a private copy of
-# the bundle, dated an hour back: Ardour ignores a VST3 scan cache that is not strictly newer (in
-# whole seconds) than the plugin. Headless Ardour never scans by itself.
-mkdir -p "$work/home/.config/ardour7/scripts" "$work/plugins"
-export HOME=$work/home
-cp -r "$bundle" "$work/plugins/"
-find "$work/plugins" -exec touch -d '1 hour ago' {} +
-export VST3_PATH=$work/plugins
-LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
-    { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; }
+ardour_setup vst3 "$bundle"
 
 # The signal generator, a Lua DSP script Ardour finds in the user's scripts folder. Its sweep
 # repeats every 10 s, so the bounced region holds each frequency once whenever it starts.

@@ -18,38 +18,12 @@ set -euo pipefail
 format=${1:?usage: ardour_latency.sh vst3|lv2 <bundle> [lv2-uri]}
 bundle=${2:?usage: ardour_latency.sh vst3|lv2 <bundle> [lv2-uri]}
 uri=${3:-https://pauseguard.dev/plugins/pauseguard}
-scanner=/usr/lib/ardour7/ardour-vst3-scanner
-
-command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
-[[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
-bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# Ardour gets a HOME of its own (its config and plugin cache) and a private copy of the bundle.
-mkdir "$work/home" "$work/plugins"
-export HOME=$work/home
-cp -r "$bundle" "$work/plugins/"
-# Ardour ignores a VST3 scan cache that is not strictly newer (in whole seconds) than the plugin:
-# date the copy an hour back before scanning it.
-find "$work/plugins" -exec touch -d '1 hour ago' {} +
-
+source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
+ardour_setup "$format" "$bundle"
 case $format in
-    vst3)
-        [[ -x $scanner ]] || { echo "FAIL: $scanner not found (apt-get install ardour)" >&2; exit 1; }
-        export VST3_PATH=$work/plugins
-        # Headless Ardour never scans by itself: it only sees VST3 bundles already scanned.
-        LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
-            { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; }
-        export PG_PLUGIN=PauseGuard PG_TYPE=VST3 ;;
-    lv2)
-        export LV2_PATH=$work/plugins PG_PLUGIN=$uri PG_TYPE=LV2 ;;
-    *)
-        echo "FAIL: unknown format '$format' (vst3 or lv2)" >&2
-        exit 1 ;;
+    vst3) export PG_PLUGIN=PauseGuard PG_TYPE=VST3 ;;
+    lv2) export PG_PLUGIN=$uri PG_TYPE=LV2 ;;
 esac
-export PG_SESSION=$work/session
 
 cat >"$work/test.lua" <<'LUA'
 local kind, name, dir = os.getenv("PG_TYPE"), os.getenv("PG_PLUGIN"), os.getenv("PG_SESSION")

@@ -20,26 +20,8 @@
 set -euo pipefail
 
 bundle=${1:?usage: ardour_transport.sh <PauseGuard.vst3 bundle>}
-scanner=/usr/lib/ardour7/ardour-vst3-scanner
-
-command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
-[[ -x $scanner ]] || { echo "FAIL: $scanner not found (apt-get install ardour)" >&2; exit 1; }
-[[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
-bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-
-# Ardour gets a HOME of its own and a private copy of the bundle, dated an hour back (Ardour
-# ignores a VST3 scan cache that is not strictly newer than the plugin), scanned for it.
-mkdir "$work/home" "$work/plugins"
-export HOME=$work/home
-cp -r "$bundle" "$work/plugins/"
-find "$work/plugins" -exec touch -d '1 hour ago' {} +
-export VST3_PATH=$work/plugins
-LD_LIBRARY_PATH=/usr/lib/ardour7 "$scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
-    { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; }
-export PG_SESSION=$work/session
+source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
+ardour_setup vst3 "$bundle"
 
 cat >"$work/test.lua" <<'LUA'
 local dir = os.getenv("PG_SESSION")

@@ -30,6 +30,15 @@ namespace pgtest
         return s.str();
     }
 
+    inline pg::EngineSettings settingsFor (double rate, int block, int channels)
+    {
+        pg::EngineSettings s;
+        s.sampleRate = rate;
+        s.maxBlockSize = block;
+        s.numChannels = channels;
+        return s;
+    }
+
     // A stateful, chunking-independent test effect: y = 0.5 x + 0.25 x[n-1]. Its output differs
     // from the dry signal, so a test can tell wet from dry at every sample.
     inline const char* const simpleScript = R"lua(
@@ -146,9 +155,14 @@ end
     {
         size_t index = 0;
         const auto out = run (engine, in, [block] { return block; }, false, [&] (size_t) {
-            engine.holdWorker (index >= holdFrom && index < holdFrom + holdBlocks);
-            if (index < holdFrom || index >= holdFrom + holdBlocks)
+            const bool held = index >= holdFrom && index < holdFrom + holdBlocks;
+            // Wait before holding too: the block before the hold must be done, not merely queued,
+            // or a busy machine would hold it as well.
+            if (! held)
+                engine.holdWorker (false);
+            if (! held || index == holdFrom)
                 engine.waitForWorker (10.0);
+            engine.holdWorker (held);
             ++index;
         }, /*paced*/ false);
         engine.holdWorker (false);

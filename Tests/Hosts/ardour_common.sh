@@ -1,0 +1,35 @@
+# Sourced by the Ardour host tests. ardour_setup vst3|lv2 <bundle> checks the tools, makes $work
+# (a temporary folder removed on exit) and gives Ardour a HOME of its own (its config, plugin
+# cache and Lua scripts) and a private copy of the bundle in $work/plugins, found through
+# VST3_PATH or LV2_PATH. The copy is dated an hour back: Ardour ignores a VST3 scan cache that is
+# not strictly newer (in whole seconds) than the plugin. Headless Ardour never scans by itself, so
+# a VST3 is scanned here.
+
+ardour_scanner=/usr/lib/ardour7/ardour-vst3-scanner
+
+ardour_setup() { # vst3|lv2, bundle
+    local format=$1 bundle=$2
+    command -v ardour7-lua >/dev/null || { echo "FAIL: ardour7-lua not found (apt-get install ardour)" >&2; exit 1; }
+    [[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
+    bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
+
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    mkdir -p "$work/home/.config/ardour7/scripts" "$work/plugins"
+    export HOME=$work/home
+    cp -r "$bundle" "$work/plugins/"
+    find "$work/plugins" -exec touch -d '1 hour ago' {} +
+    case $format in
+        vst3)
+            [[ -x $ardour_scanner ]] || { echo "FAIL: $ardour_scanner not found (apt-get install ardour)" >&2; exit 1; }
+            export VST3_PATH=$work/plugins
+            LD_LIBRARY_PATH=/usr/lib/ardour7 "$ardour_scanner" -f "$work/plugins/$(basename "$bundle")" >"$work/scan.log" 2>&1 ||
+                { cat "$work/scan.log" >&2; echo "FAIL: ardour-vst3-scanner failed" >&2; exit 1; } ;;
+        lv2)
+            export LV2_PATH=$work/plugins ;;
+        *)
+            echo "FAIL: unknown format '$format' (vst3 or lv2)" >&2
+            exit 1 ;;
+    esac
+    export PG_SESSION=$work/session
+}
