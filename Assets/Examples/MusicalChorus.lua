@@ -12,6 +12,7 @@ local lines = {}
 local phase = 0.0
 
 function prepare(rate, maxFrames, channels)
+    phase = 0.0 -- state is reset here: the engine may run the script before it plays
     lines = {}
     for c = 1, channels do lines[c] = pg.delay(math.floor(rate * 0.05)) end
 end

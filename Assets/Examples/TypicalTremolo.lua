@@ -8,6 +8,10 @@ macros = {
 
 local phase = 0.0
 
+function prepare(rate, maxFrames, channels)
+    phase = 0.0 -- state is reset here: the engine may run the script before it plays
+end
+
 function process(ch, n, p)
     local gains = {}                        -- new every block
     local step = 2.0 * math.pi * p.rate_hz / pg.sample_rate

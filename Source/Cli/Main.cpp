@@ -1,6 +1,7 @@
 // pauseguard: drives the real PauseGuardProcessor headless. See usage() for the commands.
 
 #include "LuaDsp.h"
+#include "WorkerPool.h"
 #include "PluginProcessor.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
@@ -31,6 +32,7 @@ namespace
         "  render IN.wav OUT.wav    process a file (offline, or paced with --realtime); OUT is\n"
         "                           aligned with IN unless --keep-latency\n"
         "  soak                     a real-time-paced run with a simulated audio callback\n"
+        "                           (--instances N: N plugins called in turn by that callback)\n"
         "  profile                  profile the script and its collector; print the auto latency\n"
         "  check-script FILE.lua    compile a script and run a few blocks within the budgets:\n"
         "                           prints ok (exit 0) or each problem as FILE:LINE: message (exit 2)\n"
@@ -39,6 +41,7 @@ namespace
         "options:\n"
         "  --strategy dynamic|deterministic   --rate HZ   --block N   --seconds S\n"
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
+        "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
         "  --realtime --report FILE.json --keep-latency (render)\n";
 
     int usage (const char* problem = nullptr)
@@ -54,7 +57,7 @@ namespace
         juce::String command, strategy = "deterministic", latency = "20", script, report;
         juce::StringArray files;
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
-        int block = 128;
+        int block = 128, instances = 1, workers = 0;
         bool json = false, realtime = false, keepLatency = false, secondsGiven = false;
     };
 
@@ -118,6 +121,11 @@ namespace
                 error = number (a, v, 0.5, 86400.0, o.seconds);
                 o.secondsGiven = true;
             }
+            else if (a == "--instances" || a == "--workers")
+            {
+                error = number (a, v, 1.0, a == "--instances" ? 256.0 : 64.0, d);
+                (a == "--instances" ? o.instances : o.workers) = static_cast<int> (d);
+            }
             else if (a == "--garbage-kb")
                 error = number (a, v, 0.0, 1024.0, o.garbageKb);
             else if (a == "--live-heap-mb")
@@ -172,6 +180,11 @@ namespace
                 std::fprintf (stderr, "pauseguard: the profile did not finish; the latency stays at %d samples\n", p.getLatencySamples());
             p.applyPendingLatencyChange();
         }
+        // In real time, prepare has the loader build the script's live heap before the worker
+        // plays it: the command starts once it is built, as a user presses play once a session
+        // has loaded.
+        if (! p.getEngine().waitUntilWarm (30.0))
+            std::fprintf (stderr, "pauseguard: the script's warm-up did not finish in 30 s\n");
         if (const auto note = p.getLatencyNote(); note.isNotEmpty())
             std::fprintf (stderr, "pauseguard: latency %s\n", note.toRawUTF8());
         return {};
@@ -292,19 +305,31 @@ namespace
 #endif
     }
 
-    // Runs p at real-time pace for `seconds`, as a host's audio callback would, on a high-priority
-    // thread; the calling thread plays the message thread (latency changes, progress).
-    Summary runPaced (PauseGuardProcessor& p, const Options& o, double seconds, const juce::AudioBuffer<float>* input, bool progress,
-                      juce::AudioBuffer<float>* output = nullptr)
+    // What the shared worker pool did during a paced run.
+    struct PoolFigures
+    {
+        pg::DurationHistogram::Snapshot callback, wakeLate; // the simulated callback's own figures
+        int threads = 0;
+        double meanLoadPercent = 0.0, maxLoadPercent = 0.0; // summed over the threads: 100 = one core
+    };
+
+    // Runs the processors at real-time pace for `seconds`, as a host's audio callback would: one
+    // high-priority thread calls each in turn, every block period. The calling thread plays the
+    // message thread (latency changes, progress). `input` feeds every processor; `output` takes
+    // the first one's. Returns a summary per processor.
+    std::vector<Summary> runPaced (const std::vector<PauseGuardProcessor*>& ps, const Options& o, double seconds,
+                                   const juce::AudioBuffer<float>* input, bool progress,
+                                   juce::AudioBuffer<float>* output = nullptr, PoolFigures* poolFigures = nullptr)
     {
         const double rate = o.rate;
         const int block = o.block;
         const auto blocks = static_cast<long> (seconds * rate / block);
         std::atomic<long> done { 0 };
         std::atomic<uint64_t> misses { 0 };
+        pg::DurationHistogram callbackTimes, wakeLateness;
         std::thread audio ([&] {
             raiseToAudioPriority();
-            juce::AudioBuffer<float> buffer (2, block);
+            std::vector<juce::AudioBuffer<float>> buffers (ps.size(), juce::AudioBuffer<float> (2, block));
             juce::MidiBuffer midi;
             const auto start = Clock::now();
             const auto period = std::chrono::duration<double> (block / rate);
@@ -312,18 +337,25 @@ namespace
             {
                 const auto due = start + std::chrono::duration_cast<Clock::duration> (period * static_cast<double> (b));
                 std::this_thread::sleep_until (due);
+                const auto woke = Clock::now();
+                wakeLateness.add (std::chrono::duration<double> (woke - due).count());
                 const long pos = b * block;
-                if (input != nullptr)
-                    for (int c = 0; c < 2; ++c)
-                        buffer.copyFrom (c, 0, *input, std::min (c, input->getNumChannels() - 1), static_cast<int> (pos % input->getNumSamples()),
-                                         std::min (block, input->getNumSamples() - static_cast<int> (pos % input->getNumSamples())));
-                else
-                    buffer.clear();
-                p.processBlock (buffer, midi);
+                for (size_t k = 0; k < ps.size(); ++k)
+                {
+                    auto& buffer = buffers[k];
+                    if (input != nullptr)
+                        for (int c = 0; c < 2; ++c)
+                            buffer.copyFrom (c, 0, *input, std::min (c, input->getNumChannels() - 1), static_cast<int> (pos % input->getNumSamples()),
+                                             std::min (block, input->getNumSamples() - static_cast<int> (pos % input->getNumSamples())));
+                    else
+                        buffer.clear();
+                    ps[k]->processBlock (buffer, midi);
+                }
                 if (output != nullptr && pos + block <= output->getNumSamples())
                     for (int c = 0; c < output->getNumChannels(); ++c)
-                        output->copyFrom (c, static_cast<int> (pos), buffer, std::min (c, 1), 0, block);
+                        output->copyFrom (c, static_cast<int> (pos), buffers[0], std::min (c, 1), 0, block);
                 // A miss: the callback returned after its period had ended (the device would underrun).
+                callbackTimes.add (std::chrono::duration<double> (Clock::now() - woke).count());
                 if (Clock::now() > due + std::chrono::duration_cast<Clock::duration> (period))
                     misses.fetch_add (1, std::memory_order_relaxed);
                 done.store (b + 1, std::memory_order_relaxed);
@@ -331,53 +363,167 @@ namespace
         });
 
         const bool tty = progress && isatty (STDERR_FILENO) != 0;
-        uint64_t dropoutsAtWarmup = 0;
-        double warmupEnds = 2.0, firstGrowthAt = -1.0;
+        std::vector<uint64_t> dropoutsAtWarmup (ps.size(), 0);
+        std::vector<double> warmupEnds (ps.size(), 2.0), firstGrowthAt (ps.size(), -1.0);
+        const auto pool = pg::WorkerPool::shared();
+        double loadSum = 0.0, loadMax = 0.0;
+        int loadSamples = 0;
         const auto start = Clock::now();
+        auto nextLoadSample = start + std::chrono::milliseconds (600);
         while (done.load() < blocks)
         {
             std::this_thread::sleep_for (std::chrono::milliseconds (50));
             const double t = std::chrono::duration<double> (Clock::now() - start).count();
-            if (p.applyPendingLatencyChange()) // the message thread's job
+            uint64_t dropouts = 0;
+            for (size_t k = 0; k < ps.size(); ++k)
             {
-                const auto history = p.getLatencyHistory();
-                if (firstGrowthAt < 0.0 && ! history.empty() && history.back().reason == pauseguard::LatencyChange::Reason::adaptiveGrowth)
+                auto& p = *ps[k];
+                if (p.applyPendingLatencyChange()) // the message thread's job
                 {
-                    firstGrowthAt = t;
-                    warmupEnds = std::max (warmupEnds, t + 1.0);
+                    const auto history = p.getLatencyHistory();
+                    if (firstGrowthAt[k] < 0.0 && ! history.empty() && history.back().reason == pauseguard::LatencyChange::Reason::adaptiveGrowth)
+                    {
+                        firstGrowthAt[k] = t;
+                        warmupEnds[k] = std::max (warmupEnds[k], t + 1.0);
+                    }
                 }
+                const auto d = p.getEngine().getCounters().dropoutEvents;
+                if (t <= warmupEnds[k])
+                    dropoutsAtWarmup[k] = d;
+                dropouts += d;
             }
-            if (t <= warmupEnds)
-                dropoutsAtWarmup = p.getEngine().getCounters().dropoutEvents;
+            if (Clock::now() >= nextLoadSample) // a new ~0.5 s window of the pool's load
+            {
+                const double load = pool->loadPercent();
+                loadSum += load;
+                loadMax = std::max (loadMax, load);
+                ++loadSamples;
+                nextLoadSample += std::chrono::milliseconds (500);
+            }
             if (tty)
             {
                 const double frac = static_cast<double> (done.load()) / static_cast<double> (blocks);
                 const int width = 40, filled = static_cast<int> (frac * width);
                 std::fprintf (stderr, "\r[%s%s] %5.1f%%  L %d  dropouts %llu ", std::string (static_cast<size_t> (filled), '#').c_str(),
-                              std::string (static_cast<size_t> (width - filled), '.').c_str(), frac * 100.0, p.getLatencySamples(),
-                              static_cast<unsigned long long> (p.getEngine().getCounters().dropoutEvents));
+                              std::string (static_cast<size_t> (width - filled), '.').c_str(), frac * 100.0, ps[0]->getLatencySamples(),
+                              static_cast<unsigned long long> (dropouts));
                 std::fflush (stderr);
             }
         }
         audio.join();
         if (tty)
             std::fprintf (stderr, "\n");
-        auto s = collect (p, o, seconds);
-        s.deadlineMisses = misses.load();
-        s.dropoutsAfterWarmup = s.dropouts - std::min (s.dropouts, dropoutsAtWarmup);
-        return s;
+        if (poolFigures != nullptr)
+        {
+            poolFigures->threads = pool->threadCount();
+            poolFigures->callback = callbackTimes.snapshot();
+            poolFigures->wakeLate = wakeLateness.snapshot();
+            poolFigures->meanLoadPercent = loadSamples > 0 ? loadSum / loadSamples : 0.0;
+            poolFigures->maxLoadPercent = loadMax;
+        }
+        std::vector<Summary> summaries;
+        for (size_t k = 0; k < ps.size(); ++k)
+        {
+            auto s = collect (*ps[k], o, seconds);
+            s.deadlineMisses = misses.load();
+            s.dropoutsAfterWarmup = s.dropouts - std::min (s.dropouts, dropoutsAtWarmup[k]);
+            summaries.push_back (s);
+        }
+        return summaries;
+    }
+
+    Summary runPaced (PauseGuardProcessor& p, const Options& o, double seconds, const juce::AudioBuffer<float>* input, bool progress,
+                      juce::AudioBuffer<float>* output = nullptr)
+    {
+        return runPaced (std::vector<PauseGuardProcessor*> { &p }, o, seconds, input, progress, output).front();
     }
 
     // ---- commands ----------------------------------------------------------------------------
 
+    // Many instances on one simulated audio callback: totals, then a line per instance.
+    void printInstances (const std::vector<Summary>& all, const PoolFigures& pool, bool json)
+    {
+        uint64_t dropouts = 0, after = 0;
+        int worstLatency = 0, clean = 0;
+        for (const auto& s : all)
+        {
+            dropouts += s.dropouts;
+            after += s.dropoutsAfterWarmup;
+            worstLatency = std::max (worstLatency, s.maxLatency);
+            clean += s.dropouts == 0 ? 1 : 0;
+        }
+        const auto& first = all.front();
+        if (json)
+        {
+            juce::DynamicObject::Ptr j = new juce::DynamicObject();
+            j->setProperty ("instances", static_cast<int> (all.size()));
+            j->setProperty ("strategy", first.strategy);
+            j->setProperty ("sample_rate", first.rate);
+            j->setProperty ("block", first.block);
+            j->setProperty ("seconds", first.seconds);
+            j->setProperty ("dropouts", static_cast<juce::int64> (dropouts));
+            j->setProperty ("dropouts_warmup", static_cast<juce::int64> (dropouts - after));
+            j->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (after));
+            j->setProperty ("instances_without_dropouts", clean);
+            j->setProperty ("deadline_misses", static_cast<juce::int64> (first.deadlineMisses));
+            j->setProperty ("max_reported_latency_samples", worstLatency);
+            j->setProperty ("workers", pool.threads);
+            j->setProperty ("worker_load_percent_mean", pool.meanLoadPercent);
+            j->setProperty ("worker_load_percent_max", pool.maxLoadPercent);
+            j->setProperty ("callback_ms", histogramVar (pool.callback));
+            j->setProperty ("callback_wake_late_ms", histogramVar (pool.wakeLate));
+            juce::Array<juce::var> per;
+            for (const auto& s : all)
+            {
+                auto* o = new juce::DynamicObject();
+                o->setProperty ("latency_samples", s.latency);
+                o->setProperty ("dropouts", static_cast<juce::int64> (s.dropouts));
+                o->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (s.dropoutsAfterWarmup));
+                o->setProperty ("lateness_p999_ms", s.lateness.percentile (0.999) * 1000.0);
+                per.add (juce::var (o));
+            }
+            j->setProperty ("per_instance", per);
+            std::printf ("%s\n", juce::JSON::toString (juce::var (j.get()), true).toRawUTF8());
+            return;
+        }
+        std::printf ("%d instances, %s, %.0f Hz, block %d, %.1f s; %d pool threads\n", static_cast<int> (all.size()),
+                     first.strategy.toRawUTF8(), first.rate, first.block, first.seconds, pool.threads);
+        std::printf ("  dropouts     %llu (%llu in the warm-up, %llu after); %d of %d instances without any\n",
+                     static_cast<unsigned long long> (dropouts), static_cast<unsigned long long> (dropouts - after),
+                     static_cast<unsigned long long> (after), clean, static_cast<int> (all.size()));
+        std::printf ("  callback     %llu deadline misses; its own time p99 %.3f max %.3f ms; woken late p99 %.3f max %.3f ms\n",
+                     static_cast<unsigned long long> (first.deadlineMisses), pool.callback.percentile (0.99) * 1e3,
+                     pool.callback.maxSeconds * 1e3, pool.wakeLate.percentile (0.99) * 1e3, pool.wakeLate.maxSeconds * 1e3);
+        std::printf ("  workers      load %.0f %% mean, %.0f %% max (100 %% = one core)\n", pool.meanLoadPercent, pool.maxLoadPercent);
+        for (size_t k = 0; k < all.size(); ++k)
+            std::printf ("  #%-3d L %5d  dropouts %llu (%llu after warm-up)  lateness p99.9 %.2f ms\n", static_cast<int> (k + 1),
+                         all[k].latency, static_cast<unsigned long long> (all[k].dropouts),
+                         static_cast<unsigned long long> (all[k].dropoutsAfterWarmup), all[k].lateness.percentile (0.999) * 1000.0);
+    }
+
     int soak (const Options& o)
     {
-        PauseGuardProcessor p;
-        if (const auto e = setUp (p, o); e.isNotEmpty())
-            return usage (e.toRawUTF8());
-        p.setDemoSignalEnabled (true); // the demo arpeggio as input
-        const auto s = runPaced (p, o, o.seconds, nullptr, ! o.json);
-        printSummary (s, o.json);
+        std::vector<std::unique_ptr<PauseGuardProcessor>> owned;
+        std::vector<PauseGuardProcessor*> ps;
+        for (int i = 0; i < o.instances; ++i)
+        {
+            owned.push_back (std::make_unique<PauseGuardProcessor>());
+            if (const auto e = setUp (*owned.back(), o); e.isNotEmpty())
+                return usage (e.toRawUTF8());
+            owned.back()->setDemoSignalEnabled (true); // the demo arpeggio as input
+            ps.push_back (owned.back().get());
+        }
+        PoolFigures pool;
+        const auto all = runPaced (ps, o, o.seconds, nullptr, ! o.json, nullptr, &pool);
+        if (o.instances == 1)
+        {
+            juce::DynamicObject::Ptr extra = new juce::DynamicObject();
+            extra->setProperty ("workers", pool.threads);
+            extra->setProperty ("worker_load_percent_mean", pool.meanLoadPercent);
+            printSummary (all.front(), o.json, extra);
+        }
+        else
+            printInstances (all, pool, o.json);
         return 0;
     }
 
@@ -681,6 +827,8 @@ int main (int argc, char* argv[])
     Options o;
     if (const auto error = parse (argc, argv, o); error.isNotEmpty())
         return usage (error.toRawUTF8());
+    if (o.workers > 0)
+        pg::WorkerPool::setDefaultThreadCount (o.workers); // before the first engine makes the pool
     if (o.command == "demo")
         return demo (o);
     if (o.command == "soak")

@@ -23,15 +23,6 @@ namespace pg
 
         double nowSeconds() noexcept { return static_cast<double> (nowNanos()) * 1.0e-9; }
 
-        // Above normal threads, below the audio thread; quietly stays normal where not allowed.
-        void raiseWorkerPriority() noexcept
-        {
-#if defined(__linux__)
-            sched_param param {};
-            param.sched_priority = std::max (1, sched_get_priority_min (SCHED_FIFO) + 4);
-            pthread_setschedparam (pthread_self(), SCHED_FIFO, &param);
-#endif
-        }
     } // namespace
 
     LatencyEngine::LatencyEngine()
@@ -50,7 +41,7 @@ namespace pg
 
     // ---- scripts ---------------------------------------------------------------------------------
 
-    ScriptLoader::Job LatencyEngine::loaderJob (std::string source, std::string name, bool profileIt, bool deliver)
+    ScriptLoader::Job LatencyEngine::loaderJob (std::string source, std::string name, bool profileIt, bool deliver, bool warm)
     {
         {
             // A new job cancels the running one. A profile still owed carries over to the new
@@ -73,6 +64,19 @@ namespace pg
         }
         job.profile = profileIt;
         job.deliverScript = deliver;
+        if (warm || warmingJobs.load (std::memory_order_acquire) > 0)
+        {
+            // The worker's own script, warmed in place. A warm-up this job cancels or replaces
+            // carries over to it: the worker plays again only once every warm job is done.
+            warmingJobs.fetch_add (1, std::memory_order_acq_rel);
+            job.warm = dsp.get();
+            job.onWarmed = [this] (bool ready) {
+                if (! ready)
+                    setScriptFailed (dsp->getError());
+                if (warmingJobs.fetch_sub (1, std::memory_order_acq_rel) == 1)
+                    pool->markPending (poolSlot.load (std::memory_order_acquire), nowNanos());
+            };
+        }
         job.tag = generation.load (std::memory_order_acquire);
         auto& q = job.request;
         q.sampleRate = settings.sampleRate;
@@ -124,6 +128,18 @@ namespace pg
 
     bool LatencyEngine::hasProfiled() const { return profileAsked; }
 
+    bool LatencyEngine::waitUntilWarm (double timeoutSeconds) const
+    {
+        const double deadline = nowSeconds() + timeoutSeconds;
+        while (isWarming())
+        {
+            if (nowSeconds() > deadline)
+                return false;
+            std::this_thread::sleep_for (std::chrono::milliseconds (1));
+        }
+        return true;
+    }
+
     // Loader thread.
     void LatencyEngine::onLoaderOutcome (ScriptLoader::Outcome&& o)
     {
@@ -156,7 +172,6 @@ namespace pg
             auto* ready = new ReadyScript { std::move (o.script), o.name };
             if (auto* previous = readyScript.exchange (ready, std::memory_order_acq_rel))
                 delete previous; // the worker had not taken it yet: the newer one replaces it
-            wakeup.signal();
         }
     }
 
@@ -279,6 +294,8 @@ namespace pg
         prepared.store (false, std::memory_order_release);
         generation.fetch_add (1, std::memory_order_acq_rel); // outcomes of earlier jobs are dropped
         loader.cancel();
+        while (warmingJobs.load (std::memory_order_acquire) > 0) // the loader is inside dsp: it stops at its next chunk
+            std::this_thread::sleep_for (std::chrono::microseconds (100));
         {
             std::lock_guard<std::mutex> lock (profileLock);
             profileRunning = false;
@@ -308,7 +325,11 @@ namespace pg
         const size_t ringFrames = 2 * (maxLatency + block) + static_cast<size_t> (chunkMax);
         inputRing.allocate (settings.numChannels, ringFrames);
         outputRing.allocate (settings.numChannels, ringFrames);
-        stamps.allocate (inputRing.getCapacity());
+        // A stamp per block in flight: a sixteenth of the ring's frames is room for every block
+        // of 16 frames or more. (With smaller blocks and a stalled worker a stamp may be dropped:
+        // the worker then times those frames by the stamp before.) Sized per frame, it alone
+        // would cost prepare a few milliseconds of page faults.
+        stamps.allocate (std::max<size_t> (1024, inputRing.getCapacity() / 16));
         scratch.assign (static_cast<size_t> (settings.numChannels * chunkMax), 0.0f);
         for (int c = 0; c < maxChannels; ++c)
             scratchPtrs[static_cast<size_t> (c)] =
@@ -383,12 +404,19 @@ namespace pg
 
         startWorker();
         prepared.store (true, std::memory_order_release);
-        // The auto latency's profile, on the loader thread, on a copy of the script of its own.
+        // On the loader thread: the script's live heap is built before the worker plays it (unless
+        // offline, where the worker may take its time), and the auto latency's profile runs on a
+        // copy of the script of its own.
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
-        profileAsked = false;
-        if (ok && profileIt)
-            profileInBackground (profileBudgetSeconds);
+        profileAsked = ok && profileIt;
+        const bool warm = ok && ! offline.load (std::memory_order_relaxed);
+        if (warm || profileAsked)
+        {
+            auto job = loaderJob (currentSource, currentName, profileAsked, false, warm);
+            job.request.budgetSeconds = profileBudgetSeconds;
+            loader.submit (std::move (job));
+        }
         return ok;
     }
 
@@ -400,17 +428,29 @@ namespace pg
 
     void LatencyEngine::startWorker()
     {
-        stopRequested.store (false, std::memory_order_release);
-        worker = std::thread ([this] { workerMain(); });
+        loadWindowStart = nowNanos();
+        loadBusyNanos = 0;
+        poolSlot.store (pool->attach ([] (void* e) { return static_cast<LatencyEngine*> (e)->runOnPool(); }, this), std::memory_order_release);
     }
 
     void LatencyEngine::stopWorker()
     {
-        if (! worker.joinable())
-            return;
-        stopRequested.store (true, std::memory_order_release);
-        wakeup.signal();
-        worker.join();
+        pool->detach (poolSlot.exchange (nullptr, std::memory_order_acq_rel)); // returns once no pool thread is inside this engine
+    }
+
+    void LatencyEngine::holdWorker (bool hold) noexcept
+    {
+        workerHeld.store (hold, std::memory_order_release);
+        if (! hold)
+            pool->markPending (poolSlot.load (std::memory_order_acquire), nowNanos());
+    }
+
+    int64_t LatencyEngine::deadlineNanos (const BlockStamp& s, uint64_t ringPos) const noexcept
+    {
+        // The callback that plays ring position ringPos: the same rule as the lateness statistic.
+        const auto offset = static_cast<int64_t> (ringPos - s.firstRingPos);
+        const int64_t blocksAhead = (offset + s.latency) / std::max (1, s.blockSize);
+        return s.arrivalNanos + static_cast<int64_t> (static_cast<double> (blocksAhead * s.blockSize) * 1.0e9 / settings.sampleRate);
     }
 
     int LatencyEngine::latencyFloorFor (int blockSize, double sampleRate) noexcept
@@ -516,37 +556,34 @@ namespace pg
         }
     }
 
-    void LatencyEngine::workerMain()
+    // A pool thread: one chunk, and this engine's share of the thread's time.
+    WorkerPool::Ran LatencyEngine::runOnPool() noexcept
     {
-        raiseWorkerPriority();
-        // Load: time spent processing (script and collector) over wall time, per window of ~0.5 s.
-        int64_t windowStart = nowNanos(), busyNanos = 0;
-        while (! stopRequested.load (std::memory_order_acquire))
+        const int64_t t0 = nowNanos();
+        const auto ran = processAvailableOnWorker();
+        const int64_t t1 = nowNanos();
+        if (ran == WorkerPool::Ran::worked)
+            loadBusyNanos += t1 - t0;
+        if (t1 - loadWindowStart >= 500'000'000)
         {
-            const auto ticket = wakeup.ticket();
-            const int64_t t0 = nowNanos();
-            const bool worked = processAvailableOnWorker();
-            const int64_t t1 = nowNanos();
-            if (worked)
-                busyNanos += t1 - t0;
-            if (t1 - windowStart >= 500'000'000)
-            {
-                workerLoadPercent.store (100.0 * static_cast<double> (busyNanos) / static_cast<double> (t1 - windowStart),
-                                         std::memory_order_relaxed);
-                windowStart = t1;
-                busyNanos = 0;
-            }
-            if (! worked && ! stopRequested.load (std::memory_order_acquire))
-                wakeup.waitSince (ticket);
+            workerLoadPercent.store (100.0 * static_cast<double> (loadBusyNanos) / static_cast<double> (t1 - loadWindowStart),
+                                     std::memory_order_relaxed);
+            loadWindowStart = t1;
+            loadBusyNanos = 0;
         }
+        return ran;
     }
 
-    bool LatencyEngine::processAvailableOnWorker()
+    WorkerPool::Ran LatencyEngine::processAvailableOnWorker()
     {
         uint64_t w = inputRing.publishedWritePosition();
         uint64_t r = inputRing.consumerPosition();
-        if (w == r || workerHeld.load (std::memory_order_acquire))
-            return false;
+        if (w == r)
+            return WorkerPool::Ran::idle;
+        // Held by a test, or the loader is building the script's live heap: no chunk, and the
+        // script is not touched.
+        if (workerHeld.load (std::memory_order_acquire) || warmingJobs.load (std::memory_order_acquire) > 0)
+            return WorkerPool::Ran::blocked;
 
         if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
             clearStatistics();
@@ -586,15 +623,12 @@ namespace pg
             inputRing.publishRead (to);
             r = to;
             if (r == w)
-                return true;
+                return WorkerPool::Ran::worked;
         }
 
         const int64_t space = outputRing.freeForProducer();
         if (space <= 0)
-        {
-            std::this_thread::sleep_for (std::chrono::microseconds (100));
-            return true;
-        }
+            return WorkerPool::Ran::blocked; // the audio thread has not read the output yet
         const int n = static_cast<int> (std::min<uint64_t> ({ w - r, static_cast<uint64_t> (chunkMax),
                                                               static_cast<uint64_t> (space) }));
         const int nch = settings.numChannels;
@@ -669,7 +703,15 @@ namespace pg
             }
         }
         runCollectorOnWorker (static_cast<double> (n) / settings.sampleRate, now);
-        return true;
+        // The pool runs the earliest deadline first: what is left is due later.
+        const uint64_t next = r + static_cast<uint64_t> (n);
+        if (inputRing.publishedWritePosition() > next)
+        {
+            BlockStamp following;
+            const BlockStamp& nextStamp = stamps.peek (following) && following.firstRingPos <= next ? following : currentStamp;
+            pool->setDeadline (poolSlot.load (std::memory_order_relaxed), deadlineNanos (nextStamp, next));
+        }
+        return WorkerPool::Ran::worked;
     }
 
     // Worker: runs the incoming script on the same input and crossfades to it over the engine's
@@ -1086,16 +1128,17 @@ namespace pg
         if (inputRing.freeForProducer() >= static_cast<int64_t> (n))
         {
             inputRing.writeFrames (inputWritePos, channels, nch, 0, un);
-            stamps.push ({ inputWritePos, nowNanos(), n, latency });
+            const BlockStamp stamp { inputWritePos, nowNanos(), n, latency };
+            stamps.push (stamp);
             inputWritePos += un;
             inputRing.publishWrite (inputWritePos);
+            pool->markPending (poolSlot.load (std::memory_order_acquire), deadlineNanos (stamp, stamp.firstRingPos));
         }
         else
         {
             recordDroppedInput (audioTime, n);
             inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
         }
-        wakeup.signal();
         if (offline.load (std::memory_order_relaxed))
             waitForOutputOnAudio (n);
 

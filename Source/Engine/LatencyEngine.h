@@ -5,7 +5,8 @@
 //
 // Threads:
 //   audio   processBlock(): dry delay line, input FIFO producer, output FIFO consumer.
-//   worker  owns the LuaDsp: runs the script (and, through it, the collector).
+//   worker  a thread of the process's WorkerPool, one at a time: owns the LuaDsp, runs the
+//           script (and, through it, the collector).
 //   control prepare()/release()/requestLatency()/setters/statistics: any non-audio thread.
 
 #include "CollectorScheduler.h"
@@ -16,7 +17,7 @@
 #include "ScriptLoader.h"
 #include "SpscRing.h"
 #include "Stats.h"
-#include "Wakeup.h"
+#include "WorkerPool.h"
 
 #include <array>
 #include <atomic>
@@ -205,6 +206,13 @@ namespace pg
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const { return loader.isBusy(); }
+        // Any thread: the loader is building the live heap of the script prepare gave (in real
+        // time; prepare starts it). The worker takes no chunk meanwhile, so a host that plays at
+        // once gets the delayed dry signal, counted as dropouts, until it is done. The script's
+        // prepare() is called again after it: the script must reset its DSP state there.
+        bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
+        // Control thread: waits until the warm-up is done. False on timeout.
+        bool waitUntilWarm (double timeoutSeconds) const;
 
         // ---- test and tooling hooks (never used by the plugin's audio path) ------------------
         // Worker: run one forced full collection before the next chunk (timed into the pauses).
@@ -213,12 +221,7 @@ namespace pg
         void injectWorkerPause (double seconds) noexcept { pendingPause.store (seconds, std::memory_order_release); }
         // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
         // deterministic, whatever the machine's load).
-        void holdWorker (bool hold) noexcept
-        {
-            workerHeld.store (hold, std::memory_order_release);
-            if (! hold)
-                wakeup.signal();
-        }
+        void holdWorker (bool hold) noexcept;
         // The thread that calls processBlock, between blocks: waits until the worker has
         // processed every frame handed to it so far. Returns false on timeout.
         bool waitForWorker (double timeoutSeconds) const noexcept;
@@ -247,7 +250,8 @@ namespace pg
             int available = 0; // wet: frames delivered from ringPos on, without a gap (beyond length too)
         };
 
-        void workerMain();
+        WorkerPool::Ran runOnPool() noexcept;
+        int64_t deadlineNanos (const BlockStamp& stamp, uint64_t ringPos) const noexcept;
         void runCollectorOnWorker (double chunkSeconds, double now);
         AdapterSettings adapterSettings() const noexcept;
         void fullCollectionOnWorker (double now, bool forced);
@@ -256,14 +260,14 @@ namespace pg
         void configureCollector (LuaDsp& target, Strategy s);
         void takeReadyScriptOnWorker();
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
-        ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver);
+        ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver, bool warm = false);
         void crossfadeIncomingOnWorker (int nch, int n);
         void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
         int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep) noexcept;
         void takeLatencyRequestOnAudio() noexcept;
         void waitForOutputOnAudio (int nFrames) noexcept;
-        bool processAvailableOnWorker();
+        WorkerPool::Ran processAvailableOnWorker();
         void stopWorker();
         void startWorker();
         void setScriptFailed (const std::string& message);
@@ -283,14 +287,12 @@ namespace pg
         SampleRing inputRing;  // audio -> worker
         SampleRing outputRing; // worker -> audio; ring positions equal the input's
         SpscQueue<BlockStamp> stamps;
-        Wakeup wakeup;
         std::atomic<uint64_t> outputValidFrom { 0 };   // worker writes: positions below were skipped
         std::atomic<uint64_t> audioNeededRingPos { 0 }; // audio writes: the oldest frame it still needs
         std::atomic<int> requestedLatency { -1 };
         std::atomic<int> publishedLatency { 0 };
         std::atomic<float> mixTarget { 1.0f };
         std::atomic<bool> bypassed { false };
-        std::atomic<bool> stopRequested { false };
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
         std::atomic<bool> workerHeld { false };
@@ -360,6 +362,7 @@ namespace pg
         std::vector<LuaDsp::MacroSpec> runningMacros;
         std::atomic<ReadyScript*> readyScript { nullptr }; // loader -> worker
         std::atomic<uint64_t> generation { 0 };             // prepare counts; a stale job's outcome is dropped
+        std::atomic<int> warmingJobs { 0 };                 // loader jobs warming `dsp` in place: the worker waits
         SpscQueue<ConsoleLine> console;                     // worker -> control thread
         SpscQueue<ConsoleLine> loaderConsole;               // loader -> control thread
         mutable std::mutex profileLock;
@@ -386,7 +389,10 @@ namespace pg
         size_t heapAfterLastFull = 0;
         double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;
 
-        std::thread worker;
+        // The worker is the process's pool: a thread of it runs this engine's chunks.
+        std::shared_ptr<WorkerPool> pool = WorkerPool::shared();
+        std::atomic<WorkerPool::Slot*> poolSlot { nullptr };
+        int64_t loadWindowStart = 0, loadBusyNanos = 0; // this engine's share of the pool's time
         ScriptLoader loader { [this] (ScriptLoader::Outcome&& o) { onLoaderOutcome (std::move (o)); } }; // last: first to stop
     };
 } // namespace pg

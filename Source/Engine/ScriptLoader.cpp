@@ -20,7 +20,7 @@ namespace pg
         {
             std::lock_guard<std::mutex> l (lock);
             quit = true;
-            waiting.reset();
+            dropWaiting();
             cancelRunning.store (true, std::memory_order_release);
         }
         wake.notify_all();
@@ -34,6 +34,7 @@ namespace pg
         {
             std::lock_guard<std::mutex> l (lock);
             number = nextNumber++;
+            dropWaiting();
             waiting = std::move (job);
             waitingNumber = number;
             cancelRunning.store (true, std::memory_order_release);
@@ -45,8 +46,15 @@ namespace pg
     void ScriptLoader::cancel()
     {
         std::lock_guard<std::mutex> l (lock);
-        waiting.reset();
+        dropWaiting();
         cancelRunning.store (true, std::memory_order_release);
+    }
+
+    void ScriptLoader::dropWaiting()
+    {
+        if (waiting.has_value() && waiting->warm != nullptr && waiting->onWarmed)
+            waiting->onWarmed (false);
+        waiting.reset();
     }
 
     bool ScriptLoader::isBusy() const
@@ -100,11 +108,28 @@ namespace pg
         out.job = number;
         out.tag = job.tag;
         out.name = job.name;
-        auto script = std::make_unique<LuaDsp> (job.limits);
         const auto push = [&job] (LuaDsp& d) {
             for (const auto& [name, value] : job.parameters)
                 d.setParameter (name, value);
         };
+        if (job.warm != nullptr)
+        {
+            // Cancelled or not, the warm-up ends with the script at its initial DSP state and the
+            // garbage it made collected. The collection comes last: restarting Lua's collector
+            // starts a cycle at once, and after a full collection the next one waits until the
+            // heap has grown by the pause (so instances warmed together do not all collect at once).
+            warmUpScript (*job.warm, job.request, push, cancelRunning);
+            const bool ready = job.warm->isReady() && job.warm->prepare (job.sampleRate, job.chunkFrames, job.numChannels);
+            if (ready && job.configureCollector)
+                job.configureCollector (*job.warm);
+            if (ready)
+                job.warm->fullCollection();
+            if (job.onWarmed)
+                job.onWarmed (ready);
+            if (! job.profile && ! job.deliverScript)
+                return out;
+        }
+        auto script = std::make_unique<LuaDsp> (job.limits);
         push (*script);
         if (! script->load (job.source, job.name) || ! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
         {

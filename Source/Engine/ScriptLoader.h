@@ -5,7 +5,7 @@
 // scripts the worker has swapped out. No JUCE here.
 //
 // One job at a time: a new job cancels the one running (it stops at its next chunk) and replaces
-// one waiting. A job's outcome goes to the callback given at construction, on the loader thread.
+// one waiting. A job may also warm a script the caller owns, in place, before the worker plays it. A job's outcome goes to the callback given at construction, on the loader thread.
 
 #include "LuaDsp.h"
 #include "Profiler.h"
@@ -40,6 +40,12 @@ namespace pg
             ProfileRequest request {};
             std::function<void (LuaDsp&)> configureCollector; // applied before it is handed over
             uint64_t tag = 0;                                 // the caller's, given back in the outcome
+            // An engine's own script to warm in place first: its live heap built, a full
+            // collection, prepared again and its collector configured. The caller does not touch
+            // it until onWarmed, which is called exactly once: after the warm-up (true if the
+            // script is still ready), or when the job is dropped unrun (false).
+            LuaDsp* warm = nullptr;
+            std::function<void (bool ready)> onWarmed;
         };
 
         struct Outcome
@@ -74,6 +80,7 @@ namespace pg
     private:
         void run();
         void freeRetired();
+        void dropWaiting(); // with the lock held
         Outcome perform (const Job& job, uint64_t number);
 
         std::function<void (Outcome&&)> onOutcome;

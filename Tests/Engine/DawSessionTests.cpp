@@ -243,3 +243,43 @@ TEST_CASE ("A script loaded during the auto profile is profiled in its place", "
     CHECK (profile.complete);
     CHECK (profile.heapBytes >= 15u << 20);
 }
+
+TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's first chunk finds it built", "[engine][daw][loader]")
+{
+    // The script grows 5 MB a call up to 20 MB. Cold, its first chunk would hold 5 MB.
+    const auto script = heapScript (4);
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
+    CHECK (e.isWarming()); // prepare returned at once; the loader builds the heap
+    REQUIRE (e.waitUntilWarm (30.0));
+    std::vector<std::vector<float>> in (1, std::vector<float> (128, 0.25f));
+    pgtest::run (e, in, [] { return 128; }, true);
+    WARN ("heap after the first chunk: " << e.getCounters().heapBytes / 1048576.0 << " MB");
+    CHECK (e.getCounters().heapBytes >= 15u << 20);
+
+    // Offline, the worker may take its time: no warm-up, the script plays from its first block.
+    pg::LatencyEngine offline;
+    offline.setOffline (true);
+    REQUIRE (offline.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
+    CHECK_FALSE (offline.isWarming());
+}
+
+TEST_CASE ("After the warm-up the script plays from its initial state: its prepare() runs again", "[engine][daw][loader]")
+{
+    // A script whose state would show a warm-up that prepare() did not reset: it counts calls.
+    const char* counting = R"lua(
+local calls = 0
+function prepare() calls = 0 end
+function process(ch, n, p)
+    calls = calls + 1
+    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = calls end end
+end
+)lua";
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), counting, "counting.lua", 960));
+    REQUIRE (e.waitUntilWarm (30.0));
+    std::vector<std::vector<float>> in (1, std::vector<float> (128 * 20, 0.5f));
+    const auto out = pgtest::run (e, in, [] { return 128; }, true);
+    CHECK (out[0][960] == 1.0f); // the first chunk the worker ran is the script's first call
+    CHECK (out[0][960 + 128] == 2.0f);
+}

@@ -43,6 +43,7 @@ namespace pgtest
     // from the dry signal, so a test can tell wet from dry at every sample.
     inline const char* const simpleScript = R"lua(
 local previous = {}
+function prepare() previous = {} end
 function process(ch, n, p)
     for c = 1, #ch do
         local x = ch[c]

@@ -1,0 +1,274 @@
+#include "WorkerPool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+namespace pg
+{
+    struct alignas (64) WorkerPool::Slot
+    {
+        std::atomic<RunFunction> run { nullptr };
+        std::atomic<void*> client { nullptr };
+        std::atomic<int64_t> deadline { noDeadline }; // of the oldest pending input; noDeadline: none
+        std::atomic<int64_t> retryAt { 0 };           // blocked: not picked again before this
+        std::atomic<bool> busy { false };             // a thread runs the client
+    };
+
+    namespace
+    {
+        int64_t nowNanos() noexcept
+        {
+            return std::chrono::duration_cast<std::chrono::nanoseconds> (std::chrono::steady_clock::now().time_since_epoch()).count();
+        }
+
+        constexpr int64_t blockedRetryNanos = 200'000; // a blocked client is tried again after 0.2 ms
+
+        std::atomic<int> configuredThreads { 0 };
+
+        // Above normal threads, below the audio thread; quietly stays normal where not allowed.
+        void raisePriority() noexcept
+        {
+#if defined(__linux__)
+            sched_param param {};
+            param.sched_priority = std::max (1, sched_get_priority_min (SCHED_FIFO) + 4);
+            pthread_setschedparam (pthread_self(), SCHED_FIFO, &param);
+#endif
+        }
+
+        // Subnormal floats and doubles are flushed to zero: a decaying filter in a script never
+        // falls onto the slow path.
+        void setFlushToZero() noexcept
+        {
+#if defined(__SSE__) || defined(__x86_64__)
+            _mm_setcsr (_mm_getcsr() | 0x8040); // FTZ and DAZ
+#elif defined(__aarch64__)
+            uint64_t fpcr = 0;
+            asm volatile ("mrs %0, fpcr" : "=r"(fpcr));
+            asm volatile ("msr fpcr, %0" : : "r"(fpcr | (uint64_t (1) << 24)));
+#endif
+        }
+    } // namespace
+
+    std::shared_ptr<WorkerPool> WorkerPool::shared()
+    {
+        static std::mutex lock;
+        static std::weak_ptr<WorkerPool> current;
+        std::lock_guard<std::mutex> l (lock);
+        auto pool = current.lock();
+        if (pool == nullptr)
+        {
+            pool = std::make_shared<WorkerPool> (defaultThreadCount());
+            current = pool;
+        }
+        return pool;
+    }
+
+    void WorkerPool::setDefaultThreadCount (int threads) noexcept { configuredThreads.store (std::max (0, threads)); }
+
+    int WorkerPool::defaultThreadCount() noexcept
+    {
+        if (const int n = configuredThreads.load(); n > 0)
+            return n;
+        if (const char* env = std::getenv ("PAUSEGUARD_WORKERS"); env != nullptr && std::atoi (env) > 0)
+            return std::min (64, std::atoi (env));
+        const int cores = static_cast<int> (std::thread::hardware_concurrency());
+        return std::max (2, cores - 1);
+    }
+
+    WorkerPool::WorkerPool (int threadCount)
+        : slots (std::make_unique<Slot[]> (maxClients))
+    {
+        const auto n = static_cast<size_t> (std::max (1, threadCount));
+        loads = std::make_unique<std::atomic<double>[]> (n);
+        for (size_t i = 0; i < n; ++i)
+            loads[i].store (0.0);
+        threads.reserve (n);
+        for (size_t i = 0; i < n; ++i)
+            threads.emplace_back ([this, i] { threadMain (i); });
+    }
+
+    WorkerPool::~WorkerPool()
+    {
+        quit.store (true, std::memory_order_release);
+        for (size_t i = 0; i < threads.size(); ++i)
+            wake.signal(); // one signal per sleeper is enough; extra ones are harmless
+        for (auto& t : threads)
+        {
+            while (t.joinable())
+            {
+                wake.signal();
+                t.join();
+            }
+        }
+    }
+
+    WorkerPool::Slot* WorkerPool::attach (RunFunction run, void* client)
+    {
+        std::lock_guard<std::mutex> l (attachLock);
+        for (int i = 0; i < maxClients; ++i)
+        {
+            Slot& s = slots[static_cast<size_t> (i)];
+            if (s.client.load (std::memory_order_acquire) != nullptr)
+                continue;
+            s.deadline.store (noDeadline, std::memory_order_relaxed);
+            s.retryAt.store (0, std::memory_order_relaxed);
+            s.run.store (run, std::memory_order_relaxed);
+            s.client.store (client, std::memory_order_seq_cst);
+            if (i >= slotsInUse.load (std::memory_order_relaxed))
+                slotsInUse.store (i + 1, std::memory_order_release);
+            return &s;
+        }
+        return nullptr;
+    }
+
+    void WorkerPool::detach (Slot* slot)
+    {
+        if (slot == nullptr)
+            return;
+        {
+            std::lock_guard<std::mutex> l (attachLock);
+            slot->client.store (nullptr, std::memory_order_seq_cst);
+            slot->deadline.store (noDeadline, std::memory_order_relaxed);
+        }
+        // A thread that claimed the slot before the store above may still be inside the client.
+        while (slot->busy.load (std::memory_order_seq_cst))
+            std::this_thread::sleep_for (std::chrono::microseconds (50));
+    }
+
+    void WorkerPool::markPending (Slot* slot, int64_t deadlineNanos) noexcept
+    {
+        if (slot == nullptr)
+            return;
+        int64_t current = slot->deadline.load (std::memory_order_relaxed);
+        while (deadlineNanos < current
+               && ! slot->deadline.compare_exchange_weak (current, deadlineNanos, std::memory_order_seq_cst))
+        {
+        }
+        // Pairs with the thread's clear-then-recheck in threadMain: either it sees this input or
+        // this sees its cleared deadline (and has just set it).
+        std::atomic_thread_fence (std::memory_order_seq_cst);
+        wake.signal();
+    }
+
+    void WorkerPool::setDeadline (Slot* slot, int64_t deadlineNanos) noexcept
+    {
+        if (slot != nullptr && slot->deadline.load (std::memory_order_relaxed) != noDeadline)
+            slot->deadline.store (deadlineNanos, std::memory_order_release);
+    }
+
+    WorkerPool::Slot* WorkerPool::pickEarliest (int64_t now, int64_t& retryAt) noexcept
+    {
+        Slot* best = nullptr;
+        int64_t bestDeadline = noDeadline;
+        retryAt = noDeadline;
+        const int n = slotsInUse.load (std::memory_order_acquire);
+        for (int i = 0; i < n; ++i)
+        {
+            Slot& s = slots[static_cast<size_t> (i)];
+            const int64_t d = s.deadline.load (std::memory_order_acquire);
+            if (d == noDeadline || s.busy.load (std::memory_order_relaxed))
+                continue;
+            if (const int64_t r = s.retryAt.load (std::memory_order_relaxed); r > now)
+            {
+                retryAt = std::min (retryAt, r);
+                continue;
+            }
+            if (d < bestDeadline)
+            {
+                best = &s;
+                bestDeadline = d;
+            }
+        }
+        return best;
+    }
+
+    void WorkerPool::threadMain (size_t index)
+    {
+        raisePriority();
+        setFlushToZero();
+        int64_t windowStart = nowNanos(), busy = 0;
+        while (! quit.load (std::memory_order_acquire))
+        {
+            const auto ticket = wake.ticket();
+            const int64_t now = nowNanos();
+            if (now - windowStart >= 500'000'000)
+            {
+                loads[index].store (100.0 * static_cast<double> (busy) / static_cast<double> (now - windowStart), std::memory_order_relaxed);
+                windowStart = now;
+                busy = 0;
+            }
+            int64_t retryAt = noDeadline;
+            Slot* s = pickEarliest (now, retryAt);
+            if (s == nullptr)
+            {
+                if (retryAt != noDeadline)
+                    std::this_thread::sleep_for (std::chrono::nanoseconds (std::min<int64_t> (retryAt - now, blockedRetryNanos)));
+                else
+                    wake.waitSince (ticket);
+                continue;
+            }
+            if (s->busy.exchange (true, std::memory_order_seq_cst))
+                continue; // another thread took it first
+            void* client = s->client.load (std::memory_order_seq_cst);
+            const RunFunction run = s->run.load (std::memory_order_relaxed);
+            if (client == nullptr || run == nullptr)
+            {
+                s->busy.store (false, std::memory_order_seq_cst);
+                continue;
+            }
+            const int64_t t0 = nowNanos();
+            Ran ran = run (client);
+            if (ran == Ran::idle)
+            {
+                // Clear, then look again: input that arrived in between is either seen here or
+                // has set a new deadline (markPending).
+                s->deadline.store (noDeadline, std::memory_order_seq_cst);
+                std::atomic_thread_fence (std::memory_order_seq_cst);
+                ran = run (client);
+                if (ran != Ran::idle)
+                {
+                    int64_t none = noDeadline;
+                    s->deadline.compare_exchange_strong (none, t0, std::memory_order_seq_cst);
+                }
+            }
+            if (ran == Ran::blocked)
+                s->retryAt.store (nowNanos() + blockedRetryNanos, std::memory_order_relaxed);
+            busy += nowNanos() - t0;
+            s->busy.store (false, std::memory_order_seq_cst);
+        }
+    }
+
+    double WorkerPool::loadPercent() const noexcept
+    {
+        double sum = 0.0;
+        for (size_t i = 0; i < threads.size(); ++i)
+            sum += loads[i].load (std::memory_order_relaxed);
+        return sum;
+    }
+
+    std::vector<double> WorkerPool::threadLoadPercent() const
+    {
+        std::vector<double> v;
+        for (size_t i = 0; i < threads.size(); ++i)
+            v.push_back (loads[i].load (std::memory_order_relaxed));
+        return v;
+    }
+
+    int WorkerPool::attachedClients() const
+    {
+        std::lock_guard<std::mutex> l (attachLock);
+        int n = 0;
+        for (int i = 0; i < slotsInUse.load(); ++i)
+            n += slots[static_cast<size_t> (i)].client.load() != nullptr ? 1 : 0;
+        return n;
+    }
+} // namespace pg

@@ -1,0 +1,87 @@
+#pragma once
+
+// The worker threads every engine in a process shares. No JUCE here.
+//
+// An engine attaches itself as a client. Its audio thread marks it pending, with the time by
+// which its oldest input must be processed; the pool's threads run the pending clients earliest
+// deadline first, one chunk at a time, so that a client with a long chunk (a collection) delays
+// only what waits behind it on that one thread. A client is never run by two threads at once.
+//
+// Threads: by default one per core less one for the host's audio thread, and at least two (with
+// one, a single long collection would hold every instance up). They run at a raised priority,
+// below the audio thread, where the OS allows it, with flush-to-zero set. They sleep on a futex
+// when nothing is pending; the audio thread's wake makes a syscall only when a thread sleeps.
+
+#include "Wakeup.h"
+
+#include <atomic>
+#include <climits>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace pg
+{
+    class WorkerPool
+    {
+    public:
+        // What a client's run did.
+        enum class Ran
+        {
+            worked,  // processed a chunk (there may be more)
+            idle,    // nothing pending
+            blocked  // input pending but no progress possible now (held, or its output is full)
+        };
+        using RunFunction = Ran (*) (void* client);
+
+        struct Slot; // a client's place in the pool; opaque to clients
+
+        static constexpr int maxClients = 1024;
+        static constexpr int64_t noDeadline = INT64_MAX;
+
+        // The process's pool, created with the first engine and stopped with the last.
+        static std::shared_ptr<WorkerPool> shared();
+        // Thread count for a pool created from now on (0: the default). Call before the first engine.
+        static void setDefaultThreadCount (int threads) noexcept;
+        static int defaultThreadCount() noexcept;
+
+        explicit WorkerPool (int threads);
+        ~WorkerPool();
+        WorkerPool (const WorkerPool&) = delete;
+        WorkerPool& operator= (const WorkerPool&) = delete;
+
+        // Control thread. nullptr if maxClients are attached.
+        Slot* attach (RunFunction run, void* client);
+        // Control thread. Returns once no thread runs the client, and none will again.
+        void detach (Slot* slot);
+
+        // Any thread (the audio thread): the client has input whose output is due at
+        // deadlineNanos (steady clock). An earlier pending deadline is kept. Wait-free; the wake
+        // makes a syscall only when a pool thread sleeps.
+        void markPending (Slot* slot, int64_t deadlineNanos) noexcept;
+
+        // The thread running the client: its oldest pending input is now due at deadlineNanos.
+        void setDeadline (Slot* slot, int64_t deadlineNanos) noexcept;
+
+        int threadCount() const noexcept { return static_cast<int> (threads.size()); }
+        // The pool threads' busy share of wall time over the last ~0.5 s window, summed (100 =
+        // one core's worth) and per thread.
+        double loadPercent() const noexcept;
+        std::vector<double> threadLoadPercent() const;
+        int attachedClients() const;
+
+    private:
+        void threadMain (size_t index);
+        Slot* pickEarliest (int64_t now, int64_t& retryAt) noexcept;
+
+        std::unique_ptr<Slot[]> slots;
+        std::atomic<int> slotsInUse { 0 }; // a high-water mark: slots at and above it are empty
+        mutable std::mutex attachLock;
+        Wakeup wake;
+        std::atomic<bool> quit { false };
+        std::unique_ptr<std::atomic<double>[]> loads;
+        std::vector<std::thread> threads;
+    };
+} // namespace pg
