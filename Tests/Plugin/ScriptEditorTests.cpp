@@ -99,6 +99,8 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     CHECK_FALSE (ours->isInterestedInFileDrag ({ outputDir.getChildFile ("take.wav").getFullPathName() }));
 
     ours->filesDropped ({ file.getFullPathName() }, 100, 100);
+    while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+        juce::Thread::sleep (1);
     play (p, *ours, 0.5);
     p.getEngine().waitForWorker (10.0);
     play (p, *ours, 0.1);
@@ -149,7 +151,10 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     {
         const auto failing = writeScript ("EditorFails.lua", failingScript);
         ours->filesDropped ({ failing.getFullPathName() }, 10, 10);
+        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+            juce::Thread::sleep (1);
         play (p, *ours, 0.1);
+        p.getEngine().waitForWorker (10.0); // the worker has crossfaded to it
         REQUIRE (p.getEngine().getScriptName() == "EditorFails.lua");
         play (p, *ours, 0.4); // 60 chunks and more
         p.getEngine().waitForWorker (10.0);
