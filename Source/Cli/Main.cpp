@@ -331,14 +331,25 @@ namespace
             raiseToAudioPriority();
             std::vector<juce::AudioBuffer<float>> buffers (ps.size(), juce::AudioBuffer<float> (2, block));
             juce::MidiBuffer midi;
-            const auto start = Clock::now();
+            auto start = Clock::now();
             const auto period = std::chrono::duration<double> (block / rate);
+            const auto periodTicks = std::chrono::duration_cast<Clock::duration> (period);
             for (long b = 0; b < blocks; ++b)
             {
-                const auto due = start + std::chrono::duration_cast<Clock::duration> (period * static_cast<double> (b));
+                auto due = start + std::chrono::duration_cast<Clock::duration> (period * static_cast<double> (b));
                 std::this_thread::sleep_until (due);
                 const auto woke = Clock::now();
                 wakeLateness.add (std::chrono::duration<double> (woke - due).count());
+                // Woken a whole period late or more (the machine stalled): an xrun, as a device
+                // reports it. Like a device, the callback then resynchronises to the clock rather
+                // than calling back-to-back to catch up, which would give the worker a fraction of L.
+                const bool xrun = woke > due + periodTicks;
+                if (xrun)
+                {
+                    misses.fetch_add (1, std::memory_order_relaxed);
+                    start += woke - due;
+                    due = woke;
+                }
                 const long pos = b * block;
                 for (size_t k = 0; k < ps.size(); ++k)
                 {
@@ -356,7 +367,7 @@ namespace
                         output->copyFrom (c, static_cast<int> (pos), buffers[0], std::min (c, 1), 0, block);
                 // A miss: the callback returned after its period had ended (the device would underrun).
                 callbackTimes.add (std::chrono::duration<double> (Clock::now() - woke).count());
-                if (Clock::now() > due + std::chrono::duration_cast<Clock::duration> (period))
+                if (! xrun && Clock::now() > due + periodTicks)
                     misses.fetch_add (1, std::memory_order_relaxed);
                 done.store (b + 1, std::memory_order_relaxed);
             }

@@ -3,13 +3,23 @@
 #include "Realtime.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
+
+#if defined(__linux__)
+#include <climits>
+#include <ctime>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace pg
 {
-    // Wakes a sleeping thread without ever blocking the waker. Backed by C++20 atomic
-    // wait/notify (a futex on Linux, __ulock on Apple): no mutex, no condition variable.
-    // The wake's syscall is made only when a thread sleeps (or is about to).
+    // Wakes a sleeping thread without ever blocking the waker: no mutex, no condition variable.
+    // On Linux a futex on the sequence word; elsewhere C++20 atomic wait/notify (where a timed
+    // wait is a plain sleep). The wake's syscall is made only when a thread sleeps (or is about to).
     class Wakeup
     {
     public:
@@ -19,25 +29,44 @@ namespace pg
             sequence.fetch_add (1, std::memory_order_seq_cst);
             if (sleepers.load (std::memory_order_seq_cst) == 0)
                 return; // nobody sleeps: no syscall
-            // FUTEX_WAKE never blocks; libstdc++ makes it with syscall(), which RealtimeSanitizer
-            // cannot tell from a blocking one, so it is vouched for here.
+            // FUTEX_WAKE never blocks; RealtimeSanitizer cannot tell it from a blocking syscall,
+            // so it is vouched for here.
             PG_RTSAN_ALLOW_BLOCKING;
+#if defined(__linux__)
+            syscall (SYS_futex, word(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+#else
             sequence.notify_one();
+#endif
         }
 
         // Waiting thread: take a ticket before checking for work...
         uint32_t ticket() const noexcept { return sequence.load (std::memory_order_acquire); }
 
-        // ...then sleep only if nothing was signalled since the ticket was taken.
-        void waitSince (uint32_t ticketValue) noexcept
+        // ...then sleep only if nothing was signalled since the ticket was taken: until a signal,
+        // or for at most timeoutNanos (< 0: no limit).
+        void waitSince (uint32_t ticketValue, int64_t timeoutNanos = -1) noexcept
         {
             sleepers.fetch_add (1, std::memory_order_seq_cst);
             if (sequence.load (std::memory_order_seq_cst) == ticketValue) // (a signal in between: no sleep)
-                sequence.wait (ticketValue, std::memory_order_acquire);
+            {
+#if defined(__linux__)
+                timespec ts { static_cast<time_t> (timeoutNanos / 1000000000), static_cast<long> (timeoutNanos % 1000000000) };
+                syscall (SYS_futex, word(), FUTEX_WAIT_PRIVATE, ticketValue, timeoutNanos >= 0 ? &ts : nullptr, nullptr, 0);
+#else
+                if (timeoutNanos >= 0)
+                    std::this_thread::sleep_for (std::chrono::nanoseconds (timeoutNanos));
+                else
+                    sequence.wait (ticketValue, std::memory_order_acquire);
+#endif
+            }
             sleepers.fetch_sub (1, std::memory_order_seq_cst);
         }
 
     private:
+#if defined(__linux__)
+        uint32_t* word() noexcept { return reinterpret_cast<uint32_t*> (&sequence); }
+        static_assert (sizeof (std::atomic<uint32_t>) == sizeof (uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
+#endif
         std::atomic<uint32_t> sequence { 0 };
         std::atomic<uint32_t> sleepers { 0 };
     };

@@ -89,8 +89,12 @@ namespace pg
     {
         const auto n = static_cast<size_t> (std::max (1, threadCount));
         loads = std::make_unique<std::atomic<double>[]> (n);
+        states = std::make_unique<std::atomic<int64_t>[]> (n);
         for (size_t i = 0; i < n; ++i)
+        {
             loads[i].store (0.0);
+            states[i].store (scanning);
+        }
         threads.reserve (n);
         for (size_t i = 0; i < n; ++i)
             threads.emplace_back ([this, i] { threadMain (i); });
@@ -153,10 +157,23 @@ namespace pg
                && ! slot->deadline.compare_exchange_weak (current, deadlineNanos, std::memory_order_seq_cst))
         {
         }
-        // Pairs with the thread's clear-then-recheck in threadMain: either it sees this input or
-        // this sees its cleared deadline (and has just set it).
+        const int64_t now = nowNanos();
+        lastMark.store (now, std::memory_order_relaxed);
+        // Pairs with the threads' publish-then-rescan in threadMain: either a thread going idle
+        // sees this deadline, or this sees its state.
         std::atomic_thread_fence (std::memory_order_seq_cst);
-        wake.signal();
+        int64_t soonest = asleep;
+        for (size_t i = 0; i < threads.size(); ++i)
+        {
+            const int64_t s = states[i].load (std::memory_order_seq_cst);
+            if (s == scanning)
+                return; // a thread is looking for work: it finds this
+            if (s != running)
+                soonest = std::min (soonest, s);
+        }
+        if (soonest != asleep && soonest <= deadlineNanos - wakeMarginNanos)
+            return; // a napping thread wakes by itself in time
+        wake.signal(); // a syscall only if a thread sleeps
     }
 
     void WorkerPool::setDeadline (Slot* slot, int64_t deadlineNanos) noexcept
@@ -210,10 +227,19 @@ namespace pg
             Slot* s = pickEarliest (now, retryAt);
             if (s == nullptr)
             {
+                // Idle: publish how long, look once more (markPending reads the state after
+                // setting its deadline), then wait.
+                const bool traffic = now - lastMark.load (std::memory_order_relaxed) < trafficNanos;
+                int64_t nap = -1;
                 if (retryAt != noDeadline)
-                    std::this_thread::sleep_for (std::chrono::nanoseconds (std::min<int64_t> (retryAt - now, blockedRetryNanos)));
-                else
-                    wake.waitSince (ticket);
+                    nap = std::clamp<int64_t> (retryAt - now, 0, blockedRetryNanos);
+                else if (traffic)
+                    nap = napNanos;
+                states[index].store (nap >= 0 ? now + nap : asleep, std::memory_order_seq_cst);
+                std::atomic_thread_fence (std::memory_order_seq_cst);
+                if (pickEarliest (nowNanos(), retryAt) == nullptr)
+                    wake.waitSince (ticket, nap);
+                states[index].store (scanning, std::memory_order_seq_cst);
                 continue;
             }
             if (s->busy.exchange (true, std::memory_order_seq_cst))
@@ -225,6 +251,7 @@ namespace pg
                 s->busy.store (false, std::memory_order_seq_cst);
                 continue;
             }
+            states[index].store (running, std::memory_order_seq_cst);
             const int64_t t0 = nowNanos();
             Ran ran = run (client);
             if (ran == Ran::idle)
@@ -244,6 +271,7 @@ namespace pg
                 s->retryAt.store (nowNanos() + blockedRetryNanos, std::memory_order_relaxed);
             busy += nowNanos() - t0;
             s->busy.store (false, std::memory_order_seq_cst);
+            states[index].store (scanning, std::memory_order_seq_cst);
         }
     }
 
