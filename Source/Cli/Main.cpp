@@ -8,6 +8,7 @@
 #include <juce_events/juce_events.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -309,6 +310,10 @@ namespace
     struct PoolFigures
     {
         pg::DurationHistogram::Snapshot callback, wakeLate; // the simulated callback's own figures
+        // A bare engine (a script that does nothing) on the same pool and callback: its response
+        // times are what the machine itself adds to a block. floor = block + their p99.9.
+        pg::DurationHistogram::Snapshot bareResponse;
+        int floorSamples = 0;
         int threads = 0;
         double meanLoadPercent = 0.0, maxLoadPercent = 0.0; // summed over the threads: 100 = one core
     };
@@ -327,7 +332,18 @@ namespace
         std::atomic<long> done { 0 };
         std::atomic<uint64_t> misses { 0 };
         pg::DurationHistogram callbackTimes, wakeLateness;
+        pg::LatencyEngine bare;
+        if (poolFigures != nullptr)
+        {
+            pg::EngineSettings es;
+            es.sampleRate = rate;
+            es.maxBlockSize = block;
+            es.numChannels = 2;
+            bare.prepare (es, "function process(ch, n, p) end", "bare.lua", ps[0]->getLatencySamples());
+            bare.waitUntilWarm (10.0);
+        }
         std::thread audio ([&] {
+            juce::AudioBuffer<float> bareBuffer (2, block);
             raiseToAudioPriority();
             std::vector<juce::AudioBuffer<float>> buffers (ps.size(), juce::AudioBuffer<float> (2, block));
             juce::MidiBuffer midi;
@@ -361,6 +377,11 @@ namespace
                     else
                         buffer.clear();
                     ps[k]->processBlock (buffer, midi);
+                }
+                if (bare.isPrepared())
+                {
+                    bareBuffer.clear();
+                    bare.processBlock (bareBuffer.getArrayOfWritePointers(), 2, block);
                 }
                 if (output != nullptr && pos + block <= output->getNumSamples())
                     for (int c = 0; c < output->getNumChannels(); ++c)
@@ -431,6 +452,8 @@ namespace
             poolFigures->wakeLate = wakeLateness.snapshot();
             poolFigures->meanLoadPercent = loadSamples > 0 ? loadSum / loadSamples : 0.0;
             poolFigures->maxLoadPercent = loadMax;
+            poolFigures->bareResponse = bare.getResponseHistogram();
+            poolFigures->floorSamples = block + static_cast<int> (std::ceil (poolFigures->bareResponse.percentile (0.999) * rate));
         }
         std::vector<Summary> summaries;
         for (size_t k = 0; k < ps.size(); ++k)
@@ -483,6 +506,8 @@ namespace
             j->setProperty ("worker_load_percent_max", pool.maxLoadPercent);
             j->setProperty ("callback_ms", histogramVar (pool.callback));
             j->setProperty ("callback_wake_late_ms", histogramVar (pool.wakeLate));
+            j->setProperty ("bare_response_ms", histogramVar (pool.bareResponse));
+            j->setProperty ("floor_samples", pool.floorSamples);
             juce::Array<juce::var> per;
             for (const auto& s : all)
             {
@@ -506,6 +531,8 @@ namespace
                      static_cast<unsigned long long> (first.deadlineMisses), pool.callback.percentile (0.99) * 1e3,
                      pool.callback.maxSeconds * 1e3, pool.wakeLate.percentile (0.99) * 1e3, pool.wakeLate.maxSeconds * 1e3);
         std::printf ("  workers      load %.0f %% mean, %.0f %% max (100 %% = one core)\n", pool.meanLoadPercent, pool.maxLoadPercent);
+        std::printf ("  floor        %d samples: a block + the p99.9 response of a bare worker (%.2f ms)\n", pool.floorSamples,
+                     pool.bareResponse.percentile (0.999) * 1e3);
         for (size_t k = 0; k < all.size(); ++k)
             std::printf ("  #%-3d L %5d  dropouts %llu (%llu after warm-up)  lateness p99.9 %.2f ms\n", static_cast<int> (k + 1),
                          all[k].latency, static_cast<unsigned long long> (all[k].dropouts),
@@ -531,6 +558,7 @@ namespace
             juce::DynamicObject::Ptr extra = new juce::DynamicObject();
             extra->setProperty ("workers", pool.threads);
             extra->setProperty ("worker_load_percent_mean", pool.meanLoadPercent);
+            extra->setProperty ("floor_samples", pool.floorSamples);
             printSummary (all.front(), o.json, extra);
         }
         else

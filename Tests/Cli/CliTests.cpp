@@ -73,6 +73,8 @@ TEST_CASE ("Bad arguments get a clear message and a non-zero exit", "[cli]")
         { { "render", "only-one.wav" }, "render needs IN.wav and OUT.wav" },
         { { "render", "/nonexistent/in.wav", "out.wav" }, "cannot read '/nonexistent/in.wav': no such file" },
         { { "soak", "--script", "/nonexistent/effect.lua" }, "cannot read the script '/nonexistent/effect.lua'" },
+        { { "soak", "--instances", "0" }, "--instances must be between 1 and 256" },
+        { { "soak", "--workers", "many" }, "--workers needs a number, not 'many'" },
     };
     for (const auto& c : cases)
     {
@@ -106,6 +108,32 @@ TEST_CASE ("A short soak prints one JSON object with the documented fields", "[c
     checkHistogram (j, "lateness_ms");
     checkHistogram (j, "processing_ms");
     CHECK (static_cast<int> (j["processing_ms"]["count"]) > 100); // the worker really ran
+}
+
+TEST_CASE ("soak --instances: totals, a line per instance, the pool and the floor", "[cli]")
+{
+    const auto r = runCli ({ "soak", "--instances", "3", "--seconds", "2", "--workers", "3", "--json" });
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    REQUIRE (j.isObject());
+    for (const char* key : { "instances", "dropouts", "dropouts_warmup", "dropouts_after_warmup", "instances_without_dropouts",
+                             "deadline_misses", "workers", "worker_load_percent_mean", "worker_load_percent_max", "floor_samples" })
+    {
+        INFO (key);
+        CHECK (j.hasProperty (key));
+    }
+    CHECK (static_cast<int> (j["instances"]) == 3);
+    CHECK (static_cast<int> (j["workers"]) == 3); // --workers sized the pool
+    REQUIRE (j["per_instance"].isArray());
+    CHECK (j["per_instance"].size() == 3);
+    int64_t sum = 0;
+    for (const auto& instance : *j["per_instance"].getArray())
+        sum += static_cast<juce::int64> (instance["dropouts"]);
+    CHECK (sum == static_cast<juce::int64> (j["dropouts"]));
+    CHECK (static_cast<int> (j["floor_samples"]) > 128); // a block and what the machine adds
+    checkHistogram (j, "callback_ms");
+    checkHistogram (j, "bare_response_ms");
+    CHECK (static_cast<int> (j["bare_response_ms"]["count"]) > 100);
 }
 
 TEST_CASE ("profile --json reports the auto latency", "[cli]")
