@@ -103,6 +103,9 @@ namespace pg
         // Control thread, before prepare. `name` must be a string literal (it outlives the engine).
         int addScriptParameter (const char* name, float initialValue);
 
+        // prepare() and release() must not run while another thread is inside processBlock(): a
+        // host stops its audio callback around them (JUCE: prepareToPlay, releaseResources).
+        //
         // Control thread. Not real-time, but fast (no profile here): stops the worker, allocates,
         // compiles and prepares the script (a script that fails leaves the engine running with the
         // delayed dry signal and the error kept), then starts the worker. Returns false if the
