@@ -7,8 +7,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 using namespace pauseguard;
 namespace ids = pauseguard::ParamIDs;
@@ -109,6 +112,21 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     CHECK (p.getLatencySamples() == p.getEngine().getProfile().latencySamples);
     CHECK (p.getLatencyHistory().back().reason
            == (p.getLatencySamples() != provisional ? LatencyChange::Reason::profile : LatencyChange::Reason::prepare));
+
+    // 32 instances prepared one after another, as a session loads (figures only: machine-dependent).
+    {
+        std::vector<std::unique_ptr<PauseGuardProcessor>> session;
+        std::vector<double> times;
+        for (int i = 0; i < 32; ++i)
+        {
+            session.push_back (std::make_unique<PauseGuardProcessor>());
+            const auto start = std::chrono::steady_clock::now();
+            prepare (*session.back(), 48000.0, 128);
+            times.push_back (std::chrono::duration<double, std::milli> (std::chrono::steady_clock::now() - start).count());
+        }
+        std::sort (times.begin(), times.end());
+        WARN ("prepareToPlay of 32 instances in one process: median " << times[16] << " ms, max " << times.back() << " ms");
+    }
 
     // A manual latency never profiles (the loader only warms the script's heap).
     PauseGuardProcessor manual;
