@@ -68,6 +68,7 @@ TEST_CASE ("LuaDsp's allocator stops a script that allocates without bound", "[e
 {
     pg::LuaDspLimits limits;
     limits.memoryLimitBytes = 32u << 20;
+    limits.callBudgetSeconds = 60.0; // only the memory limit may stop it, however slow the machine
     pg::LuaDsp dsp (limits);
     REQUIRE (dsp.load ("local hoard = {}\nfunction process(ch, n)\n  while true do hoard[#hoard + 1] = {1, 2, 3, 4} end\nend\n",
                        "hoarder.lua"));
