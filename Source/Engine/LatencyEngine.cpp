@@ -23,6 +23,22 @@ namespace pg
 
         double nowSeconds() noexcept { return static_cast<double> (nowNanos()) * 1.0e-9; }
 
+        // Deterministic: Lua's automatic incremental collector with the user's pacing. Dynamic:
+        // the generational mode, stopped (the engine runs it).
+        void applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent)
+        {
+            if (s == Strategy::deterministic)
+            {
+                target.setIncrementalPacing (pausePercent, stepMultiplierPercent, 13);
+                target.setAutomaticCollection (true);
+            }
+            else
+            {
+                target.setGenerational(); // entering it runs a full collection
+                target.setAutomaticCollection (false);
+            }
+        }
+
     } // namespace
 
     LatencyEngine::LatencyEngine()
@@ -91,18 +107,8 @@ namespace pg
         q.maxDynamicLatencySamples = clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load() * settings.sampleRate));
         const auto s = strategy.load (std::memory_order_acquire);
         const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;
-        job.configureCollector = [s, pause, stepMul] (LuaDsp& d) {
-            if (s == Strategy::deterministic)
-            {
-                d.setIncrementalPacing (pause, stepMul, 13);
-                d.setAutomaticCollection (true);
-            }
-            else
-            {
-                d.setGenerational(); // its full collection runs here, not on the worker
-                d.setAutomaticCollection (false);
-            }
-        };
+        // On the loader: a generational switch's full collection runs there, not on the worker.
+        job.configureCollector = [s, pause, stepMul] (LuaDsp& d) { applyCollectorMode (d, s, pause, stepMul); };
         return job;
     }
 
@@ -145,15 +151,14 @@ namespace pg
     {
         if (o.tag != generation.load (std::memory_order_acquire))
             return; // a job from before the last prepare
-        if (o.profiled)
         {
             std::lock_guard<std::mutex> lock (profileLock);
-            profile = o.profile;
-            profileFresh = true;
-            profiledDynamicStart.store (o.profile.dynamicLatencySamples, std::memory_order_relaxed);
-        }
-        {
-            std::lock_guard<std::mutex> lock (profileLock);
+            if (o.profiled)
+            {
+                profile = o.profile;
+                profileFresh = true;
+                profiledDynamicStart.store (o.profile.dynamicLatencySamples, std::memory_order_relaxed);
+            }
             profileRunning = false;
         }
         profileDone.notify_all();
@@ -667,11 +672,7 @@ namespace pg
         const bool realtime = ! offline.load (std::memory_order_relaxed);
         if (realtime && haveStamp && currentStamp.blockSize > 0)
         {
-            const auto offset = static_cast<int64_t> (r - currentStamp.firstRingPos);
-            const int64_t blocksAhead = (offset + currentStamp.latency) / currentStamp.blockSize;
-            const double deadline = static_cast<double> (currentStamp.arrivalNanos) * 1.0e-9
-                                    + static_cast<double> (blocksAhead * currentStamp.blockSize) / settings.sampleRate;
-            const double late = static_cast<double> (t1) * 1.0e-9 - deadline;
+            const double late = static_cast<double> (t1 - deadlineNanos (currentStamp, r)) * 1.0e-9;
             lateness.add (std::max (late, 0.0));
         }
 
@@ -810,16 +811,7 @@ namespace pg
 
     void LatencyEngine::configureCollector (LuaDsp& target, Strategy s)
     {
-        if (s == Strategy::deterministic)
-        {
-            target.setIncrementalPacing (workerPause, workerStepMul, 13);
-            target.setAutomaticCollection (true);
-        }
-        else
-        {
-            target.setGenerational();
-            target.setAutomaticCollection (false);
-        }
+        applyCollectorMode (target, s, workerPause, workerStepMul);
     }
 
     void LatencyEngine::fullCollectionOnWorker (double now, bool forced)

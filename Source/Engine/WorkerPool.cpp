@@ -102,17 +102,13 @@ namespace pg
 
     WorkerPool::~WorkerPool()
     {
-        quit.store (true, std::memory_order_release);
+        // A thread takes its ticket before it reads quit: each either sees quit, or has a ticket
+        // older than these signals and so does not sleep past them. One signal wakes one sleeper.
+        quit.store (true, std::memory_order_seq_cst);
         for (size_t i = 0; i < threads.size(); ++i)
-            wake.signal(); // one signal per sleeper is enough; extra ones are harmless
+            wake.signal();
         for (auto& t : threads)
-        {
-            while (t.joinable())
-            {
-                wake.signal();
-                t.join();
-            }
-        }
+            t.join();
     }
 
     WorkerPool::Slot* WorkerPool::attach (RunFunction run, void* client)
@@ -213,9 +209,11 @@ namespace pg
         raisePriority();
         setFlushToZero();
         int64_t windowStart = nowNanos(), busy = 0;
-        while (! quit.load (std::memory_order_acquire))
+        for (;;)
         {
             const auto ticket = wake.ticket();
+            if (quit.load (std::memory_order_seq_cst))
+                break;
             const int64_t now = nowNanos();
             if (now - windowStart >= 500'000'000)
             {

@@ -3,7 +3,7 @@
 # cache and Lua scripts) and a private copy of the bundle in $work/plugins, found through
 # VST3_PATH or LV2_PATH. The copy is dated an hour back: Ardour ignores a VST3 scan cache that is
 # not strictly newer (in whole seconds) than the plugin. Headless Ardour never scans by itself, so
-# a VST3 is scanned here.
+# a VST3 is scanned here. Lua scripts get pg_session() from ardour_common.lua ($PG_COMMON_LUA).
 
 ardour_scanner=/usr/lib/ardour7/ardour-vst3-scanner
 
@@ -32,4 +32,6 @@ ardour_setup() { # vst3|lv2, bundle
             exit 1 ;;
     esac
     export PG_SESSION=$work/session
+    PG_COMMON_LUA=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ardour_common.lua
+    export PG_COMMON_LUA
 }

@@ -48,15 +48,8 @@ local function check(what, route, proc, want)
   if p ~= want or r ~= want then error(string.format("%s %s: Ardour reports %d/%d, expected %d", kind, what, p, r, want)) end
 end
 
-AudioEngine:set_backend("None (Dummy)", "", "")
-local s = create_session(dir, "latency", 48000)
-assert(s, "could not create a session")
-assert(s:nominal_sample_rate() == 48000, "session rate is not 48 kHz")
-
-local route = s:new_audio_track(2, 2, nil, 1, "pg", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
-local proc = ARDOUR.LuaAPI.new_plugin(s, name, ARDOUR.PluginType[kind], "")
-if proc:isnil() then error("Ardour could not load " .. kind .. " plugin " .. name) end
-assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the plugin to the track")
+dofile(os.getenv("PG_COMMON_LUA"))
+local s, route, proc = pg_session("latency", name, kind)
 check("default", route, proc, default_latency)
 
 if kind == "VST3" then

@@ -24,7 +24,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
 ardour_setup vst3 "$bundle"
 
 cat >"$work/test.lua" <<'LUA'
-local dir = os.getenv("PG_SESSION")
 local changed_latency = 4800 -- latency_ms = 100 ms at 48 kHz
 local default_latency -- read at the defaults (20 ms, or the plugin's floor for Ardour's blocks)
 local follow_label = "Latency changes while playing" -- the parameter latency_while_playing
@@ -34,14 +33,8 @@ local function fail(message)
   failures[#failures + 1] = message
 end
 
-AudioEngine:set_backend("None (Dummy)", "", "")
-local s = create_session(dir, "transport", 48000)
-assert(s, "could not create a session")
-assert(s:nominal_sample_rate() == 48000, "session rate is not 48 kHz")
-local route = s:new_audio_track(2, 2, nil, 1, "pg", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
-local proc = ARDOUR.LuaAPI.new_plugin(s, "PauseGuard", ARDOUR.PluginType.VST3, "")
-if proc:isnil() then error("Ardour could not load the PauseGuard VST3") end
-assert(route:add_processor_by_index(proc, 0, nil, true) == 0, "could not add the plugin to the track")
+dofile(os.getenv("PG_COMMON_LUA"))
+local s, route, proc = pg_session("transport", "PauseGuard", "VST3")
 
 -- Waits (up to `seconds`) until the plugin and the track report `want`; returns both figures.
 local function settle(want, seconds)
