@@ -676,13 +676,14 @@ namespace pg
             lateness.add (std::max (late, 0.0));
         }
 
-        outputRing.writeFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
-        outputRing.publishWrite (r + static_cast<uint64_t> (n));
-        inputRing.publishRead (r + static_cast<uint64_t> (n));
+        // The chunk's counters first: whoever sees its output (waitForWorker) sees them too.
         chunksProcessed.store (chunksProcessed.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         framesProcessed.store (framesProcessed.load (std::memory_order_relaxed) + static_cast<uint64_t> (n),
                                std::memory_order_relaxed);
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
+        outputRing.writeFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
+        outputRing.publishWrite (r + static_cast<uint64_t> (n));
+        inputRing.publishRead (r + static_cast<uint64_t> (n));
 
         const double now = static_cast<double> (t1) * 1.0e-9;
         if (peak >= silenceThreshold.load (std::memory_order_relaxed))

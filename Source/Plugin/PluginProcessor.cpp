@@ -4,6 +4,7 @@
 #include "PluginEditor.h"
 
 #include <cmath>
+#include <limits>
 #include <optional>
 
 namespace pauseguard
@@ -41,7 +42,7 @@ namespace pauseguard
             if (text.isEmpty() || ! text.containsOnly ("0123456789.+-eE"))
                 return std::nullopt;
             const double d = text.getDoubleValue();
-            if (! std::isfinite (d))
+            if (! std::isfinite (d) || std::abs (d) > static_cast<double> (std::numeric_limits<float>::max()))
                 return std::nullopt;
             return static_cast<float> (d);
         }
@@ -397,11 +398,16 @@ namespace pauseguard
         const juce::String source = script.isValid() ? script.getProperty ("source").toString() : juce::String();
         const juce::String name = script.isValid() ? script.getProperty ("name").toString() : juce::String();
         state.replaceState (parameterTreeFrom (tree));
-        const auto number = [&tree] (const char* property) { return numberIn (tree.getProperty (property)).value_or (0.0f); };
-        const int savedSamples = static_cast<int> (number ("latencySamples"));
+        // A count read as an int, clamped first: a float beyond int's range does not convert (UB).
+        const auto count = [&tree] (const char* property)
+        {
+            const float v = numberIn (tree.getProperty (property)).value_or (0.0f);
+            return static_cast<int> (juce::jlimit (-1.0f, 1.0e9f, v));
+        };
+        const int savedSamples = count ("latencySamples");
         const double rate = tree.getProperty ("latencySampleRate").toString().getDoubleValue();
-        const int block = static_cast<int> (number ("latencyBlockSize"));
-        const int profiled = static_cast<int> (number ("profiledLatency"));
+        const int block = count ("latencyBlockSize");
+        const int profiled = count ("profiledLatency");
         const bool sane = savedSamples > 0 && savedSamples <= 10 * 192000 && rate >= 8000.0 && rate <= 768000.0 && block > 0;
         savedLatency.store (sane ? savedSamples : 0);
         savedSampleRate.store (sane ? rate : 0.0);

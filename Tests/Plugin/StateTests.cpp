@@ -127,6 +127,23 @@ TEST_CASE ("The state fuzzer's findings: invalid UTF-8 is refused, a mangled PAR
         again.setStateInformation (saved.getData(), static_cast<int> (saved.getSize()));
         CHECK (values (again) == restored);
     }
+
+    // profiledLatency="01e38": a count beyond int's range (converting it was undefined behaviour,
+    // the fuzzer's third finding) is refused like any other insane figure, and prepare starts at
+    // the latency the parameters ask for.
+    {
+        juce::MemoryBlock blob;
+        REQUIRE (dir.getChildFile ("huge-count.state").loadFileAsData (blob));
+        PauseGuardProcessor reference, p;
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        pgtest::setParam (reference, ids::latencyMs, p.getParams().latencyMs.get());
+        pgtest::setParam (reference, ids::autoLatency, p.getParams().autoLatency.get() ? 1.0f : 0.0f);
+        reference.prepareToPlay (48000.0, 256);
+        p.prepareToPlay (48000.0, 256);
+        CHECK (p.getLatencySamples() == reference.getLatencySamples());
+        p.releaseResources();
+        reference.releaseResources();
+    }
 }
 
 TEST_CASE ("A user script travels with the state, and a session without one returns to the built-in effect", "[plugin][state][scripts]")
