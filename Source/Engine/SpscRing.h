@@ -3,13 +3,14 @@
 // Single-producer / single-consumer rings. Positions are absolute 64-bit counts that never wrap
 // in practice (2^64 frames is millions of years at 192 kHz), so "how many" is always w - r.
 
+#include "ResidentMemory.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-#include <vector>
 
 namespace pg
 {
@@ -38,7 +39,7 @@ namespace pg
             channels = std::max (1, numChannels);
             capacity = nextPowerOfTwo (std::max<size_t> (minCapacityFrames, 16));
             mask = capacity - 1;
-            data.assign (static_cast<size_t> (channels) * capacity, 0.0f);
+            data.allocate (static_cast<size_t> (channels) * capacity);
             reset();
         }
 
@@ -139,7 +140,7 @@ namespace pg
 
         int channels = 1;
         size_t capacity = 0, mask = 0;
-        std::vector<float> data;
+        ResidentArray<float> data;
         alignas (64) std::atomic<uint64_t> writePos { 0 };
         alignas (64) std::atomic<uint64_t> readPos { 0 };
     };
@@ -154,7 +155,7 @@ namespace pg
         void allocate (size_t minCapacity)
         {
             capacity = nextPowerOfTwo (std::max<size_t> (minCapacity, 2));
-            items.assign (capacity, T {});
+            items.allocate (capacity); // its contents are written before they are read
             head.store (0, std::memory_order_relaxed);
             tail.store (0, std::memory_order_relaxed);
         }
@@ -193,7 +194,7 @@ namespace pg
 
     private:
         size_t capacity = 0;
-        std::vector<T> items;
+        ResidentArray<T> items;
         alignas (64) std::atomic<uint64_t> head { 0 };
         alignas (64) std::atomic<uint64_t> tail { 0 };
     };

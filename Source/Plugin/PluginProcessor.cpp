@@ -3,6 +3,7 @@
 #include "PauseGuardAssets.h"
 #include "PluginEditor.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -35,16 +36,30 @@ namespace pauseguard
             return juce::parseXML (juce::String::fromUTF8 (text, length)); // as getXmlFromBinary does
         }
 
-        // A parameter's plain value as a state holds it, if it is a finite number.
+        // A number as a state holds it, if it is one and finite: read with std::from_chars, which
+        // is exact, ignores the host's locale and reports overflow (JUCE 7.0.5's getDoubleValue
+        // overflows an int on a long exponent: the fuzzer's fourth finding).
+        std::optional<double> finiteNumberIn (const juce::var& v)
+        {
+            const auto text = v.toString().trim().toStdString();
+            const char* begin = text.data();
+            const char* end = begin + text.size();
+            if (begin != end && *begin == '+')
+                ++begin;
+            double d = 0.0;
+            const auto [stop, error] = std::from_chars (begin, end, d);
+            if (begin == end || error != std::errc() || stop != end || ! std::isfinite (d))
+                return std::nullopt;
+            return d;
+        }
+
+        // A parameter's plain value as a state holds it, if it is a finite number within float's range.
         std::optional<float> numberIn (const juce::var& v)
         {
-            const auto text = v.toString().trim();
-            if (text.isEmpty() || ! text.containsOnly ("0123456789.+-eE"))
+            const auto d = finiteNumberIn (v);
+            if (! d.has_value() || std::abs (*d) > static_cast<double> (std::numeric_limits<float>::max()))
                 return std::nullopt;
-            const double d = text.getDoubleValue();
-            if (! std::isfinite (d) || std::abs (d) > static_cast<double> (std::numeric_limits<float>::max()))
-                return std::nullopt;
-            return static_cast<float> (d);
+            return static_cast<float> (*d);
         }
     } // namespace
 
@@ -405,7 +420,7 @@ namespace pauseguard
             return static_cast<int> (juce::jlimit (-1.0f, 1.0e9f, v));
         };
         const int savedSamples = count ("latencySamples");
-        const double rate = tree.getProperty ("latencySampleRate").toString().getDoubleValue();
+        const double rate = finiteNumberIn (tree.getProperty ("latencySampleRate")).value_or (0.0);
         const int block = count ("latencyBlockSize");
         const int profiled = count ("profiledLatency");
         const bool sane = savedSamples > 0 && savedSamples <= 10 * 192000 && rate >= 8000.0 && rate <= 768000.0 && block > 0;

@@ -3,6 +3,7 @@
 #include "DemoSignal.h"
 #include "LatencyEngine.h"
 #include "Parameters.h"
+#include "Realtime.h"
 
 #include <juce_audio_processors/juce_audio_processors.h>
 
@@ -48,8 +49,9 @@ namespace pauseguard
         // Audio thread. Real-time safe. (Double precision is not supported: JUCE converts.)
         using AudioProcessor::processBlock;
         using AudioProcessor::processBlockBypassed;
-        void processBlock (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
-        void processBlockBypassed (juce::AudioBuffer<float>&, juce::MidiBuffer&) override;
+        // The audio thread's entry points: checked by RealtimeSanitizer (PG_NONBLOCKING) in its build.
+        void processBlock (juce::AudioBuffer<float>&, juce::MidiBuffer&) PG_NONBLOCKING override;
+        void processBlockBypassed (juce::AudioBuffer<float>&, juce::MidiBuffer&) PG_NONBLOCKING override;
 
         juce::AudioProcessorEditor* createEditor() override;
         bool hasEditor() const override { return true; }
@@ -125,7 +127,7 @@ namespace pauseguard
         void pushParametersToEngine() noexcept;
         void recordLatency (int samples, LatencyChange::Reason reason);
         void rememberLatency();
-        void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept;
+        void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept PG_NONBLOCKING;
 
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;

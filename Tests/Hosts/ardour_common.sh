@@ -4,6 +4,7 @@
 # VST3_PATH or LV2_PATH. The copy is dated an hour back: Ardour ignores a VST3 scan cache that is
 # not strictly newer (in whole seconds) than the plugin. Headless Ardour never scans by itself, so
 # a VST3 is scanned here. Lua scripts get pg_session() from ardour_common.lua ($PG_COMMON_LUA).
+# ardour_run_test <script.lua> <pass line> runs a test script and fails unless it printed the line.
 
 ardour_scanner=/usr/lib/ardour7/ardour-vst3-scanner
 
@@ -34,4 +35,15 @@ ardour_setup() { # vst3|lv2, bundle
     export PG_SESSION=$work/session
     PG_COMMON_LUA=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ardour_common.lua
     export PG_COMMON_LUA
+}
+
+ardour_run_test() { # script, the line it prints when it passes
+    local script=$1 pass=$2
+    # ardour7-lua exits non-zero on a Lua error; the PASS line guards against an early silent exit.
+    ardour7-lua "$script" 2>&1 | tee "$work/ardour.log" | grep -E '^(ardour|Error)' || true
+    if ! grep -qx "$pass" "$work/ardour.log"; then
+        echo "FAIL: the Ardour test did not print '$pass'; its last output:" >&2
+        tail -n 20 "$work/ardour.log" >&2
+        exit 1
+    fi
 }

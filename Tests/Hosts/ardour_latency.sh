@@ -53,13 +53,8 @@ local s, route, proc = pg_session("latency", name, kind)
 check("default", route, proc, default_latency)
 
 if kind == "VST3" then
-  -- Find parameters among those Ardour sees (their order may include extra parameters).
   local function index_of(label)
-    local plug = proc:to_insert():plugin(0)
-    for i = 0, plug:parameter_count() - 1 do
-      if plug:parameter_label(i) == label then return i end
-    end
-    error("no '" .. label .. "' parameter")
+    return pg_param_index(proc, label) or error("no '" .. label .. "' parameter")
   end
   local index, strategy = index_of("Latency"), index_of("Strategy")
   -- VST3 values are normalised: latency_ms is 1..200 ms, skewed so that 20 ms sits at 0.5.
@@ -111,10 +106,4 @@ close_session()
 print("ardour " .. kind .. ": PASS")
 LUA
 
-# ardour7-lua exits non-zero on a Lua error; the PASS line guards against an early silent exit.
-ardour7-lua "$work/test.lua" 2>&1 | tee "$work/ardour.log" | grep -E '^(ardour |Error)' || true
-if ! grep -q "^ardour ${format^^}: PASS" "$work/ardour.log"; then
-    echo "FAIL: Ardour $format latency test did not pass; last output:" >&2
-    tail -n 20 "$work/ardour.log" >&2
-    exit 1
-fi
+ardour_run_test "$work/test.lua" "ardour ${format^^}: PASS"

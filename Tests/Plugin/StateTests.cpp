@@ -144,6 +144,18 @@ TEST_CASE ("The state fuzzer's findings: invalid UTF-8 is refused, a mangled PAR
         p.releaseResources();
         reference.releaseResources();
     }
+
+    // max_latency_ms="11e38000038146973": JUCE's number parser overflowed an int on the exponent
+    // (the fourth finding). It is not a number this state can hold: the parameter keeps its default.
+    {
+        juce::MemoryBlock blob;
+        REQUIRE (dir.getChildFile ("long-exponent.state").loadFileAsData (blob));
+        PauseGuardProcessor reference, p;
+        pgtest::setParam (p, ids::maxLatencyMs, 150.0f);
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        CHECK (p.getParams().maxLatencyMs.get() == reference.getParams().maxLatencyMs.get());
+        CHECK (p.getParams().mix.get() == 25.0f); // the rest of the blob was read
+    }
 }
 
 TEST_CASE ("A user script travels with the state, and a session without one returns to the built-in effect", "[plugin][state][scripts]")
