@@ -90,7 +90,10 @@ namespace pg
                 if (! ready)
                     setScriptFailed (dsp->getError());
                 if (warmingJobs.fetch_sub (1, std::memory_order_acq_rel) == 1)
+                {
+                    measureFromNanos.store (nowNanos(), std::memory_order_release); // the queued chunks waited for the warm-up
                     pool->markPending (poolSlot.load (std::memory_order_acquire), nowNanos());
+                }
             };
         }
         job.tag = generation.load (std::memory_order_acquire);
@@ -406,6 +409,8 @@ namespace pg
         collectorCredit = 0.0;
         adapter.reset (latency, nowSeconds());
         wantedDynamicLatency.store (latency, std::memory_order_release);
+        measuredLatency.store (0, std::memory_order_release);
+        measureFromNanos.store (nowNanos(), std::memory_order_release);
 
         startWorker();
         prepared.store (true, std::memory_order_release);
@@ -622,6 +627,19 @@ namespace pg
         if (needed > r)
         {
             const uint64_t to = std::min (needed, w);
+            // The skipped frames waited at least this long: the deterministic measurement sees
+            // the stall that made them late, not only the chunks that came in time.
+            // (The first skipped frame, r, belongs to the oldest stamp still queued if that starts
+            // at or before r, else to the block being worked through.)
+            BlockStamp first = currentStamp;
+            bool known = haveStamp;
+            if (BlockStamp next; stamps.peek (next) && next.firstRingPos <= r)
+            {
+                first = next;
+                known = true;
+            }
+            if (known && ! offline.load (std::memory_order_relaxed))
+                measureResponse (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
             skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
             outputValidFrom.store (to, std::memory_order_release);
             outputRing.publishWrite (to);
@@ -695,6 +713,7 @@ namespace pg
         {
             const double response = now - static_cast<double> (currentStamp.arrivalNanos) * 1.0e-9;
             responseTimes.add (response);
+            measureResponse (currentStamp, response);
             if (workerStrategy == Strategy::dynamic)
             {
                 if (adapter.observe (response, now, adapterSettings()))
@@ -748,6 +767,8 @@ namespace pg
             // The new script takes over; the old one is freed by the control thread.
             auto* old = dsp.release();
             dsp = std::move (incoming);
+            measuredLatency.store (0, std::memory_order_release); // a new script: its own responses
+            measureFromNanos.store (nowNanos(), std::memory_order_release);
             scriptFailed.store (false, std::memory_order_release);
             {
                 std::lock_guard<std::mutex> lock (scriptLock);
@@ -758,6 +779,18 @@ namespace pg
             if (! loader.retire (old))
                 delete old; // the loader's queue is full (it frees them every 20 ms): freed here, once
         }
+    }
+
+    // Worker, real time: the deterministic strategy's measured latency covers this response.
+    void LatencyEngine::measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept
+    {
+        if (workerStrategy != Strategy::deterministic || stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
+            return;
+        auto a = adapterSettings();
+        a.maxLatencySamples = clampLatency (INT_MAX);
+        const int need = adapter.latencyFor (responseSeconds, a);
+        if (need > measuredLatency.load (std::memory_order_relaxed))
+            measuredLatency.store (need, std::memory_order_release);
     }
 
     AdapterSettings LatencyEngine::adapterSettings() const noexcept

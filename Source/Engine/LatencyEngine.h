@@ -177,6 +177,12 @@ namespace pg
         // Any thread: the latency the dynamic strategy wants now (0 before prepare). The control
         // thread applies it (requestLatency + the host's notification) when the strategy is dynamic.
         int getWantedDynamicLatency() const noexcept { return wantedDynamicLatency.load (std::memory_order_acquire); }
+        // Any thread: the latency that the deterministic strategy's responses at real-time pace
+        // (a chunk's arrival to its output) have called for since prepare or the last script swap:
+        // one block + the safety factor x the longest response, on the adapter's grid; 0 before
+        // any. It only grows. Chunks that arrived before the script's warm-up ended are left out.
+        // The plugin's auto latency is the larger of this and the profile's.
+        int getMeasuredLatency() const noexcept { return measuredLatency.load (std::memory_order_acquire); }
         // The longest a latency change's crossfade lasts (nominally a tenth of it: see
         // LatencyCrossfade): from then on the output is exactly at the new L.
         int getCrossfadeSamples() const noexcept { return latencyFade.getMaximumSamples(); }
@@ -257,6 +263,7 @@ namespace pg
         int64_t deadlineNanos (const BlockStamp& stamp, uint64_t ringPos) const noexcept;
         void runCollectorOnWorker (double chunkSeconds, double now);
         AdapterSettings adapterSettings() const noexcept;
+        void measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept;
         void fullCollectionOnWorker (double now, bool forced);
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);
@@ -305,6 +312,8 @@ namespace pg
         std::atomic<bool> offline { false };
         std::atomic<int> largestBlock { 0 };
         std::atomic<int> wantedDynamicLatency { 0 };
+        std::atomic<int> measuredLatency { 0 };
+        std::atomic<int64_t> measureFromNanos { 0 }; // responses of chunks that arrived before are not measured
         std::atomic<int> profiledDynamicStart { 0 }; // the newest profile's dynamic start (0: none)
         int profiledDynamicSeen = 0;                  // worker: the one it has taken
         std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };

@@ -1,6 +1,7 @@
 #include "LatencyTimeline.h"
 
 #include <cmath>
+#include <iterator>
 
 namespace pauseguard
 {
@@ -10,7 +11,8 @@ namespace pauseguard
         constexpr LatencyChange::Reason reasons[] = { LatencyChange::Reason::prepare, LatencyChange::Reason::parameter,
                                                       LatencyChange::Reason::strategySwitch, LatencyChange::Reason::adaptiveGrowth,
                                                       LatencyChange::Reason::adaptiveShrink, LatencyChange::Reason::profile,
-                                                      LatencyChange::Reason::blockSize };
+                                                      LatencyChange::Reason::blockSize, LatencyChange::Reason::measured };
+        static_assert (std::size (reasons) == LatencyChange::numReasons, "every reason has a colour and a legend entry");
 
         // 1, 2 or 5 times a power of ten, so that `span` holds at most `maxTicks` steps.
         double niceStep (double span, int maxTicks)
@@ -52,6 +54,7 @@ namespace pauseguard
             case LatencyChange::Reason::adaptiveShrink: return theme::colours::ok;
             case LatencyChange::Reason::profile: return juce::Colour (0xff80cbc4);
             case LatencyChange::Reason::blockSize: return juce::Colour (0xffffb74d);
+            case LatencyChange::Reason::measured: return juce::Colour (0xfff48fb1);
         }
         return theme::colours::text;
     }

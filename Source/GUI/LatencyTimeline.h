@@ -25,7 +25,7 @@ namespace pauseguard
 
     private:
         static constexpr size_t listRows = 6;
-        static constexpr int numReasons = 5;
+        static constexpr int numReasons = LatencyChange::numReasons; // the dots are indexed by reason
 
         float xFor (double seconds) const noexcept;
         float yFor (double ms) const noexcept;

@@ -73,6 +73,7 @@ namespace pauseguard
             case Reason::adaptiveGrowth: return "adaptive growth";
             case Reason::adaptiveShrink: return "adaptive shrink";
             case Reason::profile: return "auto profile";
+            case Reason::measured: return "auto, measured lateness";
             case Reason::blockSize: return "block size";
         }
         return "";
@@ -113,7 +114,11 @@ namespace pauseguard
         if (params.strategy.getIndex() == 1)
             return engine.clampLatency (engine.getWantedDynamicLatency());
         if (params.autoLatency.get())
-            return engine.clampLatency (profiledLatency.load() > 0 ? profiledLatency.load() : getLatencySamples());
+        {
+            // The profile's figure, raised to what the responses at real-time pace have needed.
+            const int profiled = profiledLatency.load() > 0 ? profiledLatency.load() : getLatencySamples();
+            return engine.clampLatency (std::max (profiled, engine.getMeasuredLatency()));
+        }
         const double sr = engine.isPrepared() ? engine.getSampleRate() : getSampleRate();
         return engine.clampLatency (juce::roundToInt (params.latencyMs.get() * 0.001 * (sr > 0.0 ? sr : 48000.0)));
     }
@@ -304,6 +309,8 @@ namespace pauseguard
             reason = Reason::blockSize;
         else if (! switched && strategyNow == 0 && params.autoLatency.get() && profiled)
             reason = Reason::profile;
+        else if (! switched && strategyNow == 0 && params.autoLatency.get() && wanted == engine.getMeasuredLatency())
+            reason = Reason::measured;
         engine.requestLatency (wanted);
         setLatencySamples (wanted);
         rememberLatency();

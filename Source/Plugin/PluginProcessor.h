@@ -23,8 +23,10 @@ namespace pauseguard
             adaptiveGrowth,
             adaptiveShrink,
             profile,   // the auto latency's background profile finished
-            blockSize  // the host sent blocks larger than it announced: the floor rose
+            blockSize, // the host sent blocks larger than it announced: the floor rose
+            measured   // the auto latency rose to what the worker's responses at real-time pace needed
         };
+        static constexpr int numReasons = static_cast<int> (Reason::measured) + 1;
         double seconds = 0.0; // since the processor was created
         int samples = 0;
         Reason reason = Reason::prepare;

@@ -18,14 +18,15 @@ using pgtest::settingsFor;
 namespace
 {
     // A script that grows its live heap by 5 MB (one string) per call, `chunks` times, and halves
-    // its input. One allocation a call: quick under a sanitizer on a loaded machine, so the
-    // loader's warm-up (bounded in time) builds all of it there too.
+    // its input. One allocation and 5,120 copies of 1 KB a call (not 5 million of one byte):
+    // quick under a sanitizer on a loaded machine, so the loader's warm-up (bounded in time)
+    // builds all of it there too.
     std::string heapScript (int chunks)
     {
         return "local heap = {}\n"
                "function process(ch, n, p)\n"
                "    if #heap < " + std::to_string (chunks) + " then\n"
-               "        heap[#heap + 1] = string.rep (string.char (65 + #heap), 5 * 1024 * 1024)\n"
+               "        heap[#heap + 1] = string.rep (string.rep (string.char (65 + #heap), 1024), 5 * 1024)\n"
                "    end\n"
                "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
                "end\n";
@@ -233,7 +234,7 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
     CHECK (heapAfterSwap >= 45u << 20);
 }
 
-TEST_CASE ("A 50 MB script reload while audio plays at real-time pace (figures)", "[engine][daw][loader][benchmark]")
+TEST_CASE ("A 50 MB script reload while audio plays at real-time pace (figures)", "[engine][daw][loader][pauses][benchmark]")
 {
     // The edit, save and listen loop: 6 s at 48 kHz / 128 samples, paced like an audio thread,
     // with a reload at 2 s of a script that builds 50 MB. Dropouts depend on the machine, so they
@@ -262,6 +263,70 @@ TEST_CASE ("A 50 MB script reload while audio plays at real-time pace (figures)"
           << loadSeconds << " s after the reload, with " << c.heapBytes / 1048576.0 << " MB");
     CHECK (e.getScriptName() == "heavy.lua");
     CHECK (c.heapBytes >= 45u << 20);
+}
+
+TEST_CASE ("Deterministic: the measured latency covers the worker's responses at real-time pace, a held worker's too",
+           "[engine][daw][latency][pauses]")
+{
+    // At real-time pace, the worker is held from block 100 until at least 30 ms after that
+    // block was handed over (the hook before block 101 runs after it), whatever the machine does
+    // to the pacing: chunk 100's response is at least 30 ms, so the measured latency must be at
+    // least one block + 1.5 (the safety factor) x 30 ms.
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 960));
+    REQUIRE (e.waitUntilWarm (30.0));
+    CHECK (e.getMeasuredLatency() == 0);
+    std::vector<std::vector<float>> in (1, std::vector<float> (128 * 200, 0.25f));
+    size_t index = 0;
+    int before = 0;
+    std::chrono::steady_clock::time_point handedOver;
+    pgtest::run (e, in, [] { return 128; }, false, [&] (size_t) {
+        const size_t b = index++;
+        if (b == 100)
+        {
+            before = e.getMeasuredLatency();
+            e.holdWorker (true);
+        }
+        if (b == 101)
+            handedOver = std::chrono::steady_clock::now();
+        if (b == 112)
+        {
+            std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (30));
+            e.holdWorker (false);
+        }
+    });
+    e.holdWorker (false);
+    REQUIRE (e.waitForWorker (10.0));
+    WARN ("measured latency before the hold " << before << ", after " << e.getMeasuredLatency() << " samples");
+    CHECK (before >= e.getLatencyFloor()); // chunks were measured before the hold
+    CHECK (e.getMeasuredLatency() >= 128 + static_cast<int> (1.5 * 0.030 * 48000.0));
+}
+
+TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not measured", "[engine][daw][latency][pauses]")
+{
+    // The warm-up spins in the script (p.profiling is set only while the loader warms it) for
+    // longer than any response of a simple script; blocks played meanwhile queue behind it.
+    // Were their responses measured, the figure would be at least 1.5 x the warm-up.
+    const std::string script = std::string ("local function spin() local x = 0 for i = 1, 20000000 do x = x + i end return x end\n")
+                               + pgtest::simpleScript + "\nlocal inner = process\n"
+                               + "function process(ch, n, p) if p.profiling == 1 then spin() end return inner(ch, n, p) end\n";
+    auto settings = settingsFor (48000.0, 128, 1);
+    settings.luaLimits.callBudgetSeconds = 60.0;
+    pg::LatencyEngine e;
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE (e.prepare (settings, script, "slow-warm.lua", 960));
+    double warmSeconds = 0.0;
+    std::vector<std::vector<float>> in (1, std::vector<float> (48000, 0.25f));
+    pgtest::run (e, in, [] { return 128; }, false, [&] (size_t) {
+        if (warmSeconds == 0.0 && ! e.isWarming())
+            warmSeconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - start).count();
+    });
+    REQUIRE (e.waitForWorker (10.0));
+    REQUIRE (warmSeconds > 0.0);
+    WARN ("warm-up " << warmSeconds * 1000.0 << " ms; measured latency " << e.getMeasuredLatency() << " samples");
+    CHECK (e.getCounters().dropoutEvents > 0); // blocks did wait for the warm-up
+    CHECK (e.getMeasuredLatency() > 0);        // chunks after it were measured
+    CHECK (e.getMeasuredLatency() < 128 + static_cast<int> (0.5 * warmSeconds * 48000.0));
 }
 
 TEST_CASE ("A script loaded during the auto profile is profiled in its place", "[engine][daw][loader]")

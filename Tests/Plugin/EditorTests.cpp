@@ -249,3 +249,32 @@ TEST_CASE ("Statistics exported from the editor read back to the same figures", 
         }
     }
 }
+
+TEST_CASE ("The latency history draws a dot of its colour for every reason a latency changes", "[plugin][editor]")
+{
+    // One change of each reason, a second apart. Each reason's colour must be painted (its dots
+    // are paths indexed by the reason: a list shorter than the reasons drew some of them nowhere).
+    std::vector<pauseguard::LatencyChange> changes;
+    for (int r = 0; r < pauseguard::LatencyChange::numReasons; ++r)
+        changes.push_back ({ 1.0 + r, 480 + 96 * r, static_cast<pauseguard::LatencyChange::Reason> (r) });
+    pauseguard::LatencyTimeline timeline;
+    timeline.setSize (1100, 320);
+    timeline.setHistory (changes, 10.0, 48000.0);
+    const auto image = timeline.createComponentSnapshot (timeline.getLocalBounds(), true, 1.0f);
+    for (const auto& c : changes)
+    {
+        const auto want = pauseguard::LatencyTimeline::colourFor (c.reason);
+        int found = 0;
+        for (int y = 0; y < image.getHeight(); ++y)
+            for (int x = 0; x < image.getWidth(); ++x)
+            {
+                const auto p = image.getPixelAt (x, y);
+                found += std::abs (p.getRed() - want.getRed()) <= 2 && std::abs (p.getGreen() - want.getGreen()) <= 2
+                                 && std::abs (p.getBlue() - want.getBlue()) <= 2
+                             ? 1
+                             : 0;
+            }
+        INFO (pauseguard::LatencyChange::describe (c.reason));
+        CHECK (found >= 20); // at least the centre of one 8-pixel dot
+    }
+}

@@ -159,3 +159,56 @@ TEST_CASE ("A reloaded session starts at the latency it had (auto), without wait
     CHECK (b.getLatencySamples() == latencyBefore); // at once, before any profile
     b.getEngine().waitForProfile (30.0);
 }
+
+TEST_CASE ("Auto latency rises to the worker's measured lateness, at the next stop", "[plugin][latency][pauses]")
+{
+    // Deterministic, auto. After the profile, the worker is held for at least 60 ms of real time
+    // while the transport plays (whatever the machine): the measured latency then exceeds the
+    // profile's, and reaches the host at the stop, not before, as a "measured" change.
+    PauseGuardProcessor p;
+    pgtest::setParam (p, ids::autoLatency, 1.0f);
+    TestPlayHead head;
+    p.setPlayHead (&head);
+    prepare (p, 48000.0, 128);
+    REQUIRE (p.getEngine().waitForProfile (30.0));
+    REQUIRE (p.getEngine().waitUntilWarm (30.0));
+    p.applyPendingLatencyChange();
+    const int profiled = p.getLatencySamples();
+
+    head.playing = true;
+    juce::AudioBuffer<float> buffer (2, 128);
+    juce::MidiBuffer midi;
+    const auto period = std::chrono::duration<double> (128.0 / 48000.0);
+    auto next = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point handedOver;
+    for (int b = 0; b < 150; ++b)
+    {
+        std::this_thread::sleep_until (next);
+        next += std::chrono::duration_cast<std::chrono::steady_clock::duration> (period);
+        if (b == 50)
+            p.getEngine().holdWorker (true);
+        if (b == 51)
+            handedOver = std::chrono::steady_clock::now(); // block 50 has arrived
+        if (b == 80)
+        {
+            std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (60));
+            p.getEngine().holdWorker (false);
+        }
+        buffer.clear();
+        p.processBlock (buffer, midi);
+    }
+    REQUIRE (p.getEngine().waitForWorker (10.0));
+    const int measured = p.getEngine().getMeasuredLatency();
+    WARN ("profiled auto latency " << profiled << " samples; measured after a 60 ms hold: " << measured);
+    CHECK (measured >= 128 + static_cast<int> (1.5 * 0.060 * 48000.0));
+    CHECK_FALSE (p.applyPendingLatencyChange()); // playing: held back
+    CHECK (p.getLatencySamples() == profiled);
+
+    head.playing = false;
+    buffer.clear();
+    p.processBlock (buffer, midi); // the stop reaches the processor through the play head
+    CHECK (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == measured);
+    CHECK (p.getLatencyHistory().back().reason == LatencyChange::Reason::measured);
+    p.setPlayHead (nullptr);
+}
