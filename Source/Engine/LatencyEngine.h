@@ -264,6 +264,7 @@ namespace pg
         void runCollectorOnWorker (double chunkSeconds, double now);
         AdapterSettings adapterSettings() const noexcept;
         void measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept;
+        static void applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent);
         void fullCollectionOnWorker (double now, bool forced);
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);

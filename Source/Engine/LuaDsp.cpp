@@ -1,5 +1,7 @@
 #include "LuaDsp.h"
 
+#include "Clock.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -17,12 +19,6 @@ namespace pg
 {
     namespace
     {
-        double nowSeconds()
-        {
-            using namespace std::chrono;
-            return duration<double> (steady_clock::now().time_since_epoch()).count();
-        }
-
         // Lua's allocator: our ManagedHeap, which counts bytes and refuses past the ceiling. Lua then
         // runs an emergency collection and, if that does not help, raises "not enough memory".
         void* heapAlloc (void* ud, void* ptr, size_t osize, size_t nsize)

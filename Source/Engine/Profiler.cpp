@@ -1,5 +1,7 @@
 #include "Profiler.h"
 
+#include "Clock.h"
+
 #include "CollectorScheduler.h"
 
 #include <algorithm>
@@ -9,15 +11,6 @@
 
 namespace pg
 {
-    namespace
-    {
-        double nowSeconds() noexcept
-        {
-            using namespace std::chrono;
-            return duration<double> (steady_clock::now().time_since_epoch()).count();
-        }
-    } // namespace
-
     namespace
     {
         // A test tone through a script, one chunk at a time.

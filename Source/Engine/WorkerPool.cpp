@@ -1,5 +1,7 @@
 #include "WorkerPool.h"
 
+#include "Clock.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -25,11 +27,6 @@ namespace pg
 
     namespace
     {
-        int64_t nowNanos() noexcept
-        {
-            return std::chrono::duration_cast<std::chrono::nanoseconds> (std::chrono::steady_clock::now().time_since_epoch()).count();
-        }
-
         constexpr int64_t blockedRetryNanos = 200'000; // a blocked client is tried again after 0.2 ms
 
         std::atomic<int> configuredThreads { 0 };

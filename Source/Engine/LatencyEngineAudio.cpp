@@ -1,0 +1,314 @@
+// LatencyEngine, the audio thread's side: processBlock and what it calls. Nothing here allocates,
+// locks or waits (RealtimeSanitizer checks processBlock), except the bounded wait of an offline render.
+
+#include "LatencyEngine.h"
+
+#include "Clock.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+namespace pg
+{
+    // ---- audio thread ----------------------------------------------------------------------------
+
+    bool LatencyEngine::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+    {
+        auto clampRun = [] (uint64_t len) { return static_cast<int> (std::min<uint64_t> (len, INT_MAX)); };
+        for (int i = numGaps - 1; i >= 0; --i)
+        {
+            const auto& g = gaps[static_cast<size_t> (i)];
+            if (abs >= g.absEnd)
+            {
+                ringPos = static_cast<uint64_t> (static_cast<int64_t> (abs) - g.offsetAfter);
+                runLength = i + 1 < numGaps ? clampRun (gaps[static_cast<size_t> (i + 1)].absStart - abs) : INT_MAX;
+                return true;
+            }
+            if (abs >= g.absStart)
+            {
+                ringPos = static_cast<uint64_t> (static_cast<int64_t> (g.absEnd) - g.offsetAfter);
+                runLength = clampRun (g.absEnd - abs);
+                return false;
+            }
+        }
+        ringPos = static_cast<uint64_t> (static_cast<int64_t> (abs) - baseOffset);
+        runLength = numGaps > 0 ? clampRun (gaps[0].absStart - abs) : INT_MAX;
+        return true;
+    }
+
+    void LatencyEngine::recordDroppedInput (uint64_t absStart, int n) noexcept
+    {
+        const auto un = static_cast<uint64_t> (n);
+        if (numGaps > 0 && gaps[static_cast<size_t> (numGaps - 1)].absEnd == absStart)
+        {
+            auto& g = gaps[static_cast<size_t> (numGaps - 1)];
+            g.absEnd += un;
+            g.offsetAfter += n;
+            return;
+        }
+        // Forget gaps that no latency can reach any more (or the oldest, if the table is full).
+        const auto reach = static_cast<uint64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate))
+                           + static_cast<uint64_t> (settings.maxBlockSize);
+        while (numGaps > 0 && (numGaps == static_cast<int> (gaps.size()) || gaps[0].absEnd + reach < absStart))
+        {
+            baseOffset = gaps[0].offsetAfter;
+            std::copy (gaps.begin() + 1, gaps.begin() + numGaps, gaps.begin());
+            --numGaps;
+        }
+        gaps[static_cast<size_t> (numGaps++)] = { absStart, absStart + un,
+                                                  static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
+    }
+
+    LatencyEngine::Run LatencyEngine::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    {
+        if (abs < 0)
+            return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
+
+        uint64_t p = 0;
+        int run = 0;
+        if (! mapToRing (static_cast<uint64_t> (abs), p, run))
+            return { RunKind::missing, p, std::min (run, maxLength) };
+
+        const int toGap = run;
+        run = std::min (run, maxLength);
+        auto upTo = [run] (uint64_t from, uint64_t to) { return static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (run), to - from)); };
+        if (p < outputReadPos) // released already: only after the latency grew
+            return { RunKind::transition, p, upTo (p, outputReadPos) };
+        if (p < lo) // skipped by a worker that was far behind
+            return { RunKind::missing, p, upTo (p, lo) };
+        if (p >= hi) // not delivered yet: the worker is late
+            return { RunKind::missing, p, run };
+        const auto delivered = static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (toGap), hi - p));
+        return { RunKind::wet, p, upTo (p, hi), delivered };
+    }
+
+    void LatencyEngine::passThrough (float* const*, int, int) noexcept {}
+
+    // Audio thread. Writes the output for the current block at latency L into out (which may be
+    // the host's buffer: the input is already in the dry line). Returns the frames that were missing.
+    //
+    // Where the worker was late, the delayed dry signal stands in, and the switch is a linear fade
+    // of dropoutFade frames, never a hard cut: wetGain (this latency's own) falls towards 0 as soon
+    // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
+    // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
+    // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
+    int LatencyEngine::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
+    {
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        const int64_t firstAbs = static_cast<int64_t> (audioTime) - latencySamples;
+        const float gainStep = 1.0f / static_cast<float> (dropoutFade);
+        int missing = 0;
+        for (int i = 0; i < n;)
+        {
+            const Run run = classify (firstAbs + i, n - i, lo, hi);
+            const bool wet = run.kind == RunKind::wet;
+            const bool steady = wet ? (gain >= 1.0f && run.length + dropoutFade <= run.available) : gain <= 0.0f;
+            float endGain = gain;
+            for (int c = 0; c < nch; ++c)
+            {
+                float* dst = out[c] + i;
+                if (run.kind == RunKind::preRoll)
+                {
+                    std::fill (dst, dst + run.length, 0.0f);
+                    continue;
+                }
+                const auto dryStart = static_cast<uint64_t> (firstAbs + i);
+                const auto len = static_cast<size_t> (run.length);
+                if (steady && mixStep == 0.0f && (! wet || mixCurrent == 0.0f))
+                {
+                    dryLine.readFrames (dryStart, &out[c], 1, static_cast<size_t> (i), len, c);
+                    continue;
+                }
+                if (steady && mixStep == 0.0f && mixCurrent == 1.0f)
+                {
+                    outputRing.readFrames (run.ringPos, &out[c], 1, static_cast<size_t> (i), len, c);
+                    continue;
+                }
+                float g = gain;
+                for (int k = 0; k < run.length; ++k)
+                {
+                    if (! wet)
+                        g = 0.0f; // (a fade that began in time is at 0 already)
+                    else if (k + dropoutFade <= run.available)
+                        g = std::min (1.0f, g + gainStep);
+                    else
+                        g = std::max (0.0f, g - gainStep);
+                    const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
+                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float m = mixCurrent + mixStep * static_cast<float> (i + k);
+                    const float faded = g >= 1.0f ? w : w * g + dry * (1.0f - g);
+                    dst[k] = faded * m + dry * (1.0f - m);
+                }
+                endGain = g;
+            }
+            if (run.kind != RunKind::preRoll)
+                gain = steady ? (wet ? 1.0f : 0.0f) : endGain;
+            if (run.kind == RunKind::missing)
+                missing += run.length;
+            i += run.length;
+        }
+        return missing;
+    }
+
+    // Audio thread: takes a requested latency. A request during a latency crossfade waits for its
+    // end, unless it asks for the previous latency: the fade then turns back from its current gain.
+    void LatencyEngine::takeLatencyRequestOnAudio() noexcept
+    {
+        int requested = requestedLatency.load (std::memory_order_acquire);
+        if (requested < 0)
+            return;
+        if (requested == latency)
+        {
+            requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel);
+            return;
+        }
+        if (latencyFade.isActive())
+        {
+            if (requested != fadeFromLatency || ! requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel))
+                return;
+            std::swap (latency, fadeFromLatency);
+            std::swap (wetGain, fadeWetGain);
+            latencyFade.reverse();
+        }
+        else
+        {
+            if (! requestedLatency.compare_exchange_strong (requested, -1, std::memory_order_acq_rel))
+                return;
+            fadeFromLatency = latency;
+            fadeWetGain = wetGain;
+            latencyFade.start();
+            latency = requested;
+        }
+        publishedLatency.store (latency, std::memory_order_relaxed);
+    }
+
+    // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
+    // fade length beyond it), at most offlineWaitSeconds. Blocking is allowed here: the host renders
+    // faster than real time and waits for us.
+    void LatencyEngine::waitForOutputOnAudio (int n) noexcept
+    {
+        PG_RTSAN_ALLOW_BLOCKING;
+        const int smallest = latencyFade.isActive() ? std::min (latency, fadeFromLatency) : latency;
+        const int64_t lastAbs = std::min (static_cast<int64_t> (audioTime) + n - smallest + dropoutFade,
+                                          static_cast<int64_t> (audioTime) + n);
+        if (lastAbs <= 0)
+            return;
+        uint64_t neededPos = 0;
+        int ignored = 0;
+        mapToRing (static_cast<uint64_t> (lastAbs - 1), neededPos, ignored);
+        const int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        for (int spins = 0; outputRing.publishedWritePosition() <= neededPos && neededPos < inputWritePos; ++spins)
+        {
+            if (nowNanos() > deadline)
+                return; // the worker is stuck: the fade to dry covers it, and counts it
+            if (spins < 64)
+                std::this_thread::yield();
+            else
+                std::this_thread::sleep_for (std::chrono::microseconds (50));
+        }
+    }
+
+    void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
+    {
+        if (! prepared.load (std::memory_order_acquire) || numFrames <= 0 || numChannels <= 0)
+            return passThrough (channels, numChannels, numFrames);
+
+        if (numFrames > largestBlock.load (std::memory_order_relaxed))
+            largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
+
+        if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
+        {
+            std::array<float*, maxChannels> part {};
+            const int nch = std::min (numChannels, maxChannels);
+            for (int offset = 0; offset < numFrames; offset += settings.maxBlockSize)
+            {
+                for (int c = 0; c < nch; ++c)
+                    part[static_cast<size_t> (c)] = channels[c] + offset;
+                processBlock (part.data(), nch, std::min (settings.maxBlockSize, numFrames - offset));
+            }
+            return;
+        }
+
+        takeLatencyRequestOnAudio();
+
+        const int nch = std::min (numChannels, settings.numChannels);
+        const int n = numFrames;
+        const auto un = static_cast<size_t> (n);
+
+        // 1. Sanitise the input: non-finite and subnormal samples are silence, on both paths.
+        for (int c = 0; c < nch; ++c)
+            for (int i = 0; i < n; ++i)
+                if (! (std::abs (channels[c][i]) >= std::numeric_limits<float>::min()) || ! std::isfinite (channels[c][i]))
+                    channels[c][i] = 0.0f;
+
+        // 2. The dry delay line, and the input handed to the worker.
+        dryLine.writeFrames (audioTime, channels, nch, 0, un);
+        if (inputRing.freeForProducer() >= static_cast<int64_t> (n))
+        {
+            inputRing.writeFrames (inputWritePos, channels, nch, 0, un);
+            const BlockStamp stamp { inputWritePos, nowNanos(), n, latency };
+            stamps.push (stamp);
+            inputWritePos += un;
+            inputRing.publishWrite (inputWritePos);
+            pool->markPending (poolSlot.load (std::memory_order_acquire), deadlineNanos (stamp, stamp.firstRingPos));
+        }
+        else
+        {
+            recordDroppedInput (audioTime, n);
+            inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
+        }
+        if (offline.load (std::memory_order_relaxed))
+            waitForOutputOnAudio (n);
+
+        // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere (with a
+        //    fade each way). After a latency change, the output at the previous L is crossfaded into
+        //    the new one.
+        const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
+        const float mixStep = (target - mixCurrent) / static_cast<float> (n);
+        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep);
+        if (latencyFade.isActive())
+            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep);
+        latencyFade.process (fadePtrs.data(), channels, nch, n);
+        for (int c = nch; c < numChannels; ++c)
+            std::fill (channels[c], channels[c] + n, 0.0f);
+        mixCurrent = target;
+
+        if (missing > 0)
+        {
+            dropoutFrames.store (dropoutFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (missing), std::memory_order_relaxed);
+            dropoutEvents.store (dropoutEvents.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+
+        // 4. Release what no latency up to the maximum can need again (so that a latency that grows
+        //    finds the worker's output still there), and tell the worker where the audio is.
+        audioTime += un;
+        const auto reach = static_cast<int64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const int64_t oldestAbs = static_cast<int64_t> (audioTime) - reach;
+        if (oldestAbs > 0)
+        {
+            uint64_t oldestPos = 0;
+            int ignored = 0;
+            mapToRing (static_cast<uint64_t> (oldestAbs), oldestPos, ignored);
+            const uint64_t release = std::min (oldestPos, hi);
+            if (release > outputReadPos)
+            {
+                outputReadPos = release;
+                outputRing.publishRead (outputReadPos);
+            }
+        }
+        const int64_t nextAbs = static_cast<int64_t> (audioTime) - std::max (latency, latencyFade.isActive() ? fadeFromLatency : 0);
+        uint64_t nextPos = 0;
+        if (nextAbs >= 0)
+        {
+            int ignored = 0;
+            mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
+        }
+        audioNeededRingPos.store (nextPos, std::memory_order_release);
+    }
+} // namespace pg
