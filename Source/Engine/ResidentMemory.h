@@ -9,6 +9,8 @@
 // page). Elsewhere the memory is allocated and zeroed.
 
 #include <cstddef>
+#include <cstring>
+#include <new>
 #include <type_traits>
 
 namespace pg
@@ -33,7 +35,22 @@ namespace pg
 
         // Not real-time. `count` elements, every byte zero. The same size again reuses the pages.
         // Throws std::bad_alloc if the system has no memory for it.
-        void allocate (size_t count);
+        void allocate (size_t newCount)
+        {
+            if (newCount == count && items != nullptr)
+            {
+                std::memset (static_cast<void*> (items), 0, count * sizeof (T)); // resident already: no faults
+                return;
+            }
+            release();
+            if (newCount == 0)
+                return;
+            void* memory = resident::map (newCount * sizeof (T));
+            if (memory == nullptr)
+                throw std::bad_alloc();
+            items = static_cast<T*> (memory);
+            count = newCount;
+        }
 
         T* data() noexcept { return items; }
         const T* data() const noexcept { return items; }
@@ -53,24 +70,3 @@ namespace pg
         size_t count = 0;
     };
 } // namespace pg
-
-#include <cstring>
-#include <new>
-
-template <typename T>
-void pg::ResidentArray<T>::allocate (size_t newCount)
-{
-    if (newCount == count && items != nullptr)
-    {
-        std::memset (static_cast<void*> (items), 0, count * sizeof (T)); // resident already: no faults
-        return;
-    }
-    release();
-    if (newCount == 0)
-        return;
-    void* memory = resident::map (newCount * sizeof (T));
-    if (memory == nullptr)
-        throw std::bad_alloc();
-    items = static_cast<T*> (memory);
-    count = newCount;
-}

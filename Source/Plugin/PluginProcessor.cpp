@@ -309,7 +309,7 @@ namespace pauseguard
             reason = Reason::blockSize;
         else if (! switched && strategyNow == 0 && params.autoLatency.get() && profiled)
             reason = Reason::profile;
-        else if (! switched && strategyNow == 0 && params.autoLatency.get() && wanted == engine.getMeasuredLatency())
+        else if (! switched && strategyNow == 0 && params.autoLatency.get() && engine.getMeasuredLatency() >= wanted) // (clamped, maybe)
             reason = Reason::measured;
         engine.requestLatency (wanted);
         setLatencySamples (wanted);
