@@ -43,7 +43,7 @@ namespace
         "  --strategy dynamic|deterministic   --rate HZ   --block N   --seconds S\n"
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
         "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
-        "  --realtime --report FILE.json --keep-latency (render)\n";
+        "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n";
 
     int usage (const char* problem = nullptr)
     {
@@ -58,8 +58,8 @@ namespace
         juce::String command, strategy = "deterministic", latency = "20", script, report;
         juce::StringArray files;
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
-        int block = 128, instances = 1, workers = 0;
-        bool json = false, realtime = false, keepLatency = false, secondsGiven = false;
+        int block = 128, instances = 1, workers = 0, rounds = 15;
+        bool json = false, realtime = false, keepLatency = false, secondsGiven = false, audioOnly = false;
     };
 
     // Parses argv into o; returns an error message, or an empty string.
@@ -84,9 +84,9 @@ namespace
                 o.files.add (a);
                 continue;
             }
-            if (a == "--json" || a == "--realtime" || a == "--keep-latency")
+            if (a == "--json" || a == "--realtime" || a == "--keep-latency" || a == "--audio-only")
             {
-                (a == "--json" ? o.json : (a == "--realtime" ? o.realtime : o.keepLatency)) = true;
+                (a == "--json" ? o.json : (a == "--realtime" ? o.realtime : (a == "--audio-only" ? o.audioOnly : o.keepLatency))) = true;
                 continue;
             }
             if (i + 1 >= argc)
@@ -122,10 +122,10 @@ namespace
                 error = number (a, v, 0.5, 86400.0, o.seconds);
                 o.secondsGiven = true;
             }
-            else if (a == "--instances" || a == "--workers")
+            else if (a == "--instances" || a == "--workers" || a == "--rounds")
             {
-                error = number (a, v, 1.0, a == "--instances" ? 256.0 : 64.0, d);
-                (a == "--instances" ? o.instances : o.workers) = static_cast<int> (d);
+                error = number (a, v, 1.0, a == "--instances" ? 256.0 : (a == "--workers" ? 64.0 : 1000.0), d);
+                (a == "--instances" ? o.instances : (a == "--workers" ? o.workers : o.rounds)) = static_cast<int> (d);
             }
             else if (a == "--garbage-kb")
                 error = number (a, v, 0.0, 1024.0, o.garbageKb);
@@ -696,10 +696,23 @@ namespace
         return v.empty() ? 0.0 : v[v.size() / 2];
     }
 
+    // One block in (the host's input to a buffer) and out (a block to the host's buffer): what
+    // the audio thread's work is measured against. Not inlined, so that callgrind can count it.
+    [[gnu::noinline]] void copyInAndOut (const float* const* source, float* copyIn, const float* out, float* const* host, int block)
+    {
+        const auto bytes = sizeof (float) * static_cast<size_t> (block);
+        for (size_t c = 0; c < 2; ++c)
+            std::memcpy (copyIn + c * static_cast<size_t> (block), source[c], bytes);
+        for (size_t c = 0; c < 2; ++c)
+            std::memcpy (host[c], out + c * static_cast<size_t> (block), bytes);
+    }
+
     int bench (const Options& o)
     {
-        // 1. The audio thread's cost per block, the worker keeping up, against memcpy in and out. The
-        //    calling thread runs at an audio priority, above the worker, as a host's would.
+        // 1. The audio thread's cost per block, the worker keeping up, against memcpy in and out:
+        //    hot (the same buffers again and again), and as the floor of a real exchange, where the
+        //    block copied out was just written by another core. The calling thread runs at an audio
+        //    priority, above the worker, as a host's would.
         raiseToAudioPriority();
         pg::LatencyEngine engine;
         pg::EngineSettings es;
@@ -712,9 +725,23 @@ namespace
         for (int c = 0; c < 2; ++c)
             for (int i = 0; i < o.block; ++i)
                 source.setSample (c, i, rng.nextFloat() - 0.5f);
-        std::vector<float> copyIn (static_cast<size_t> (2 * o.block)), copyOut (static_cast<size_t> (2 * o.block));
-        const int rounds = 15, perRound = 2000;
-        std::vector<double> engineNs, memcpyNs;
+        std::vector<float> copyIn (static_cast<size_t> (2 * o.block)), written (static_cast<size_t> (2 * o.block));
+        std::atomic<int> exchange { 0 }; // 1: the other core is to write `written`; 2: it has
+        std::thread writer ([&] {
+            for (int turn; (turn = exchange.load (std::memory_order_acquire)) >= 0;)
+            {
+                if (turn != 1)
+                {
+                    exchange.wait (turn, std::memory_order_acquire); // asleep while the engine is measured
+                    continue;
+                }
+                for (size_t i = 0; i < written.size(); ++i)
+                    written[i] = static_cast<float> (i) * 1.0e-4f;
+                exchange.store (2, std::memory_order_release);
+            }
+        });
+        const int rounds = o.rounds, perRound = 2000;
+        std::vector<double> engineNs, memcpyNs, crossCoreNs;
         for (int r = 0; r < rounds; ++r)
         {
             double total = 0.0;
@@ -729,17 +756,38 @@ namespace
             engineNs.push_back (total / perRound);
             const auto t0 = Clock::now();
             for (int b = 0; b < perRound; ++b)
-            {
-                for (int c = 0; c < 2; ++c)
-                    std::memcpy (copyIn.data() + c * o.block, source.getReadPointer (c), sizeof (float) * static_cast<size_t> (o.block));
-                for (int c = 0; c < 2; ++c)
-                    std::memcpy (buffer.getWritePointer (c), copyIn.data() + c * o.block, sizeof (float) * static_cast<size_t> (o.block));
-                std::memcpy (copyOut.data(), buffer.getReadPointer (0), sizeof (float));
-            }
+                copyInAndOut (source.getArrayOfReadPointers(), copyIn.data(), copyIn.data(), buffer.getArrayOfWritePointers(), o.block);
             memcpyNs.push_back (std::chrono::duration<double, std::nano> (Clock::now() - t0).count() / perRound);
+            total = 0.0;
+            for (int b = 0; b < perRound / 10; ++b)
+            {
+                exchange.store (1, std::memory_order_release);
+                exchange.notify_one();
+                while (exchange.load (std::memory_order_acquire) != 2)
+                    std::this_thread::yield();
+                const auto t1 = Clock::now();
+                copyInAndOut (source.getArrayOfReadPointers(), copyIn.data(), written.data(), buffer.getArrayOfWritePointers(), o.block);
+                total += std::chrono::duration<double, std::nano> (Clock::now() - t1).count();
+            }
+            crossCoreNs.push_back (total / (perRound / 10));
         }
+        exchange.store (-1, std::memory_order_release);
+        exchange.notify_one();
+        writer.join();
         engine.release();
-        const double engineMedian = medianOf (engineNs), memcpyMedian = medianOf (memcpyNs);
+        const double engineMedian = medianOf (engineNs), memcpyMedian = medianOf (memcpyNs), crossCoreMedian = medianOf (crossCoreNs);
+        const double ratio = memcpyMedian > 0.0 ? engineMedian / memcpyMedian : 0.0;
+        const double crossCoreRatio = memcpyMedian > 0.0 ? crossCoreMedian / memcpyMedian : 0.0;
+        const auto printAudioThread = [&] {
+            std::printf ("audio thread per block (median of %d x %d): %.0f ns; memcpy in and out: %.0f ns hot, %.0f ns from another "
+                         "core; ratio %.1fx (the exchange's floor: %.1fx)\n",
+                         rounds, perRound, engineMedian, memcpyMedian, crossCoreMedian, ratio, crossCoreRatio);
+        };
+        if (o.audioOnly) // (for callgrind: copyInAndOut and EngineCore::processBlock, counted per call)
+        {
+            printAudioThread();
+            return 0;
+        }
 
         // 2. Collector CPU: the same script and workload, offline, deterministic against dynamic.
         auto cpuFor = [&] (const juce::String& strategy) {
@@ -775,7 +823,9 @@ namespace
         j->setProperty ("block", o.block);
         j->setProperty ("audio_thread_ns_per_block", engineMedian);
         j->setProperty ("memcpy_ns_per_block", memcpyMedian);
-        j->setProperty ("ratio_vs_memcpy", memcpyMedian > 0.0 ? engineMedian / memcpyMedian : 0.0);
+        j->setProperty ("memcpy_from_other_core_ns_per_block", crossCoreMedian);
+        j->setProperty ("ratio_vs_memcpy", ratio);
+        j->setProperty ("exchange_floor_ratio", crossCoreRatio);
         j->setProperty ("worker_seconds_automatic", automatic);
         j->setProperty ("worker_seconds_scheduled", scheduled);
         j->setProperty ("gc_schedule_overhead_pct", overheadPct);
@@ -783,8 +833,7 @@ namespace
             std::printf ("%s\n", juce::JSON::toString (juce::var (j.get()), true).toRawUTF8());
         else
         {
-            std::printf ("audio thread per block (median of %d x %d): %.0f ns; memcpy in and out: %.0f ns; ratio %.1fx\n", rounds,
-                         perRound, engineMedian, memcpyMedian, memcpyMedian > 0.0 ? engineMedian / memcpyMedian : 0.0);
+            printAudioThread();
             std::printf ("worker time, automatic collector: %.3f s; engine-scheduled collector: %.3f s; overhead %+.1f %%\n",
                          automatic, scheduled, overheadPct);
         }

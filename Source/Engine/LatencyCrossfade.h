@@ -19,6 +19,11 @@
 #include <cmath>
 #include <utility>
 
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#include <emmintrin.h>
+#endif
+
 namespace pg
 {
     class LatencyCrossfade
@@ -33,6 +38,9 @@ namespace pg
             maximum = std::max (nominal, static_cast<int> (std::lround (maximumSeconds * sampleRate)));
             // The output's largest recent step decays by half over 50 ms (a 10 Hz sine's quarter period).
             decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * sampleRate)));
+            for (size_t j = 0; j < lane; ++j)
+                laneDecay[j] = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (lane - 1 - j)));
+            decayPerLane = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (lane)));
             reset();
         }
 
@@ -78,20 +86,38 @@ namespace pg
             for (; i < numFrames && isActive(); ++i)
                 fadeOneFrame (from, to, nch, i);
             for (int c = 0; c < nch; ++c)
-            {
-                const auto uc = static_cast<size_t> (c);
-                float prev = last[uc], peak = recentStep[uc];
-                for (int k = i; k < numFrames; ++k)
-                {
-                    peak = std::max (peak * decay, std::abs (to[c][k] - prev));
-                    prev = to[c][k];
-                }
-                last[uc] = prev;
-                recentStep[uc] = peak;
-            }
+                if (i < numFrames)
+                    trackSteps (static_cast<size_t> (c), to[c], i, numFrames);
         }
 
     private:
+        // The output's largest recent step, over frames [from, to) of one channel:
+        // peak = max (peak x decay, |step|) at each frame. Over `lane` frames that is
+        // max (peak x decay^lane, max_j |step_j| x decay^(lane-1-j)): no chain from frame to frame
+        // inside a lane, so that it runs four or eight frames at a time.
+        void trackSteps (size_t c, const float* x, int from, int to) noexcept
+        {
+            float peak = std::max (recentStep[c] * decay, std::abs (x[from] - last[c]));
+            int k = from + 1;
+#if defined(__SSE__) || defined(__x86_64__)
+            const __m128 absMask = _mm_castsi128_ps (_mm_set1_epi32 (0x7fffffff));
+            const __m128 w0 = _mm_loadu_ps (laneDecay.data()), w1 = _mm_loadu_ps (laneDecay.data() + 4);
+            for (; k + static_cast<int> (lane) <= to; k += static_cast<int> (lane))
+            {
+                const __m128 s0 = _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + k), _mm_loadu_ps (x + k - 1)));
+                const __m128 s1 = _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + k + 4), _mm_loadu_ps (x + k + 3)));
+                __m128 m = _mm_max_ps (_mm_mul_ps (s0, w0), _mm_mul_ps (s1, w1));
+                m = _mm_max_ps (m, _mm_movehl_ps (m, m));
+                m = _mm_max_ss (m, _mm_shuffle_ps (m, m, 1));
+                peak = std::max (peak * decayPerLane, _mm_cvtss_f32 (m));
+            }
+#endif
+            for (; k < to; ++k)
+                peak = std::max (peak * decay, std::abs (x[k] - x[k - 1]));
+            last[c] = x[to - 1];
+            recentStep[c] = peak;
+        }
+
         void fadeOneFrame (const float* const* from, float* const* to, int nch, int i) noexcept
         {
             const float nominalStep = 1.0f / static_cast<float> (nominal);
@@ -134,7 +160,9 @@ namespace pg
         }
 
         int nominal = 240, maximum = 960;
-        float decay = 0.9997f;
+        static constexpr size_t lane = 8;
+        float decay = 0.9997f, decayPerLane = 0.9976f;
+        std::array<float, lane> laneDecay {}; // decay^(lane - 1 - j)
         float gain = 1.0f; // 1: no fade
         int elapsed = 0;
         bool havePrevTo = false;

@@ -3,6 +3,7 @@
 // A sandboxed Lua 5.4 state running one DSP script. Not thread-safe: one thread owns it
 // (the engine's worker; during prepare, the thread that prepares, before the worker starts).
 
+#include "EngineTypes.h"
 #include "ManagedHeap.h"
 
 #include <cstddef>
@@ -16,12 +17,6 @@ struct lua_State;
 
 namespace pg
 {
-    struct LuaDspLimits
-    {
-        size_t memoryLimitBytes = size_t (1) << 30; // our allocator refuses past this
-        double callBudgetSeconds = 0.5;             // one script call longer than this is aborted
-    };
-
     class LuaDsp
     {
     public:
@@ -55,11 +50,7 @@ namespace pg
 
         // The macro knobs the script declares in its global `macros` table (at most 8): params.macroN
         // (0..1, from the host) arrives as params[name] = min + (max - min) * knob.
-        struct MacroSpec
-        {
-            std::string name;
-            double min = 0.0, max = 1.0;
-        };
+        using MacroSpec = ScriptMacro;
         const std::vector<MacroSpec>& getMacros() const noexcept { return macros; }
 
         // What the script printed since the last call (at most 64 lines are kept in between).

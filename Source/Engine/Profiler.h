@@ -5,6 +5,7 @@
 // It runs on a loader thread, on a LuaDsp of its own (never the one the worker plays), so that
 // neither the host's thread nor the worker waits for it.
 
+#include "EngineTypes.h"
 #include "LuaDsp.h"
 
 #include <atomic>
@@ -12,19 +13,6 @@
 
 namespace pg
 {
-    struct ProfileResult
-    {
-        double worstCollectionSeconds = 0.0; // longest forced full collection
-        double worstChunkSeconds = 0.0;      // longest script call (with its automatic collector work)
-        double worstStepSeconds = 0.0;       // longest basic collector step (collector stopped)
-        double worstBareChunkSeconds = 0.0;  // longest script call with the collector stopped
-        int dynamicLatencySamples = 0;       // the dynamic strategy's starting latency
-        double elapsedSeconds = 0.0;
-        size_t heapBytes = 0;
-        int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms and the floor
-        bool complete = false;  // false: the script failed or the profile was cancelled
-    };
-
     struct ProfileRequest
     {
         double sampleRate = 48000.0;

@@ -78,6 +78,26 @@ namespace pg
             }
         }
 
+        // Producer thread. Wait-free. Where frame `pos` of channel c goes, and how many frames
+        // from there are contiguous (up to the ring's end): for a caller that fills the ring in
+        // its own pass over the block. The caller checks space first.
+        float* writeSpan (int c, uint64_t pos, size_t& contiguous) noexcept
+        {
+            const size_t start = static_cast<size_t> (pos & mask);
+            contiguous = capacity - start;
+            return data.data() + static_cast<size_t> (c) * capacity + start;
+        }
+
+        // Producer thread. Asks the CPU to fetch, for writing, the lines that frames [pos, pos + n)
+        // will be written to: the next block's, so that writing them then does not wait for memory.
+        void prefetchForWrite (uint64_t pos, size_t n) const noexcept
+        {
+            constexpr size_t floatsPerLine = 64 / sizeof (float);
+            for (int c = 0; c < channels; ++c)
+                for (size_t i = 0; i < n + floatsPerLine; i += floatsPerLine)
+                    __builtin_prefetch (data.data() + static_cast<size_t> (c) * capacity + ((pos + i) & mask), 1, 3);
+        }
+
         // Producer thread. Makes frames before `newWritePos` visible to the consumer.
         void publishWrite (uint64_t newWritePos) noexcept { writePos.store (newWritePos, std::memory_order_release); }
 

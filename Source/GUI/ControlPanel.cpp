@@ -83,9 +83,9 @@ namespace pauseguard
         return n;
     }
 
-    bool ControlPanel::setScriptMacros (const std::vector<pg::LuaDsp::MacroSpec>& newMacros, const juce::String& scriptName)
+    bool ControlPanel::setScriptMacros (const std::vector<pg::ScriptMacro>& newMacros, const juce::String& scriptName)
     {
-        const auto same = [] (const pg::LuaDsp::MacroSpec& a, const pg::LuaDsp::MacroSpec& b) {
+        const auto same = [] (const pg::ScriptMacro& a, const pg::ScriptMacro& b) {
             return a.name == b.name && a.min == b.min && a.max == b.max;
         };
         if (scriptName == macrosScript && std::equal (newMacros.begin(), newMacros.end(), macros.begin(), macros.end(), same))

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "LuaDsp.h"
+#include "EngineTypes.h"
 #include "Theme.h"
 
 #include <juce_audio_processors/juce_audio_processors.h>
@@ -24,7 +24,7 @@ namespace pauseguard
         // Message thread. The macros the running script declares (`scriptName`): those get its names
         // and show their values in its ranges, one per line; the others are hidden. A script that
         // declares none leaves all eight dimmed, as "Macro N". Returns true if the layout changed.
-        bool setScriptMacros (const std::vector<pg::LuaDsp::MacroSpec>& macros, const juce::String& scriptName);
+        bool setScriptMacros (const std::vector<pg::ScriptMacro>& macros, const juce::String& scriptName);
         int getIdealHeight() const noexcept;
         int getNumControls() const noexcept { return static_cast<int> (rows.size()); }
 
@@ -76,7 +76,7 @@ namespace pauseguard
         std::vector<std::unique_ptr<Row>> rows;
         std::vector<Group> groups;
         int firstMacroRow = 0, macroGroup = 0;
-        std::vector<pg::LuaDsp::MacroSpec> macros; // as last shown
+        std::vector<pg::ScriptMacro> macros; // as last shown
         juce::String macrosScript;
 
         JUCE_DECLARE_NON_COPYABLE_WITH_LEAK_DETECTOR (ControlPanel)

@@ -1,5 +1,6 @@
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
+#include "LuaDsp.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "EngineHarness.h"
+#include "LuaDsp.h"
 #include "PluginProcessor.h"
 
 namespace pgtest

@@ -118,6 +118,9 @@ end
 
     // Runs `in` through the engine in blocks whose sizes come from nextBlock(). offline: waits for
     // the worker after each block. Otherwise paced: one block per block period of real time.
+    // A host that always sends blocks of n frames.
+    inline std::function<int()> fixedBlocks (int n) { return [n] { return n; }; }
+
     inline std::vector<std::vector<float>> run (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
                                                 const std::function<int()>& nextBlock, bool offline,
                                                 const std::function<void (size_t)>& beforeBlock = {}, bool paced = true)
@@ -173,5 +176,19 @@ end
     inline float delayedAt (const std::vector<float>& x, size_t n, int latency)
     {
         return n >= static_cast<size_t> (latency) ? x[n - static_cast<size_t> (latency)] : 0.0f;
+    }
+    // out[n] == wet[n - L] * mix + in[n - L] * (1 - mix), exactly, at every sample.
+    inline size_t countMisaligned (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& wet,
+                            const std::vector<std::vector<float>>& out, int latency, float mix)
+    {
+        size_t bad = 0;
+        for (size_t c = 0; c < in.size(); ++c)
+            for (size_t n = 0; n < in[c].size(); ++n)
+            {
+                const float w = delayedAt (wet[c], n, latency), d = delayedAt (in[c], n, latency);
+                const float expected = mix == 1.0f ? w : (mix == 0.0f ? d : w * mix + d * (1.0f - mix));
+                bad += out[c][n] != expected ? 1u : 0u;
+            }
+        return bad;
     }
 } // namespace pgtest

@@ -1,7 +1,7 @@
-// LatencyEngine, the audio thread's side: processBlock and what it calls. Nothing here allocates,
+// EngineCore, the audio thread's side: processBlock and what it calls. Nothing here allocates,
 // locks or waits (RealtimeSanitizer checks processBlock), except the bounded wait of an offline render.
 
-#include "LatencyEngine.h"
+#include "EngineCore.h"
 
 #include "Clock.h"
 
@@ -14,9 +14,30 @@
 
 namespace pg
 {
+    namespace
+    {
+        // Copies n samples of x to its dry line (and, with ToWorker, to the worker's input), with
+        // non-finite and subnormal samples as silence, in x too. One pass, branch-free: the
+        // compiler vectorises it.
+        template <bool ToWorker>
+        void sanitiseInto (float* __restrict x, float* __restrict dry, float* __restrict input, size_t n) noexcept
+        {
+            constexpr float smallest = std::numeric_limits<float>::min(), largest = std::numeric_limits<float>::max();
+            for (size_t k = 0; k < n; ++k)
+            {
+                const float a = std::fabs (x[k]);
+                const float v = (a >= smallest && a <= largest) ? x[k] : 0.0f; // NaN fails both
+                x[k] = v;
+                dry[k] = v;
+                if constexpr (ToWorker)
+                    input[k] = v;
+            }
+        }
+    } // namespace
+
     // ---- audio thread ----------------------------------------------------------------------------
 
-    bool LatencyEngine::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+    bool EngineCore::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
     {
         auto clampRun = [] (uint64_t len) { return static_cast<int> (std::min<uint64_t> (len, INT_MAX)); };
         for (int i = numGaps - 1; i >= 0; --i)
@@ -40,7 +61,7 @@ namespace pg
         return true;
     }
 
-    void LatencyEngine::recordDroppedInput (uint64_t absStart, int n) noexcept
+    void EngineCore::recordDroppedInput (uint64_t absStart, int n) noexcept
     {
         const auto un = static_cast<uint64_t> (n);
         if (numGaps > 0 && gaps[static_cast<size_t> (numGaps - 1)].absEnd == absStart)
@@ -63,7 +84,7 @@ namespace pg
                                                   static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
     }
 
-    LatencyEngine::Run LatencyEngine::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    EngineCore::Run EngineCore::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
     {
         if (abs < 0)
             return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
@@ -86,7 +107,6 @@ namespace pg
         return { RunKind::wet, p, upTo (p, hi), delivered };
     }
 
-    void LatencyEngine::passThrough (float* const*, int, int) noexcept {}
 
     // Audio thread. Writes the output for the current block at latency L into out (which may be
     // the host's buffer: the input is already in the dry line). Returns the frames that were missing.
@@ -96,7 +116,7 @@ namespace pg
     // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
     // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
     // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
-    int LatencyEngine::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
+    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
         const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
@@ -157,7 +177,7 @@ namespace pg
 
     // Audio thread: takes a requested latency. A request during a latency crossfade waits for its
     // end, unless it asks for the previous latency: the fade then turns back from its current gain.
-    void LatencyEngine::takeLatencyRequestOnAudio() noexcept
+    void EngineCore::takeLatencyRequestOnAudio() noexcept
     {
         int requested = requestedLatency.load (std::memory_order_acquire);
         if (requested < 0)
@@ -190,7 +210,7 @@ namespace pg
     // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
     // fade length beyond it), at most offlineWaitSeconds. Blocking is allowed here: the host renders
     // faster than real time and waits for us.
-    void LatencyEngine::waitForOutputOnAudio (int n) noexcept
+    void EngineCore::waitForOutputOnAudio (int n) noexcept
     {
         PG_RTSAN_ALLOW_BLOCKING;
         const int smallest = latencyFade.isActive() ? std::min (latency, fadeFromLatency) : latency;
@@ -213,10 +233,18 @@ namespace pg
         }
     }
 
-    void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
+    // The entry: counted in audioCallsInside, so that prepare() and release() can wait until no call
+    // is inside (they clear `prepared` first: a call that sees it cleared passes the audio through).
+    void EngineCore::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
     {
-        if (! prepared.load (std::memory_order_acquire) || numFrames <= 0 || numChannels <= 0)
-            return passThrough (channels, numChannels, numFrames);
+        audioCallsInside.fetch_add (1, std::memory_order_seq_cst);
+        if (prepared.load (std::memory_order_seq_cst) && numFrames > 0 && numChannels > 0)
+            processPrepared (channels, numChannels, numFrames);
+        audioCallsInside.fetch_sub (1, std::memory_order_release);
+    }
+
+    void EngineCore::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
+    {
 
         if (numFrames > largestBlock.load (std::memory_order_relaxed))
             largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
@@ -229,7 +257,7 @@ namespace pg
             {
                 for (int c = 0; c < nch; ++c)
                     part[static_cast<size_t> (c)] = channels[c] + offset;
-                processBlock (part.data(), nch, std::min (settings.maxBlockSize, numFrames - offset));
+                processPrepared (part.data(), nch, std::min (settings.maxBlockSize, numFrames - offset));
             }
             return;
         }
@@ -240,17 +268,32 @@ namespace pg
         const int n = numFrames;
         const auto un = static_cast<size_t> (n);
 
-        // 1. Sanitise the input: non-finite and subnormal samples are silence, on both paths.
-        for (int c = 0; c < nch; ++c)
-            for (int i = 0; i < n; ++i)
-                if (! (std::abs (channels[c][i]) >= std::numeric_limits<float>::min()) || ! std::isfinite (channels[c][i]))
-                    channels[c][i] = 0.0f;
+        // 1. One pass over the input: each sample is sanitised (non-finite and subnormal samples
+        //    are silence, on both paths) and written to the dry delay line and to the worker's input.
+        const bool toWorker = inputRing.freeForProducer() >= static_cast<int64_t> (n);
+        for (int c = 0; c < settings.numChannels; ++c)
+            for (size_t i = 0; i < un;)
+            {
+                size_t dryRun = 0, inputRun = un;
+                float* dry = dryLine.writeSpan (c, audioTime + i, dryRun);
+                float* input = toWorker ? inputRing.writeSpan (c, inputWritePos + i, inputRun) : nullptr;
+                const size_t len = std::min ({ un - i, dryRun, inputRun });
+                if (c >= nch)
+                {
+                    std::fill (dry, dry + len, 0.0f); // a channel the host did not send: silence
+                    if (input != nullptr)
+                        std::fill (input, input + len, 0.0f);
+                }
+                else if (input != nullptr)
+                    sanitiseInto<true> (channels[c] + i, dry, input, len);
+                else
+                    sanitiseInto<false> (channels[c] + i, dry, nullptr, len);
+                i += len;
+            }
 
-        // 2. The dry delay line, and the input handed to the worker.
-        dryLine.writeFrames (audioTime, channels, nch, 0, un);
-        if (inputRing.freeForProducer() >= static_cast<int64_t> (n))
+        // 2. Hand the input to the worker, or count it as dropped.
+        if (toWorker)
         {
-            inputRing.writeFrames (inputWritePos, channels, nch, 0, un);
             const BlockStamp stamp { inputWritePos, nowNanos(), n, latency };
             stamps.push (stamp);
             inputWritePos += un;
@@ -310,5 +353,9 @@ namespace pg
             mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
         }
         audioNeededRingPos.store (nextPos, std::memory_order_release);
+
+        // 5. The next block writes past these: fetched now, they are in cache by then.
+        dryLine.prefetchForWrite (audioTime, un);
+        inputRing.prefetchForWrite (inputWritePos, un);
     }
 } // namespace pg

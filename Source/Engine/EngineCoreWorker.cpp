@@ -1,8 +1,8 @@
-// LatencyEngine, the worker's side: the chunk loop the pool runs, the collector glue, the
-// deterministic measurement and the dynamic strategy's adaptation. See LatencyEngine.h for the
+// EngineCore, the worker's side: the chunk loop the pool runs, the collector glue, the
+// deterministic measurement and the dynamic strategy's adaptation. See EngineCore.h for the
 // thread rules.
 
-#include "LatencyEngine.h"
+#include "EngineCore.h"
 
 #include "Clock.h"
 
@@ -17,7 +17,7 @@ namespace pg
     // Deterministic: Lua's automatic incremental collector with the user's pacing. Dynamic: the
     // generational mode, stopped (the engine runs it). On the worker, and on the loader for a
     // script it prepares.
-    void LatencyEngine::applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent)
+    void EngineCore::applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent)
     {
         if (s == Strategy::deterministic)
         {
@@ -33,7 +33,7 @@ namespace pg
 
     // ---- worker thread ---------------------------------------------------------------------------
 
-    void LatencyEngine::pushParametersToScript()
+    void EngineCore::pushParametersToScript()
     {
         for (int i = 0; i < numScriptParameters; ++i)
         {
@@ -43,7 +43,7 @@ namespace pg
     }
 
     // A pool thread: one chunk, and this engine's share of the thread's time.
-    WorkerPool::Ran LatencyEngine::runOnPool() noexcept
+    WorkerPool::Ran EngineCore::runOnPool() noexcept
     {
         const int64_t t0 = nowNanos();
         const auto ran = processAvailableOnWorker();
@@ -60,7 +60,7 @@ namespace pg
         return ran;
     }
 
-    WorkerPool::Ran LatencyEngine::processAvailableOnWorker()
+    WorkerPool::Ran EngineCore::processAvailableOnWorker()
     {
         uint64_t w = inputRing.publishedWritePosition();
         uint64_t r = inputRing.consumerPosition();
@@ -213,7 +213,7 @@ namespace pg
 
     // Worker: runs the incoming script on the same input and crossfades to it over the engine's
     // crossfade length; if it fails meanwhile, it is dropped and the running script keeps playing.
-    void LatencyEngine::crossfadeIncomingOnWorker (int nch, int n)
+    void EngineCore::crossfadeIncomingOnWorker (int nch, int n)
     {
         for (int i = 0; i < numScriptParameters; ++i)
             incoming->setParameter (scriptParameters[static_cast<size_t> (i)].name,
@@ -258,7 +258,7 @@ namespace pg
     }
 
     // Worker, real time: the deterministic strategy's measured latency covers this response.
-    void LatencyEngine::measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept
+    void EngineCore::measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept
     {
         if (workerStrategy != Strategy::deterministic || stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
             return;
@@ -269,7 +269,7 @@ namespace pg
             measuredLatency.store (need, std::memory_order_release);
     }
 
-    AdapterSettings LatencyEngine::adapterSettings() const noexcept
+    AdapterSettings EngineCore::adapterSettings() const noexcept
     {
         AdapterSettings a;
         a.blockSize = settings.maxBlockSize;
@@ -280,7 +280,7 @@ namespace pg
         return a;
     }
 
-    void LatencyEngine::applyStrategyOnWorker()
+    void EngineCore::applyStrategyOnWorker()
     {
         const Strategy s = strategy.load (std::memory_order_acquire);
         if (s != workerStrategy && dsp->isReady())
@@ -311,7 +311,7 @@ namespace pg
     // (The incremental mode sweeps, in one indivisible step, every object that died since its mark
     // phase began; its steps grow with the garbage rate.) Entering generational mode runs a full
     // collection: a strategy switch makes it under the previous, larger, latency.
-    void LatencyEngine::configureCollector (Strategy s)
+    void EngineCore::configureCollector (Strategy s)
     {
         configureCollector (*dsp, s);
         if (incoming != nullptr)
@@ -319,12 +319,12 @@ namespace pg
         appliedStrategy.store (s, std::memory_order_release);
     }
 
-    void LatencyEngine::configureCollector (LuaDsp& target, Strategy s)
+    void EngineCore::configureCollector (LuaDsp& target, Strategy s)
     {
         applyCollectorMode (target, s, workerPause, workerStepMul);
     }
 
-    void LatencyEngine::fullCollectionOnWorker (double now, bool forced)
+    void EngineCore::fullCollectionOnWorker (double now, bool forced)
     {
         const double d = dsp->fullCollection();
         pauses.add (d);
@@ -338,7 +338,7 @@ namespace pg
         lastFullSeconds = d;
     }
 
-    void LatencyEngine::runCollectorOnWorker (double chunkSeconds, double now)
+    void EngineCore::runCollectorOnWorker (double chunkSeconds, double now)
     {
         if (workerStrategy != Strategy::dynamic || ! dsp->isReady())
             return;
