@@ -1,0 +1,310 @@
+#include "ExternalDsp.h"
+
+#include "Clock.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <utility>
+
+#if defined(__linux__)
+#include <climits>
+#include <csignal>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+#endif
+
+namespace pg
+{
+    namespace
+    {
+        const char* commandName (uint32_t command)
+        {
+            switch (command)
+            {
+                case external::hello: return "hello";
+                case external::prepare: return "prepare";
+                case external::process: return "process";
+                case external::collect: return "collect";
+                case external::stats: return "stats";
+                case external::quit: return "quit";
+                default: return "?";
+            }
+        }
+
+#if defined(__linux__)
+        std::atomic_ref<uint32_t> word (uint32_t& w) { return std::atomic_ref<uint32_t> (w); }
+
+        // Not FUTEX_PRIVATE: the word is shared with another process.
+        void futexWake (uint32_t& w) { syscall (SYS_futex, &w, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0); }
+        void futexWait (uint32_t& w, uint32_t expected, double seconds)
+        {
+            timespec ts { static_cast<time_t> (seconds), static_cast<long> ((seconds - static_cast<double> (static_cast<time_t> (seconds))) * 1.0e9) };
+            syscall (SYS_futex, &w, FUTEX_WAIT, expected, &ts, nullptr, 0);
+        }
+#endif
+    } // namespace
+
+    ExternalDsp::~ExternalDsp() { stop(); }
+
+#if defined(__linux__)
+    bool ExternalDsp::start (const Options& newOptions)
+    {
+        stop();
+        options = newOptions;
+        error.clear();
+        childName.clear();
+        stats = {};
+        if (options.argv.empty() || options.argv[0].empty())
+            return fail ("no DSP program was chosen");
+        options.maxChannels = std::clamp (options.maxChannels, 1, 64);
+        options.maxFrames = std::clamp (options.maxFrames, 1, 1 << 16);
+
+        blockBytes = external::ExternalBlock::sizeFor (options.maxChannels, options.maxFrames);
+        memFd = static_cast<int> (syscall (SYS_memfd_create, "pauseguard-dsp", MFD_CLOEXEC));
+        if (memFd < 0 || ftruncate (memFd, static_cast<off_t> (blockBytes)) != 0)
+            return fail (std::string ("cannot create the shared memory: ") + std::strerror (errno));
+        void* mapped = mmap (nullptr, blockBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memFd, 0);
+        if (mapped == MAP_FAILED)
+            return fail (std::string ("cannot map the shared memory: ") + std::strerror (errno));
+        block = new (mapped) external::ExternalBlock {};
+        block->magic = external::magic;
+        block->version = external::version;
+        block->audioOffset = static_cast<uint32_t> (external::ExternalBlock::audioStart());
+        block->maxChannels = static_cast<uint32_t> (options.maxChannels);
+        block->maxFrames = static_cast<uint32_t> (options.maxFrames);
+        audio = reinterpret_cast<float*> (static_cast<char*> (mapped) + external::ExternalBlock::audioStart());
+
+        int pipeFds[2] = { -1, -1 };
+        if (pipe2 (pipeFds, O_CLOEXEC) != 0)
+            return fail (std::string ("cannot create the stderr pipe: ") + std::strerror (errno));
+        stderrFd = pipeFds[0];
+        fcntl (stderrFd, F_SETFL, fcntl (stderrFd, F_GETFL) | O_NONBLOCK);
+
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init (&actions);
+        posix_spawn_file_actions_adddup2 (&actions, memFd, external::fd); // (dup2 clears close-on-exec)
+        posix_spawn_file_actions_adddup2 (&actions, pipeFds[1], STDERR_FILENO);
+        std::vector<char*> args;
+        for (auto& a : options.argv)
+            args.push_back (a.data());
+        args.push_back (nullptr);
+        std::vector<std::string> envStrings { "PAUSEGUARD_FD=" + std::to_string (external::fd) };
+        for (char** e = environ; e != nullptr && *e != nullptr; ++e)
+            if (std::string_view (*e).rfind ("PAUSEGUARD_FD=", 0) != 0)
+                envStrings.emplace_back (*e);
+        std::vector<char*> env;
+        for (auto& e : envStrings)
+            env.push_back (e.data());
+        env.push_back (nullptr);
+        pid_t child = -1;
+        const int spawned = posix_spawnp (&child, args[0], &actions, nullptr, args.data(), env.data());
+        posix_spawn_file_actions_destroy (&actions);
+        close (pipeFds[1]);
+        if (spawned != 0)
+            return fail ("cannot start " + options.argv[0] + ": " + std::strerror (spawned));
+        pid = child;
+
+        if (! exchange (external::hello, options.answerTimeoutSeconds))
+            return false;
+        childName = std::string (block->message, strnlen (block->message, sizeof (block->message)));
+        if (block->status == external::wrongVersion || block->childVersion != external::version)
+            return fail ("the DSP program speaks protocol version " + std::to_string (block->childVersion) + ", this host speaks version "
+                         + std::to_string (external::version));
+        if (block->status != external::ok)
+            return fail ("the DSP program refused hello: " + childName);
+        return true;
+    }
+
+    bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels, bool hostCollects)
+    {
+        if (! isRunning())
+            return fail (error.empty() ? "the DSP program is not running" : error);
+        preparedChannels = std::clamp (numChannels, 1, options.maxChannels);
+        preparedFrames = std::clamp (maxFrames, 1, options.maxFrames);
+        block->sampleRate = sampleRate;
+        block->channels = static_cast<uint32_t> (preparedChannels);
+        block->frames = static_cast<uint32_t> (preparedFrames);
+        block->flags = hostCollects ? external::hostCollects : 0u;
+        if (! exchange (external::prepare, options.answerTimeoutSeconds))
+            return false;
+        if (block->status != external::ok)
+            return fail ("the DSP program failed to prepare: " + std::string (block->message, strnlen (block->message, sizeof (block->message))));
+        return true;
+    }
+
+    bool ExternalDsp::process (float* const* channels, int numChannels, int numFrames)
+    {
+        if (! isRunning() || preparedFrames == 0)
+            return false;
+        const int nch = std::min (numChannels, preparedChannels);
+        for (int offset = 0; offset < numFrames; offset += preparedFrames)
+        {
+            const int n = std::min (preparedFrames, numFrames - offset);
+            const auto un = static_cast<size_t> (n);
+            for (int c = 0; c < preparedChannels; ++c)
+            {
+                float* dst = audio + static_cast<size_t> (c) * static_cast<size_t> (options.maxFrames);
+                if (c < nch)
+                    std::memcpy (dst, channels[c] + offset, un * sizeof (float));
+                else
+                    std::fill (dst, dst + un, 0.0f);
+            }
+            block->channels = static_cast<uint32_t> (preparedChannels);
+            block->frames = static_cast<uint32_t> (n);
+            if (! exchange (external::process, options.callBudgetSeconds))
+                return false;
+            if (block->status != external::ok)
+                return fail ("the DSP program failed to process: " + std::string (block->message, strnlen (block->message, sizeof (block->message))));
+            for (int c = 0; c < nch; ++c)
+                std::memcpy (channels[c] + offset, audio + static_cast<size_t> (c) * static_cast<size_t> (options.maxFrames), un * sizeof (float));
+        }
+        return true;
+    }
+
+    double ExternalDsp::fullCollection()
+    {
+        if (! isRunning() || ! exchange (external::collect, options.answerTimeoutSeconds) || block->status != external::ok)
+            return -1.0;
+        return stats.collectSeconds;
+    }
+
+    bool ExternalDsp::refreshStats() { return isRunning() && exchange (external::stats, options.answerTimeoutSeconds); }
+
+    bool ExternalDsp::exchange (uint32_t command, double timeoutSeconds)
+    {
+        block->command = command;
+        const uint32_t seq = block->requestSeq + 1;
+        word (block->requestSeq).store (seq, std::memory_order_release);
+        futexWake (block->requestSeq);
+        const double deadline = nowSeconds() + timeoutSeconds;
+        for (;;)
+        {
+            const uint32_t answered = word (block->responseSeq).load (std::memory_order_acquire);
+            if (answered == seq)
+                break;
+            const double left = deadline - nowSeconds();
+            if (left <= 0.0)
+            {
+                const auto gone = exitDescription();
+                return fail (gone.empty() ? "the DSP program did not answer " + std::string (commandName (command)) + " within "
+                                                + std::to_string (static_cast<int> (timeoutSeconds * 1000.0)) + " ms"
+                                          : gone);
+            }
+            if (const auto gone = exitDescription(); ! gone.empty())
+                return fail (gone);
+            futexWait (block->responseSeq, answered, std::min (left, 0.02)); // wakes to look at the child
+        }
+        stats = block->stats;
+        return true;
+    }
+
+    std::string ExternalDsp::exitDescription()
+    {
+        if (pid <= 0)
+            return {};
+        int status = 0;
+        if (waitpid (pid, &status, WNOHANG) != pid)
+            return {};
+        pid = -1; // reaped
+        if (WIFSIGNALED (status))
+            return "the DSP program was killed by signal " + std::to_string (WTERMSIG (status)) + " (" + strsignal (WTERMSIG (status)) + ")";
+        return "the DSP program exited with code " + std::to_string (WEXITSTATUS (status));
+    }
+
+    bool ExternalDsp::fail (const std::string& message)
+    {
+        drainStderr();
+        error = message;
+        if (pid > 0) // no goodbye to a child that failed: killed at once
+        {
+            kill (pid, SIGKILL);
+            waitpid (pid, nullptr, 0);
+            pid = -1;
+        }
+        stop();
+        return false;
+    }
+
+    void ExternalDsp::stop()
+    {
+        if (pid > 0 && block != nullptr)
+        {
+            const auto saved = options.answerTimeoutSeconds;
+            block->command = external::quit;
+            const uint32_t seq = block->requestSeq + 1;
+            word (block->requestSeq).store (seq, std::memory_order_release);
+            futexWake (block->requestSeq);
+            const double deadline = nowSeconds() + std::min (saved, 0.2);
+            while (pid > 0 && nowSeconds() < deadline)
+            {
+                if (! exitDescription().empty())
+                    break;
+                futexWait (block->responseSeq, word (block->responseSeq).load(), 0.01);
+            }
+        }
+        if (pid > 0)
+        {
+            kill (pid, SIGKILL);
+            waitpid (pid, nullptr, 0);
+            pid = -1;
+        }
+        drainStderr();
+        if (block != nullptr)
+            munmap (block, blockBytes);
+        block = nullptr;
+        audio = nullptr;
+        if (memFd >= 0)
+            close (memFd);
+        if (stderrFd >= 0)
+            close (stderrFd);
+        memFd = stderrFd = -1;
+        preparedChannels = preparedFrames = 0;
+    }
+
+    void ExternalDsp::drainStderr()
+    {
+        if (stderrFd < 0)
+            return;
+        char buffer[4096];
+        for (ssize_t got; (got = read (stderrFd, buffer, sizeof (buffer))) > 0;)
+        {
+            stderrText.append (buffer, static_cast<size_t> (got));
+            if (stderrText.size() > 65536)
+                stderrText.erase (0, stderrText.size() - 65536);
+        }
+    }
+
+    std::string ExternalDsp::takeStderr()
+    {
+        drainStderr();
+        return std::exchange (stderrText, {});
+    }
+#else
+    bool ExternalDsp::start (const Options&) { return fail ("a DSP program in its own process needs Linux"); }
+    bool ExternalDsp::prepare (double, int, int, bool) { return false; }
+    bool ExternalDsp::process (float* const*, int, int) { return false; }
+    double ExternalDsp::fullCollection() { return -1.0; }
+    bool ExternalDsp::refreshStats() { return false; }
+    bool ExternalDsp::exchange (uint32_t, double) { return false; }
+    std::string ExternalDsp::exitDescription() { return {}; }
+    bool ExternalDsp::fail (const std::string& message)
+    {
+        error = message;
+        return false;
+    }
+    void ExternalDsp::stop() {}
+    void ExternalDsp::drainStderr() {}
+    std::string ExternalDsp::takeStderr() { return std::exchange (stderrText, {}); }
+#endif
+} // namespace pg

@@ -1,0 +1,75 @@
+#pragma once
+
+// A DSP that runs in a child process (ExternalProtocol.h): the host side. No JUCE here.
+//
+// Not thread-safe: one thread owns it, as one owns a LuaDsp. Every call is bounded in time: a child
+// that crashes, hangs, answers late or speaks another protocol version makes the call return false
+// with a message (getError), and is then stopped (SIGKILL) and reaped, never left a zombie. start()
+// again restarts it. Linux only (memfd and futex); elsewhere start() fails with a message.
+
+#include "ExternalProtocol.h"
+
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace pg
+{
+    class ExternalDsp
+    {
+    public:
+        struct Options
+        {
+            std::vector<std::string> argv; // the program and its arguments (argv[0] is run as given, or from PATH)
+            int maxChannels = 8;
+            int maxFrames = 4096;
+            double answerTimeoutSeconds = 2.0; // hello, prepare, collect, stats, quit
+            double callBudgetSeconds = 0.5;    // one process call
+        };
+
+        ExternalDsp() = default;
+        ~ExternalDsp();
+        ExternalDsp (const ExternalDsp&) = delete;
+        ExternalDsp& operator= (const ExternalDsp&) = delete;
+
+        // Starts the program and greets it: false (and stopped) if it cannot start, does not answer
+        // hello in time, or speaks another protocol version.
+        bool start (const Options& options);
+        // hostCollects: the child's automatic collector is turned off; only collect() runs it.
+        bool prepare (double sampleRate, int maxFrames, int numChannels, bool hostCollects);
+        // Replaces n frames of numChannels channels in place. False if the child failed (the
+        // buffers are then left as they were).
+        bool process (float* const* channels, int numChannels, int numFrames);
+        // A full collection in the child: its duration as the child measured it, or < 0 on failure.
+        double fullCollection();
+        // Asks for the runtime's figures (they also arrive with every answer).
+        bool refreshStats();
+        const external::RuntimeStats& getStats() const noexcept { return stats; }
+
+        // Asks the child to quit, waits a short time, then kills it; reaps it. Safe to call twice.
+        void stop();
+        bool isRunning() const noexcept { return pid > 0; }
+        pid_t getPid() const noexcept { return pid; }
+        const std::string& getError() const noexcept { return error; }
+        const std::string& getChildName() const noexcept { return childName; }
+        // What the child wrote on stderr since the last call (up to 64 KB are kept in between).
+        std::string takeStderr();
+
+    private:
+        bool exchange (uint32_t command, double timeoutSeconds);
+        bool fail (const std::string& message); // records, stops the child, returns false
+        std::string exitDescription();          // why the child is gone, if it is
+        void drainStderr();
+
+        Options options;
+        pid_t pid = -1;
+        int memFd = -1, stderrFd = -1;
+        external::ExternalBlock* block = nullptr;
+        size_t blockBytes = 0;
+        float* audio = nullptr;
+        int preparedChannels = 0, preparedFrames = 0;
+        external::RuntimeStats stats {};
+        std::string error, childName, stderrText;
+    };
+} // namespace pg

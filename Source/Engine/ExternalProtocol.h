@@ -1,0 +1,123 @@
+#pragma once
+
+// The protocol between the engine and a DSP that runs in a process of its own (Go, Java, ...).
+// No JUCE here. This header is the protocol's definition: a client in another language mirrors
+// ExternalBlock's layout and follows the steps below (Source/Go/pauseguard is one, in Go).
+//
+// Start. The host creates a shared memory file (memfd) of ExternalBlock::sizeFor (channels,
+// frames) bytes, writes the header, and starts the program with that file as descriptor 3 and
+// PAUSEGUARD_FD=3 in its environment. The child's stderr is a pipe the host reads.
+//
+// Each exchange is one request and its response:
+//   1. the host fills the request fields (and, for `process`, the audio area), then increments
+//      requestSeq and wakes it (futex, not private: the word is shared between processes);
+//   2. the child, waiting on requestSeq, handles the command, fills the response fields and its
+//      stats, then stores responseSeq = requestSeq and wakes it;
+//   3. the host, waiting on responseSeq with a timeout, reads the response.
+// A child that does not answer within the host's bound, or exits, is stopped (SIGKILL) and reaped;
+// the host reports why.
+//
+// Commands:
+//   hello    the child checks magic and version, answers its own version and its name (message).
+//   prepare  sampleRate, channels, frames (the largest chunk); flags: hostCollects = the host
+//            schedules collections (the child turns its automatic collector off).
+//   process  channels x frames samples in the audio area, planar, replaced in place.
+//   collect  a full collection now; collectSeconds = how long it took.
+//   stats    only the stats.
+//   quit     the child answers, then exits.
+// status 0 is success; otherwise message says what failed.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pg
+{
+    namespace external
+    {
+        constexpr uint32_t magic = 0x31584750; // "PGX1", little-endian
+        constexpr uint32_t version = 1;
+        constexpr int fd = 3;
+
+        enum Command : uint32_t
+        {
+            hello = 1,
+            prepare = 2,
+            process = 3,
+            collect = 4,
+            stats = 5,
+            quit = 6
+        };
+
+        enum Flags : uint32_t
+        {
+            hostCollects = 1
+        };
+
+        enum Status : int32_t
+        {
+            ok = 0,
+            failed = -1,         // the command failed: see message
+            wrongVersion = -2,   // hello: the child does not speak the host's version
+            unknownCommand = -3
+        };
+
+        // The runtime's own figures, as the child measures them, updated with every response.
+        struct RuntimeStats
+        {
+            uint64_t heapBytes = 0;        // live heap objects
+            uint64_t collections = 0;      // completed collection cycles
+            uint64_t pauseCount = 0;       // stop-the-world pauses
+            double pauseP50Seconds = 0.0;  // over every pause so far
+            double pauseP99Seconds = 0.0;
+            double pauseMaxSeconds = 0.0;
+            double collectSeconds = 0.0;   // the last `collect` command's duration
+        };
+
+        // The shared block: the header, then the audio (planar floats, maxChannels x maxFrames).
+        struct ExternalBlock
+        {
+            // Written by the host before the child starts.
+            uint32_t magic;
+            uint32_t version;
+            uint32_t audioOffset; // bytes from the block's start to the audio area
+            uint32_t maxChannels;
+            uint32_t maxFrames;
+            uint32_t reserved0;
+
+            // The request: written by the host, then requestSeq.
+            alignas (64) uint32_t requestSeq;
+            uint32_t command;
+            uint32_t channels;
+            uint32_t frames;
+            uint32_t flags;
+            uint32_t reserved1;
+            double sampleRate;
+
+            // The response: written by the child, then responseSeq.
+            alignas (64) uint32_t responseSeq;
+            int32_t status;
+            uint32_t childVersion;
+            uint32_t reserved2;
+            RuntimeStats stats;
+            char message[256]; // hello: the child's name; an error's text (NUL-terminated)
+
+            static constexpr size_t audioStart() noexcept { return (sizeof (ExternalBlock) + 63) & ~size_t (63); }
+            static constexpr size_t sizeFor (int channels, int frames) noexcept
+            {
+                return audioStart() + sizeof (float) * static_cast<size_t> (channels) * static_cast<size_t> (frames);
+            }
+        };
+
+        // The offsets a client in another language mirrors (checked here, at compile time).
+        static_assert (offsetof (ExternalBlock, requestSeq) == 64);
+        static_assert (offsetof (ExternalBlock, command) == 68);
+        static_assert (offsetof (ExternalBlock, sampleRate) == 88);
+        static_assert (offsetof (ExternalBlock, responseSeq) == 128);
+        static_assert (offsetof (ExternalBlock, status) == 132);
+        static_assert (offsetof (ExternalBlock, childVersion) == 136);
+        static_assert (offsetof (ExternalBlock, stats) == 144);
+        static_assert (sizeof (RuntimeStats) == 56);
+        static_assert (offsetof (ExternalBlock, message) == 200);
+        static_assert (ExternalBlock::audioStart() == 512);
+    } // namespace external
+} // namespace pg

@@ -1,0 +1,52 @@
+// pauseguard-example-go: a Go effect for PauseGuard that allocates the way Go code does. It
+// computes y[n] = 0.5 x[n] + 0.25 x[n-1] per channel (the engine's tests check it sample by
+// sample), keeps a live heap of small linked objects for the collector to mark, and makes garbage
+// in every call.
+//
+//	-live-heap-mb M   live heap built at prepare (default 16)
+//	-garbage-kb K     garbage made per call (default 64)
+package main
+
+import (
+	"flag"
+
+	"pauseguard/pauseguard"
+)
+
+type node struct {
+	next    *node
+	payload [48]byte
+}
+
+func main() {
+	liveMB := flag.Float64("live-heap-mb", 16, "live heap built at prepare, in MB")
+	garbageKB := flag.Float64("garbage-kb", 64, "garbage made per call, in KB")
+	flag.Parse()
+
+	var live *node
+	var previous []float64
+	var sink [][]byte
+	prepare := func(p pauseguard.Prepared) {
+		previous = make([]float64, p.Channels)
+		live = nil
+		for i := 0; i < int(*liveMB*1024*1024/64); i++ {
+			live = &node{next: live}
+		}
+	}
+	process := func(channels [][]float32) {
+		for c, x := range channels {
+			prev := previous[c]
+			for i, v := range x {
+				x[i] = float32(0.5*float64(v) + 0.25*prev)
+				prev = float64(v)
+			}
+			previous[c] = prev
+		}
+		sink = sink[:0]
+		for made := 0.0; made < *garbageKB*1024; made += 1024 {
+			sink = append(sink, make([]byte, 1024))
+		}
+	}
+	pauseguard.RunWith(pauseguard.Options{Name: "pauseguard-example-go", Prepare: prepare}, process)
+	_ = live
+}

@@ -1,0 +1,3 @@
+module pauseguard
+
+go 1.19

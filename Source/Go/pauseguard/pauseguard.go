@@ -1,0 +1,271 @@
+// Package pauseguard runs a Go DSP in its own process for PauseGuard's latency engine, which
+// starts the program and exchanges audio with it through shared memory (the protocol is
+// Source/Engine/ExternalProtocol.h). A DSP is a function that replaces its channels in place:
+//
+//	func main() {
+//		pauseguard.Run(func(channels [][]float32) {
+//			for _, x := range channels {
+//				for i := range x {
+//					x[i] *= 0.5
+//				}
+//			}
+//		})
+//	}
+//
+// The engine decides when the collector runs in its dynamic strategy: it then turns Go's automatic
+// collection off (debug.SetGCPercent(-1)) and asks for runtime.GC() at natural breaks. In its
+// deterministic strategy the runtime collects by itself. Either way the package reports the
+// runtime's own pause figures (runtime/metrics /gc/pauses:seconds) and its heap with every answer.
+// Standard library only; Linux.
+package pauseguard
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// The protocol version this package speaks.
+const Version = 1
+
+const (
+	magic         = 0x31584750
+	cmdHello      = 1
+	cmdPrepare    = 2
+	cmdProcess    = 3
+	cmdCollect    = 4
+	cmdStats      = 5
+	cmdQuit       = 6
+	flagHostGC    = 1
+	statusOK      = 0
+	statusFailed  = -1
+	statusVersion = -2
+	statusUnknown = -3
+)
+
+// block mirrors pg::external::ExternalBlock (its offsets are asserted in ExternalProtocol.h).
+type block struct {
+	magic, version, audioOffset, maxChannels, maxFrames, reserved0 uint32
+	_                                                              [40]byte
+	requestSeq, command, channels, frames, flags, reserved1        uint32
+	sampleRate                                                     float64
+	_                                                              [32]byte
+	responseSeq                                                    uint32
+	status                                                         int32
+	childVersion, reserved2                                        uint32
+	stats                                                          Stats
+	message                                                        [256]byte
+}
+
+// Stats are the runtime's own figures, as the engine receives them.
+type Stats struct {
+	HeapBytes      uint64  // live heap objects
+	Collections    uint64  // completed collection cycles
+	PauseCount     uint64  // stop-the-world pauses
+	PauseP50       float64 // seconds, over every pause so far
+	PauseP99       float64
+	PauseMax       float64
+	CollectSeconds float64 // the last collection the engine asked for
+}
+
+// Prepared is what the engine said in its prepare command.
+type Prepared struct {
+	SampleRate   float64
+	Channels     int
+	MaxFrames    int
+	HostCollects bool // Go's automatic collection is off: the engine runs runtime.GC()
+}
+
+// Options for RunWith. Name is reported to the engine; Prepare, if set, is called on every prepare
+// command (before the first process call, and again when the host's settings change).
+type Options struct {
+	Name    string
+	Prepare func(Prepared)
+}
+
+// Run serves the engine with process until it says quit (or goes away), then returns.
+func Run(process func(channels [][]float32)) {
+	RunWith(Options{}, process)
+}
+
+// RunWith is Run with a name and a prepare callback.
+func RunWith(options Options, process func(channels [][]float32)) {
+	if err := serve(options, process); err != nil {
+		fmt.Fprintln(os.Stderr, "pauseguard:", err)
+		os.Exit(2)
+	}
+}
+
+func serve(options Options, process func(channels [][]float32)) error {
+	fd, err := strconv.Atoi(os.Getenv("PAUSEGUARD_FD"))
+	if err != nil {
+		return fmt.Errorf("PAUSEGUARD_FD is not set: this program is started by PauseGuard")
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("the shared memory (fd %d): %v", fd, err)
+	}
+	mem, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("cannot map the shared memory: %v", err)
+	}
+	defer syscall.Munmap(mem)
+	if len(mem) < int(unsafe.Sizeof(block{})) {
+		return fmt.Errorf("the shared memory is too small (%d bytes)", len(mem))
+	}
+	b := (*block)(unsafe.Pointer(&mem[0]))
+	if b.magic != magic {
+		return fmt.Errorf("the shared memory is not PauseGuard's (magic %#x)", b.magic)
+	}
+	audioEnd := uint64(b.audioOffset) + 4*uint64(b.maxChannels)*uint64(b.maxFrames)
+	if audioEnd > uint64(len(mem)) {
+		return fmt.Errorf("the shared memory is smaller than its audio area")
+	}
+	audio := unsafe.Slice((*float32)(unsafe.Pointer(&mem[b.audioOffset])), int(b.maxChannels)*int(b.maxFrames))
+
+	runtime.LockOSThread() // the futex waits block this thread, not the others
+	channels := make([][]float32, 0, b.maxChannels)
+	parent := os.Getppid()
+	var seen uint32
+	for {
+		seq := atomic.LoadUint32(&b.requestSeq)
+		if seq == seen {
+			futexWait(&b.requestSeq, seen, 100*time.Millisecond)
+			if os.Getppid() != parent { // the host is gone
+				return nil
+			}
+			continue
+		}
+		seen = seq
+		b.status = statusOK
+		b.message[0] = 0
+		quit := false
+		switch atomic.LoadUint32(&b.command) {
+		case cmdHello:
+			b.childVersion = Version
+			if b.version != Version {
+				b.status = statusVersion
+			}
+			name := options.Name
+			if name == "" {
+				name = os.Args[0]
+			}
+			setMessage(b, name)
+		case cmdPrepare:
+			p := Prepared{b.sampleRate, int(b.channels), int(b.frames), b.flags&flagHostGC != 0}
+			if p.Channels > int(b.maxChannels) || p.MaxFrames > int(b.maxFrames) {
+				b.status = statusFailed
+				setMessage(b, "prepare asks for more than the shared memory holds")
+				break
+			}
+			if p.HostCollects {
+				debug.SetGCPercent(-1)
+			} else {
+				debug.SetGCPercent(100)
+			}
+			if options.Prepare != nil {
+				options.Prepare(p)
+			}
+		case cmdProcess:
+			n, nch := int(b.frames), int(b.channels)
+			if nch > int(b.maxChannels) || n > int(b.maxFrames) {
+				b.status = statusFailed
+				setMessage(b, "process asks for more than the shared memory holds")
+				break
+			}
+			channels = channels[:0]
+			for c := 0; c < nch; c++ {
+				start := c * int(b.maxFrames)
+				channels = append(channels, audio[start:start+n:start+n])
+			}
+			process(channels)
+		case cmdCollect:
+			t0 := time.Now()
+			runtime.GC()
+			b.stats.CollectSeconds = time.Since(t0).Seconds()
+		case cmdStats:
+		case cmdQuit:
+			quit = true
+		default:
+			b.status = statusUnknown
+			setMessage(b, "unknown command")
+		}
+		readStats(&b.stats)
+		atomic.StoreUint32(&b.responseSeq, seq)
+		futexWake(&b.responseSeq)
+		if quit {
+			return nil
+		}
+	}
+}
+
+func setMessage(b *block, text string) {
+	n := copy(b.message[:len(b.message)-1], text)
+	b.message[n] = 0
+}
+
+var samples = []metrics.Sample{
+	{Name: "/gc/pauses:seconds"},
+	{Name: "/memory/classes/heap/objects:bytes"},
+	{Name: "/gc/cycles/total:gc-cycles"},
+}
+
+// readStats fills s from runtime/metrics; it allocates nothing once warm.
+func readStats(s *Stats) {
+	metrics.Read(samples)
+	if samples[1].Value.Kind() == metrics.KindUint64 {
+		s.HeapBytes = samples[1].Value.Uint64()
+	}
+	if samples[2].Value.Kind() == metrics.KindUint64 {
+		s.Collections = samples[2].Value.Uint64()
+	}
+	if samples[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return
+	}
+	h := samples[0].Value.Float64Histogram()
+	var total uint64
+	for _, c := range h.Counts {
+		total += c
+	}
+	s.PauseCount = total
+	s.PauseP50, s.PauseP99, s.PauseMax = 0, 0, 0
+	if total == 0 {
+		return
+	}
+	// Each bucket's upper bound (the histogram's buckets are ranges): a pause is at most that.
+	var seen uint64
+	for i, c := range h.Counts {
+		if c == 0 {
+			continue
+		}
+		seen += c
+		upper := h.Buckets[i+1]
+		if upper > 1e9 { // the last bucket is unbounded: its lower bound
+			upper = h.Buckets[i]
+		}
+		if s.PauseP50 == 0 && seen*2 >= total {
+			s.PauseP50 = upper
+		}
+		if s.PauseP99 == 0 && seen*100 >= total*99 {
+			s.PauseP99 = upper
+		}
+		s.PauseMax = upper
+	}
+}
+
+func futexWait(addr *uint32, expected uint32, timeout time.Duration) {
+	ts := syscall.NsecToTimespec(int64(timeout))
+	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), 0 /* FUTEX_WAIT */, uintptr(expected),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+}
+
+func futexWake(addr *uint32) {
+	syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), 1 /* FUTEX_WAKE */, uintptr(1<<31-1), 0, 0, 0)
+}

@@ -1,0 +1,177 @@
+// The external DSP (ExternalDsp.cpp): a child process over shared memory, with the Go example
+// (bin/pauseguard-example-go) and a C++ test child (ExternalTestChild.cpp).
+
+#include "EngineHarness.h"
+#include "ExternalDsp.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <sys/wait.h>
+
+namespace
+{
+    pg::ExternalDsp::Options goExample (std::vector<std::string> extra = {})
+    {
+        pg::ExternalDsp::Options o;
+        o.argv = { PAUSEGUARD_GO_EXAMPLE };
+        o.argv.insert (o.argv.end(), extra.begin(), extra.end());
+        o.maxChannels = 2;
+        o.maxFrames = 512;
+        return o;
+    }
+
+    // Runs `in` through dsp in blocks of the given sizes (cycled); false if a call failed.
+    bool processAll (pg::ExternalDsp& dsp, std::vector<std::vector<float>>& io, std::initializer_list<int> sizes, size_t from = 0)
+    {
+        std::vector<float*> ptrs (io.size());
+        const std::vector<int> blocks (sizes);
+        size_t k = 0;
+        for (size_t pos = from; pos < io[0].size(); ++k)
+        {
+            const auto n = std::min<size_t> (static_cast<size_t> (blocks[k % blocks.size()]), io[0].size() - pos);
+            for (size_t c = 0; c < io.size(); ++c)
+                ptrs[c] = io[c].data() + pos;
+            if (! dsp.process (ptrs.data(), static_cast<int> (io.size()), static_cast<int> (n)))
+                return false;
+            pos += n;
+        }
+        return true;
+    }
+
+    bool processExited (pid_t pid) { return pid > 0 && kill (pid, 0) != 0; }
+} // namespace
+
+TEST_CASE ("External DSP: the Go example processes exactly, in blocks of any size", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "4" })));
+    CHECK (dsp.getChildName() == "pauseguard-example-go");
+    REQUIRE (dsp.prepare (48000.0, 512, 2, false));
+    const auto in = pgtest::noise (2, 20000, 31);
+    auto io = in;
+    REQUIRE (processAll (dsp, io, { 128, 1, 511, 512, 97, 1500 })); // 1500: more than prepared, in pieces
+    const auto expected = pgtest::simpleWet (in);
+    size_t wrong = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t i = 0; i < in[c].size(); ++i)
+            wrong += io[c][i] != expected[c][i] ? 1u : 0u;
+    CHECK (wrong == 0);
+    // The Go runtime's own figures arrive with the answers: a 4 MB live heap, and its collections.
+    CHECK (dsp.getStats().heapBytes >= (size_t (4) << 20));
+    CHECK (dsp.getStats().collections > 0);
+    CHECK (dsp.getStats().pauseCount > 0);
+    CHECK (dsp.getStats().pauseP50Seconds <= dsp.getStats().pauseP99Seconds);
+    CHECK (dsp.getStats().pauseP99Seconds <= dsp.getStats().pauseMaxSeconds);
+    const pid_t pid = dsp.getPid();
+    dsp.stop();
+    CHECK_FALSE (dsp.isRunning());
+    CHECK (processExited (pid)); // quit, and reaped: no zombie (a zombie still answers kill 0)
+}
+
+TEST_CASE ("External DSP: kill -9 mid-play fails the call with a message; a restart is exact again", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "1" })));
+    REQUIRE (dsp.prepare (48000.0, 256, 2, false));
+    auto io = pgtest::noise (2, 4096, 32);
+    REQUIRE (processAll (dsp, io, { 256 }));
+    const pid_t pid = dsp.getPid();
+    REQUIRE (kill (pid, SIGKILL) == 0);
+    auto after = pgtest::noise (2, 256, 33);
+    const auto untouched = after;
+    std::vector<float*> ptrs { after[0].data(), after[1].data() };
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE (dsp.process (ptrs.data(), 2, 256));
+    CHECK (std::chrono::steady_clock::now() - t0 < std::chrono::seconds (1)); // within the call budget
+    CHECK (after == untouched);                                               // the caller keeps its input (the engine plays dry)
+    CHECK_THAT (dsp.getError(), Catch::Contains ("killed by signal 9"));
+    CHECK_FALSE (dsp.isRunning());
+    CHECK (processExited (pid));
+
+    REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "1" })));
+    REQUIRE (dsp.prepare (48000.0, 256, 2, false));
+    const auto in = pgtest::noise (2, 4096, 34);
+    auto io2 = in;
+    REQUIRE (processAll (dsp, io2, { 256, 33 }));
+    CHECK (io2 == pgtest::simpleWet (in));
+}
+
+TEST_CASE ("External DSP: a program that never answers is stopped within the bound, and reaped", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    pg::ExternalDsp::Options o;
+    o.argv = { "sleep", "30" };
+    o.answerTimeoutSeconds = 0.5;
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE (dsp.start (o));
+    const auto took = std::chrono::steady_clock::now() - t0;
+    CHECK (took >= std::chrono::milliseconds (500));
+    CHECK (took < std::chrono::seconds (3));
+    CHECK_THAT (dsp.getError(), Catch::Contains ("did not answer hello within 500 ms"));
+    CHECK_FALSE (dsp.isRunning());
+    CHECK (waitpid (-1, nullptr, WNOHANG) <= 0); // no child of ours is left to reap
+}
+
+TEST_CASE ("External DSP: another protocol version, a missing program or a crash at start give a clear error", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    pg::ExternalDsp::Options o;
+    o.argv = { PAUSEGUARD_TEST_CHILD, "wrong-version" };
+    CHECK_FALSE (dsp.start (o));
+    CHECK (dsp.getError() == "the DSP program speaks protocol version 99, this host speaks version 1");
+
+    o.argv = { "/nonexistent/dsp-program" };
+    CHECK_FALSE (dsp.start (o));
+    CHECK_THAT (dsp.getError(), Catch::Contains ("cannot start /nonexistent/dsp-program"));
+
+    o.argv = { "false" }; // exits at once with code 1
+    CHECK_FALSE (dsp.start (o));
+    CHECK (dsp.getError() == "the DSP program exited with code 1");
+
+    o.argv = {};
+    CHECK_FALSE (dsp.start (o));
+    CHECK (dsp.getError() == "no DSP program was chosen");
+}
+
+TEST_CASE ("External DSP: a client in C++ from the protocol header alone; its stderr reaches the host", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    pg::ExternalDsp::Options o;
+    o.argv = { PAUSEGUARD_TEST_CHILD, "gain" };
+    REQUIRE (dsp.start (o));
+    CHECK (dsp.getChildName() == "test child (gain)");
+    REQUIRE (dsp.prepare (44100.0, 64, 1, false));
+    std::vector<std::vector<float>> io { { 1.0f, -0.5f, 0.25f } };
+    REQUIRE (processAll (dsp, io, { 3 }));
+    CHECK (io[0] == std::vector<float> { 0.5f, -0.25f, 0.125f });
+    dsp.stop();
+    CHECK (dsp.takeStderr() == "prepared: 1 channels, 64 frames\n");
+}
+
+TEST_CASE ("External DSP: with the host collecting, Go's automatic collector is off and the heap stays bounded", "[engine][external]")
+{
+    // 64 KB of garbage per call, 3,000 calls: 192 MB made in all.
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "2", "-garbage-kb", "64" })));
+    REQUIRE (dsp.prepare (48000.0, 128, 1, true));
+    REQUIRE (dsp.refreshStats());
+    const auto cyclesAtStart = dsp.getStats().collections;
+    std::vector<std::vector<float>> io { std::vector<float> (128, 0.1f) };
+    uint64_t largestHeap = 0, collectionsAsked = 0;
+    for (int call = 1; call <= 3000; ++call)
+    {
+        REQUIRE (processAll (dsp, io, { 128 }));
+        largestHeap = std::max<uint64_t> (largestHeap, dsp.getStats().heapBytes);
+        if (call % 300 == 0)
+        {
+            REQUIRE (dsp.fullCollection() >= 0.0);
+            ++collectionsAsked;
+        }
+    }
+    INFO ("largest heap " << largestHeap / 1024 << " KB");
+    CHECK (dsp.getStats().collections - cyclesAtStart == collectionsAsked); // none by itself
+    CHECK (largestHeap < (uint64_t (40) << 20));                           // 300 calls of garbage + the live heap
+    CHECK (largestHeap > (uint64_t (16) << 20));                           // it did grow between collections
+}
