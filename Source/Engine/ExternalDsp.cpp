@@ -52,6 +52,16 @@ namespace pg
             timespec ts { static_cast<time_t> (seconds), static_cast<long> ((seconds - static_cast<double> (static_cast<time_t> (seconds))) * 1.0e9) };
             syscall (SYS_futex, &w, FUTEX_WAIT, expected, &ts, nullptr, 0);
         }
+
+        // A descriptor the child's dup2s cannot overwrite or alias (they target 2 and 3), close-on-exec.
+        int aboveChildFds (int fdToMove)
+        {
+            if (fdToMove < 0 || fdToMove > external::fd)
+                return fdToMove;
+            const int moved = fcntl (fdToMove, F_DUPFD_CLOEXEC, 10);
+            close (fdToMove);
+            return moved;
+        }
 #endif
     } // namespace
 
@@ -71,7 +81,7 @@ namespace pg
         options.maxFrames = std::clamp (options.maxFrames, 1, 1 << 16);
 
         blockBytes = external::ExternalBlock::sizeFor (options.maxChannels, options.maxFrames);
-        memFd = static_cast<int> (syscall (SYS_memfd_create, "pauseguard-dsp", MFD_CLOEXEC));
+        memFd = aboveChildFds (static_cast<int> (syscall (SYS_memfd_create, "pauseguard-dsp", MFD_CLOEXEC)));
         if (memFd < 0 || ftruncate (memFd, static_cast<off_t> (blockBytes)) != 0)
             return fail (std::string ("cannot create the shared memory: ") + std::strerror (errno));
         void* mapped = mmap (nullptr, blockBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memFd, 0);
@@ -89,6 +99,7 @@ namespace pg
         if (pipe2 (pipeFds, O_CLOEXEC) != 0)
             return fail (std::string ("cannot create the stderr pipe: ") + std::strerror (errno));
         stderrFd = pipeFds[0];
+        pipeFds[1] = aboveChildFds (pipeFds[1]);
         fcntl (stderrFd, F_SETFL, fcntl (stderrFd, F_GETFL) | O_NONBLOCK);
 
         posix_spawn_file_actions_t actions;
@@ -214,7 +225,13 @@ namespace pg
         if (pid <= 0)
             return {};
         int status = 0;
-        if (waitpid (pid, &status, WNOHANG) != pid)
+        const pid_t reaped = waitpid (pid, &status, WNOHANG);
+        if (reaped == -1 && errno == ECHILD && kill (pid, 0) != 0) // a host that ignores SIGCHLD reaps it itself
+        {
+            pid = -1;
+            return "the DSP program exited";
+        }
+        if (reaped != pid)
             return {};
         pid = -1; // reaped
         if (WIFSIGNALED (status))
