@@ -11,6 +11,7 @@
 #include <climits>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <thread>
 
 namespace pg
@@ -386,21 +387,24 @@ namespace pg
         measuredLatency.store (0, std::memory_order_release);
         measureFromNanos.store (nowNanos(), std::memory_order_release);
 
-        startWorker();
-        prepared.store (true, std::memory_order_release);
         // On the loader thread: the script's live heap is built before the worker plays it (unless
         // offline, where the worker may take its time), and the auto latency's profile runs on a
-        // copy of the script of its own.
+        // copy of the script of its own. The job is made before the worker starts: it marks the
+        // worker's script as warming, so that no chunk enters it while the loader does.
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
         const bool warm = ok && ! offline.load (std::memory_order_relaxed);
+        std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
         {
-            auto job = loaderJob (currentSource, currentName, profileAsked, false, warm);
-            job.request.budgetSeconds = profileBudgetSeconds;
-            loader.submit (std::move (job));
+            job = loaderJob (currentSource, currentName, profileAsked, false, warm);
+            job->request.budgetSeconds = profileBudgetSeconds;
         }
+        startWorker();
+        prepared.store (true, std::memory_order_release);
+        if (job)
+            loader.submit (std::move (*job));
         return ok;
     }
 
