@@ -75,8 +75,7 @@ TEST_CASE ("Profiler: a profile is complete, measured on the built heap, and its
     const auto r = pg::profileScript (dsp, q, noParameters, cancel);
     REQUIRE (r.complete);
     CHECK (r.heapBytes >= size_t (8) << 20);
-    CHECK (r.worstCollectionSeconds > 0.0);
-    CHECK (r.worstChunkSeconds > 0.0);
+    CHECK (r.worstCollectionSeconds > 0.0); // (the chunks' figures may be 0: a slow machine can spend the budget building)
     const double worstPause = std::max (r.worstCollectionSeconds * q.pausePercent / 100.0, r.worstChunkSeconds);
     const int expected = std::max ({ q.blockSize + static_cast<int> (std::ceil (2.0 * worstPause * q.sampleRate)), 480, q.minLatencySamples });
     CHECK (r.latencySamples == std::min (expected, q.maxLatencySamples));
