@@ -217,7 +217,7 @@ var samples = []metrics.Sample{
 	{Name: "/gc/cycles/total:gc-cycles"},
 }
 
-// readStats fills s from runtime/metrics; it allocates nothing once warm.
+// readStats fills s from runtime/metrics.
 func readStats(s *Stats) {
 	metrics.Read(samples)
 	if samples[1].Value.Kind() == metrics.KindUint64 {
