@@ -107,7 +107,6 @@ namespace pg
         return { RunKind::wet, p, upTo (p, hi), delivered };
     }
 
-
     // Audio thread. Writes the output for the current block at latency L into out (which may be
     // the host's buffer: the input is already in the dry line). Returns the frames that were missing.
     //
@@ -245,7 +244,6 @@ namespace pg
 
     void EngineCore::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
     {
-
         if (numFrames > largestBlock.load (std::memory_order_relaxed))
             largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
 

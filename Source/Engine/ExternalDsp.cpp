@@ -128,7 +128,7 @@ namespace pg
 
         if (! exchange (external::hello, options.answerTimeoutSeconds))
             return false;
-        childName = std::string (block->message, strnlen (block->message, sizeof (block->message)));
+        childName = childMessage();
         if (block->status == external::wrongVersion || block->childVersion != external::version)
             return fail ("the DSP program speaks protocol version " + std::to_string (block->childVersion) + ", this host speaks version "
                          + std::to_string (external::version));
@@ -150,7 +150,7 @@ namespace pg
         if (! exchange (external::prepare, options.answerTimeoutSeconds))
             return false;
         if (block->status != external::ok)
-            return fail ("the DSP program failed to prepare: " + std::string (block->message, strnlen (block->message, sizeof (block->message))));
+            return fail ("the DSP program failed to prepare: " + childMessage());
         return true;
     }
 
@@ -176,7 +176,7 @@ namespace pg
             if (! exchange (external::process, options.callBudgetSeconds))
                 return false;
             if (block->status != external::ok)
-                return fail ("the DSP program failed to process: " + std::string (block->message, strnlen (block->message, sizeof (block->message))));
+                return fail ("the DSP program failed to process: " + childMessage());
             for (int c = 0; c < nch; ++c)
                 std::memcpy (channels[c] + offset, audio + static_cast<size_t> (c) * static_cast<size_t> (options.maxFrames), un * sizeof (float));
         }
@@ -192,12 +192,20 @@ namespace pg
 
     bool ExternalDsp::refreshStats() { return isRunning() && exchange (external::stats, options.answerTimeoutSeconds); }
 
-    bool ExternalDsp::exchange (uint32_t command, double timeoutSeconds)
+    uint32_t ExternalDsp::post (uint32_t command)
     {
         block->command = command;
         const uint32_t seq = block->requestSeq + 1;
         word (block->requestSeq).store (seq, std::memory_order_release);
         futexWake (block->requestSeq);
+        return seq;
+    }
+
+    std::string ExternalDsp::childMessage() const { return std::string (block->message, strnlen (block->message, sizeof (block->message))); }
+
+    bool ExternalDsp::exchange (uint32_t command, double timeoutSeconds)
+    {
+        const uint32_t seq = post (command);
         const double deadline = nowSeconds() + timeoutSeconds;
         for (;;)
         {
@@ -243,26 +251,18 @@ namespace pg
     {
         drainStderr();
         error = message;
-        if (pid > 0) // no goodbye to a child that failed: killed at once
-        {
-            kill (pid, SIGKILL);
-            waitpid (pid, nullptr, 0);
-            pid = -1;
-        }
-        stop();
+        shutDown (false); // no goodbye to a child that failed: killed at once
         return false;
     }
 
-    void ExternalDsp::stop()
+    void ExternalDsp::stop() { shutDown (true); }
+
+    void ExternalDsp::shutDown (bool askToQuit)
     {
-        if (pid > 0 && block != nullptr)
+        if (askToQuit && pid > 0 && block != nullptr)
         {
-            const auto saved = options.answerTimeoutSeconds;
-            block->command = external::quit;
-            const uint32_t seq = block->requestSeq + 1;
-            word (block->requestSeq).store (seq, std::memory_order_release);
-            futexWake (block->requestSeq);
-            const double deadline = nowSeconds() + std::min (saved, 0.2);
+            post (external::quit);
+            const double deadline = nowSeconds() + std::min (options.answerTimeoutSeconds, 0.2);
             while (pid > 0 && nowSeconds() < deadline)
             {
                 if (! exitDescription().empty())
@@ -321,6 +321,7 @@ namespace pg
         return false;
     }
     void ExternalDsp::stop() {}
+    void ExternalDsp::shutDown (bool) {}
     void ExternalDsp::drainStderr() {}
     std::string ExternalDsp::takeStderr() { return std::exchange (stderrText, {}); }
 #endif

@@ -57,8 +57,11 @@ namespace pg
         std::string takeStderr();
 
     private:
+        uint32_t post (uint32_t command);    // writes the command and wakes the child; its sequence number
         bool exchange (uint32_t command, double timeoutSeconds);
-        bool fail (const std::string& message); // records, stops the child, returns false
+        std::string childMessage() const;    // the response's message
+        bool fail (const std::string& message); // records, kills the child, returns false
+        void shutDown (bool askToQuit);       // quit (if asked), then SIGKILL if still there; reaps; frees
         std::string exitDescription();          // why the child is gone, if it is
         void drainStderr();
 
