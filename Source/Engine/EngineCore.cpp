@@ -5,6 +5,8 @@
 #include "EngineCore.h"
 
 #include "Clock.h"
+#include "ExternalDsp.h"
+#include "LuaDsp.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +19,7 @@
 namespace pg
 {
     EngineCore::EngineCore()
+        : dsp (std::make_unique<LuaDsp>())
     {
         console.allocate (256);
         loaderConsole.allocate (64);
@@ -48,6 +51,7 @@ namespace pg
         job.chunkFrames = chunkMax;
         job.numChannels = settings.numChannels;
         job.limits = settings.luaLimits;
+        job.program = settings.dspProgram;
         for (int i = 0; i < numScriptParameters; ++i)
         {
             const auto& p = scriptParameters[static_cast<size_t> (i)];
@@ -86,7 +90,7 @@ namespace pg
         const auto s = strategy.load (std::memory_order_acquire);
         const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;
         // On the loader: a generational switch's full collection runs there, not on the worker.
-        job.configureCollector = [s, pause, stepMul] (LuaDsp& d) { applyCollectorMode (d, s, pause, stepMul); };
+        job.configureCollector = [s, pause, stepMul] (Dsp& d) { applyCollectorMode (d, s, pause, stepMul); };
         return job;
     }
 
@@ -94,6 +98,14 @@ namespace pg
     {
         if (! prepared.load (std::memory_order_acquire))
             return;
+        if (isExternal())
+        {
+            ConsoleLine line;
+            line.kind = ConsoleLine::error;
+            std::snprintf (line.text, sizeof (line.text), "%s", "a DSP program runs: the script is not loaded");
+            loaderConsole.push (line);
+            return;
+        }
         currentSource = source;
         currentName = name;
         profileAsked = profileIt;
@@ -145,7 +157,8 @@ namespace pg
         if (! o.error.empty())
         {
             line.kind = ConsoleLine::error;
-            const std::string text = o.error + " (not loaded: the current script keeps playing)";
+            const std::string text = o.error + (o.program ? " (the delayed dry signal plays; restarting after a backoff)"
+                                                          : " (not loaded: the current script keeps playing)");
             std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
             loaderConsole.push (line);
             return;
@@ -347,15 +360,28 @@ namespace pg
         for (int c = 0; c < maxChannels; ++c)
             incomingPtrs[static_cast<size_t> (c)] =
                 c < settings.numChannels ? incomingScratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
+        bool ok = false;
+        std::string name (scriptName);
+        if (isExternal())
         {
-            std::lock_guard<std::mutex> lock (scriptLock);
-            runningName = std::string (scriptName);
+            ok = startProgram();
+            if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()); program != nullptr && ! program->getChildName().empty())
+                name = program->getChildName();
+            else
+                name = settings.dspProgram.front();
         }
-        dsp->setLimits (settings.luaLimits);
-        pushParametersToScript();
-        bool ok = dsp->load (scriptSource, scriptName) && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        else
+        {
+            if (dynamic_cast<LuaDsp*> (dsp.get()) == nullptr)
+                dsp = std::make_unique<LuaDsp>(); // a DSP program before: stopped here
+            auto& lua = static_cast<LuaDsp&> (*dsp);
+            lua.setLimits (settings.luaLimits);
+            pushParametersToScript();
+            ok = lua.load (scriptSource, scriptName) && lua.prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        }
         {
             std::lock_guard<std::mutex> lock (scriptLock);
+            runningName = name;
             runningMacros = dsp->getMacros();
         }
         if (ok)
@@ -366,6 +392,23 @@ namespace pg
         if (! ok)
             setScriptFailed (dsp->getError());
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
+        {
+            std::lock_guard<std::mutex> lock (planLock);
+            restartPlan.reset();
+            nextRestartNanos.store (0, std::memory_order_relaxed);
+            restartAttempts.store (0, std::memory_order_relaxed);
+            if (isExternal())
+            {
+                restartPlan = loaderJob ({}, name, false, true);
+                restartPlan->profile = false;
+                if (! ok)
+                    scheduleRestart (0);
+            }
+        }
+        takenOverNanos = nowNanos();
+        dspRestarts.store (0, std::memory_order_relaxed);
+        runtimeReported.store (false, std::memory_order_relaxed);
+        publishRuntimeFigures();
 
         const int provisional = static_cast<int> (std::ceil (0.010 * settings.sampleRate));
         latency = clampLatency (latencySamples >= 0 ? latencySamples : provisional);
@@ -394,7 +437,7 @@ namespace pg
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
-        const bool warm = ok && ! offline.load (std::memory_order_relaxed);
+        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! isExternal(); // a program builds its heap in its prepare
         std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
         {
@@ -412,6 +455,68 @@ namespace pg
     {
         leaveAudioThread();
         stopWorker();
+        if (isExternal())
+        {
+            // The program's process goes with the engine's resources (prepare starts it again).
+            {
+                std::lock_guard<std::mutex> lock (planLock);
+                restartPlan.reset();
+                nextRestartNanos.store (0, std::memory_order_relaxed);
+            }
+            generation.fetch_add (1, std::memory_order_acq_rel); // a restart running now is dropped
+            loader.cancel();
+            if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
+                delete ready;
+            incoming.reset();
+            dsp = std::make_unique<LuaDsp>();
+            dspProcessId.store (0, std::memory_order_release);
+        }
+    }
+
+    bool EngineCore::startProgram()
+    {
+        auto* running = dynamic_cast<ExternalDsp*> (dsp.get());
+        const bool keep = running != nullptr && running->isRunning() && running->getError().empty()
+                          && running->getOptions().argv == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
+                          && running->getOptions().maxFrames >= chunkMax;
+        if (! keep)
+        {
+            dsp.reset(); // the previous program (if any) is stopped first
+            ScriptLoader::Job job;
+            job.program = settings.dspProgram;
+            job.numChannels = settings.numChannels;
+            job.chunkFrames = chunkMax;
+            job.limits = settings.luaLimits;
+            dsp = makeDsp (job);
+        }
+        const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get());
+        dspProcessId.store (program != nullptr ? static_cast<int> (program->getPid()) : 0, std::memory_order_release);
+        return dsp->getError().empty() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+    }
+
+    // Worker (a chunk's failure) or control thread (prepare's): the next start, after a backoff.
+    void EngineCore::scheduleRestart (int attempt) noexcept
+    {
+        const double delay = std::min (0.25 * static_cast<double> (1 << std::clamp (attempt, 0, 5)), 8.0);
+        nextRestartNanos.store (nowNanos() + static_cast<int64_t> (delay * 1.0e9), std::memory_order_release);
+    }
+
+    // Loader thread, when idle: the restart that is due, if any. The next attempt is scheduled at
+    // once, in case this one fails or is cancelled.
+    std::optional<ScriptLoader::Job> EngineCore::dueRestartOnLoader()
+    {
+        int64_t due = nextRestartNanos.load (std::memory_order_acquire);
+        const int64_t now = nowNanos();
+        if (due == 0 || now < due || ! scriptFailed.load (std::memory_order_acquire)
+            || readyScript.load (std::memory_order_acquire) != nullptr)
+            return std::nullopt;
+        std::lock_guard<std::mutex> lock (planLock);
+        if (! restartPlan || ! nextRestartNanos.compare_exchange_strong (due, 0, std::memory_order_acq_rel))
+            return std::nullopt;
+        const int attempt = restartAttempts.fetch_add (1, std::memory_order_acq_rel) + 1;
+        scheduleRestart (attempt);
+        dspRestarts.fetch_add (1, std::memory_order_relaxed);
+        return restartPlan;
     }
 
     void EngineCore::leaveAudioThread() noexcept
@@ -527,6 +632,14 @@ namespace pg
         c.adaptiveGrowths = adaptiveGrowths.load (std::memory_order_relaxed);
         c.adaptiveShrinks = adaptiveShrinks.load (std::memory_order_relaxed);
         c.wantedDynamicLatency = wantedDynamicLatency.load (std::memory_order_relaxed);
+        c.dspRestarts = dspRestarts.load (std::memory_order_relaxed);
+        c.runtime.reported = runtimeReported.load (std::memory_order_acquire);
+        c.runtime.heapBytes = runtimeHeap.load (std::memory_order_relaxed);
+        c.runtime.collections = runtimeCollections.load (std::memory_order_relaxed);
+        c.runtime.pauseCount = runtimePauseCount.load (std::memory_order_relaxed);
+        c.runtime.pauseP50Seconds = runtimePauseP50.load (std::memory_order_relaxed);
+        c.runtime.pauseP99Seconds = runtimePauseP99.load (std::memory_order_relaxed);
+        c.runtime.pauseMaxSeconds = runtimePauseMax.load (std::memory_order_relaxed);
         return c;
     }
 

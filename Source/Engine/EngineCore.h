@@ -5,15 +5,17 @@
 //
 // Threads:
 //   audio   processBlock(): dry delay line, input FIFO producer, output FIFO consumer.
-//   worker  a thread of the process's WorkerPool, one at a time: owns the LuaDsp, runs the
-//           script (and, through it, the collector).
+//   worker  a thread of the process's WorkerPool, one at a time: owns the Dsp (a Lua script, or
+//           a DSP program in its own process), runs it (and, through it, the collector).
+//   loader  ScriptLoader's thread: compiles, warms and profiles scripts, and restarts a DSP
+//           program that failed.
 //   control prepare()/release()/requestLatency()/setters/statistics: any non-audio thread.
 
 #include "CollectorScheduler.h"
 #include "EngineTypes.h"
 #include "LatencyEngine.h"
 #include "LatencyCrossfade.h"
-#include "LuaDsp.h"
+#include "Dsp.h"
 #include "Profiler.h"
 #include "Realtime.h"
 #include "ScriptLoader.h"
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -108,6 +111,7 @@ namespace pg
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
+        int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
         bool isLoading() const { return loader.isBusy(); }
         bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
         bool waitUntilWarm (double timeoutSeconds) const;
@@ -146,11 +150,17 @@ namespace pg
         void runCollectorOnWorker (double chunkSeconds, double now);
         AdapterSettings adapterSettings() const noexcept;
         void measureResponse (const BlockStamp& stamp, double responseSeconds) noexcept;
-        static void applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent);
+        static void applyCollectorMode (Dsp& target, Strategy s, int pausePercent, int stepMultiplierPercent);
         void fullCollectionOnWorker (double now, bool forced);
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);
-        void configureCollector (LuaDsp& target, Strategy s);
+        void configureCollector (Dsp& target, Strategy s);
+        bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
+        void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
+        void scheduleRestart (int attempt) noexcept;
+        std::optional<ScriptLoader::Job> dueRestartOnLoader();
+        void publishRuntimeFigures() noexcept;
+        bool isExternal() const noexcept { return ! settings.dspProgram.empty(); }
         void takeReadyScriptOnWorker();
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
         ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver, bool warm = false);
@@ -257,7 +267,7 @@ namespace pg
         // script loading: control thread, loader thread and worker (never the audio thread)
         struct ReadyScript
         {
-            std::unique_ptr<LuaDsp> dsp;
+            std::unique_ptr<Dsp> dsp;
             std::string name;
         };
         mutable std::mutex scriptLock;
@@ -277,8 +287,9 @@ namespace pg
         bool profileRunning = false;
 
         // ---- worker only --------------------------------------------------------------------
-        std::unique_ptr<LuaDsp> dsp = std::make_unique<LuaDsp>();
-        std::unique_ptr<LuaDsp> incoming; // a new script, crossfading in
+        std::unique_ptr<Dsp> dsp;      // a LuaDsp, or an ExternalDsp when settings.dspProgram is set
+        std::unique_ptr<Dsp> incoming; // a new script, crossfading in
+        int64_t takenOverNanos = 0;    // when the running DSP took over
         int incomingFadeDone = 0;
         std::string incomingName;
         std::vector<float> incomingScratch;
@@ -298,6 +309,21 @@ namespace pg
         std::shared_ptr<WorkerPool> pool = WorkerPool::shared();
         std::atomic<WorkerPool::Slot*> poolSlot { nullptr };
         int64_t loadWindowStart = 0, loadBusyNanos = 0; // this engine's share of the pool's time
-        ScriptLoader loader { [this] (ScriptLoader::Outcome&& o) { onLoaderOutcome (std::move (o)); } }; // last: first to stop
+        // A DSP program that failed: the loader starts it again, after a backoff that doubles with
+        // each attempt in a row (0.25 s to 8 s).
+        mutable std::mutex planLock;
+        std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
+        std::atomic<int64_t> nextRestartNanos { 0 };   // 0: none due
+        std::atomic<int> restartAttempts { 0 };
+        std::atomic<uint64_t> dspRestarts { 0 };
+        std::atomic<int> dspProcessId { 0 };
+
+        // A DSP program's own figures (worker)
+        std::atomic<bool> runtimeReported { false };
+        std::atomic<uint64_t> runtimeHeap { 0 }, runtimeCollections { 0 }, runtimePauseCount { 0 };
+        std::atomic<double> runtimePauseP50 { 0.0 }, runtimePauseP99 { 0.0 }, runtimePauseMax { 0.0 };
+
+        ScriptLoader loader { [this] (ScriptLoader::Outcome&& o) { onLoaderOutcome (std::move (o)); },
+                              [this] { return dueRestartOnLoader(); } }; // last: first to stop
     };
 } // namespace pg

@@ -5,6 +5,7 @@
 #include "EngineCore.h"
 
 #include "Clock.h"
+#include "ExternalDsp.h"
 
 #include <algorithm>
 #include <chrono>
@@ -14,10 +15,11 @@
 
 namespace pg
 {
-    // Deterministic: Lua's automatic incremental collector with the user's pacing. Dynamic: the
-    // generational mode, stopped (the engine runs it). On the worker, and on the loader for a
-    // script it prepares.
-    void EngineCore::applyCollectorMode (LuaDsp& target, Strategy s, int pausePercent, int stepMultiplierPercent)
+    // Deterministic: Lua's automatic incremental collector with the user's pacing (a DSP program's
+    // runtime: its own automatic collector). Dynamic: the generational mode, stopped (the engine
+    // runs it; a program's automatic collection is turned off). On the worker, and on the loader
+    // for a DSP it prepares.
+    void EngineCore::applyCollectorMode (Dsp& target, Strategy s, int pausePercent, int stepMultiplierPercent)
     {
         if (s == Strategy::deterministic)
         {
@@ -153,7 +155,7 @@ namespace pg
                            incomingPtrs[static_cast<size_t> (ch)]);
         const int64_t t0 = nowNanos();
         if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
-            setScriptFailed (dsp->getError()); // the failed chunk keeps its input: wet = dry from now on
+            dspFailedOnWorker(); // the failed chunk keeps its input: wet = dry from now on
         if (incoming != nullptr)
             crossfadeIncomingOnWorker (nch, n);
         const int64_t t1 = nowNanos();
@@ -175,6 +177,7 @@ namespace pg
         framesProcessed.store (framesProcessed.load (std::memory_order_relaxed) + static_cast<uint64_t> (n),
                                std::memory_order_relaxed);
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
+        publishRuntimeFigures();
         outputRing.writeFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
         outputRing.publishWrite (r + static_cast<uint64_t> (n));
         inputRing.publishRead (r + static_cast<uint64_t> (n));
@@ -243,6 +246,9 @@ namespace pg
             // The new script takes over; the old one is freed by the control thread.
             auto* old = dsp.release();
             dsp = std::move (incoming);
+            takenOverNanos = nowNanos();
+            if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()))
+                dspProcessId.store (static_cast<int> (program->getPid()), std::memory_order_release);
             measuredLatency.store (0, std::memory_order_release); // a new script: its own responses
             measureFromNanos.store (nowNanos(), std::memory_order_release);
             scriptFailed.store (false, std::memory_order_release);
@@ -287,6 +293,8 @@ namespace pg
         {
             workerStrategy = s;
             configureCollector (s);
+            if (! dsp->isReady())
+                dspFailedOnWorker();
             if (s == Strategy::dynamic)
             {
                 const int profiled = profiledDynamicStart.load (std::memory_order_relaxed);
@@ -302,6 +310,8 @@ namespace pg
             workerPause = pause;
             workerStepMul = stepMul;
             configureCollector (workerStrategy);
+            if (! dsp->isReady())
+                dspFailedOnWorker();
         }
     }
 
@@ -319,14 +329,51 @@ namespace pg
         appliedStrategy.store (s, std::memory_order_release);
     }
 
-    void EngineCore::configureCollector (LuaDsp& target, Strategy s)
+    void EngineCore::configureCollector (Dsp& target, Strategy s)
     {
         applyCollectorMode (target, s, workerPause, workerStepMul);
+    }
+
+    // The DSP failed (a script's error, or a program that crashed, hung or answered late): its
+    // chunks pass their input through from now on, so the output is the delayed dry signal. A
+    // program is started again on the loader, after a backoff; one that ran 30 s or more before
+    // failing starts the backoff over.
+    void EngineCore::dspFailedOnWorker()
+    {
+        if (scriptFailed.load (std::memory_order_relaxed))
+            return;
+        setScriptFailed (dsp->getError());
+        if (! isExternal())
+            return;
+        dspProcessId.store (0, std::memory_order_release);
+        consoleFromWorker (ConsoleLine::error, dsp->getError() + " (the delayed dry signal plays until it restarts)");
+        if (nowNanos() - takenOverNanos > 30'000'000'000)
+            restartAttempts.store (0, std::memory_order_relaxed);
+        scheduleRestart (restartAttempts.load (std::memory_order_relaxed));
+    }
+
+    void EngineCore::publishRuntimeFigures() noexcept
+    {
+        const RuntimeFigures f = dsp->runtimeFigures();
+        if (! f.reported)
+            return;
+        runtimeHeap.store (f.heapBytes, std::memory_order_relaxed);
+        runtimeCollections.store (f.collections, std::memory_order_relaxed);
+        runtimePauseCount.store (f.pauseCount, std::memory_order_relaxed);
+        runtimePauseP50.store (f.pauseP50Seconds, std::memory_order_relaxed);
+        runtimePauseP99.store (f.pauseP99Seconds, std::memory_order_relaxed);
+        runtimePauseMax.store (f.pauseMaxSeconds, std::memory_order_relaxed);
+        runtimeReported.store (true, std::memory_order_release);
     }
 
     void EngineCore::fullCollectionOnWorker (double now, bool forced)
     {
         const double d = dsp->fullCollection();
+        if (d < 0.0)
+        {
+            dspFailedOnWorker();
+            return;
+        }
         pauses.add (d);
         fullCollections.store (fullCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (forced)
@@ -374,7 +421,7 @@ namespace pg
             // young collection runs when there is credit (at most one per chunk: each one frees
             // what the chunks since the last one left), and a long one is paid back over the next.
             collectorCredit = std::min (collectorCredit + decision.sliceBudgetSeconds, 0.02);
-            if (collectorCredit > 0.0)
+            if (collectorCredit > 0.0 && dsp->hasCollectorSteps())
             {
                 const double d = dsp->collectorStep();
                 pauses.add (d);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pg
 {
@@ -45,6 +46,10 @@ namespace pg
         int numChannels = 2;
         double maxLatencySeconds = 1.0; // the largest L this preparation supports
         LuaDspLimits luaLimits {};
+        // Not empty: the DSP is this program, run in a process of its own (ExternalProtocol.h),
+        // in place of the script: argv[0] (a path, or a name found on PATH), then its arguments.
+        // The engine starts it; a program that fails is restarted with a backoff.
+        std::vector<std::string> dspProgram;
     };
 
     enum class Strategy
@@ -60,6 +65,16 @@ namespace pg
         double safetyFactor = 1.5;
         double maxLatencySeconds = 0.1;
         float silenceThreshold = 0.001f; // linear peak; below it the input counts as silent
+    };
+
+    // A collected runtime's own figures, as it reports them (a DSP program; Lua reports none).
+    struct RuntimeFigures
+    {
+        bool reported = false;
+        uint64_t heapBytes = 0;   // its heap, garbage not yet collected included
+        uint64_t collections = 0; // completed collection cycles
+        uint64_t pauseCount = 0;  // stop-the-world pauses
+        double pauseP50Seconds = 0.0, pauseP99Seconds = 0.0, pauseMaxSeconds = 0.0; // over every pause so far
     };
 
     struct EngineCounters
@@ -80,6 +95,8 @@ namespace pg
         double workerLoadPercent = 0.0; // the worker's busy share of wall time over the last ~0.5 s
         int latencySamples = 0;
         bool scriptFailed = false;
+        uint64_t dspRestarts = 0;  // a DSP program's restarts after it failed
+        RuntimeFigures runtime {}; // a DSP program's own collector figures
     };
 
     // A line for the editor's console: the script's print output, and script events.

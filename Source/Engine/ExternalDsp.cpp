@@ -38,6 +38,7 @@ namespace pg
                 case external::collect: return "collect";
                 case external::stats: return "stats";
                 case external::quit: return "quit";
+                case external::collector: return "collector";
                 default: return "?";
             }
         }
@@ -137,7 +138,7 @@ namespace pg
         return true;
     }
 
-    bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels, bool hostCollects)
+    bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels)
     {
         if (! isRunning())
             return fail (error.empty() ? "the DSP program is not running" : error);
@@ -157,7 +158,11 @@ namespace pg
     bool ExternalDsp::process (float* const* channels, int numChannels, int numFrames)
     {
         if (! isRunning() || preparedFrames == 0)
+        {
+            if (error.empty())
+                error = "the DSP program is not prepared";
             return false;
+        }
         const int nch = std::min (numChannels, preparedChannels);
         for (int offset = 0; offset < numFrames; offset += preparedFrames)
         {
@@ -185,9 +190,25 @@ namespace pg
 
     double ExternalDsp::fullCollection()
     {
-        if (! isRunning() || ! exchange (external::collect, options.answerTimeoutSeconds) || block->status != external::ok)
+        const double t0 = nowSeconds();
+        if (! isRunning() || ! exchange (external::collect, options.answerTimeoutSeconds))
             return -1.0;
-        return stats.collectSeconds;
+        if (block->status != external::ok)
+        {
+            fail ("the DSP program failed to collect: " + childMessage());
+            return -1.0;
+        }
+        return nowSeconds() - t0;
+    }
+
+    void ExternalDsp::setAutomaticCollection (bool enabled)
+    {
+        hostCollects = ! enabled;
+        if (! isRunning() || preparedFrames == 0)
+            return; // prepare sends it
+        block->flags = hostCollects ? external::hostCollects : 0u;
+        if (exchange (external::collector, options.answerTimeoutSeconds) && block->status != external::ok)
+            fail ("the DSP program refused to change its collector: " + childMessage());
     }
 
     bool ExternalDsp::refreshStats() { return isRunning() && exchange (external::stats, options.answerTimeoutSeconds); }
@@ -309,7 +330,8 @@ namespace pg
     }
 #else
     bool ExternalDsp::start (const Options&) { return fail ("a DSP program in its own process needs Linux"); }
-    bool ExternalDsp::prepare (double, int, int, bool) { return false; }
+    bool ExternalDsp::prepare (double, int, int) { return false; }
+    void ExternalDsp::setAutomaticCollection (bool enabled) { hostCollects = ! enabled; }
     bool ExternalDsp::process (float* const*, int, int) { return false; }
     double ExternalDsp::fullCollection() { return -1.0; }
     bool ExternalDsp::refreshStats() { return false; }
@@ -325,4 +347,40 @@ namespace pg
     void ExternalDsp::drainStderr() {}
     std::string ExternalDsp::takeStderr() { return std::exchange (stderrText, {}); }
 #endif
+
+    double ExternalDsp::collectorStep (bool* cycleFinished)
+    {
+        if (cycleFinished != nullptr)
+            *cycleFinished = false;
+        return 0.0;
+    }
+
+    RuntimeFigures ExternalDsp::runtimeFigures() const noexcept
+    {
+        RuntimeFigures f;
+        f.reported = stats.collections > 0 || stats.heapBytes > 0;
+        f.heapBytes = stats.heapBytes;
+        f.collections = stats.collections;
+        f.pauseCount = stats.pauseCount;
+        f.pauseP50Seconds = stats.pauseP50Seconds;
+        f.pauseP99Seconds = stats.pauseP99Seconds;
+        f.pauseMaxSeconds = stats.pauseMaxSeconds;
+        return f;
+    }
+
+    std::vector<std::string> ExternalDsp::takePrinted()
+    {
+        partialLine += takeStderr();
+        std::vector<std::string> lines;
+        size_t start = 0;
+        for (size_t nl; (nl = partialLine.find ('\n', start)) != std::string::npos; start = nl + 1)
+            lines.push_back (partialLine.substr (start, nl - start));
+        partialLine.erase (0, start);
+        if (partialLine.size() > 65536) // a line that never ends
+        {
+            lines.push_back (std::move (partialLine));
+            partialLine.clear();
+        }
+        return lines;
+    }
 } // namespace pg

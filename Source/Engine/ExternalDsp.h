@@ -2,11 +2,16 @@
 
 // A DSP that runs in a child process (ExternalProtocol.h): the host side. No JUCE here.
 //
-// Not thread-safe: one thread owns it, as one owns a LuaDsp. Every call is bounded in time: a child
-// that crashes, hangs, answers late or speaks another protocol version makes the call return false
-// with a message (getError), and is then stopped (SIGKILL) and reaped, never left a zombie. start()
-// again restarts it. Linux only (memfd and futex); elsewhere start() fails with a message.
+// A Dsp: not thread-safe, one thread owns it, as one owns a LuaDsp. Every call is bounded in time: a
+// child that crashes, hangs, answers late or speaks another protocol version makes the call return
+// false with a message (getError), and is then stopped (SIGKILL) and reaped, never left a zombie.
+// start() again restarts it. Linux only (memfd and futex); elsewhere start() fails with a message.
+//
+// The runtime has no small collector steps (hasCollectorSteps() is false): the engine's dynamic
+// strategy runs only full collections. setIncrementalPacing and setGenerational do nothing, and the
+// protocol carries no parameters yet (setParameter does nothing).
 
+#include "Dsp.h"
 #include "ExternalProtocol.h"
 
 #include <cstdint>
@@ -16,7 +21,7 @@
 
 namespace pg
 {
-    class ExternalDsp
+    class ExternalDsp final : public Dsp
     {
     public:
         struct Options
@@ -29,20 +34,35 @@ namespace pg
         };
 
         ExternalDsp() = default;
-        ~ExternalDsp();
+        ~ExternalDsp() override;
         ExternalDsp (const ExternalDsp&) = delete;
         ExternalDsp& operator= (const ExternalDsp&) = delete;
 
         // Starts the program and greets it: false (and stopped) if it cannot start, does not answer
         // hello in time, or speaks another protocol version.
         bool start (const Options& options);
-        // hostCollects: the child's automatic collector is turned off; only collect() runs it.
-        bool prepare (double sampleRate, int maxFrames, int numChannels, bool hostCollects);
-        // Replaces n frames of numChannels channels in place. False if the child failed (the
-        // buffers are then left as they were).
-        bool process (float* const* channels, int numChannels, int numFrames);
-        // A full collection in the child: its duration as the child measured it, or < 0 on failure.
-        double fullCollection();
+        // With setAutomaticCollection (false) first, the child's automatic collector is off from
+        // the start: only fullCollection() runs it.
+        bool prepare (double sampleRate, int maxFrames, int numChannels) override;
+        // Replaces n frames of numChannels channels in place (more than prepared: in pieces). False
+        // if the child failed (the buffers are then left as they were).
+        bool process (float* const* channels, int numChannels, int numFrames) override;
+        // A full collection in the child: its duration as this side measured it (the exchange
+        // included; the child's own figure is getStats().collectSeconds), or < 0 on failure.
+        double fullCollection() override;
+        // Before prepare, or at any time after it (the child's DSP state is kept).
+        void setAutomaticCollection (bool enabled) override;
+        void setIncrementalPacing (int, int, int = 0) override {}
+        void setGenerational() override {}
+        double collectorStep (bool* cycleFinished = nullptr) override;
+        bool hasCollectorSteps() const noexcept override { return false; }
+        size_t heapBytes() const noexcept override { return static_cast<size_t> (stats.heapBytes); }
+        RuntimeFigures runtimeFigures() const noexcept override;
+        void setParameter (const char*, double) override {}
+        bool isReady() const noexcept override { return pid > 0 && preparedFrames > 0 && error.empty(); }
+        // The child's stderr, by line (an unfinished last line waits for its end, up to 64 KB).
+        std::vector<std::string> takePrinted() override;
+        const std::vector<ScriptMacro>& getMacros() const noexcept override { return noMacros; }
         // Asks for the runtime's figures (they also arrive with every answer).
         bool refreshStats();
         const external::RuntimeStats& getStats() const noexcept { return stats; }
@@ -51,8 +71,9 @@ namespace pg
         void stop();
         bool isRunning() const noexcept { return pid > 0; }
         pid_t getPid() const noexcept { return pid; }
-        const std::string& getError() const noexcept { return error; }
+        const std::string& getError() const noexcept override { return error; }
         const std::string& getChildName() const noexcept { return childName; }
+        const Options& getOptions() const noexcept { return options; }
         // What the child wrote on stderr since the last call (up to 64 KB are kept in between).
         std::string takeStderr();
 
@@ -72,6 +93,9 @@ namespace pg
         size_t blockBytes = 0;
         float* audio = nullptr;
         int preparedChannels = 0, preparedFrames = 0;
+        bool hostCollects = false;
+        std::string partialLine; // takePrinted: stderr after its last newline
+        const std::vector<ScriptMacro> noMacros;
         external::RuntimeStats stats {};
         std::string error, childName, stderrText;
     };

@@ -23,6 +23,8 @@
 //            schedules collections (the child turns its automatic collector off).
 //   process  channels x frames samples in the audio area, planar, replaced in place.
 //   collect  a full collection now; collectSeconds = how long it took.
+//   collector flags: hostCollects = turn the automatic collector off, else back on (the DSP's
+//            state is kept: a strategy switch while playing).
 //   stats    only the stats.
 //   quit     the child answers, then exits.
 // status 0 is success; otherwise message says what failed.
@@ -45,7 +47,8 @@ namespace pg
             process = 3,
             collect = 4,
             stats = 5,
-            quit = 6
+            quit = 6,
+            collector = 7
         };
 
         enum Flags : uint32_t

@@ -55,6 +55,7 @@ namespace pg
     std::string LatencyEngine::getScriptName() const { return core->getScriptName(); }
     std::vector<ScriptMacro> LatencyEngine::getScriptMacros() const { return core->getScriptMacros(); }
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }
+    int LatencyEngine::getDspProcessId() const noexcept { return core->getDspProcessId(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }
     bool LatencyEngine::isWarming() const noexcept { return core->isWarming(); }
     bool LatencyEngine::waitUntilWarm (double timeoutSeconds) const { return core->waitUntilWarm (timeoutSeconds); }

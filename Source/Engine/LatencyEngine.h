@@ -43,7 +43,9 @@ namespace pg
 
         // Control thread. Not real-time, but fast (no profile here): stops the worker, allocates,
         // compiles and prepares the script (a script that fails leaves the engine running with the
-        // delayed dry signal and the error kept), then starts the worker. Returns false if the
+        // delayed dry signal and the error kept), then starts the worker. With settings.dspProgram,
+        // the program is started (or kept, if it runs already) and prepared in place of the
+        // script, each answer bounded by 2 s; one that fails is restarted after a backoff. Returns false if the
         // script failed. L is latencySamples raised to the floor (latencySamples < 0: the floor, or
         // 10 ms if more). profile: the auto latency is measured on the loader thread, in the
         // background; takeProfile() gives it when it is done (the engine does not apply it).
@@ -54,7 +56,8 @@ namespace pg
         bool prepare (const EngineSettings& settings, std::string_view scriptSource, std::string_view scriptName,
                       int latencySamples, bool profile = false, double profileBudgetSeconds = 0.4);
 
-        // Control thread. Stops the worker; processBlock() is a pass-through until the next prepare.
+        // Control thread. Stops the worker (and a DSP program's process); processBlock() is a
+        // pass-through until the next prepare.
         void release();
 
         // Control thread: the newest complete profile, once (then false until another completes).
@@ -149,8 +152,10 @@ namespace pg
         // Control thread: the name of the script the worker runs, and the macros it declares.
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
-        // Control thread: the next console line, if any.
+        // Control thread: the next console line, if any. A DSP program's stderr arrives here too.
         bool popConsoleLine (ConsoleLine& line) noexcept;
+        // Any thread: the process id of the DSP program running (settings.dspProgram), 0 if none.
+        int getDspProcessId() const noexcept;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;
         // Any thread: the loader is building the live heap of the script prepare gave (in real

@@ -3,6 +3,7 @@
 // A sandboxed Lua 5.4 state running one DSP script. Not thread-safe: one thread owns it
 // (the engine's worker; during prepare, the thread that prepares, before the worker starts).
 
+#include "Dsp.h"
 #include "EngineTypes.h"
 #include "ManagedHeap.h"
 
@@ -17,11 +18,11 @@ struct lua_State;
 
 namespace pg
 {
-    class LuaDsp
+    class LuaDsp final : public Dsp
     {
     public:
         explicit LuaDsp (LuaDspLimits limits = {});
-        ~LuaDsp();
+        ~LuaDsp() override;
         LuaDsp (const LuaDsp&) = delete;
         LuaDsp& operator= (const LuaDsp&) = delete;
 
@@ -31,51 +32,52 @@ namespace pg
 
         // Calls the script's optional `prepare(sampleRate, maxFrames, numChannels)` and sizes
         // the channel tables passed to `process`.
-        bool prepare (double sampleRate, int maxFrames, int numChannels);
+        bool prepare (double sampleRate, int maxFrames, int numChannels) override;
 
         // Runs `process` in place on numFrames samples of each channel. Non-finite values coming
         // back from the script are written as 0. On error returns false; the state is dead.
-        bool process (float* const* channels, int numChannels, int numFrames);
+        bool process (float* const* channels, int numChannels, int numFrames) override;
 
         // Sets params[name] = value for the script (a plain Lua table), applied at the next
         // process call. `name` must outlive this object (a string literal). Up to maxParameters.
-        void setParameter (const char* name, double value);
+        void setParameter (const char* name, double value) override;
         static constexpr int maxParameters = 24;
 
         // Takes effect at the next load().
         void setLimits (LuaDspLimits newLimits) noexcept { limits = newLimits; }
         const LuaDspLimits& getLimits() const noexcept { return limits; }
 
-        bool isReady() const noexcept { return L != nullptr && error.empty(); }
+        bool isReady() const noexcept override { return L != nullptr && error.empty(); }
 
         // The macro knobs the script declares in its global `macros` table (at most 8): params.macroN
         // (0..1, from the host) arrives as params[name] = min + (max - min) * knob.
         using MacroSpec = ScriptMacro;
-        const std::vector<MacroSpec>& getMacros() const noexcept { return macros; }
+        const std::vector<MacroSpec>& getMacros() const noexcept override { return macros; }
 
         // What the script printed since the last call (at most 64 lines are kept in between).
-        std::vector<std::string> takePrinted() { return std::exchange (printed, {}); }
+        std::vector<std::string> takePrinted() override { return std::exchange (printed, {}); }
         void addPrinted (std::string line)
         {
             if (printed.size() < 64)
                 printed.push_back (std::move (line));
         }
-        const std::string& getError() const noexcept { return error; }
+        const std::string& getError() const noexcept override { return error; }
 
         // ---- the collector ----------------------------------------------------------------
-        void setAutomaticCollection (bool enabled);
+        void setAutomaticCollection (bool enabled) override;
         // Lua's incremental pacing (LUA_GCINC): pause and step multiplier in percent, and the size of
         // a basic step as log2 of bytes (0 keeps the current one; Lua's default is 13, 8 KB).
-        void setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2 = 0);
+        void setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2 = 0) override;
         // Lua's generational mode (LUA_GCGEN): a basic step is then a young collection. Entering it
         // runs a full collection.
-        void setGenerational();
+        void setGenerational() override;
         // A full collection; returns its duration in seconds.
-        double fullCollection();
+        double fullCollection() override;
         // One basic incremental step (LUA_GCSTEP, 0); returns its duration in seconds.
-        double collectorStep (bool* cycleFinished = nullptr);
+        double collectorStep (bool* cycleFinished = nullptr) override;
+        bool hasCollectorSteps() const noexcept override { return true; }
 
-        size_t heapBytes() const noexcept { return heap != nullptr ? heap->usedBytes() : 0; }
+        size_t heapBytes() const noexcept override { return heap != nullptr ? heap->usedBytes() : 0; }
         size_t memoryLimit() const noexcept { return limits.memoryLimitBytes; }
         lua_State* state() const noexcept { return L; }
 

@@ -17,7 +17,7 @@ namespace pg
         class ToneRunner
         {
         public:
-            ToneRunner (LuaDsp& d, const ProfileRequest& q, const std::function<void (LuaDsp&)>& push)
+            ToneRunner (Dsp& d, const ProfileRequest& q, const std::function<void (Dsp&)>& push)
                 : dsp (d), n (std::max (1, q.chunkFrames)), nch (std::max (1, q.numChannels)), pushParameters (push)
             {
                 buffer.resize (static_cast<size_t> (n * nch));
@@ -39,9 +39,9 @@ namespace pg
             }
 
         private:
-            LuaDsp& dsp;
+            Dsp& dsp;
             const int n, nch;
-            const std::function<void (LuaDsp&)>& pushParameters;
+            const std::function<void (Dsp&)>& pushParameters;
             std::vector<float> buffer;
             std::vector<float*> ptrs;
             double phase = 0.0;
@@ -49,7 +49,7 @@ namespace pg
 
         // Builds the live heap; the budget bounds it unless the heap is still growing (up to 3 s:
         // a profile of part of a heap would underestimate its collections).
-        bool buildHeap (LuaDsp& dsp, ToneRunner& tone, double budgetSeconds, const std::atomic<bool>& cancel)
+        bool buildHeap (Dsp& dsp, ToneRunner& tone, double budgetSeconds, const std::atomic<bool>& cancel)
         {
             const double start = nowSeconds();
             const auto elapsed = [start] { return nowSeconds() - start; };
@@ -70,14 +70,14 @@ namespace pg
         }
     } // namespace
 
-    bool warmUpScript (LuaDsp& dsp, const ProfileRequest& q, const std::function<void (LuaDsp&)>& pushParameters,
+    bool warmUpScript (Dsp& dsp, const ProfileRequest& q, const std::function<void (Dsp&)>& pushParameters,
                        const std::atomic<bool>& cancel)
     {
         ToneRunner tone (dsp, q, pushParameters);
         return buildHeap (dsp, tone, 0.35 * q.budgetSeconds, cancel);
     }
 
-    ProfileResult profileScript (LuaDsp& dsp, const ProfileRequest& q, const std::function<void (LuaDsp&)>& pushParameters,
+    ProfileResult profileScript (Dsp& dsp, const ProfileRequest& q, const std::function<void (Dsp&)>& pushParameters,
                                  const std::atomic<bool>& cancel)
     {
         ProfileResult r;

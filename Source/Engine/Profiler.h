@@ -2,11 +2,11 @@
 
 // The auto latency's profile: how long a script and its collector can pause. No JUCE here.
 //
-// It runs on a loader thread, on a LuaDsp of its own (never the one the worker plays), so that
+// It runs on a loader thread, on a Dsp of its own (never the one the worker plays), so that
 // neither the host's thread nor the worker waits for it.
 
 #include "EngineTypes.h"
-#include "LuaDsp.h"
+#include "Dsp.h"
 
 #include <atomic>
 #include <functional>
@@ -30,14 +30,14 @@ namespace pg
     // Loader thread. Runs the script on a test tone until its live heap stops growing (scripts may
     // read params.profiling to build it faster meanwhile), with the collector stopped, so that the
     // worker does not build it in its first chunks. Returns false if the script failed or was cancelled.
-    bool warmUpScript (LuaDsp& dsp, const ProfileRequest& request, const std::function<void (LuaDsp&)>& pushParameters,
+    bool warmUpScript (Dsp& dsp, const ProfileRequest& request, const std::function<void (Dsp&)>& pushParameters,
                        const std::atomic<bool>& cancel);
 
     // Loader thread. Builds the script's live heap (warmUpScript), runs it with its automatic collector until two
     // cycles have finished, runs it as the dynamic strategy does (generational, stopped), then times
     // three forced full collections. `pushParameters` gives the script the host's parameters before
     // each chunk; `cancel` ends the profile early (the result is then not complete).
-    ProfileResult profileScript (LuaDsp& dsp, const ProfileRequest& request,
-                                 const std::function<void (LuaDsp&)>& pushParameters,
+    ProfileResult profileScript (Dsp& dsp, const ProfileRequest& request,
+                                 const std::function<void (Dsp&)>& pushParameters,
                                  const std::atomic<bool>& cancel);
 } // namespace pg

@@ -1,11 +1,14 @@
 #include "ScriptLoader.h"
 
+#include "ExternalDsp.h"
+#include "LuaDsp.h"
+
 #include <chrono>
 
 namespace pg
 {
-    ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback)
-        : onOutcome (std::move (callback))
+    ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback, std::function<std::optional<Job>()> due)
+        : onOutcome (std::move (callback)), dueJob (std::move (due))
     {
         retired.allocate (16);
         thread = std::thread ([this] { run(); });
@@ -63,11 +66,11 @@ namespace pg
         return running || waiting.has_value();
     }
 
-    bool ScriptLoader::retire (LuaDsp* script) noexcept { return script == nullptr || retired.push (script); }
+    bool ScriptLoader::retire (Dsp* script) noexcept { return script == nullptr || retired.push (script); }
 
     void ScriptLoader::freeRetired()
     {
-        LuaDsp* script = nullptr;
+        Dsp* script = nullptr;
         while (retired.pop (script))
             delete script;
     }
@@ -81,6 +84,17 @@ namespace pg
             wake.wait_for (l, std::chrono::milliseconds (20), [this] { return quit || waiting.has_value(); });
             l.unlock();
             freeRetired();
+            if (dueJob && ! waiting.has_value())
+                if (auto due = dueJob())
+                {
+                    l.lock();
+                    if (! waiting.has_value())
+                    {
+                        waiting = std::move (*due);
+                        waitingNumber = nextNumber++;
+                    }
+                    l.unlock();
+                }
             l.lock();
             if (quit || ! waiting.has_value())
                 continue;
@@ -102,13 +116,32 @@ namespace pg
         }
     }
 
+    std::unique_ptr<Dsp> makeDsp (const ScriptLoader::Job& job)
+    {
+        if (job.program.empty())
+        {
+            auto script = std::make_unique<LuaDsp> (job.limits);
+            script->load (job.source, job.name);
+            return script;
+        }
+        auto program = std::make_unique<ExternalDsp>();
+        ExternalDsp::Options options;
+        options.argv = job.program;
+        options.maxChannels = job.numChannels;
+        options.maxFrames = job.chunkFrames;
+        options.callBudgetSeconds = job.limits.callBudgetSeconds;
+        program->start (options); // a failure is kept as its error
+        return program;
+    }
+
     ScriptLoader::Outcome ScriptLoader::perform (const Job& job, uint64_t number)
     {
         Outcome out;
         out.job = number;
         out.tag = job.tag;
         out.name = job.name;
-        const auto push = [&job] (LuaDsp& d) {
+        out.program = ! job.program.empty();
+        const auto push = [&job] (Dsp& d) {
             for (const auto& [name, value] : job.parameters)
                 d.setParameter (name, value);
         };
@@ -129,9 +162,9 @@ namespace pg
             if (! job.profile && ! job.deliverScript)
                 return out;
         }
-        auto script = std::make_unique<LuaDsp> (job.limits);
+        std::unique_ptr<Dsp> script = makeDsp (job);
         push (*script);
-        if (! script->load (job.source, job.name) || ! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
+        if (! script->getError().empty() || ! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
         {
             out.error = script->getError();
             return out;

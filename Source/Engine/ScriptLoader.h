@@ -1,13 +1,13 @@
 #pragma once
 
-// The loader thread: the slow work around a script, off the host's thread and off the worker.
-// It compiles and prepares a script, builds its live heap, profiles it, and frees the heaps of
-// scripts the worker has swapped out. No JUCE here.
+// The loader thread: the slow work around a DSP, off the host's thread and off the worker. It
+// compiles and prepares a script (or starts a DSP program), builds its live heap, profiles it, and
+// frees the DSPs the worker has swapped out. No JUCE here.
 //
 // One job at a time: a new job cancels the one running (it stops at its next chunk) and replaces
 // one waiting. A job may also warm a script the caller owns, in place, before the worker plays it. A job's outcome goes to the callback given at construction, on the loader thread.
 
-#include "LuaDsp.h"
+#include "Dsp.h"
 #include "Profiler.h"
 #include "SpscRing.h"
 
@@ -30,6 +30,7 @@ namespace pg
         struct Job
         {
             std::string source, name;
+            std::vector<std::string> program; // not empty: a DSP program (ExternalDsp) in place of the script
             double sampleRate = 48000.0;
             int chunkFrames = 512;
             int numChannels = 2;
@@ -38,27 +39,30 @@ namespace pg
             bool profile = false;       // measure the auto latency (ProfileRequest below)
             bool deliverScript = false; // hand the prepared script over (a reload); else profile only
             ProfileRequest request {};
-            std::function<void (LuaDsp&)> configureCollector; // applied before it is handed over
+            std::function<void (Dsp&)> configureCollector; // applied before it is handed over
             uint64_t tag = 0;                                 // the caller's, given back in the outcome
             // An engine's own script to warm in place first: its live heap built, a full
             // collection, prepared again and its collector configured. The caller does not touch
             // it until onWarmed, which is called exactly once: after the warm-up (true if the
             // script is still ready), or when the job is dropped unrun (false).
-            LuaDsp* warm = nullptr;
+            Dsp* warm = nullptr;
             std::function<void (bool ready)> onWarmed;
         };
 
         struct Outcome
         {
             uint64_t job = 0, tag = 0;
-            std::unique_ptr<LuaDsp> script; // deliverScript and it prepared: ready to play
+            std::unique_ptr<Dsp> script; // deliverScript and it prepared: ready to play
             std::string name;
             std::string error;          // empty if the script compiled, prepared and ran
             ProfileResult profile {};   // complete if it was asked for and ran to the end
             bool profiled = false;
+            bool program = false;       // the job was a DSP program's
         };
 
-        explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome);
+        // dueJob, if given, is asked for a job of its own each time the loader is idle (about every
+        // 20 ms): the engine's restart of a DSP program that failed.
+        explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome, std::function<std::optional<Job>()> dueJob = {});
         ~ScriptLoader(); // shutdown()
         // Control thread: cancels the job running, frees what it holds, and joins the thread. After
         // it, no outcome is given. Idempotent.
@@ -75,7 +79,7 @@ namespace pg
 
         // Worker: hands over a script to free. Wait-free; returns false if the queue is full (the
         // caller then frees it itself).
-        bool retire (LuaDsp* script) noexcept;
+        bool retire (Dsp* script) noexcept;
 
     private:
         void run();
@@ -84,13 +88,18 @@ namespace pg
         Outcome perform (const Job& job, uint64_t number);
 
         std::function<void (Outcome&&)> onOutcome;
+        std::function<std::optional<Job>()> dueJob;
         mutable std::mutex lock;
         std::condition_variable wake;
         std::optional<Job> waiting;
         uint64_t waitingNumber = 0, nextNumber = 1;
         bool running = false, quit = false;
         std::atomic<bool> cancelRunning { false };
-        SpscQueue<LuaDsp*> retired; // worker -> loader
+        SpscQueue<Dsp*> retired; // worker -> loader
         std::thread thread;
     };
+
+    // A new DSP for a job, not yet prepared: its script compiled, or its program started and
+    // greeted. A failure is kept as the DSP's error (getError).
+    std::unique_ptr<Dsp> makeDsp (const ScriptLoader::Job& job);
 } // namespace pg

@@ -48,7 +48,7 @@ TEST_CASE ("External DSP: the Go example processes exactly, in blocks of any siz
     pg::ExternalDsp dsp;
     REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "4" })));
     CHECK (dsp.getChildName() == "pauseguard-example-go");
-    REQUIRE (dsp.prepare (48000.0, 512, 2, false));
+    REQUIRE (dsp.prepare (48000.0, 512, 2));
     const auto in = pgtest::noise (2, 20000, 31);
     auto io = in;
     REQUIRE (processAll (dsp, io, { 128, 1, 511, 512, 97, 1500 })); // 1500: more than prepared, in pieces
@@ -74,7 +74,7 @@ TEST_CASE ("External DSP: kill -9 mid-play fails the call with a message; a rest
 {
     pg::ExternalDsp dsp;
     REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "1" })));
-    REQUIRE (dsp.prepare (48000.0, 256, 2, false));
+    REQUIRE (dsp.prepare (48000.0, 256, 2));
     auto io = pgtest::noise (2, 4096, 32);
     REQUIRE (processAll (dsp, io, { 256 }));
     const pid_t pid = dsp.getPid();
@@ -91,7 +91,7 @@ TEST_CASE ("External DSP: kill -9 mid-play fails the call with a message; a rest
     CHECK (processExited (pid));
 
     REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "1" })));
-    REQUIRE (dsp.prepare (48000.0, 256, 2, false));
+    REQUIRE (dsp.prepare (48000.0, 256, 2));
     const auto in = pgtest::noise (2, 4096, 34);
     auto io2 = in;
     REQUIRE (processAll (dsp, io2, { 256, 33 }));
@@ -142,7 +142,7 @@ TEST_CASE ("External DSP: a client in C++ from the protocol header alone; its st
     o.argv = { PAUSEGUARD_TEST_CHILD, "gain" };
     REQUIRE (dsp.start (o));
     CHECK (dsp.getChildName() == "test child (gain)");
-    REQUIRE (dsp.prepare (44100.0, 64, 1, false));
+    REQUIRE (dsp.prepare (44100.0, 64, 1));
     std::vector<std::vector<float>> io { { 1.0f, -0.5f, 0.25f } };
     REQUIRE (processAll (dsp, io, { 3 }));
     CHECK (io[0] == std::vector<float> { 0.5f, -0.25f, 0.125f });
@@ -155,7 +155,8 @@ TEST_CASE ("External DSP: with the host collecting, Go's automatic collector is 
     // 64 KB of garbage per call, 3,000 calls: 192 MB made in all.
     pg::ExternalDsp dsp;
     REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "2", "-garbage-kb", "64" })));
-    REQUIRE (dsp.prepare (48000.0, 128, 1, true));
+    dsp.setAutomaticCollection (false);
+    REQUIRE (dsp.prepare (48000.0, 128, 1));
     REQUIRE (dsp.refreshStats());
     const auto cyclesAtStart = dsp.getStats().collections;
     std::vector<std::vector<float>> io { std::vector<float> (128, 0.1f) };

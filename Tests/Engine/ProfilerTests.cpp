@@ -52,7 +52,7 @@ end
         REQUIRE (dsp.prepare (48000.0, 128, 2));
     }
 
-    const std::function<void (pg::LuaDsp&)> noParameters {};
+    const std::function<void (pg::Dsp&)> noParameters {};
 } // namespace
 
 TEST_CASE ("Profiler: the warm-up builds the script's live heap before anything is measured", "[engine][lua]")

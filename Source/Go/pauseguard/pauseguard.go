@@ -43,6 +43,7 @@ const (
 	cmdCollect    = 4
 	cmdStats      = 5
 	cmdQuit       = 6
+	cmdCollector  = 7
 	flagHostGC    = 1
 	statusOK      = 0
 	statusFailed  = -1
@@ -165,11 +166,7 @@ func serve(options Options, process func(channels [][]float32)) error {
 				setMessage(b, "prepare asks for more than the shared memory holds")
 				break
 			}
-			if p.HostCollects {
-				debug.SetGCPercent(-1)
-			} else {
-				debug.SetGCPercent(100)
-			}
+			setHostCollects(p.HostCollects)
 			if options.Prepare != nil {
 				options.Prepare(p)
 			}
@@ -190,6 +187,8 @@ func serve(options Options, process func(channels [][]float32)) error {
 			t0 := time.Now()
 			runtime.GC()
 			b.stats.CollectSeconds = time.Since(t0).Seconds()
+		case cmdCollector:
+			setHostCollects(b.flags&flagHostGC != 0)
 		case cmdStats:
 		case cmdQuit:
 			quit = true
@@ -205,6 +204,20 @@ func serve(options Options, process func(channels [][]float32)) error {
 		}
 	}
 }
+
+// setHostCollects turns Go's automatic collection off (the engine runs runtime.GC()) or back on,
+// at the GOGC the program was started with.
+func setHostCollects(host bool) {
+	if host {
+		if percent := debug.SetGCPercent(-1); percent >= 0 {
+			startGCPercent = percent
+		}
+	} else {
+		debug.SetGCPercent(startGCPercent)
+	}
+}
+
+var startGCPercent = 100
 
 func setMessage(b *block, text string) {
 	n := copy(b.message[:len(b.message)-1], text)

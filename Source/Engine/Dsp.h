@@ -1,0 +1,54 @@
+#pragma once
+
+// What the engine's worker runs: a DSP in a collected runtime. Two kinds implement it: LuaDsp (a
+// Lua state in this process) and ExternalDsp (a program in a process of its own, Go for one).
+// No JUCE here.
+//
+// Not thread-safe: one thread owns a Dsp at a time (the worker, or the loader while it prepares,
+// warms or profiles one).
+
+#include "EngineTypes.h"
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace pg
+{
+    class Dsp
+    {
+    public:
+        virtual ~Dsp() = default;
+
+        // Sizes the DSP for chunks of up to maxFrames frames and resets its DSP state.
+        virtual bool prepare (double sampleRate, int maxFrames, int numChannels) = 0;
+        // Replaces numFrames samples of each channel in place. False on failure: the buffers are
+        // then left as they were (the input), getError says why, and the DSP is no longer ready.
+        virtual bool process (float* const* channels, int numChannels, int numFrames) = 0;
+        // params[name] = value at the next process call. `name` must outlive the DSP (a literal).
+        virtual void setParameter (const char* name, double value) = 0;
+
+        virtual bool isReady() const noexcept = 0;
+        virtual const std::string& getError() const noexcept = 0;
+        // What the DSP printed since the last call (a script's print; a program's stderr), by line.
+        virtual std::vector<std::string> takePrinted() = 0;
+        virtual const std::vector<ScriptMacro>& getMacros() const noexcept = 0;
+
+        // ---- the collector ----------------------------------------------------------------
+        // false: the engine runs every collection itself (dynamic strategy).
+        virtual void setAutomaticCollection (bool enabled) = 0;
+        // The deterministic strategy's pacing, where the runtime has one (Lua's incremental mode).
+        virtual void setIncrementalPacing (int pausePercent, int stepMultiplierPercent, int stepSizeLog2 = 0) = 0;
+        // The dynamic strategy's mode, where the runtime has one (Lua's generational mode).
+        virtual void setGenerational() = 0;
+        // A full collection; its duration in seconds, or < 0 if the DSP failed.
+        virtual double fullCollection() = 0;
+        // One small collector step, if the runtime has them (hasCollectorSteps); its duration.
+        virtual double collectorStep (bool* cycleFinished = nullptr) = 0;
+        virtual bool hasCollectorSteps() const noexcept = 0;
+        // The runtime's heap, as it counts it (garbage not yet collected included).
+        virtual size_t heapBytes() const noexcept = 0;
+        // The runtime's own collector figures, where it reports them (complete = false otherwise).
+        virtual RuntimeFigures runtimeFigures() const noexcept { return {}; }
+    };
+} // namespace pg

@@ -1,0 +1,230 @@
+// The engine with a DSP program in place of a script (EngineSettings::dspProgram): the Go example
+// (bin/pauseguard-example-go) and the C++ test child (ExternalTestChild.cpp), through the whole
+// engine: prepare, the worker, the loader's restarts and release.
+
+#include "EngineHarness.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <dirent.h>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace
+{
+    pg::EngineSettings goSettings (int block, std::vector<std::string> extra = {})
+    {
+        auto s = pgtest::settingsFor (48000.0, block, 2);
+        s.dspProgram = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "2" };
+        s.dspProgram.insert (s.dspProgram.end(), extra.begin(), extra.end());
+        return s;
+    }
+
+    // This process's children, zombies included (from /proc: a reaped child is gone from it).
+    std::vector<int> childProcesses()
+    {
+        std::vector<int> children;
+        DIR* proc = opendir ("/proc");
+        if (proc == nullptr)
+            return children;
+        while (const dirent* e = readdir (proc))
+        {
+            const int pid = std::atoi (e->d_name);
+            if (pid <= 0)
+                continue;
+            std::ifstream stat ("/proc/" + std::string (e->d_name) + "/stat");
+            std::string line;
+            std::getline (stat, line);
+            const auto close = line.rfind (')');
+            if (close == std::string::npos)
+                continue;
+            char state = 0;
+            int ppid = 0;
+            if (std::sscanf (line.c_str() + close + 1, " %c %d", &state, &ppid) == 2 && ppid == getpid())
+                children.push_back (pid);
+        }
+        closedir (proc);
+        return children;
+    }
+
+    std::string consoleText (pg::LatencyEngine& engine)
+    {
+        std::string text;
+        pg::ConsoleLine line;
+        while (engine.popConsoleLine (line))
+            text += std::string (line.text) + "\n";
+        return text;
+    }
+
+    size_t misalignedFrom (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency, size_t from)
+    {
+        const auto wet = pgtest::simpleWet (in);
+        size_t bad = 0;
+        for (size_t c = 0; c < in.size(); ++c)
+            for (size_t n = from; n < in[c].size(); ++n)
+                bad += out[c][n] != pgtest::delayedAt (wet[c], n, latency) ? 1u : 0u;
+        return bad;
+    }
+} // namespace
+
+TEST_CASE ("Engine with the Go example: alignment is exact in both strategies, at large and odd block sizes", "[engine][external][alignment]")
+{
+    for (const auto strategy : { pg::Strategy::deterministic, pg::Strategy::dynamic })
+        for (const int block : { 1024, 777 })
+        {
+            pg::LatencyEngine engine;
+            engine.setStrategy (strategy);
+            engine.setOffline (true); // the host waits for the worker: every frame is wet
+            REQUIRE (engine.prepare (goSettings (block), "", "", -1));
+            CHECK (engine.getDspProcessId() > 0);
+            CHECK (engine.getScriptName() == "pauseguard-example-go");
+            const int latency = engine.getLatencySamples();
+            const auto in = pgtest::noise (2, 48000, 41);
+            int k = 0;
+            const auto out = pgtest::run (engine, in, [&] { return (++k % 3 == 0) ? 1 : block; }, true);
+            INFO ("strategy " << static_cast<int> (strategy) << ", block " << block << ", L " << latency);
+            CHECK (pgtest::countMisaligned (in, pgtest::simpleWet (in), out, latency, 1.0f) == 0);
+            const auto c = engine.getCounters();
+            CHECK (c.dropoutFrames == 0);
+            CHECK (c.runtime.reported);
+            CHECK (c.runtime.heapBytes >= (uint64_t (2) << 20)); // the example's live heap
+        }
+}
+
+TEST_CASE ("Engine with the Go example: kill -9 mid-play gives the delayed dry signal and a message, then a restart, exact again",
+           "[engine][external][robustness]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    REQUIRE (engine.prepare (goSettings (512), "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const int firstPid = engine.getDspProcessId();
+    REQUIRE (firstPid > 0);
+    consoleText (engine);
+
+    const auto in = pgtest::noise (2, 48000 * 4, 42);
+    const size_t killAt = 48000; // a block boundary (512 x 93.75 is not: the block holding it)
+    size_t killBlockStart = 0, restartedBy = 0;
+    bool killed = false;
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true, [&] (size_t pos) {
+        if (! killed && pos >= killAt)
+        {
+            REQUIRE (kill (firstPid, SIGKILL) == 0);
+            killed = true;
+            killBlockStart = pos;
+        }
+        if (killed && restartedBy == 0)
+        {
+            // Audio time runs faster than real time here: give the backoff (0.25 s) real time.
+            std::this_thread::sleep_for (std::chrono::milliseconds (2));
+            const int pid = engine.getDspProcessId();
+            if (pid > 0 && pid != firstPid)
+                restartedBy = pos;
+        }
+    });
+    REQUIRE (killed);
+    REQUIRE (restartedBy > 0);
+    INFO ("killed in the block at " << killBlockStart << ", restarted by " << restartedBy << ", L " << latency);
+
+    // The chunks after the kill are the delayed dry signal, exactly.
+    size_t notDry = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t n = killBlockStart; n < killBlockStart + 4096; ++n)
+            notDry += out[c][n + static_cast<size_t> (latency)] != in[c][n] ? 1u : 0u;
+    CHECK (notDry == 0);
+    // A message says why, and the restart was counted.
+    const auto text = consoleText (engine);
+    CHECK_THAT (text, Catch::Contains ("killed by signal 9"));
+    CHECK (engine.getCounters().dspRestarts >= 1);
+    CHECK (engine.getScriptError().empty());
+    // After the restart and its crossfade: exact again.
+    CHECK (misalignedFrom (in, out, latency, restartedBy + static_cast<size_t> (latency + engine.getCrossfadeSamples() + 512)) == 0);
+    CHECK (kill (firstPid, 0) != 0); // reaped: a zombie would still answer
+}
+
+TEST_CASE ("Engine with a program that never answers: prepare returns within its bound, the output is dry, nothing is left running",
+           "[engine][external][robustness]")
+{
+    const auto before = childProcesses();
+    {
+        pg::LatencyEngine engine;
+        engine.setOffline (true);
+        auto s = pgtest::settingsFor (48000.0, 256, 2);
+        s.dspProgram = { "sleep", "30" };
+        const auto t0 = std::chrono::steady_clock::now();
+        CHECK_FALSE (engine.prepare (s, "", "", -1));
+        const auto took = std::chrono::steady_clock::now() - t0;
+        CHECK (took < std::chrono::seconds (4)); // the hello's bound is 2 s
+        CHECK_THAT (engine.getScriptError(), Catch::Contains ("did not answer hello"));
+        const int latency = engine.getLatencySamples();
+        const auto in = pgtest::noise (2, 8192, 43);
+        const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true);
+        CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) == 0); // the delayed dry signal
+        engine.release();
+    }
+    CHECK (childProcesses() == before); // every restart attempt was stopped and reaped
+}
+
+TEST_CASE ("Engine with a program: another protocol version fails prepare with a clear error; its stderr reaches the console",
+           "[engine][external]")
+{
+    pg::LatencyEngine engine;
+    auto s = pgtest::settingsFor (44100.0, 64, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-version" };
+    CHECK_FALSE (engine.prepare (s, "", "", -1));
+    CHECK (engine.getScriptError() == "the DSP program speaks protocol version 99, this host speaks version 1");
+
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    REQUIRE (engine.prepare (s, "", "", -1));
+    CHECK (engine.getScriptError().empty());
+    CHECK (engine.getScriptName() == "test child (gain)");
+    engine.setOffline (true);
+    const auto in = pgtest::noise (1, 4096, 44);
+    pgtest::run (engine, in, pgtest::fixedBlocks (64), true);
+    CHECK_THAT (consoleText (engine), Catch::Contains ("prepared: 1 channels, 64 frames"));
+    const int pid = engine.getDspProcessId();
+    REQUIRE (pid > 0);
+    engine.release();
+    CHECK (engine.getDspProcessId() == 0);
+    CHECK (kill (pid, 0) != 0); // release stopped and reaped it
+}
+
+TEST_CASE ("Engine with the Go example: with GOGC off, the dynamic strategy's collections alone bound the heap",
+           "[engine][external][dynamic]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    engine.setStrategy (pg::Strategy::dynamic);
+    pg::DynamicSettings d;
+    d.scheduler.heapThresholdBytes = uint64_t (24) << 20;
+    engine.setDynamicSettings (d);
+    REQUIRE (engine.prepare (goSettings (512, { "-garbage-kb", "64" }), "", "", -1));
+    // 3,000 chunks of 64 KB of garbage: 192 MB made, 8 x the threshold.
+    const auto in = pgtest::noise (2, 512 * 50, 45);
+    pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+    const auto start = engine.getCounters();
+    uint64_t largest = 0;
+    for (int round = 0; round < 59; ++round)
+    {
+        pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+        largest = std::max (largest, engine.getCounters().runtime.heapBytes);
+    }
+    const auto end = engine.getCounters();
+    INFO ("largest heap " << largest / 1024 << " KB; engine collections " << end.fullCollections - start.fullCollections
+                          << ", Go's " << end.runtime.collections - start.runtime.collections);
+    CHECK (end.fullCollections - start.fullCollections >= 5);
+    CHECK (end.runtime.collections - start.runtime.collections == end.fullCollections - start.fullCollections); // none by itself
+    CHECK (largest < (uint64_t (24 + 8) << 20)); // the threshold + a chunk's garbage + the read's lag
+
+    // Back to deterministic: Go collects by itself again, and the engine runs none.
+    engine.setStrategy (pg::Strategy::deterministic);
+    for (int round = 0; round < 20; ++round)
+        pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+    const auto after = engine.getCounters();
+    CHECK (after.fullCollections == end.fullCollections);
+    CHECK (after.runtime.collections > end.runtime.collections);
+    CHECK (engine.getScriptError().empty());
+}
