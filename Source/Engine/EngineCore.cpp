@@ -98,7 +98,7 @@ namespace pg
     {
         if (! prepared.load (std::memory_order_acquire))
             return;
-        if (isExternal())
+        if (programChosen())
         {
             ConsoleLine line;
             line.kind = ConsoleLine::error;
@@ -157,8 +157,10 @@ namespace pg
         if (! o.error.empty())
         {
             line.kind = ConsoleLine::error;
-            const std::string text = o.error + (o.program ? " (the delayed dry signal plays; restarting after a backoff)"
-                                                          : " (not loaded: the current script keeps playing)");
+            const bool failedOne = scriptFailed.load (std::memory_order_acquire); // a restart's attempt
+            const std::string text = o.error + (! o.program ? " (not loaded: the current script keeps playing)"
+                                                : failedOne  ? " (the delayed dry signal plays; restarting after a backoff)"
+                                                             : " (not started: the current DSP keeps playing)");
             std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
             loaderConsole.push (line);
             return;
@@ -362,7 +364,7 @@ namespace pg
                 c < settings.numChannels ? incomingScratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
         bool ok = false;
         std::string name (scriptName);
-        if (isExternal())
+        if (programChosen())
         {
             ok = startProgram();
             if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()); program != nullptr && ! program->getChildName().empty())
@@ -392,19 +394,10 @@ namespace pg
         if (! ok)
             setScriptFailed (dsp->getError());
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
-        {
-            std::lock_guard<std::mutex> lock (planLock);
-            restartPlan.reset();
-            nextRestartNanos.store (0, std::memory_order_relaxed);
-            restartAttempts.store (0, std::memory_order_relaxed);
-            if (isExternal())
-            {
-                restartPlan = loaderJob ({}, name, false, true);
-                restartPlan->profile = false;
-                if (! ok)
-                    scheduleRestart (0);
-            }
-        }
+        runningProgram.store (programChosen(), std::memory_order_relaxed);
+        setRestartPlan (programChosen() ? std::optional (loaderJob ({}, name, false, true)) : std::nullopt);
+        if (programChosen() && ! ok)
+            scheduleRestart (0);
         takenOverNanos = nowNanos();
         dspRestarts.store (0, std::memory_order_relaxed);
         runtimeReported.store (false, std::memory_order_relaxed);
@@ -437,7 +430,7 @@ namespace pg
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
-        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! isExternal(); // a program builds its heap in its prepare
+        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! programChosen(); // a program builds its heap in its prepare
         std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
         {
@@ -455,14 +448,11 @@ namespace pg
     {
         leaveAudioThread();
         stopWorker();
-        if (isExternal())
+        if (programChosen() || runningProgram.load (std::memory_order_relaxed))
         {
             // The program's process goes with the engine's resources (prepare starts it again).
-            {
-                std::lock_guard<std::mutex> lock (planLock);
-                restartPlan.reset();
-                nextRestartNanos.store (0, std::memory_order_relaxed);
-            }
+            setRestartPlan (std::nullopt);
+            runningProgram.store (false, std::memory_order_relaxed);
             generation.fetch_add (1, std::memory_order_acq_rel); // a restart running now is dropped
             loader.cancel();
             if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
@@ -492,6 +482,34 @@ namespace pg
         const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get());
         dspProcessId.store (program != nullptr ? static_cast<int> (program->getPid()) : 0, std::memory_order_release);
         return dsp->getError().empty() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+    }
+
+    // Control thread: the job that restarts the program (none: no restarts), and no restart due.
+    void EngineCore::setRestartPlan (std::optional<ScriptLoader::Job> plan)
+    {
+        if (plan)
+            plan->profile = false;
+        std::lock_guard<std::mutex> lock (planLock);
+        restartPlan = std::move (plan);
+        nextRestartNanos.store (0, std::memory_order_relaxed);
+        restartAttempts.store (0, std::memory_order_relaxed);
+    }
+
+    void EngineCore::loadProgram (std::vector<std::string> argv, bool profileIt)
+    {
+        if (! prepared.load (std::memory_order_acquire))
+            return; // prepare takes settings.dspProgram
+        settings.dspProgram = std::move (argv);
+        if (! programChosen())
+        {
+            setRestartPlan (std::nullopt);
+            loader.submit (loaderJob (currentSource, currentName, profileIt, true)); // back to the script
+            return;
+        }
+        profileAsked = profileIt;
+        auto job = loaderJob ({}, settings.dspProgram.front(), profileIt, true);
+        setRestartPlan (job);
+        loader.submit (std::move (job));
     }
 
     // Worker (a chunk's failure) or control thread (prepare's): the next start, after a backoff.

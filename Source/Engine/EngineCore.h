@@ -108,6 +108,7 @@ namespace pg
         std::string getScriptError() const;
 
         void loadScript (std::string source, std::string name, bool profile = false);
+        void loadProgram (std::vector<std::string> argv, bool profile = false);
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
@@ -160,7 +161,8 @@ namespace pg
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
-        bool isExternal() const noexcept { return ! settings.dspProgram.empty(); }
+        bool programChosen() const noexcept { return ! settings.dspProgram.empty(); } // control thread's view
+        void setRestartPlan (std::optional<ScriptLoader::Job> plan);
         void takeReadyScriptOnWorker();
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
         ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver, bool warm = false);
@@ -317,6 +319,7 @@ namespace pg
         std::atomic<int> restartAttempts { 0 };
         std::atomic<uint64_t> dspRestarts { 0 };
         std::atomic<int> dspProcessId { 0 };
+        std::atomic<bool> runningProgram { false }; // the worker's DSP is a program (the worker's view)
 
         // A DSP program's own figures (worker)
         std::atomic<bool> runtimeReported { false };

@@ -247,8 +247,11 @@ namespace pg
             auto* old = dsp.release();
             dsp = std::move (incoming);
             takenOverNanos = nowNanos();
-            if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()))
-                dspProcessId.store (static_cast<int> (program->getPid()), std::memory_order_release);
+            const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get());
+            runningProgram.store (program != nullptr, std::memory_order_relaxed);
+            dspProcessId.store (program != nullptr ? static_cast<int> (program->getPid()) : 0, std::memory_order_release);
+            if (program != nullptr && ! program->getChildName().empty())
+                incomingName = program->getChildName();
             measuredLatency.store (0, std::memory_order_release); // a new script: its own responses
             measureFromNanos.store (nowNanos(), std::memory_order_release);
             scriptFailed.store (false, std::memory_order_release);
@@ -343,7 +346,7 @@ namespace pg
         if (scriptFailed.load (std::memory_order_relaxed))
             return;
         setScriptFailed (dsp->getError());
-        if (! isExternal())
+        if (! runningProgram.load (std::memory_order_relaxed))
             return;
         dspProcessId.store (0, std::memory_order_release);
         consoleFromWorker (ConsoleLine::error, dsp->getError() + " (the delayed dry signal plays until it restarts)");

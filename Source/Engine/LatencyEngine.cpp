@@ -52,6 +52,7 @@ namespace pg
     void LatencyEngine::resetStatistics() noexcept { core->resetStatistics(); }
     std::string LatencyEngine::getScriptError() const { return core->getScriptError(); }
     void LatencyEngine::loadScript (std::string source, std::string name, bool profile) { core->loadScript (std::move (source), std::move (name), profile); }
+    void LatencyEngine::loadProgram (std::vector<std::string> argv, bool profile) { core->loadProgram (std::move (argv), profile); }
     std::string LatencyEngine::getScriptName() const { return core->getScriptName(); }
     std::vector<ScriptMacro> LatencyEngine::getScriptMacros() const { return core->getScriptMacros(); }
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }

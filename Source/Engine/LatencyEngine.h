@@ -149,6 +149,11 @@ namespace pg
         // script to it; a script that fails never replaces a working one (it is reported on the
         // console instead). Before prepare it does nothing: prepare takes the script.
         void loadScript (std::string source, std::string name, bool profile = false);
+        // Control thread: runs a DSP program in place of the script from now on (as
+        // settings.dspProgram would at prepare), started on the loader thread and crossfaded to; an
+        // empty argv goes back to the script. While a program is chosen, loadScript only reports
+        // on the console. Before prepare it does nothing: prepare takes settings.dspProgram.
+        void loadProgram (std::vector<std::string> argv, bool profile = false);
         // Control thread: the name of the script the worker runs, and the macros it declares.
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;

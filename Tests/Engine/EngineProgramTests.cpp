@@ -228,3 +228,45 @@ TEST_CASE ("Engine with the Go example: with GOGC off, the dynamic strategy's co
     CHECK (after.runtime.collections > end.runtime.collections);
     CHECK (engine.getScriptError().empty());
 }
+
+TEST_CASE ("Engine: loadProgram while playing crossfades from the script to the Go example and back, the latency kept",
+           "[engine][external][alignment]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    const auto s = pgtest::settingsFor (48000.0, 512, 2);
+    REQUIRE (engine.prepare (s, "function process(ch, n) for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = -x[i] end end end",
+                             "invert.lua", -1));
+    const int latency = engine.getLatencySamples();
+    const auto in = pgtest::noise (2, 48000, 46);
+    auto toProgram = [&] (std::vector<std::string> argv, const char* expectedName) {
+        engine.loadProgram (std::move (argv));
+        // The loader starts it; the worker takes it at its next chunk. Play until it has.
+        for (int tries = 0; tries < 400 && engine.getScriptName() != expectedName; ++tries)
+        {
+            pgtest::run (engine, pgtest::noise (2, 512, 47), pgtest::fixedBlocks (512), true);
+            std::this_thread::sleep_for (std::chrono::milliseconds (5));
+        }
+        REQUIRE (engine.getScriptName() == expectedName);
+    };
+    toProgram ({ PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "1" }, "pauseguard-example-go");
+    CHECK (engine.getDspProcessId() > 0);
+    auto out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+    // The first L frames still hold what the engine played before this run.
+    CHECK (misalignedFrom (in, out, latency, static_cast<size_t> (latency) + 1) == 0);
+    CHECK (engine.getLatencySamples() == latency);
+
+    const int pid = engine.getDspProcessId();
+    toProgram ({}, "invert.lua");
+    CHECK (engine.getDspProcessId() == 0);
+    out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+    size_t bad = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t n = static_cast<size_t> (latency); n < in[c].size(); ++n)
+            bad += out[c][n] != -in[c][n - static_cast<size_t> (latency)] ? 1u : 0u;
+    CHECK (bad == 0);
+    // The program's process was freed on the loader: stopped and reaped.
+    for (int tries = 0; tries < 200 && kill (pid, 0) == 0; ++tries)
+        std::this_thread::sleep_for (std::chrono::milliseconds (10));
+    CHECK (kill (pid, 0) != 0);
+}
