@@ -42,6 +42,8 @@ namespace
         "options:\n"
         "  --strategy dynamic|deterministic   --rate HZ   --block N   --seconds S\n"
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
+        "  --process \"COMMAND ARGS\"  a DSP program in its own process, in place of the script\n"
+        "                           (soak, render, profile; --json adds its runtime's own figures)\n"
         "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
         "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n";
 
@@ -55,7 +57,7 @@ namespace
 
     struct Options
     {
-        juce::String command, strategy = "deterministic", latency = "20", script, report;
+        juce::String command, strategy = "deterministic", latency = "20", script, report, process;
         juce::StringArray files;
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
         int block = 128, instances = 1, workers = 0, rounds = 15;
@@ -108,6 +110,8 @@ namespace
             }
             else if (a == "--script")
                 o.script = v;
+            else if (a == "--process")
+                o.process = v;
             else if (a == "--report")
                 o.report = v;
             else if (a == "--rate")
@@ -148,6 +152,10 @@ namespace
     // Configures and prepares p as a host would. Returns an error message, or an empty string.
     juce::String setUp (PauseGuardProcessor& p, const Options& o, int channels = 2)
     {
+        if (o.script.isNotEmpty() && o.process.isNotEmpty())
+            return "--script and --process each choose the DSP: give one";
+        if (o.process.isNotEmpty())
+            p.setDspProgram (o.process, false); // the user's own command line: no allow-list needed
         if (o.script.isNotEmpty())
         {
             const juce::File f = juce::File::getCurrentWorkingDirectory().getChildFile (o.script);
@@ -173,7 +181,8 @@ namespace
         p.prepareToPlay (o.rate, o.block);
         const auto error = p.getEngine().getScriptError();
         if (! error.empty())
-            std::fprintf (stderr, "pauseguard: the script stopped: %s (the output is the delayed dry signal)\n", error.c_str());
+            std::fprintf (stderr, "pauseguard: the %s stopped: %s (the output is the delayed dry signal)\n",
+                          o.process.isNotEmpty() ? "DSP program" : "script", error.c_str());
         // Auto latency: the profile runs in the background; the command line starts once it is in.
         if ((o.latency == "auto" || o.strategy == "dynamic") && error.empty())
         {
@@ -214,6 +223,21 @@ namespace
         return juce::var (o);
     }
 
+    // A DSP program's runtime, as it reports itself (Go: runtime/metrics).
+    juce::var runtimeVar (const pg::RuntimeFigures& r)
+    {
+        auto* pauses = new juce::DynamicObject();
+        pauses->setProperty ("p50", r.pauseP50Seconds * 1000.0);
+        pauses->setProperty ("p99", r.pauseP99Seconds * 1000.0);
+        pauses->setProperty ("max", r.pauseMaxSeconds * 1000.0);
+        pauses->setProperty ("count", static_cast<juce::int64> (r.pauseCount));
+        auto* o = new juce::DynamicObject();
+        o->setProperty ("gc_pause_ms", juce::var (pauses));
+        o->setProperty ("collections", static_cast<juce::int64> (r.collections));
+        o->setProperty ("heap_mb", static_cast<double> (r.heapBytes) / 1048576.0);
+        return juce::var (o);
+    }
+
     juce::DynamicObject::Ptr summaryObject (const Summary& s)
     {
         juce::DynamicObject::Ptr o = new juce::DynamicObject();
@@ -236,6 +260,11 @@ namespace
         o->setProperty ("pause_ms", histogramVar (s.pauses));
         o->setProperty ("lateness_ms", histogramVar (s.lateness));
         o->setProperty ("processing_ms", histogramVar (s.processing));
+        if (s.counters.runtime.reported)
+        {
+            o->setProperty ("runtime", runtimeVar (s.counters.runtime));
+            o->setProperty ("dsp_restarts", static_cast<juce::int64> (s.counters.dspRestarts));
+        }
         return o;
     }
 
@@ -267,6 +296,11 @@ namespace
         line ("pauses", s.pauses);
         line ("lateness", s.lateness);
         line ("processing", s.processing);
+        if (const auto& r = s.counters.runtime; r.reported)
+            std::printf ("  runtime      its own GC pauses p50 %.3f  p99 %.3f  max %.3f ms  (%llu); %llu cycles; heap %.1f MB; %llu restarts\n",
+                         r.pauseP50Seconds * 1e3, r.pauseP99Seconds * 1e3, r.pauseMaxSeconds * 1e3,
+                         static_cast<unsigned long long> (r.pauseCount), static_cast<unsigned long long> (r.collections),
+                         static_cast<double> (r.heapBytes) / 1048576.0, static_cast<unsigned long long> (s.counters.dspRestarts));
         if (extra != nullptr)
             for (const auto& p : extra->getProperties())
                 std::printf ("  %-12s %s\n", p.name.toString().toRawUTF8(), p.value.toString().toRawUTF8());
@@ -586,11 +620,16 @@ namespace
             j->setProperty ("profile_ms", r.elapsedSeconds * 1000.0);
             j->setProperty ("auto_latency_samples", r.latencySamples);
             j->setProperty ("dynamic_start_latency_samples", r.dynamicLatencySamples);
+            if (r.runtime.reported)
+                j->setProperty ("runtime", runtimeVar (r.runtime));
             std::printf ("%s\n", juce::JSON::toString (juce::var (j.get()), true).toRawUTF8());
             return 0;
         }
-        std::printf ("script %s; %.0f KB garbage per block, %.1f MB live heap; %.0f Hz, block %d\n", p.getScriptName().toRawUTF8(),
-                     p.getParams().garbageKb.get(), p.getParams().liveHeapMb.get(), o.rate, o.block);
+        if (o.process.isNotEmpty())
+            std::printf ("DSP program %s; %.0f Hz, block %d\n", o.process.toRawUTF8(), o.rate, o.block);
+        else
+            std::printf ("script %s; %.0f KB garbage per block, %.1f MB live heap; %.0f Hz, block %d\n", p.getScriptName().toRawUTF8(),
+                         p.getParams().garbageKb.get(), p.getParams().liveHeapMb.get(), o.rate, o.block);
         std::printf ("heap after profiling:                      %.1f MB\n", static_cast<double> (r.heapBytes) / 1048576.0);
         std::printf ("worst forced full collection:              %.2f ms\n", r.worstCollectionSeconds * 1000.0);
         std::printf ("worst chunk with the automatic collector:  %.2f ms\n", r.worstChunkSeconds * 1000.0);
@@ -599,6 +638,10 @@ namespace
         std::printf ("auto latency (deterministic):              %d samples (%.2f ms)\n", r.latencySamples, 1000.0 * r.latencySamples / o.rate);
         std::printf ("starting latency (dynamic):                %d samples (%.2f ms)\n", r.dynamicLatencySamples,
                      1000.0 * r.dynamicLatencySamples / o.rate);
+        if (r.runtime.reported)
+            std::printf ("the runtime's own GC pauses:               p50 %.3f, p99 %.3f, max %.3f ms (%llu pauses, %llu cycles)\n",
+                         r.runtime.pauseP50Seconds * 1e3, r.runtime.pauseP99Seconds * 1e3, r.runtime.pauseMaxSeconds * 1e3,
+                         static_cast<unsigned long long> (r.runtime.pauseCount), static_cast<unsigned long long> (r.runtime.collections));
         return 0;
     }
 
@@ -684,7 +727,7 @@ namespace
         }
         if (! opts.json)
             std::fprintf (stderr, "rendered %d frames at %.0f Hz through %s; latency %d samples%s\n", frames, opts.rate,
-                          p.getScriptName().toRawUTF8(), latencyAtStart, opts.keepLatency ? " (kept)" : " (compensated)");
+                          p.getEngine().getScriptName().c_str(), latencyAtStart, opts.keepLatency ? " (kept)" : " (compensated)");
         else
             printSummary (s, true);
         return 0;

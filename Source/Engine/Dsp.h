@@ -46,6 +46,10 @@ namespace pg
         // One small collector step, if the runtime has them (hasCollectorSteps); its duration.
         virtual double collectorStep (bool* cycleFinished = nullptr) = 0;
         virtual bool hasCollectorSteps() const noexcept = 0;
+        // The runtime collects concurrently when left to itself (Go, Java, .NET): its automatic
+        // collector never stops a process call for a whole cycle (its assists and short
+        // stop-the-world pauses show in the calls' times). Lua's incremental steps run inside them.
+        virtual bool collectsConcurrently() const noexcept { return false; }
         // The runtime's heap, as it counts it (garbage not yet collected included).
         virtual size_t heapBytes() const noexcept = 0;
         // The runtime's own collector figures, where it reports them (complete = false otherwise).

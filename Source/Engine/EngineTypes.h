@@ -26,6 +26,16 @@ namespace pg
         double min = 0.0, max = 1.0;
     };
 
+    // A collected runtime's own figures, as it reports them (a DSP program; Lua reports none).
+    struct RuntimeFigures
+    {
+        bool reported = false;
+        uint64_t heapBytes = 0;   // its heap, garbage not yet collected included
+        uint64_t collections = 0; // completed collection cycles
+        uint64_t pauseCount = 0;  // stop-the-world pauses
+        double pauseP50Seconds = 0.0, pauseP99Seconds = 0.0, pauseMaxSeconds = 0.0; // over every pause so far
+    };
+
     struct ProfileResult
     {
         double worstCollectionSeconds = 0.0; // longest forced full collection
@@ -37,6 +47,7 @@ namespace pg
         size_t heapBytes = 0;
         int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms and the floor
         bool complete = false;  // false: the script failed or the profile was cancelled
+        RuntimeFigures runtime {}; // a DSP program's own figures at the profile's end
     };
 
     struct EngineSettings
@@ -65,16 +76,6 @@ namespace pg
         double safetyFactor = 1.5;
         double maxLatencySeconds = 0.1;
         float silenceThreshold = 0.001f; // linear peak; below it the input counts as silent
-    };
-
-    // A collected runtime's own figures, as it reports them (a DSP program; Lua reports none).
-    struct RuntimeFigures
-    {
-        bool reported = false;
-        uint64_t heapBytes = 0;   // its heap, garbage not yet collected included
-        uint64_t collections = 0; // completed collection cycles
-        uint64_t pauseCount = 0;  // stop-the-world pauses
-        double pauseP50Seconds = 0.0, pauseP99Seconds = 0.0, pauseMaxSeconds = 0.0; // over every pause so far
     };
 
     struct EngineCounters

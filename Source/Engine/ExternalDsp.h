@@ -56,6 +56,7 @@ namespace pg
         void setGenerational() override {}
         double collectorStep (bool* cycleFinished = nullptr) override;
         bool hasCollectorSteps() const noexcept override { return false; }
+        bool collectsConcurrently() const noexcept override { return true; }
         size_t heapBytes() const noexcept override { return static_cast<size_t> (stats.heapBytes); }
         RuntimeFigures runtimeFigures() const noexcept override;
         void setParameter (const char*, double) override {}

@@ -137,11 +137,15 @@ namespace pg
             return r;
 
         r.heapBytes = dsp.heapBytes();
+        r.runtime = dsp.runtimeFigures();
         r.elapsedSeconds = elapsed();
         // A full collection measured here follows another one; at run time the heap may also hold
         // up to (pause - 100) % of garbage, which a full collection sweeps: scale for it.
+        // A runtime that collects concurrently never makes the chunk wait for a full collection in
+        // the deterministic strategy: its chunks' times (assists included) are the pauses to hide.
         const double garbageFactor = std::max (1.0, q.pausePercent / 100.0);
-        const double worstPause = std::max (r.worstCollectionSeconds * garbageFactor, r.worstChunkSeconds);
+        const double collectionPause = dsp.collectsConcurrently() ? 0.0 : r.worstCollectionSeconds * garbageFactor;
+        const double worstPause = std::max (collectionPause, r.worstChunkSeconds);
         const int fromPauses = q.blockSize + static_cast<int> (std::ceil (2.0 * worstPause * q.sampleRate));
         const int floor10ms = static_cast<int> (std::ceil (0.010 * q.sampleRate));
         r.latencySamples = std::clamp (std::max ({ fromPauses, floor10ms, q.minLatencySamples }), 0,

@@ -35,8 +35,10 @@ namespace pg
 
     // Loader thread. Builds the script's live heap (warmUpScript), runs it with its automatic collector until two
     // cycles have finished, runs it as the dynamic strategy does (generational, stopped), then times
-    // three forced full collections. `pushParameters` gives the script the host's parameters before
-    // each chunk; `cancel` ends the profile early (the result is then not complete).
+    // three forced full collections. The auto latency hides the worst chunk and, for a runtime that
+    // does not collect concurrently (Lua), the worst forced full collection. `pushParameters` gives
+    // the script the host's parameters before each chunk; `cancel` ends the profile early (the
+    // result is then not complete).
     ProfileResult profileScript (Dsp& dsp, const ProfileRequest& request,
                                  const std::function<void (Dsp&)>& pushParameters,
                                  const std::atomic<bool>& cancel);

@@ -1,5 +1,7 @@
 #include "PluginEditor.h"
 
+#include "ProgramDialogs.h"
+
 namespace pauseguard
 {
     using namespace theme;
@@ -41,6 +43,12 @@ namespace pauseguard
             pauseGuard.useBuiltinScript();
             showStatus ("Back to the built-in effect");
             refreshScript (true);
+        };
+        script.onProgram = [this] {
+            showProgramDialog (*this, pauseGuard, [this] (const juce::String& m) {
+                showStatus (m);
+                refreshScript (true);
+            });
         };
         script.onClear = [this] {
             pauseGuard.clearConsole();
@@ -120,6 +128,16 @@ namespace pauseguard
             resized();
             repaint();
         }
+        // A restored session names a program the user has not allowed: ask, once per program.
+        if (const auto named = pauseGuard.getPendingDspProgram();
+            named.isNotEmpty() && named != askedSessionProgram && ! pauseGuard.isPendingDspProgramDismissed())
+        {
+            askedSessionProgram = named;
+            showSessionProgramQuestion (*this, pauseGuard, [this] (const juce::String& m) {
+                showStatus (m);
+                refreshScript (true);
+            });
+        }
         if (statusUntil > 0.0 && juce::Time::getMillisecondCounterHiRes() > statusUntil)
         {
             statusUntil = 0.0;
@@ -143,7 +161,8 @@ namespace pauseguard
         const auto macros = engine.getScriptMacros();
         const auto watched = pauseGuard.getWatchedScriptFile();
         script.setScript ({ name, static_cast<int> (macros.size()),
-                            watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty() });
+                            watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty(),
+                            pauseGuard.getDspProgram() });
         if (controls.setScriptMacros (macros, name))
             resized(); // the controls' height may have changed
     }
@@ -340,12 +359,14 @@ namespace pauseguard
                      { tabsRight, histogramPanel.getY() + panelPadding, histogramPanel.getRight() - panelPadding - tabsRight, 26.0f },
                      juce::Justification::centredRight, 2);
         auto banner = errorBox.reduced (14.0f, 6.0f);
-        errorText.set (scriptError.isEmpty() ? juce::String() : "Script stopped:  " + scriptError, font (14.0f, true),
-                       banner.removeFromTop (banner.getHeight() * 0.55f), juce::Justification::centredLeft);
-        errorHint.set (scriptError.isEmpty() ? juce::String()
-                                             : juce::String::fromUTF8 ("Meanwhile the output is the delayed dry signal. Load a script, "
-                                                                       "go back to the built-in one, or save the watched file again."),
-                       font (12.5f), banner, juce::Justification::centredLeft);
+        const bool program = pauseGuard.getDspProgram().isNotEmpty();
+        errorText.set (scriptError.isEmpty() ? juce::String() : (program ? "DSP program stopped:  " : "Script stopped:  ") + scriptError,
+                       font (14.0f, true), banner.removeFromTop (banner.getHeight() * 0.55f), juce::Justification::centredLeft);
+        const auto hint = program ? "Meanwhile the output is the delayed dry signal. PauseGuard starts the program again, waiting "
+                                    "longer after each failure; its stderr is in the console."
+                                  : "Meanwhile the output is the delayed dry signal. Load a script, go back to the built-in one, "
+                                    "or save the watched file again.";
+        errorHint.set (scriptError.isEmpty() ? juce::String() : juce::String (hint), font (12.5f), banner, juce::Justification::centredLeft);
     }
 
     void PauseGuardEditor::paint (juce::Graphics& g)

@@ -91,7 +91,7 @@ namespace pauseguard
     {
         const Shown now { c.fullCollections, c.forcedCollections, c.incrementalSteps, c.framesProcessed, c.dropoutEvents,
                           c.dropoutFrames,   c.heapBytes,         c.collectorSeconds, c.workerLoadPercent, sampleRate,
-                          dynamic,           true };
+                          dynamic,           true,                c.runtime.reported, c.runtime.collections, c.runtime.pauseMaxSeconds };
         if (now == shown)
             return;
         shown = now;
@@ -99,8 +99,18 @@ namespace pauseguard
         auto& s = subs;
         v[fullTile] = format::count (c.fullCollections);
         s[fullTile] = dynamic ? format::count (c.forcedCollections) + " forced by the heap threshold" : "Lua collects inside the script";
-        v[stepsTile] = format::count (c.incrementalSteps);
-        s[stepsTile] = dynamic ? "basic steps, in the slack" : "none: deterministic strategy";
+        if (c.runtime.reported)
+        {
+            // A DSP program's runtime has no small steps: its own pause figures instead.
+            v[stepsTile] = format::duration (c.runtime.pauseMaxSeconds) + " max";
+            s[stepsTile] = "p50 " + format::duration (c.runtime.pauseP50Seconds) + ", p99 " + format::duration (c.runtime.pauseP99Seconds)
+                           + ", " + format::count (c.runtime.collections) + " cycles";
+        }
+        else
+        {
+            v[stepsTile] = format::count (c.incrementalSteps);
+            s[stepsTile] = dynamic ? "basic steps, in the slack" : "none: deterministic strategy";
+        }
         v[collectorTile] = format::duration (c.collectorSeconds);
         const double runSeconds = sampleRate > 0.0 ? static_cast<double> (c.framesProcessed) / sampleRate : 0.0;
         s[collectorTile] = runSeconds > 0.0 ? juce::String (100.0 * c.collectorSeconds / runSeconds, 1) + " % of audio time"
@@ -108,7 +118,9 @@ namespace pauseguard
         v[dropoutTile] = format::count (c.dropoutEvents);
         s[dropoutTile] = c.dropoutEvents > 0 ? format::count (c.dropoutFrames) + " samples played dry" : "no late output";
         v[heapTile] = format::megabytes (c.heapBytes);
-        s[heapTile] = "managed (Lua) heap";
+        s[heapTile] = c.runtime.reported ? "the program's runtime heap" : "managed (Lua) heap";
+        if (c.runtime.reported)
+            s[fullTile] = dynamic ? format::count (c.forcedCollections) + " forced by the heap threshold" : "the runtime collects by itself";
         v[loadTile] = juce::String (c.workerLoadPercent, 1) + " %";
         s[loadTile] = "script + collector, of real time";
         dropouts = c.dropoutEvents;
@@ -121,8 +133,8 @@ namespace pauseguard
 
     void CounterTiles::layout()
     {
-        const char* const titles[numTiles] = { "FULL COLLECTIONS", "INCREMENTAL STEPS", "COLLECTOR TIME",
-                                               "DROPOUTS",         "HEAP",              "WORKER LOAD" };
+        const char* const titles[numTiles] = { "FULL COLLECTIONS", shown.runtime ? "RUNTIME GC PAUSES" : "INCREMENTAL STEPS",
+                                               "COLLECTOR TIME",   "DROPOUTS", "HEAP", "WORKER LOAD" };
         auto r = getLocalBounds().toFloat();
         const int columns = 3;
         const int rowsCount = static_cast<int> ((numTiles + static_cast<size_t> (columns) - 1) / static_cast<size_t> (columns));

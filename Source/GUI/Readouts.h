@@ -76,6 +76,9 @@ namespace pauseguard
             uint64_t full = 0, forced = 0, steps = 0, frames = 0, dropoutEvents = 0, dropoutFrames = 0, heap = 0;
             double collector = 0.0, load = 0.0, rate = 0.0;
             bool dynamic = false, valid = false;
+            bool runtime = false; // a DSP program's runtime reports its own figures
+            uint64_t runtimeCycles = 0;
+            double runtimePauseMax = 0.0;
             bool operator== (const Shown&) const = default;
         };
 

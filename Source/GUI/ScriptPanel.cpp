@@ -40,6 +40,11 @@ namespace pauseguard
         loadButton.setTooltip ("Run a Lua script from a file (or drop a .lua file on the editor); saving the file again reloads it");
         builtinButton.setTooltip ("Go back to the built-in effect");
         clearButton.setTooltip ("Clear the console");
+        programButton.setTooltip ("Run a DSP program (Go, ...) in a process of its own, in place of the script");
+        programButton.onClick = [this] {
+            if (onProgram)
+                onProgram();
+        };
         loadButton.onClick = [this] {
             if (onLoad)
                 onLoad();
@@ -52,7 +57,7 @@ namespace pauseguard
             if (onClear)
                 onClear();
         };
-        for (auto* b : { &loadButton, &builtinButton, &clearButton })
+        for (auto* b : { &loadButton, &builtinButton, &clearButton, &programButton })
             addAndMakeVisible (*b);
 
         console.setMultiLine (true, true);
@@ -161,7 +166,7 @@ namespace pauseguard
         builtinButton.setBounds (buttons.removeFromRight (76));
         buttons.removeFromRight (6);
         loadButton.setBounds (buttons.removeFromRight (112));
-        title.set ("SCRIPT", titleFont(), titleRow.withRight (static_cast<float> (loadButton.getX()) - 8.0f));
+        title.set (shown.program.isEmpty() ? "SCRIPT" : "DSP PROGRAM", titleFont(), titleRow.withRight (static_cast<float> (loadButton.getX()) - 8.0f));
         r.removeFromTop (rowGap + 2.0f);
 
         auto nameRow = r.removeFromTop (20.0f);
@@ -177,7 +182,10 @@ namespace pauseguard
 
         auto watchRow = r.removeFromTop (22.0f);
         clearButton.setBounds (watchRow.removeFromRight (static_cast<float> (clearWidth)).toNearestInt());
-        watchText.set (watchLine (shown.watchedPath, small, watchRow.getWidth() - 8.0f), small, watchRow.withTrimmedRight (8.0f));
+        watchRow.removeFromRight (6.0f);
+        programButton.setBounds (watchRow.removeFromRight (84.0f).toNearestInt());
+        const auto line = shown.program.isNotEmpty() ? "running " + shown.program : watchLine (shown.watchedPath, small, watchRow.getWidth() - 8.0f);
+        watchText.set (line, small, watchRow.withTrimmedRight (8.0f));
         r.removeFromTop (rowGap);
 
         console.setBounds (r.toNearestInt());

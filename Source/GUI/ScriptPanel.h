@@ -9,8 +9,9 @@
 namespace pauseguard
 {
     // The script the engine runs, as a panel: its name, how many macros it declares, the file that
-    // is watched for live reload, buttons to load a .lua file or go back to the built-in effect,
-    // and the script's console (its print output, load events and errors, the newest at the bottom).
+    // is watched for live reload (or the DSP program that runs in place of the script), buttons to
+    // load a .lua file, go back to the built-in effect or choose a DSP program, and the console (the
+    // script's print output or the program's stderr, load events and errors, the newest at the bottom).
     // Message thread only.
     class ScriptPanel final : public juce::Component
     {
@@ -21,12 +22,13 @@ namespace pauseguard
             int numMacros = 0;
             juce::String watchedPath; // empty: no file is watched
             bool failed = false;
+            juce::String program; // the DSP program's command line; empty: the script runs
             bool operator== (const Shown&) const = default;
         };
 
         ScriptPanel();
 
-        std::function<void()> onLoad, onBuiltin, onClear;
+        std::function<void()> onLoad, onBuiltin, onClear, onProgram;
 
         // Lays out and repaints only if something shown changed.
         void setScript (const Shown& s);
@@ -52,7 +54,7 @@ namespace pauseguard
         bool dropHighlight = false;
 
         juce::TextButton loadButton{ juce::String::fromUTF8 ("Load script\xe2\x80\xa6") }, builtinButton{ "Built-in" },
-            clearButton{ "Clear" };
+            clearButton{ "Clear" }, programButton{ juce::String::fromUTF8 ("Program\xe2\x80\xa6") };
         juce::TextEditor console;
 
         // What the console shows: the number of lines, the first and the last.

@@ -189,6 +189,7 @@ namespace pauseguard
             std::lock_guard<std::mutex> lock (scriptLock);
             source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
             name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
+            settings.dspProgram = splitCommandLine (dspProgram);
         }
         engine.prepare (settings, source, name, start, useAuto || dynamic); // a manual latency never profiles
         appliedStrategy = params.strategy.getIndex();
@@ -219,6 +220,37 @@ namespace pauseguard
             engine.loadScript (source.isEmpty() ? std::string (builtinScript()) : source.toStdString(), getScriptName().toStdString(),
                                params.autoLatency.get() || params.strategy.getIndex() == 1);
     }
+
+    void PauseGuardProcessor::setDspProgram (const juce::String& commandLine, bool remember)
+    {
+        const auto trimmed = commandLine.trim();
+        if (remember && trimmed.isNotEmpty())
+            AllowedPrograms().add (trimmed);
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (trimmed == dspProgram && pendingProgram.isEmpty())
+                return;
+            dspProgram = trimmed;
+            pendingProgram.clear();
+        }
+        pendingDismissed = false;
+        if (engine.isPrepared())
+            engine.loadProgram (splitCommandLine (trimmed), params.autoLatency.get() || params.strategy.getIndex() == 1);
+    }
+
+    juce::String PauseGuardProcessor::getDspProgram() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return dspProgram;
+    }
+
+    juce::String PauseGuardProcessor::getPendingDspProgram() const
+    {
+        std::lock_guard<std::mutex> lock (scriptLock);
+        return pendingProgram;
+    }
+
+    void PauseGuardProcessor::dismissPendingDspProgram() { pendingDismissed = true; }
 
     bool PauseGuardProcessor::loadScriptFile (const juce::File& file)
     {
@@ -401,6 +433,13 @@ namespace pauseguard
                 script.setProperty ("source", juce::String (scriptSource), nullptr);
                 copy.appendChild (script, nullptr);
             }
+            // The program the session runs (or names, not allowed here yet): only its command line.
+            if (const auto program = dspProgram.isNotEmpty() ? dspProgram : pendingProgram; program.isNotEmpty())
+            {
+                juce::ValueTree dsp ("DSPPROGRAM");
+                dsp.setProperty ("command", program, nullptr);
+                copy.appendChild (dsp, nullptr);
+            }
         }
         if (auto xml = copy.createXml())
             copyXmlToBinary (*xml, destData);
@@ -442,6 +481,27 @@ namespace pauseguard
         }
         if (changed)
             setScript (source, name.isNotEmpty() ? name : juce::String ("session.lua"));
+        restoreDspProgram (tree.getChildWithName ("DSPPROGRAM").getProperty ("command").toString().trim());
+    }
+
+    // A session never starts a program by itself: only one on the user's allow-list.
+    void PauseGuardProcessor::restoreDspProgram (const juce::String& named)
+    {
+        if (named.isEmpty() || AllowedPrograms().contains (named))
+        {
+            setDspProgram (named, false);
+            return;
+        }
+        bool wasRunning = false;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            wasRunning = dspProgram.isNotEmpty();
+            dspProgram.clear();
+            pendingProgram = named;
+        }
+        pendingDismissed = false;
+        if (wasRunning && engine.isPrepared())
+            engine.loadProgram ({}, params.autoLatency.get() || params.strategy.getIndex() == 1); // the script plays until it is allowed
     }
 
     juce::ValueTree PauseGuardProcessor::parameterTreeFrom (const juce::ValueTree& restored) const

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "DemoSignal.h"
+#include "DspPrograms.h"
 #include "LatencyEngine.h"
 #include "Parameters.h"
 #include "Realtime.h"
@@ -107,6 +108,19 @@ namespace pauseguard
         juce::String getScriptSource() const;
         juce::File getWatchedScriptFile() const { return watchedFile; }
 
+        // Message thread: runs a DSP program (a command line: the program, then its arguments) in
+        // place of the script, as the user chose it in the editor; remember: it also goes on the
+        // per-user allow-list, so that a session naming it starts it without asking. The command
+        // line is saved in the plugin state. An empty one goes back to the script.
+        void setDspProgram (const juce::String& commandLine, bool remember = true);
+        juce::String getDspProgram() const;
+        // A program the restored session names but the allow-list does not: not started. The
+        // editor asks the user (setDspProgram starts it; dismissPendingDspProgram keeps the script,
+        // and the session still names it when saved).
+        juce::String getPendingDspProgram() const;
+        void dismissPendingDspProgram();
+        bool isPendingDspProgramDismissed() const noexcept { return pendingDismissed; }
+
         // Message thread, 20 times a second (the timer, or a test standing in for it): applies latency
         // changes, drains the console, reloads a watched script that changed, frees a swapped-out one.
         void messageThreadTick();
@@ -127,6 +141,7 @@ namespace pauseguard
         juce::ValueTree parameterTreeFrom (const juce::ValueTree& restoredState) const;
         void timerCallback() override { messageThreadTick(); }
         void pushParametersToEngine() noexcept;
+        void restoreDspProgram (const juce::String& named);
         void recordLatency (int samples, LatencyChange::Reason reason);
         void rememberLatency();
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept PG_NONBLOCKING;
@@ -148,6 +163,8 @@ namespace pauseguard
         mutable std::mutex historyLock; // message and prepare threads only, never the audio thread
         mutable std::mutex scriptLock;  // likewise
         std::string scriptSource, scriptName;
+        juce::String dspProgram, pendingProgram; // scriptLock
+        bool pendingDismissed = false;           // message thread
         juce::File watchedFile;           // message thread
         juce::Time watchedModification;   // message thread
         std::deque<pg::ConsoleLine> consoleLines; // message thread

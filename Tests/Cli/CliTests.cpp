@@ -34,6 +34,26 @@ namespace
 
     juce::File outputDir() { return juce::File (PAUSEGUARD_TEST_OUTPUT_DIR); }
 
+    // A 48 kHz WAV file of silence with 0.8 at impulseAt in every channel.
+    bool writeImpulse (const juce::File& file, int channels, int frames, int impulseAt, int bits)
+    {
+        juce::AudioBuffer<float> b (channels, frames);
+        b.clear();
+        for (int c = 0; c < channels; ++c)
+            b.setSample (c, impulseAt, 0.8f);
+        file.deleteFile();
+        auto stream = file.createOutputStream();
+        if (stream == nullptr)
+            return false;
+        juce::WavAudioFormat wav;
+        std::unique_ptr<juce::AudioFormatWriter> writer (
+            wav.createWriterFor (stream.get(), 48000.0, static_cast<unsigned int> (channels), bits, {}, 0));
+        if (writer == nullptr)
+            return false;
+        stream.release();
+        return writer->writeFromAudioSampleBuffer (b, 0, frames);
+    }
+
     void checkHistogram (const juce::var& j, const char* name)
     {
         INFO (name);
@@ -151,20 +171,7 @@ TEST_CASE ("render processes a WAV file, aligned with its input, with a report",
     const auto in = outputDir().getChildFile ("render-in.wav"), out = outputDir().getChildFile ("render-out.wav"),
                report = outputDir().getChildFile ("render-report.json");
     const int frames = 48000, impulseAt = 12345;
-    {
-        juce::AudioBuffer<float> b (2, frames);
-        b.clear();
-        b.setSample (0, impulseAt, 0.8f);
-        b.setSample (1, impulseAt, 0.8f);
-        in.deleteFile();
-        auto stream = in.createOutputStream();
-        REQUIRE (stream != nullptr);
-        juce::WavAudioFormat wav;
-        std::unique_ptr<juce::AudioFormatWriter> writer (wav.createWriterFor (stream.get(), 48000.0, 2, 24, {}, 0));
-        REQUIRE (writer != nullptr);
-        stream.release();
-        writer->writeFromAudioSampleBuffer (b, 0, frames);
-    }
+    REQUIRE (writeImpulse (in, 2, frames, impulseAt, 24));
     const auto r = runCli ({ "render", in.getFullPathName(), out.getFullPathName(), "--latency-ms", "10", "--report", report.getFullPathName() });
     INFO (r.output);
     REQUIRE (r.exitCode == 0);
@@ -200,4 +207,50 @@ TEST_CASE ("bench reports its ratios", "[cli]")
         CHECK (j.hasProperty (key));
     }
     CHECK (static_cast<double> (j["audio_thread_ns_per_block"]) > 0.0);
+}
+
+TEST_CASE ("--process: soak runs a DSP program and --json adds its runtime's own figures; render is exact", "[cli][external]")
+{
+    const juce::String go = juce::String (PAUSEGUARD_GO_EXAMPLE) + " -live-heap-mb 4";
+    const auto r = runCli ({ "soak", "--process", go, "--seconds", "2", "--strategy", "dynamic", "--json" });
+    INFO (r.output);
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    const auto runtime = j["runtime"];
+    REQUIRE (runtime.isObject());
+    CHECK (static_cast<double> (runtime["heap_mb"]) >= 4.0);
+    CHECK (static_cast<int> (runtime["collections"]) > 0);
+    const auto pauses = runtime["gc_pause_ms"]; // the runtime's own histogram: p50, p99, max
+    CHECK (static_cast<int> (pauses["count"]) > 0);
+    CHECK (static_cast<double> (pauses["p50"]) <= static_cast<double> (pauses["p99"]));
+    CHECK (static_cast<double> (pauses["p99"]) <= static_cast<double> (pauses["max"]));
+    CHECK (static_cast<int> (j["dsp_restarts"]) == 0);
+
+    // An impulse through y = 0.5 x + 0.25 x[n-1], offline and compensated: 0.4 at k, 0.2 at k + 1.
+    const auto in = outputDir().getChildFile ("render-go-in.wav"), out = outputDir().getChildFile ("render-go-out.wav");
+    const int frames = 24000, impulseAt = 7777;
+    REQUIRE (writeImpulse (in, 1, frames, impulseAt, 32));
+    const auto rendered = runCli ({ "render", in.getFullPathName(), out.getFullPathName(), "--process", go, "--block", "1000" });
+    INFO (rendered.output);
+    REQUIRE (rendered.exitCode == 0);
+    CHECK (rendered.output.contains ("through pauseguard-example-go"));
+    juce::AudioFormatManager formats;
+    formats.registerBasicFormats();
+    std::unique_ptr<juce::AudioFormatReader> reader (formats.createReaderFor (out));
+    REQUIRE (reader != nullptr);
+    juce::AudioBuffer<float> b (1, frames);
+    reader->read (&b, 0, frames, 0, true, false);
+    CHECK (b.getSample (0, impulseAt) == Approx (0.4f).margin (1.0e-6)); // (the WAV's 32-bit integers)
+    CHECK (b.getSample (0, impulseAt + 1) == Approx (0.2f).margin (1.0e-6));
+    CHECK (b.getSample (0, impulseAt - 1) == 0.0f);
+    CHECK (b.getSample (0, impulseAt + 2) == 0.0f);
+}
+
+TEST_CASE ("--process: a program that cannot start, or with --script, gets a clear message", "[cli][external]")
+{
+    const auto both = runCli ({ "soak", "--process", "x", "--script", "y.lua" });
+    CHECK (both.exitCode == 2);
+    CHECK (both.output.contains ("--script and --process each choose the DSP: give one"));
+    const auto missing = runCli ({ "soak", "--process", "/nonexistent/dsp", "--seconds", "1" });
+    CHECK (missing.output.contains ("the DSP program stopped: cannot start /nonexistent/dsp"));
 }

@@ -1,6 +1,7 @@
 // The profiler (Profiler.cpp): the warm-up builds the live heap, the profile measures that heap's
 // collections, and its latency follows from its figures within the request's bounds.
 
+#include "ExternalDsp.h"
 #include "LuaDsp.h"
 #include "Profiler.h"
 
@@ -121,4 +122,27 @@ end
         std::atomic<bool> cancel { false };
         CHECK_FALSE (pg::profileScript (dsp, request(), noParameters, cancel).complete);
     }
+}
+
+TEST_CASE ("Profiler: a DSP program's runtime collects concurrently: its auto latency follows its chunks, not its forced collections",
+           "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    pg::ExternalDsp::Options o;
+    o.argv = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "8" };
+    o.maxChannels = 2;
+    o.maxFrames = 128;
+    REQUIRE (dsp.start (o));
+    REQUIRE (dsp.prepare (48000.0, 128, 2));
+    std::atomic<bool> cancel { false };
+    const auto q = request();
+    const auto r = pg::profileScript (dsp, q, noParameters, cancel);
+    REQUIRE (r.complete);
+    CHECK (r.worstStepSeconds == 0.0); // no small steps
+    CHECK (r.worstCollectionSeconds > 0.0);
+    CHECK (r.runtime.reported);
+    CHECK (r.runtime.heapBytes >= size_t (8) << 20);
+    const int expected = std::max ({ q.blockSize + static_cast<int> (std::ceil (2.0 * r.worstChunkSeconds * q.sampleRate)), 480,
+                                     q.minLatencySamples });
+    CHECK (r.latencySamples == std::min (expected, q.maxLatencySamples));
 }
