@@ -93,6 +93,10 @@ namespace pauseguard
         scriptParams[4] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
         for (size_t i = 0; i < 8; ++i)
             scriptParams[5 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
+        // A host without an editor (a render farm, jalv) can give new instances a program in the
+        // environment: started only if it is on the allow-list, as if a session named it.
+        if (const auto named = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_DSP_PROGRAM", {}).trim(); named.isNotEmpty())
+            restoreDspProgram (named);
         startTimerHz (20);
     }
 

@@ -5,6 +5,7 @@
 # not strictly newer (in whole seconds) than the plugin. Headless Ardour never scans by itself, so
 # a VST3 is scanned here. Lua scripts get pg_session() from ardour_common.lua ($PG_COMMON_LUA).
 # ardour_run_test <script.lua> <pass line> runs a test script and fails unless it printed the line.
+# ardour_allow_program <command line> makes new instances run that DSP program (allowed privately).
 
 ardour_scanner=/usr/lib/ardour7/ardour-vst3-scanner
 
@@ -35,6 +36,12 @@ ardour_setup() { # vst3|lv2, bundle
     export PG_SESSION=$work/session
     PG_COMMON_LUA=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/ardour_common.lua
     export PG_COMMON_LUA
+}
+
+ardour_allow_program() { # command line: new PauseGuard instances run it (on a private allow-list)
+    export PAUSEGUARD_ALLOWED_PROGRAMS=$work/allowed-programs.txt PAUSEGUARD_DSP_PROGRAM=$1
+    printf '%s\n' "$1" >"$PAUSEGUARD_ALLOWED_PROGRAMS"
+    echo "ardour: PauseGuard runs the DSP program $1"
 }
 
 ardour_run_test() { # script, the line it prints when it passes

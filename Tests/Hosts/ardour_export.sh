@@ -26,13 +26,18 @@
 # ardour7-export sometimes hangs right after "Writing", or crashes on exit: each export has a
 # timeout and is retried.
 #
-# Usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [number of exports, default 8]
+# With a DSP program (a command line, such as the Go example), the plugin runs it in place of the
+# script: it is put on a private allow-list and given to new instances by PAUSEGUARD_DSP_PROGRAM,
+# the saved session names it, and the render runs the same program (--process).
+#
+# Usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [number of exports, default 8] [DSP program]
 set -euo pipefail
 
-usage="usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [exports]"
+usage="usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [exports] [DSP program]"
 bundle=${1:?$usage}
 cli=${2:?$usage}
 exports=${3:-8}
+program=${4:-}
 compare=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wav_compare.py
 seconds=10
 
@@ -43,6 +48,11 @@ done
 [[ -f $compare ]] || { echo "FAIL: $compare is missing" >&2; exit 1; }
 [[ -x $cli ]] || { echo "FAIL: no pauseguard CLI at '$cli'" >&2; exit 1; }
 ardour_setup vst3 "$bundle"
+render_dsp=()
+if [[ -n $program ]]; then
+    ardour_allow_program "$program"
+    render_dsp=(--process "$program")
+fi
 
 # The signal generator, a Lua DSP script Ardour finds in the user's scripts folder. Its sweep
 # repeats every 10 s, so the bounced region holds each frequency once whenever it starts.
@@ -141,7 +151,7 @@ fi
 sources=$(find "$work/session/interchange" -name 'signal*%L.wav' | head -n 1)
 [[ -n $sources && -f ${sources/\%L.wav/%R.wav} ]] || { echo "FAIL: the bounced region's files are missing" >&2; exit 1; }
 python3 "$compare" join "$sources" "${sources/\%L.wav/%R.wav}" "$work/in.wav"
-"$cli" render "$work/in.wav" "$work/render.wav"
+"$cli" render "$work/in.wav" "$work/render.wav" "${render_dsp[@]}"
 
 status=0
 # Exports the snapshot ($1) to $2: up to 3 attempts of 60 s each (an export of the 10 s region
@@ -181,4 +191,4 @@ if ((status != 0)); then
     echo "FAIL: Ardour's offline export differs from pauseguard render (see the figures above)" >&2
     exit 1
 fi
-echo "ardour export: PASS ($exports exports equal the render)"
+echo "ardour export: PASS ($exports exports equal the render${program:+, through the DSP program $program})"

@@ -15,12 +15,17 @@
 # Last, Mix goes to 0 % (the delayed dry signal) for 2 s, and the meter must count it: the meter's
 # own check. The figures are printed either way: "dry after 2 s" is the one to quote.
 #
-# Usage: ardour_playback.sh <PauseGuard.vst3 bundle>
+# With a DSP program (a command line), the plugin runs it in place of the script (see
+# ardour_allow_program); the program must bring the wet signal as low itself (the Go example:
+# -gain 0.06).
+#
+# Usage: ardour_playback.sh <PauseGuard.vst3 bundle> [DSP program]
 set -euo pipefail
 
-bundle=${1:?usage: ardour_playback.sh <PauseGuard.vst3 bundle>}
+bundle=${1:?usage: ardour_playback.sh <PauseGuard.vst3 bundle> [DSP program]}
 source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
 ardour_setup vst3 "$bundle"
+[[ -z ${2:-} ]] || ardour_allow_program "$2"
 
 scripts=$HOME/.config/ardour7/scripts
 cat >"$scripts/pauseguard_probe_sine.lua" <<'LUA'

@@ -6,7 +6,11 @@
 # (48 kHz: 960 and 2400 samples; in the dynamic strategy, the figure it adapted to, below 960,
 # unchanged while measured).
 #
-# Usage: jalv_latency.sh <PauseGuard.lv2 bundle> [plugin URI]
+# With a DSP program (a command line whose effect is transparent: the Go example's -effect
+# identity), the plugin runs it in place of the script, given by PAUSEGUARD_DSP_PROGRAM and put on
+# a private allow-list.
+#
+# Usage: jalv_latency.sh <PauseGuard.lv2 bundle> [plugin URI] [DSP program]
 #
 # How parameters are set in jalv 1.6 (console build):
 # - latency_ms is an LV2 patch:writable property (JUCE 7 has no control ports for parameters).
@@ -20,8 +24,9 @@
 #   on the worker, delayed by exactly L, and it is measured with the plugin not bypassed.
 set -euo pipefail
 
-bundle=${1:?usage: jalv_latency.sh <PauseGuard.lv2> [plugin-uri]}
+bundle=${1:?usage: jalv_latency.sh <PauseGuard.lv2> [plugin-uri] [DSP program]}
 uri=${2:-https://pauseguard.dev/plugins/pauseguard}
+program=${3:-}
 rate=48000
 period=256
 
@@ -51,6 +56,13 @@ export LV2_PATH=$work/lv2
 export JACK_DEFAULT_SERVER=pauseguard-test-$$
 export JACK_NO_START_SERVER=1
 unset DISPLAY
+dynamic_below=960
+if [[ -n $program ]]; then
+    dynamic_below=$rate
+    export PAUSEGUARD_ALLOWED_PROGRAMS=$work/allowed-programs.txt PAUSEGUARD_DSP_PROGRAM=$program
+    printf '%s\n' "$program" >"$PAUSEGUARD_ALLOWED_PROGRAMS"
+    echo "jalv: PauseGuard runs the DSP program $program"
+fi
 
 jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r "$rate" -p "$period" >"$work/jackd.log" 2>&1 &
 pids+=($!)
@@ -98,6 +110,17 @@ measure_roundtrip() { # [in-port out-port]
     return 1
 }
 
+# The PID of the DSP program jalv's plugin runs (a child of jalv), once it runs: empty after 10 s.
+program_child() { # jalv's PID
+    local i pid name
+    name=$(basename "${program%% *}")
+    for ((i = 0; i < 100; i++)); do
+        pid=$(pgrep -P "$1" -x "${name:0:15}" | head -n 1 || true)
+        [[ -n $pid ]] && { echo "$pid"; return 0; }
+        sleep 0.1
+    done
+}
+
 # The latency JACK shows on the plugin's output port (jalv publishes the plugin's latency port).
 reported_latency() { # client
     jack_lsp -l "$1:audio_out_1" | sed -n 's/.*playback latency = \[ \([0-9]*\) [0-9]* \].*/\1/p'
@@ -121,23 +144,26 @@ run_case() { # label, expected latency (or "dynamic"), extra jalv options...
     jalv_pid=$!
     pids+=("$jalv_pid")
     wait_for_port "$client:audio_out_1" 20 || { cat "$work/jalv.log" >&2; return 1; }
+    local child_before="" child_after=""
+    [[ -z $program ]] || child_before=$(program_child "$jalv_pid")
 
     # The dynamic strategy keeps adapting its latency to the worker's measured response (the
     # script runs on the worker, since the plugin is not bypassed): a measurement during which
     # the latency moved is made again, up to 5 times. A deterministic latency must never move.
     for ((attempt = 1; attempt <= 5; attempt++)); do
         # The plugin applies a latency parameter from its message-thread timer: wait for it to
-        # settle. "dynamic": the latency the dynamic strategy chose, any figure below the default 960.
+        # settle. "dynamic": the latency the dynamic strategy chose, any figure below the default 960
+        # (with a DSP program, whose full collections the dynamic strategy hides, any figure).
         for ((i = 0; i < 100; i++)); do
             reported=$(reported_latency "$client")
             if [[ $wanted == dynamic ]]; then
-                [[ -n $reported ]] && ((reported > 0 && reported < 960)) && break
+                [[ -n $reported ]] && ((reported > 0 && reported < dynamic_below)) && break
             else
                 [[ $reported == "$wanted" ]] && break
             fi
             sleep 0.1
         done
-        [[ $wanted == dynamic && -n $reported ]] && ((reported > 0 && reported < 960)) && expected=$reported
+        [[ $wanted == dynamic && -n $reported ]] && ((reported > 0 && reported < dynamic_below)) && expected=$reported
 
         measure_roundtrip "$client:audio_in_1" "$client:audio_out_1"
         after=$(reported_latency "$client")
@@ -147,6 +173,16 @@ run_case() { # label, expected latency (or "dynamic"), extra jalv options...
     total=$roundtrip
     measured=$(awk -v t="$total" -v d="$direct" 'BEGIN { printf "%.3f", t - d }')
     echo "jalv ($label): reported ${reported:-none}, measured $measured ($total - $direct direct loop), expected $expected"
+    if [[ -n $program ]]; then
+        # The program ran through the whole measurement: the same process of jalv's (one that
+        # failed would have been restarted, with another PID).
+        child_after=$(program_child "$jalv_pid")
+        echo "jalv ($label): the DSP program's process ${child_before:-none}, after the measurement ${child_after:-none}"
+        if [[ -z $child_before || $child_before != "$child_after" ]]; then
+            echo "FAIL: jalv ($label): the DSP program did not run through the measurement" >&2
+            status=1
+        fi
+    fi
     if [[ $reported != "$expected" || $after != "$reported" ]]; then
         echo "FAIL: jalv ($label): JACK shows latency ${reported:-none} (then ${after:-none}), the plugin should report $expected" >&2
         status=1

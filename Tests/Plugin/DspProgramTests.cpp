@@ -158,3 +158,23 @@ TEST_CASE ("Editor: a program that fails shows its message in the banner", "[plu
     base.reset();
     p.releaseResources();
 }
+
+TEST_CASE ("PAUSEGUARD_DSP_PROGRAM gives new instances a program, only if it is allowed", "[plugin][program]")
+{
+    TemporaryAllowList temporary;
+    setenv ("PAUSEGUARD_DSP_PROGRAM", goExample.toRawUTF8(), 1);
+    {
+        PauseGuardProcessor notAllowed;
+        CHECK (notAllowed.getDspProgram().isEmpty());
+        CHECK (notAllowed.getPendingDspProgram() == goExample);
+    }
+    REQUIRE (pauseguard::AllowedPrograms().add (goExample));
+    {
+        PauseGuardProcessor allowed;
+        CHECK (allowed.getDspProgram() == goExample);
+        prepareStereo (allowed);
+        CHECK (allowed.getEngine().getDspProcessId() > 0);
+        allowed.releaseResources();
+    }
+    unsetenv ("PAUSEGUARD_DSP_PROGRAM");
+}

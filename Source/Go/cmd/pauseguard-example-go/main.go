@@ -5,10 +5,14 @@
 //
 //	-live-heap-mb M   live heap built at prepare (default 16)
 //	-garbage-kb K     garbage made per call (default 64)
+//	-effect E         filter (the default, as above) or identity (y[n] = x[n], for delay measurements)
+//	-gain G           the output times G (default 1)
 package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
 
 	"pauseguard/pauseguard"
 )
@@ -21,7 +25,17 @@ type node struct {
 func main() {
 	liveMB := flag.Float64("live-heap-mb", 16, "live heap built at prepare, in MB")
 	garbageKB := flag.Float64("garbage-kb", 64, "garbage made per call, in KB")
+	effect := flag.String("effect", "filter", "filter (y = 0.5 x + 0.25 x[n-1]) or identity (y = x)")
+	gain := flag.Float64("gain", 1, "output gain")
 	flag.Parse()
+	if *effect != "filter" && *effect != "identity" {
+		fmt.Fprintf(os.Stderr, "pauseguard-example-go: -effect is filter or identity, not %q\n", *effect)
+		os.Exit(2)
+	}
+	a, b := 0.5**gain, 0.25**gain
+	if *effect == "identity" {
+		a, b = *gain, 0
+	}
 
 	var live *node
 	var previous []float64
@@ -37,7 +51,7 @@ func main() {
 		for c, x := range channels {
 			prev := previous[c]
 			for i, v := range x {
-				x[i] = float32(0.5*float64(v) + 0.25*prev)
+				x[i] = float32(a*float64(v) + b*prev)
 				prev = float64(v)
 			}
 			previous[c] = prev
