@@ -43,6 +43,11 @@ namespace pg
         virtual void setGenerational() = 0;
         // A full collection; its duration in seconds, or < 0 if the DSP failed.
         virtual double fullCollection() = 0;
+        // The dynamic strategy's full collection: one that runs beside the next process calls where
+        // the runtime collects concurrently (isCollecting() is true until it ends), else a full
+        // collection now. The time the call took, or < 0 if the DSP failed.
+        virtual double startFullCollection() { return fullCollection(); }
+        virtual bool isCollecting() const noexcept { return false; }
         // One small collector step, if the runtime has them (hasCollectorSteps); its duration.
         virtual double collectorStep (bool* cycleFinished = nullptr) = 0;
         virtual bool hasCollectorSteps() const noexcept = 0;

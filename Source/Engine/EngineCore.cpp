@@ -417,6 +417,7 @@ namespace pg
         lastFullAt = nowSeconds();
         lastFullSeconds = 0.0;
         heapAfterLastFull = dsp->heapBytes();
+        awaitingCollection = false;
         collectorCredit = 0.0;
         adapter.reset (latency, nowSeconds());
         wantedDynamicLatency.store (latency, std::memory_order_release);

@@ -305,6 +305,7 @@ namespace pg
         CollectorScheduler scheduler;
         LatencyAdapter adapter;
         size_t heapAfterLastFull = 0;
+        bool awaitingCollection = false; // a concurrent runtime's cycle was running at the last chunk
         double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;
 
         // The worker is the process's pool: a thread of it runs this engine's chunks.

@@ -371,7 +371,7 @@ namespace pg
 
     void EngineCore::fullCollectionOnWorker (double now, bool forced)
     {
-        const double d = dsp->fullCollection();
+        const double d = dsp->startFullCollection(); // (a concurrent runtime's runs beside the next chunks)
         if (d < 0.0)
         {
             dspFailedOnWorker();
@@ -411,7 +411,13 @@ namespace pg
         in.transportPlaying = transportPlaying.load (std::memory_order_relaxed);
         in.silentSeconds = silentSince < 0.0 ? 0.0 : now - silentSince;
 
-        const auto decision = CollectorScheduler::decide (in, s);
+        // A concurrent runtime's cycle still running: none is started meanwhile; once it ends, its
+        // heap is the one after the last full collection.
+        const bool collecting = dsp->isCollecting();
+        if (! collecting && awaitingCollection)
+            heapAfterLastFull = in.heapAfterLastFull = dsp->heapBytes();
+        awaitingCollection = collecting;
+        const auto decision = collecting ? SchedulerDecision {} : CollectorScheduler::decide (in, s); // (no slices' budget)
         if (decision.action != CollectorAction::slices)
         {
             fullCollectionOnWorker (now, decision.action == CollectorAction::fullForced);

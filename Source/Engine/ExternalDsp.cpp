@@ -76,6 +76,7 @@ namespace pg
         error.clear();
         childName.clear();
         stats = {};
+        collecting = false;
         if (options.argv.empty() || options.argv[0].empty())
             return fail ("no DSP program was chosen");
         options.maxChannels = std::clamp (options.maxChannels, 1, 64);
@@ -188,10 +189,16 @@ namespace pg
         return true;
     }
 
-    double ExternalDsp::fullCollection()
+    double ExternalDsp::fullCollection() { return collect (0u); }
+    double ExternalDsp::startFullCollection() { return collect (external::concurrent); }
+
+    double ExternalDsp::collect (uint32_t flags)
     {
         const double t0 = nowSeconds();
-        if (! isRunning() || ! exchange (external::collect, options.answerTimeoutSeconds))
+        if (! isRunning())
+            return -1.0;
+        block->flags = flags;
+        if (! exchange (external::collect, options.answerTimeoutSeconds))
             return -1.0;
         if (block->status != external::ok)
         {
@@ -246,6 +253,7 @@ namespace pg
             futexWait (block->responseSeq, answered, std::min (left, 0.02)); // wakes to look at the child
         }
         stats = block->stats;
+        collecting = block->collecting != 0;
         return true;
     }
 
@@ -334,6 +342,8 @@ namespace pg
     void ExternalDsp::setAutomaticCollection (bool enabled) { hostCollects = ! enabled; }
     bool ExternalDsp::process (float* const*, int, int) { return false; }
     double ExternalDsp::fullCollection() { return -1.0; }
+    double ExternalDsp::startFullCollection() { return -1.0; }
+    double ExternalDsp::collect (uint32_t) { return -1.0; }
     bool ExternalDsp::refreshStats() { return false; }
     bool ExternalDsp::exchange (uint32_t, double) { return false; }
     std::string ExternalDsp::exitDescription() { return {}; }

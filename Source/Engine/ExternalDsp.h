@@ -51,6 +51,9 @@ namespace pg
         // included; the child's own figure is getStats().collectSeconds), or < 0 on failure.
         double fullCollection() override;
         // Before prepare, or at any time after it (the child's DSP state is kept).
+        // A cycle in the child that runs beside the next process calls (none if one runs already).
+        double startFullCollection() override;
+        bool isCollecting() const noexcept override { return collecting; }
         void setAutomaticCollection (bool enabled) override;
         void setIncrementalPacing (int, int, int = 0) override {}
         void setGenerational() override {}
@@ -81,6 +84,7 @@ namespace pg
     private:
         uint32_t post (uint32_t command);    // writes the command and wakes the child; its sequence number
         bool exchange (uint32_t command, double timeoutSeconds);
+        double collect (uint32_t flags);   // the collect command: its round trip, or < 0
         std::string childMessage() const;    // the response's message
         bool fail (const std::string& message); // records, kills the child, returns false
         void shutDown (bool askToQuit);       // quit (if asked), then SIGKILL if still there; reaps; frees
@@ -95,6 +99,7 @@ namespace pg
         float* audio = nullptr;
         int preparedChannels = 0, preparedFrames = 0;
         bool hostCollects = false;
+        bool collecting = false; // as the last answer said
         std::string partialLine; // takePrinted: stderr after its last newline
         const std::vector<ScriptMacro> noMacros;
         external::RuntimeStats stats {};

@@ -22,7 +22,10 @@
 //   prepare  sampleRate, channels, frames (the largest chunk); flags: hostCollects = the host
 //            schedules collections (the child turns its automatic collector off).
 //   process  channels x frames samples in the audio area, planar, replaced in place.
-//   collect  a full collection now; collectSeconds = how long it took.
+//   collect  a full collection now; collectSeconds = how long it took. With flags concurrent: the
+//            child starts a cycle that runs beside the next process calls and answers at once
+//            (none if one runs already); collecting says whether one runs, and collectSeconds is
+//            the last finished cycle's duration.
 //   collector flags: hostCollects = turn the automatic collector off, else back on (the DSP's
 //            state is kept: a strategy switch while playing).
 //   stats    only the stats.
@@ -53,7 +56,8 @@ namespace pg
 
         enum Flags : uint32_t
         {
-            hostCollects = 1
+            hostCollects = 1, // prepare, collector
+            concurrent = 2    // collect
         };
 
         enum Status : int32_t
@@ -100,7 +104,7 @@ namespace pg
             alignas (64) uint32_t responseSeq;
             int32_t status;
             uint32_t childVersion;
-            uint32_t reserved2;
+            uint32_t collecting; // 1 while a cycle a concurrent collect started runs
             RuntimeStats stats;
             char message[256]; // hello: the child's name; an error's text (NUL-terminated)
 
@@ -118,6 +122,7 @@ namespace pg
         static_assert (offsetof (ExternalBlock, responseSeq) == 128);
         static_assert (offsetof (ExternalBlock, status) == 132);
         static_assert (offsetof (ExternalBlock, childVersion) == 136);
+        static_assert (offsetof (ExternalBlock, collecting) == 140);
         static_assert (offsetof (ExternalBlock, stats) == 144);
         static_assert (sizeof (RuntimeStats) == 56);
         static_assert (offsetof (ExternalBlock, message) == 200);

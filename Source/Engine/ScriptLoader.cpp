@@ -174,9 +174,9 @@ namespace pg
             out.profile = profileScript (*script, job.request, push, cancelRunning);
             out.profiled = out.profile.complete;
         }
-        else if (job.deliverScript)
+        else if (job.deliverScript && job.program.empty())
         {
-            warmUpScript (*script, job.request, push, cancelRunning);
+            warmUpScript (*script, job.request, push, cancelRunning); // (a program builds its heap in its own prepare)
         }
         if (! script->isReady())
         {
@@ -185,9 +185,10 @@ namespace pg
         }
         if (job.deliverScript)
         {
-            // Play from the script's initial DSP state, not from the profile's tone (the live heap
-            // the profile built stays warm).
-            if (! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
+            // Play from the script's initial DSP state, not from the profile's or warm-up's tone
+            // (the live heap they built stays warm). A program that ran no tone is prepared already.
+            const bool ranTone = job.profile || job.program.empty();
+            if (ranTone && ! script->prepare (job.sampleRate, job.chunkFrames, job.numChannels))
             {
                 out.error = script->getError();
                 return out;

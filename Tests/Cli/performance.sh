@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's Performance figures, all from one run: the bench, the instance soaks of both
-# strategies, the auto and fixed latencies, and the two 10-min soaks (about 35 minutes in all).
+# strategies, the auto and fixed latencies, the two 10-min soaks and the Go table (go_table.sh;
+# about 40 minutes in all).
 # Usage: Tests/Cli/performance.sh [PAUSEGUARD] [OUT_DIR]. Each command's JSON goes to OUT_DIR;
 # a line per run goes to stdout. Run it on an otherwise idle machine: it measures the machine too.
 set -euo pipefail
@@ -36,3 +37,4 @@ for ms in 6 8 10 12 16; do
 done
 run auto-10min soak --strategy deterministic --latency-ms auto --seconds 600
 run dynamic-160mb-10min soak --strategy dynamic --live-heap-mb 160 --garbage-kb 32 --seconds 600
+bash "$(dirname "${BASH_SOURCE[0]}")/go_table.sh" "$pg" "$out"

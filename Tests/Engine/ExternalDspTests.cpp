@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <sys/wait.h>
+#include <thread>
 
 namespace
 {
@@ -175,4 +176,38 @@ TEST_CASE ("External DSP: with the host collecting, Go's automatic collector is 
     CHECK (dsp.getStats().collections - cyclesAtStart == collectionsAsked); // none by itself
     CHECK (largestHeap < (uint64_t (40) << 20));                           // 300 calls of garbage + the live heap
     CHECK (largestHeap > (uint64_t (16) << 20));                           // it did grow between collections
+}
+
+TEST_CASE ("External DSP: a concurrent collection runs beside the process calls, one cycle per start", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (goExample ({ "-live-heap-mb", "32", "-garbage-kb", "0" })));
+    dsp.setAutomaticCollection (false);
+    REQUIRE (dsp.prepare (48000.0, 256, 2));
+    REQUIRE (dsp.refreshStats());
+    const auto before = dsp.getStats().collections;
+    REQUIRE (dsp.startFullCollection() >= 0.0);
+    // The chunks go on meanwhile, exact (one stream, from the prepare on).
+    const auto in = pgtest::noise (2, 256 * 4000, 35);
+    auto io = in;
+    std::vector<float*> ptrs (2);
+    size_t pos = 0;
+    int callsDuring = 0;
+    for (; dsp.isCollecting() && pos + 256 <= in[0].size(); pos += 256, ++callsDuring)
+    {
+        ptrs = { io[0].data() + pos, io[1].data() + pos };
+        REQUIRE (dsp.process (ptrs.data(), 2, 256));
+        std::this_thread::sleep_for (std::chrono::milliseconds (1));
+    }
+    CHECK_FALSE (dsp.isCollecting());
+    const auto wet = pgtest::simpleWet (in);
+    size_t wrong = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t i = 0; i < pos; ++i)
+            wrong += io[c][i] != wet[c][i] ? 1u : 0u;
+    CHECK (wrong == 0);
+    REQUIRE (dsp.refreshStats());
+    INFO (callsDuring << " process calls during the cycle");
+    CHECK (dsp.getStats().collections - before == 1);
+    CHECK (dsp.getStats().collectSeconds > 0.0);
 }

@@ -36,19 +36,20 @@ import (
 const Version = 1
 
 const (
-	magic         = 0x31584750
-	cmdHello      = 1
-	cmdPrepare    = 2
-	cmdProcess    = 3
-	cmdCollect    = 4
-	cmdStats      = 5
-	cmdQuit       = 6
-	cmdCollector  = 7
-	flagHostGC    = 1
-	statusOK      = 0
-	statusFailed  = -1
-	statusVersion = -2
-	statusUnknown = -3
+	magic          = 0x31584750
+	cmdHello       = 1
+	cmdPrepare     = 2
+	cmdProcess     = 3
+	cmdCollect     = 4
+	cmdStats       = 5
+	cmdQuit        = 6
+	cmdCollector   = 7
+	flagHostGC     = 1
+	flagConcurrent = 2
+	statusOK       = 0
+	statusFailed   = -1
+	statusVersion  = -2
+	statusUnknown  = -3
 )
 
 // block mirrors pg::external::ExternalBlock (its offsets are asserted in ExternalProtocol.h).
@@ -60,7 +61,7 @@ type block struct {
 	_                                                              [32]byte
 	responseSeq                                                    uint32
 	status                                                         int32
-	childVersion, reserved2                                        uint32
+	childVersion, collecting                                       uint32
 	stats                                                          Stats
 	message                                                        [256]byte
 }
@@ -184,9 +185,18 @@ func serve(options Options, process func(channels [][]float32)) error {
 			}
 			process(channels)
 		case cmdCollect:
-			t0 := time.Now()
-			runtime.GC()
-			b.stats.CollectSeconds = time.Since(t0).Seconds()
+			if b.flags&flagConcurrent == 0 {
+				t0 := time.Now()
+				runtime.GC()
+				lastCollect.Store(uint64(time.Since(t0)))
+			} else if collecting.CompareAndSwap(0, 1) {
+				go func() { // beside the next process calls, as Go's own cycles run
+					t0 := time.Now()
+					runtime.GC()
+					lastCollect.Store(uint64(time.Since(t0)))
+					collecting.Store(0)
+				}()
+			}
 		case cmdCollector:
 			setHostCollects(b.flags&flagHostGC != 0)
 		case cmdStats:
@@ -197,6 +207,8 @@ func serve(options Options, process func(channels [][]float32)) error {
 			setMessage(b, "unknown command")
 		}
 		readStats(&b.stats)
+		b.stats.CollectSeconds = time.Duration(lastCollect.Load()).Seconds()
+		b.collecting = collecting.Load()
 		atomic.StoreUint32(&b.responseSeq, seq)
 		futexWake(&b.responseSeq)
 		if quit {
@@ -218,6 +230,10 @@ func setHostCollects(host bool) {
 }
 
 var startGCPercent = 100
+
+// A collection the engine asked for: one running beside the process calls, and the last one's duration.
+var collecting atomic.Uint32
+var lastCollect atomic.Uint64
 
 func setMessage(b *block, text string) {
 	n := copy(b.message[:len(b.message)-1], text)
