@@ -87,7 +87,7 @@ namespace pauseguard
         auto* w = new juce::AlertWindow ("This session runs a DSP program",
                                          "It names this program, which is not on your list of allowed programs:\n\n" + named
                                              + "\n\nA program runs with your rights. Start it?",
-                                         juce::MessageBoxIconType::WarningIcon);
+                                         juce::MessageBoxIconType::NoIcon);
         w->addButton ("Run once", runOnce);
         w->addButton ("Always allow", always);
         w->addButton ("Keep the script", cancel, juce::KeyPress (juce::KeyPress::escapeKey));

@@ -103,8 +103,7 @@ namespace pauseguard
         {
             // A DSP program's runtime has no small steps: its own pause figures instead.
             v[stepsTile] = format::duration (c.runtime.pauseMaxSeconds) + " max";
-            s[stepsTile] = "p50 " + format::duration (c.runtime.pauseP50Seconds) + ", p99 " + format::duration (c.runtime.pauseP99Seconds)
-                           + ", " + format::count (c.runtime.collections) + " cycles";
+            s[stepsTile] = "p99 " + format::duration (c.runtime.pauseP99Seconds) + "; " + format::count (c.runtime.collections) + " cycles";
         }
         else
         {

@@ -22,6 +22,9 @@ DISPLAY_NUMBER="${DISPLAY_NUMBER:-57}"
 # script (empty: the built-in effect).
 PARAMS="${PARAMS:-strategy=0 auto_latency=1 macro1=0.5 macro2=1 macro3=0.25 macro4=0.25}"
 SCRIPT="${SCRIPT-$ROOT/Tests/GUI/ScreenshotScript.lua}"
+# A DSP program the state names (a command line; empty: none). It runs if PAUSEGUARD_ALLOWED_PROGRAMS
+# lists it; otherwise the editor asks first, and the shot shows the question.
+PROGRAM="${PROGRAM:-}"
 
 WORK="$(mktemp -d)"
 PIDS=()
@@ -42,15 +45,16 @@ sleep 2
 # The Standalone's settings: JACK at 48 kHz / 256, input not muted (the dummy input is silent, so
 # the app plays its demo arpeggio), and the plug-in state (JUCE's XML blob, in JUCE's base64).
 mkdir -p "$WORK/home/.config"
-python3 - "$WORK/home/.config/PauseGuard.settings" "$SCRIPT" $PARAMS <<'PY'
+python3 - "$WORK/home/.config/PauseGuard.settings" "$SCRIPT" "$PROGRAM" $PARAMS <<'PY'
 import os, struct, sys
 from xml.sax.saxutils import quoteattr
-path, script, pairs = sys.argv[1], sys.argv[2], [p.split('=') for p in sys.argv[3:]]
+path, script, program, pairs = sys.argv[1], sys.argv[2], sys.argv[3], [p.split('=') for p in sys.argv[4:]]
 entities = {'\n': '&#10;', '\r': '&#13;', '\t': '&#9;'}  # kept through the XML parser
 script_xml = (f'<SCRIPT name={quoteattr(os.path.basename(script))} source={quoteattr(open(script).read(), entities)}/>'
               if script else '')
 xml = ('<?xml version="1.0" encoding="UTF-8"?> <PauseGuard pauseguardStateVersion="1">'
-       + ''.join(f'<PARAM id="{k}" value="{v}"/>' for k, v in pairs) + script_xml + '</PauseGuard>').encode() + b'\0'
+       + ''.join(f'<PARAM id="{k}" value="{v}"/>' for k, v in pairs) + script_xml
+       + (f'<DSPPROGRAM command={quoteattr(program)}/>' if program else '') + '</PauseGuard>').encode() + b'\0'
 blob = struct.pack('<II', 0x21324356, len(xml) - 1) + xml
 table = ".ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+"
 bits = int.from_bytes(blob, 'little')
