@@ -209,7 +209,7 @@ TEST_CASE ("bench reports its ratios", "[cli]")
     CHECK (static_cast<double> (j["audio_thread_ns_per_block"]) > 0.0);
 }
 
-TEST_CASE ("--process: soak runs a DSP program and --json adds its runtime's own figures; render is exact", "[cli][external]")
+TEST_CASE ("The CLI with --process: soak runs a DSP program and --json adds its runtime's own figures; render is exact", "[cli][external]")
 {
     const juce::String go = juce::String (PAUSEGUARD_GO_EXAMPLE) + " -live-heap-mb 4";
     const auto r = runCli ({ "soak", "--process", go, "--seconds", "2", "--strategy", "dynamic", "--json" });
@@ -246,7 +246,7 @@ TEST_CASE ("--process: soak runs a DSP program and --json adds its runtime's own
     CHECK (b.getSample (0, impulseAt + 2) == 0.0f);
 }
 
-TEST_CASE ("--process: a program that cannot start, or with --script, gets a clear message", "[cli][external]")
+TEST_CASE ("The CLI with --process: a program that cannot start, or with --script, gets a clear message", "[cli][external]")
 {
     const auto both = runCli ({ "soak", "--process", "x", "--script", "y.lua" });
     CHECK (both.exitCode == 2);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <dirent.h>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -269,4 +270,48 @@ TEST_CASE ("Engine: loadProgram while playing crossfades from the script to the 
     for (int tries = 0; tries < 200 && kill (pid, 0) == 0; ++tries)
         std::this_thread::sleep_for (std::chrono::milliseconds (10));
     CHECK (kill (pid, 0) != 0);
+}
+
+TEST_CASE ("Engine with a program that answers late: the delayed dry signal and a message, then a restart, exact again",
+           "[engine][external][robustness]")
+{
+    const auto marker = (std::filesystem::temp_directory_path() / ("pauseguard-late-child-" + std::to_string (getpid()))).string();
+    std::remove (marker.c_str());
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
+    REQUIRE (engine.prepare (s, "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const int firstPid = engine.getDspProcessId();
+    consoleText (engine);
+
+    // One chunk per block: the child's 100th process call is the block at 99 x 256, answered 1 s late.
+    const auto in = pgtest::noise (1, 256 * 600, 48);
+    const size_t lateBlock = 99 * 256;
+    size_t restartedBy = 0;
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true, [&] (size_t pos) {
+        if (pos > lateBlock && restartedBy == 0)
+        {
+            std::this_thread::sleep_for (std::chrono::milliseconds (2)); // the backoff's real time
+            if (const int pid = engine.getDspProcessId(); pid > 0 && pid != firstPid)
+                restartedBy = pos;
+        }
+    });
+    REQUIRE (restartedBy > 0);
+    INFO ("restarted by " << restartedBy << ", L " << latency);
+    // Before: wet (0.5 x). The late chunk: exactly dry. After the restart and its crossfade: wet.
+    const auto frame = [&] (size_t n) { return out[0][n + static_cast<size_t> (latency)]; };
+    size_t wrong = 0;
+    for (size_t n = 0; n < lateBlock; ++n)
+        wrong += frame (n) != 0.5f * in[0][n] ? 1u : 0u;
+    for (size_t n = lateBlock; n < lateBlock + 256; ++n)
+        wrong += frame (n) != in[0][n] ? 1u : 0u;
+    const size_t settled = restartedBy + static_cast<size_t> (engine.getCrossfadeSamples() + 256);
+    for (size_t n = settled; n + static_cast<size_t> (latency) < in[0].size(); ++n)
+        wrong += frame (n) != 0.5f * in[0][n] ? 1u : 0u;
+    CHECK (wrong == 0);
+    CHECK_THAT (consoleText (engine), Catch::Contains ("did not answer process within 500 ms"));
+    CHECK (kill (firstPid, 0) != 0); // killed and reaped
+    std::remove (marker.c_str());
 }

@@ -1,6 +1,8 @@
 // A DSP program for the external DSP's tests, in C++: the protocol (ExternalProtocol.h) on one page.
 //   pauseguard_test_child wrong-version   answers hello with protocol version 99
 //   pauseguard_test_child gain            halves its input; writes one line on stderr at prepare
+//   pauseguard_test_child late FILE       as gain, but answers its 100th process call 1 s late if FILE
+//                                         does not exist (and creates it: a restart is on time)
 
 #include "ExternalProtocol.h"
 
@@ -9,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <thread>
 #include <linux/futex.h>
 #include <string>
 #include <sys/mman.h>
@@ -29,7 +33,8 @@ int main (int argc, char** argv)
         return 2;
     auto* b = static_cast<ExternalBlock*> (mem);
     auto* audio = reinterpret_cast<float*> (static_cast<char*> (mem) + b->audioOffset);
-    uint32_t seen = 0;
+    const std::string marker = argc > 2 ? argv[2] : "";
+    uint32_t seen = 0, processCalls = 0;
     for (;;)
     {
         const uint32_t seq = std::atomic_ref<uint32_t> (b->requestSeq).load (std::memory_order_acquire);
@@ -51,9 +56,16 @@ int main (int argc, char** argv)
         else if (command == prepare)
             std::fprintf (stderr, "prepared: %u channels, %u frames\n", b->channels, b->frames);
         else if (command == process)
+        {
             for (uint32_t c = 0; c < b->channels; ++c)
                 for (uint32_t i = 0; i < b->frames; ++i)
                     audio[c * b->maxFrames + i] *= 0.5f;
+            if (mode == "late" && ++processCalls == 100 && ! std::ifstream (marker).good())
+            {
+                std::ofstream (marker) << "late once\n";
+                std::this_thread::sleep_for (std::chrono::seconds (1));
+            }
+        }
         std::atomic_ref<uint32_t> (b->responseSeq).store (seq, std::memory_order_release);
         syscall (SYS_futex, &b->responseSeq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
         if (command == quit)
