@@ -27,8 +27,8 @@ namespace pg
 
     EngineCore::~EngineCore()
     {
+        stopWorker(); // first: the worker hands retired DSPs to the loader, which frees them as it stops
         loader.shutdown();
-        stopWorker();
         if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
             delete ready;
     }
@@ -51,7 +51,10 @@ namespace pg
         job.chunkFrames = chunkMax;
         job.numChannels = settings.numChannels;
         job.limits = settings.luaLimits;
-        job.program = settings.dspProgram;
+        {
+            std::lock_guard<std::mutex> lock (planLock);
+            job.program = activeProgram;
+        }
         for (int i = 0; i < numScriptParameters; ++i)
         {
             const auto& p = scriptParameters[static_cast<size_t> (i)];
@@ -66,7 +69,7 @@ namespace pg
             warmingJobs.fetch_add (1, std::memory_order_acq_rel);
             job.warm = dsp.get();
             job.onWarmed = [this] (bool ready) {
-                if (! ready)
+                if (! ready && ! dsp->isReady()) // (a job dropped unrun leaves the script as it was)
                     setScriptFailed (dsp->getError());
                 if (warmingJobs.fetch_sub (1, std::memory_order_acq_rel) == 1)
                 {
@@ -98,16 +101,21 @@ namespace pg
     {
         if (! prepared.load (std::memory_order_acquire))
             return;
-        if (programChosen())
+        currentSource = source; // what going back from a program plays
+        currentName = name;
+        bool programAhead = false; // a program runs, or one is on its way in
+        {
+            std::lock_guard<std::mutex> lock (planLock);
+            programAhead = ! activeProgram.empty() || (proposal && ! proposal->program.empty());
+        }
+        if (programAhead)
         {
             ConsoleLine line;
-            line.kind = ConsoleLine::error;
-            std::snprintf (line.text, sizeof (line.text), "%s", "a DSP program runs: the script is not loaded");
+            line.kind = ConsoleLine::info;
+            std::snprintf (line.text, sizeof (line.text), "%s", "a DSP program runs: the script plays once the program is put away");
             loaderConsole.push (line);
             return;
         }
-        currentSource = source;
-        currentName = name;
         profileAsked = profileIt;
         loader.submit (loaderJob (std::move (source), std::move (name), profileIt, true));
     }
@@ -139,8 +147,25 @@ namespace pg
     // Loader thread.
     void EngineCore::onLoaderOutcome (ScriptLoader::Outcome&& o)
     {
+        std::lock_guard<std::mutex> published (outcomeLock);
         if (o.tag != generation.load (std::memory_order_acquire))
-            return; // a job from before the last prepare
+            return; // a job from before the last prepare or release
+        bool choice = false; // a loadProgram's job: its choice takes effect only if it started
+        {
+            std::lock_guard<std::mutex> lock (planLock);
+            if (proposal && proposal->job == o.job)
+            {
+                choice = true;
+                if (o.error.empty() && o.script != nullptr)
+                {
+                    activeProgram = std::move (proposal->program);
+                    restartPlan = std::move (proposal->plan);
+                    nextRestartNanos.store (0, std::memory_order_relaxed);
+                    restartAttempts.store (0, std::memory_order_relaxed);
+                }
+                proposal.reset();
+            }
+        }
         {
             std::lock_guard<std::mutex> lock (profileLock);
             if (o.profiled)
@@ -157,10 +182,17 @@ namespace pg
         if (! o.error.empty())
         {
             line.kind = ConsoleLine::error;
-            const bool failedOne = scriptFailed.load (std::memory_order_acquire); // a restart's attempt
-            const std::string text = o.error + (! o.program ? " (not loaded: the current script keeps playing)"
-                                                : failedOne  ? " (the delayed dry signal plays; restarting after a backoff)"
-                                                             : " (not started: the current DSP keeps playing)");
+            const bool failed = scriptFailed.load (std::memory_order_acquire); // the running DSP has failed
+            bool restarting = false;
+            {
+                std::lock_guard<std::mutex> lock (planLock);
+                restarting = restartPlan.has_value();
+            }
+            const char* what = ! failed     ? " (not started: the current DSP keeps playing)"
+                               : restarting ? (choice ? " (not started: the delayed dry signal plays; the program before restarts after a backoff)"
+                                                      : " (the delayed dry signal plays; restarting after a backoff)")
+                                            : " (not started: the delayed dry signal plays)";
+            const std::string text = o.error + (! o.program && ! choice ? " (not loaded: the current script keeps playing)" : what);
             std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
             loaderConsole.push (line);
             return;
@@ -291,6 +323,7 @@ namespace pg
         leaveAudioThread();
         stopWorker();
         generation.fetch_add (1, std::memory_order_acq_rel); // outcomes of earlier jobs are dropped
+        { std::lock_guard<std::mutex> published (outcomeLock); } // one being published has ended
         loader.cancel();
         while (warmingJobs.load (std::memory_order_acquire) > 0) // the loader is inside dsp: it stops at its next chunk
             std::this_thread::sleep_for (std::chrono::microseconds (100));
@@ -306,6 +339,11 @@ namespace pg
             delete ready;
 
         settings = newSettings;
+        {
+            std::lock_guard<std::mutex> lock (planLock);
+            activeProgram = settings.dspProgram;
+            proposal.reset();
+        }
         settings.numChannels = std::clamp (settings.numChannels, 1, maxChannels);
         settings.maxBlockSize = std::max (1, settings.maxBlockSize);
         settings.sampleRate = settings.sampleRate > 0.0 ? settings.sampleRate : 48000.0;
@@ -413,6 +451,14 @@ namespace pg
         if (ok)
         {
             configureCollector (workerStrategy);
+            if (! dsp->isReady()) // a program that died or refused on its way in
+            {
+                ok = false;
+                setScriptFailed (dsp->getError());
+                dspProcessId.store (0, std::memory_order_release);
+                if (programChosen())
+                    scheduleRestart (0);
+            }
         }
         lastFullAt = nowSeconds();
         lastFullSeconds = 0.0;
@@ -455,7 +501,10 @@ namespace pg
             setRestartPlan (std::nullopt);
             runningProgram.store (false, std::memory_order_relaxed);
             generation.fetch_add (1, std::memory_order_acq_rel); // a restart running now is dropped
+            { std::lock_guard<std::mutex> published (outcomeLock); }
             loader.cancel();
+            while (warmingJobs.load (std::memory_order_acquire) > 0) // as prepare: the loader leaves dsp first
+                std::this_thread::sleep_for (std::chrono::microseconds (100));
             if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
                 delete ready;
             incoming.reset();
@@ -480,16 +529,28 @@ namespace pg
             job.limits = settings.luaLimits;
             dsp = makeDsp (job);
         }
+        const bool ok = dsp->getError().empty() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
         const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get());
-        dspProcessId.store (program != nullptr ? static_cast<int> (program->getPid()) : 0, std::memory_order_release);
-        return dsp->getError().empty() && dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        const int pid = ok && program != nullptr ? static_cast<int> (program->getPid()) : 0;
+        dspProcessId.store (std::max (pid, 0), std::memory_order_release);
+        return ok;
+    }
+
+    bool EngineCore::programChosen() const
+    {
+        std::lock_guard<std::mutex> lock (planLock);
+        return ! activeProgram.empty();
     }
 
     // Control thread: the job that restarts the program (none: no restarts), and no restart due.
     void EngineCore::setRestartPlan (std::optional<ScriptLoader::Job> plan)
     {
         if (plan)
+        {
             plan->profile = false;
+            plan->warm = nullptr; // a restart warms nothing in place
+            plan->onWarmed = {};
+        }
         std::lock_guard<std::mutex> lock (planLock);
         restartPlan = std::move (plan);
         nextRestartNanos.store (0, std::memory_order_relaxed);
@@ -500,17 +561,24 @@ namespace pg
     {
         if (! prepared.load (std::memory_order_acquire))
             return; // prepare takes settings.dspProgram
-        settings.dspProgram = std::move (argv);
-        if (! programChosen())
+        // The choice takes effect (and restarts follow it) only once its job has started it: one
+        // that fails leaves the running DSP, and its restarts, as they were (onLoaderOutcome).
+        const bool toProgram = ! argv.empty();
+        auto job = toProgram ? loaderJob ({}, argv.front(), profileIt, true) : loaderJob (currentSource, currentName, profileIt, true);
+        job.program = argv;
+        Proposal p;
+        p.program = std::move (argv);
+        if (toProgram)
         {
-            setRestartPlan (std::nullopt);
-            loader.submit (loaderJob (currentSource, currentName, profileIt, true)); // back to the script
-            return;
+            profileAsked = profileIt;
+            p.plan = job;
+            p.plan->profile = false;
+            p.plan->warm = nullptr;
+            p.plan->onWarmed = {};
         }
-        profileAsked = profileIt;
-        auto job = loaderJob ({}, settings.dspProgram.front(), profileIt, true);
-        setRestartPlan (job);
-        loader.submit (std::move (job));
+        std::lock_guard<std::mutex> lock (planLock); // held across submit: the outcome cannot come first
+        p.job = loader.submit (std::move (job));
+        proposal = std::move (p);
     }
 
     // Worker (a chunk's failure) or control thread (prepare's): the next start, after a backoff.

@@ -161,7 +161,7 @@ namespace pg
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
-        bool programChosen() const noexcept { return ! settings.dspProgram.empty(); } // control thread's view
+        bool programChosen() const; // a DSP program is chosen and started (activeProgram)
         void setRestartPlan (std::optional<ScriptLoader::Job> plan);
         void takeReadyScriptOnWorker();
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
@@ -316,6 +316,17 @@ namespace pg
         // each attempt in a row (0.25 s to 8 s).
         mutable std::mutex planLock;
         std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
+        // planLock: the program the engine runs (prepare's settings.dspProgram, or a loadProgram's
+        // once it started; empty: the script), and a loadProgram's choice until its outcome.
+        std::vector<std::string> activeProgram;
+        struct Proposal
+        {
+            uint64_t job = 0; // the loader's job number
+            std::vector<std::string> program;
+            std::optional<ScriptLoader::Job> plan;
+        };
+        std::optional<Proposal> proposal;
+        std::mutex outcomeLock; // held while an outcome is published: prepare and release pass it once
         std::atomic<int64_t> nextRestartNanos { 0 };   // 0: none due
         std::atomic<int> restartAttempts { 0 };
         std::atomic<uint64_t> dspRestarts { 0 };

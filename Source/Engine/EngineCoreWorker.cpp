@@ -249,6 +249,8 @@ namespace pg
             takenOverNanos = nowNanos();
             const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get());
             runningProgram.store (program != nullptr, std::memory_order_relaxed);
+            if (program == nullptr)
+                runtimeReported.store (false, std::memory_order_release); // a script: no runtime's own figures
             dspProcessId.store (program != nullptr ? static_cast<int> (program->getPid()) : 0, std::memory_order_release);
             if (program != nullptr && ! program->getChildName().empty())
                 incomingName = program->getChildName();
@@ -384,6 +386,7 @@ namespace pg
         collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);
         heapAfterLastFull = dsp->heapBytes();
         heapBytes.store (heapAfterLastFull, std::memory_order_relaxed);
+        awaitingCollection = dsp->isCollecting(); // a concurrent cycle: its heap is taken when it ends
         lastFullAt = now + d;
         lastFullSeconds = d;
     }

@@ -96,6 +96,8 @@ namespace pg
         block->maxChannels = static_cast<uint32_t> (options.maxChannels);
         block->maxFrames = static_cast<uint32_t> (options.maxFrames);
         audio = reinterpret_cast<float*> (static_cast<char*> (mapped) + external::ExternalBlock::audioStart());
+        std::memcpy (block->parameters, parameters, sizeof (parameters)); // those given before start
+        block->parameterCount = parameterCount;
 
         int pipeFds[2] = { -1, -1 };
         if (pipe2 (pipeFds, O_CLOEXEC) != 0)
@@ -214,7 +216,9 @@ namespace pg
         if (! isRunning() || preparedFrames == 0)
             return; // prepare sends it
         block->flags = hostCollects ? external::hostCollects : 0u;
-        if (exchange (external::collector, options.answerTimeoutSeconds) && block->status != external::ok)
+        // A client without the command keeps the mode its prepare gave it (the next prepare sends this one).
+        if (exchange (external::collector, options.answerTimeoutSeconds) && block->status != external::ok
+            && block->status != external::unknownCommand)
             fail ("the DSP program refused to change its collector: " + childMessage());
     }
 
@@ -357,6 +361,30 @@ namespace pg
     void ExternalDsp::drainStderr() {}
     std::string ExternalDsp::takeStderr() { return std::exchange (stderrText, {}); }
 #endif
+
+    void ExternalDsp::setParameter (const char* name, double value)
+    {
+        if (name == nullptr)
+            return;
+        constexpr size_t room = sizeof (external::Parameter::name) - 1;
+        uint32_t i = 0;
+        while (i < parameterCount && std::strncmp (parameters[i].name, name, room) != 0)
+            ++i;
+        if (i == parameterCount)
+        {
+            if (parameterCount == external::maxParameters)
+                return;
+            std::strncpy (parameters[i].name, name, room);
+            parameters[i].name[room] = '\0';
+            ++parameterCount;
+        }
+        parameters[i].value = static_cast<float> (value);
+        if (block != nullptr)
+        {
+            block->parameters[i] = parameters[i];
+            block->parameterCount = parameterCount;
+        }
+    }
 
     double ExternalDsp::collectorStep (bool* cycleFinished)
     {

@@ -8,8 +8,8 @@
 // start() again restarts it. Linux only (memfd and futex); elsewhere start() fails with a message.
 //
 // The runtime has no small collector steps (hasCollectorSteps() is false): the engine's dynamic
-// strategy runs only full collections. setIncrementalPacing and setGenerational do nothing, and the
-// protocol carries no parameters yet (setParameter does nothing).
+// strategy runs only full collections; setIncrementalPacing and setGenerational do nothing. The
+// host's parameters reach the child in the block (up to external::maxParameters; more are dropped).
 
 #include "Dsp.h"
 #include "ExternalProtocol.h"
@@ -62,7 +62,8 @@ namespace pg
         bool collectsConcurrently() const noexcept override { return true; }
         size_t heapBytes() const noexcept override { return static_cast<size_t> (stats.heapBytes); }
         RuntimeFigures runtimeFigures() const noexcept override;
-        void setParameter (const char*, double) override {}
+        // Real-time safe: no allocation (a name longer than 27 bytes is cut).
+        void setParameter (const char* name, double value) override;
         bool isReady() const noexcept override { return pid > 0 && preparedFrames > 0 && error.empty(); }
         // The child's stderr, by line (an unfinished last line waits for its end, up to 64 KB).
         std::vector<std::string> takePrinted() override;
@@ -103,6 +104,8 @@ namespace pg
         std::string partialLine; // takePrinted: stderr after its last newline
         const std::vector<ScriptMacro> noMacros;
         external::RuntimeStats stats {};
+        external::Parameter parameters[external::maxParameters] {}; // as given, copied to each new block
+        uint32_t parameterCount = 0;
         std::string error, childName, stderrText;
     };
 } // namespace pg

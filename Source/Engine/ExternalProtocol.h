@@ -31,6 +31,11 @@
 //   stats    only the stats.
 //   quit     the child answers, then exits.
 // status 0 is success; otherwise message says what failed.
+//
+// Parameters. With every request the block holds the host's parameters as they are now (its knobs
+// and their automation): parameterCount entries of a name (NUL-terminated) and a value. A name
+// keeps its index once given; the host writes them between requests only, so a child reads them
+// while it handles one (in prepare and process). A child may ignore them.
 
 #include <cstddef>
 #include <cstdint>
@@ -80,6 +85,13 @@ namespace pg
             double collectSeconds = 0.0;   // the last `collect` command's duration
         };
 
+        constexpr int maxParameters = 16;
+        struct Parameter
+        {
+            char name[28]; // NUL-terminated
+            float value;
+        };
+
         // The shared block: the header, then the audio (planar floats, maxChannels x maxFrames).
         struct ExternalBlock
         {
@@ -108,6 +120,11 @@ namespace pg
             RuntimeStats stats;
             char message[256]; // hello: the child's name; an error's text (NUL-terminated)
 
+            // The host's parameters: written by the host before each request.
+            uint32_t parameterCount;
+            uint32_t reserved3;
+            Parameter parameters[maxParameters];
+
             static constexpr size_t audioStart() noexcept { return (sizeof (ExternalBlock) + 63) & ~size_t (63); }
             static constexpr size_t sizeFor (int channels, int frames) noexcept
             {
@@ -122,10 +139,12 @@ namespace pg
         static_assert (offsetof (ExternalBlock, responseSeq) == 128);
         static_assert (offsetof (ExternalBlock, status) == 132);
         static_assert (offsetof (ExternalBlock, childVersion) == 136);
+        static_assert (offsetof (ExternalBlock, parameterCount) == 456);
+        static_assert (offsetof (ExternalBlock, parameters) == 464 && sizeof (Parameter) == 32);
         static_assert (offsetof (ExternalBlock, collecting) == 140);
         static_assert (offsetof (ExternalBlock, stats) == 144);
         static_assert (sizeof (RuntimeStats) == 56);
         static_assert (offsetof (ExternalBlock, message) == 200);
-        static_assert (ExternalBlock::audioStart() == 512);
+        static_assert (ExternalBlock::audioStart() == 1024);
     } // namespace external
 } // namespace pg

@@ -82,20 +82,22 @@ namespace pg
         {
             // Retired scripts are polled: the worker hands them over without waking anyone.
             wake.wait_for (l, std::chrono::milliseconds (20), [this] { return quit || waiting.has_value(); });
+            const bool idle = ! waiting.has_value();
             l.unlock();
             freeRetired();
-            if (dueJob && ! waiting.has_value())
-                if (auto due = dueJob())
-                {
-                    l.lock();
-                    if (! waiting.has_value())
-                    {
-                        waiting = std::move (*due);
-                        waitingNumber = nextNumber++;
-                    }
-                    l.unlock();
-                }
+            std::optional<Job> due;
+            if (dueJob && idle)
+                due = dueJob(); // without the lock: it takes the engine's own
             l.lock();
+            if (due.has_value() && ! quit && ! waiting.has_value())
+            {
+                waiting = std::move (*due);
+                waitingNumber = nextNumber++;
+            }
+            else if (due.has_value() && due->warm != nullptr && due->onWarmed)
+            {
+                due->onWarmed (false); // superseded unrun, as dropWaiting does
+            }
             if (quit || ! waiting.has_value())
                 continue;
             Job job = std::move (*waiting);

@@ -128,11 +128,13 @@ namespace pauseguard
             resized();
             repaint();
         }
-        // A restored session names a program the user has not allowed: ask, once per program.
-        if (const auto named = pauseGuard.getPendingDspProgram();
-            named.isNotEmpty() && named != askedSessionProgram && ! pauseGuard.isPendingDspProgramDismissed())
+        // A restored session names a program the user has not allowed: ask, once per program and
+        // session (a session loaded again asks again).
+        const auto named = pauseGuard.getPendingDspProgram();
+        if (named.isNotEmpty() && pauseGuard.getPendingDspProgramSerial() != askedSessionProgram
+            && ! pauseGuard.isPendingDspProgramDismissed())
         {
-            askedSessionProgram = named;
+            askedSessionProgram = pauseGuard.getPendingDspProgramSerial();
             showSessionProgramQuestion (*this, pauseGuard, [this] (const juce::String& m) {
                 showStatus (m);
                 refreshScript (true);

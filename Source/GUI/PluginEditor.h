@@ -97,7 +97,7 @@ namespace pauseguard
         pg::StatsReport shown;
         View view = View::pauses;
         juce::String scriptError;
-        juce::String askedSessionProgram; // the restored session's program the user was asked about
+        int askedSessionProgram = 0; // the restored session the user was asked about (its serial)
         double statusUntil = 0.0;
         bool statusIsError = false;
         int ticks = 0, historyLatency = -1, scriptTicks = 0;

@@ -504,6 +504,7 @@ namespace pauseguard
             pendingProgram = named;
         }
         pendingDismissed = false;
+        ++pendingSerial;
         if (wasRunning && engine.isPrepared())
             engine.loadProgram ({}, params.autoLatency.get() || params.strategy.getIndex() == 1); // the script plays until it is allowed
     }

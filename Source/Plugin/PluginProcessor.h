@@ -120,6 +120,8 @@ namespace pauseguard
         juce::String getPendingDspProgram() const;
         void dismissPendingDspProgram();
         bool isPendingDspProgramDismissed() const noexcept { return pendingDismissed; }
+        // Counts the sessions restored that named a program not allowed: each one is asked about.
+        int getPendingDspProgramSerial() const noexcept { return pendingSerial; }
 
         // Message thread, 20 times a second (the timer, or a test standing in for it): applies latency
         // changes, drains the console, reloads a watched script that changed, frees a swapped-out one.
@@ -165,6 +167,7 @@ namespace pauseguard
         std::string scriptSource, scriptName;
         juce::String dspProgram, pendingProgram; // scriptLock
         bool pendingDismissed = false;           // message thread
+        int pendingSerial = 0;                   // message thread
         juce::File watchedFile;           // message thread
         juce::Time watchedModification;   // message thread
         std::deque<pg::ConsoleLine> consoleLines; // message thread

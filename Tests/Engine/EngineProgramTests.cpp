@@ -7,10 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 #include <unistd.h>
 
@@ -314,4 +316,122 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
     CHECK_THAT (consoleText (engine), Catch::Contains ("did not answer process within 500 ms"));
     CHECK (kill (firstPid, 0) != 0); // killed and reaped
     std::remove (marker.c_str());
+}
+
+TEST_CASE ("Engine: a program chosen while another plays that fails to start leaves the one playing, and its restarts, as they were",
+           "[engine][external][robustness]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    REQUIRE (engine.prepare (s, "function process(ch, n) end", "quiet.lua", -1));
+    const int latency = engine.getLatencySamples();
+    const int firstPid = engine.getDspProcessId();
+    REQUIRE (firstPid > 0);
+    consoleText (engine);
+    const auto block = pgtest::noise (1, 256, 49);
+    const auto playUntil = [&] (const std::function<bool()>& done) {
+        for (int tries = 0; tries < 1000 && ! done(); ++tries)
+        {
+            pgtest::run (engine, block, pgtest::fixedBlocks (256), true);
+            std::this_thread::sleep_for (std::chrono::milliseconds (5));
+        }
+        return done();
+    };
+
+    // Another protocol version: refused by its hello, on the loader.
+    engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-version" });
+    std::string text;
+    REQUIRE (playUntil ([&] { text += consoleText (engine); return ! engine.isLoading() && text.find ("version 99") != std::string::npos; }));
+    CHECK_THAT (text, Catch::Contains ("not started: the current DSP keeps playing"));
+    CHECK (engine.getDspProcessId() == firstPid);
+    CHECK (engine.getScriptName() == "test child (gain)");
+    CHECK (engine.getScriptError().empty());
+    const auto in = pgtest::noise (1, 48000, 50);
+    auto out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true);
+    size_t wrong = 0;
+    for (size_t n = static_cast<size_t> (latency); n < in[0].size(); ++n)
+        wrong += out[0][n] != 0.5f * in[0][n - static_cast<size_t> (latency)] ? 1u : 0u;
+    CHECK (wrong == 0);
+
+    // A script loaded meanwhile is kept for later, not played.
+    engine.loadScript ("function process(ch, n) for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = -x[i] end end end", "invert.lua");
+    CHECK_THAT (consoleText (engine), Catch::Contains ("a DSP program runs"));
+
+    // The one playing dies: it is the one restarted, not the one that failed.
+    REQUIRE (kill (firstPid, SIGKILL) == 0);
+    REQUIRE (playUntil ([&] { const int pid = engine.getDspProcessId(); return pid > 0 && pid != firstPid; }));
+    CHECK (engine.getScriptName() == "test child (gain)");
+    CHECK (engine.getCounters().dspRestarts >= 1);
+
+    // Back to the script: the one loaded last, without the program's runtime figures.
+    CHECK (engine.getCounters().runtime.reported);
+    engine.loadProgram ({});
+    REQUIRE (playUntil ([&] { return engine.getScriptName() == "invert.lua"; }));
+    CHECK (engine.getDspProcessId() == 0);
+    CHECK_FALSE (engine.getCounters().runtime.reported);
+    out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true);
+    wrong = 0;
+    for (size_t n = static_cast<size_t> (latency); n < in[0].size(); ++n)
+        wrong += out[0][n] != -in[0][n - static_cast<size_t> (latency)] ? 1u : 0u;
+    CHECK (wrong == 0);
+}
+
+TEST_CASE ("Engine with a program: the host's parameters reach it, automation included", "[engine][external][parameters]")
+{
+    pg::LatencyEngine engine;
+    const int gain = engine.addScriptParameter ("gain", 0.25f);
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    REQUIRE (engine.prepare (s, "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const auto in = pgtest::noise (1, 48000, 51);
+    const size_t changeAt = 100 * 256;
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true, [&] (size_t pos) {
+        if (pos == changeAt)
+            engine.setScriptParameter (gain, 1.0f);
+    });
+    // Each chunk is played at the gain of its time: 0.25 before the change, 1 from a block after
+    // it, and in between one switch from 0.25 to 1.
+    size_t wrong = 0, switchedAt = 0;
+    for (size_t n = 0; n + static_cast<size_t> (latency) < in[0].size(); ++n)
+    {
+        const float y = out[0][n + static_cast<size_t> (latency)];
+        const bool quarter = y == 0.25f * in[0][n], whole = y == in[0][n];
+        if (switchedAt == 0 && whole && ! quarter)
+            switchedAt = n;
+        if (n < changeAt)
+            wrong += quarter ? 0u : 1u;
+        else if (n >= changeAt + 256 || switchedAt != 0)
+            wrong += whole ? 0u : 1u;
+        else
+            wrong += quarter ? 0u : 1u;
+    }
+    INFO ("switched at " << switchedAt);
+    CHECK (wrong == 0);
+    CHECK (switchedAt >= changeAt);
+    CHECK (switchedAt <= changeAt + 256);
+}
+
+TEST_CASE ("Engine with the Go example: the host's output_db scales its output (pauseguard.Parameter)", "[engine][external][parameters]")
+{
+    pg::LatencyEngine engine;
+    engine.addScriptParameter ("output_db", -6.0f);
+    engine.setOffline (true);
+    REQUIRE (engine.prepare (goSettings (512), "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const auto in = pgtest::noise (2, 24000, 52);
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true);
+    const auto wet = pgtest::simpleWet (in);
+    const double g = std::pow (10.0, -6.0 / 20.0);
+    size_t wrong = 0;
+    for (size_t c = 0; c < 2; ++c)
+        for (size_t n = static_cast<size_t> (latency); n < in[c].size(); ++n)
+        {
+            const double expected = g * static_cast<double> (wet[c][n - static_cast<size_t> (latency)]);
+            wrong += std::abs (static_cast<double> (out[c][n]) - expected) > 1.0e-6 * (1.0 + std::abs (expected)) ? 1u : 0u;
+        }
+    CHECK (wrong == 0);
 }

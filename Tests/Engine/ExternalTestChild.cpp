@@ -6,6 +6,7 @@
 
 #include "ExternalProtocol.h"
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdio>
@@ -57,15 +58,20 @@ int main (int argc, char** argv)
             std::fprintf (stderr, "prepared: %u channels, %u frames\n", b->channels, b->frames);
         else if (command == process)
         {
+            float gain = 0.5f; // or the host's parameter "gain"
+            for (uint32_t i = 0; i < std::min<uint32_t> (b->parameterCount, maxParameters); ++i)
+                if (std::strcmp (b->parameters[i].name, "gain") == 0)
+                    gain = b->parameters[i].value;
             for (uint32_t c = 0; c < b->channels; ++c)
                 for (uint32_t i = 0; i < b->frames; ++i)
-                    audio[c * b->maxFrames + i] *= 0.5f;
+                    audio[c * b->maxFrames + i] *= gain;
             if (mode == "late" && ++processCalls == 100 && ! std::ifstream (marker).good())
             {
                 std::ofstream (marker) << "late once\n";
                 std::this_thread::sleep_for (std::chrono::seconds (1));
             }
         }
+        b->stats.heapBytes = 65536; // a runtime's figures: a heap that never changes
         std::atomic_ref<uint32_t> (b->responseSeq).store (seq, std::memory_order_release);
         syscall (SYS_futex, &b->responseSeq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
         if (command == quit)

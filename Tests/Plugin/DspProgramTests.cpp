@@ -97,6 +97,13 @@ TEST_CASE ("A session never starts a program by itself: one not allowed waits fo
     PauseGuardProcessor q;
     q.setStateInformation (again.getData(), static_cast<int> (again.getSize()));
     CHECK (q.getPendingDspProgram() == goExample);
+    // "Keep the script", then the same session loaded again: the editor asks again.
+    const int asked = q.getPendingDspProgramSerial();
+    q.dismissPendingDspProgram();
+    CHECK (q.isPendingDspProgramDismissed());
+    q.setStateInformation (again.getData(), static_cast<int> (again.getSize()));
+    CHECK_FALSE (q.isPendingDspProgramDismissed());
+    CHECK (q.getPendingDspProgramSerial() != asked);
 
     // The user allows it (the editor's "Always allow"): it starts, and goes on the list.
     p.setDspProgram (p.getPendingDspProgram(), true);
@@ -151,7 +158,9 @@ TEST_CASE ("Editor: a program that fails shows its message in the banner", "[plu
     CHECK (editor->getScriptErrorText().isEmpty());
     CHECK (editor->getScriptPanel().getWatchText().startsWith ("running "));
 
-    REQUIRE (kill (p.getEngine().getDspProcessId(), SIGKILL) == 0);
+    const int pid = p.getEngine().getDspProcessId();
+    REQUIRE (pid > 0); // (kill with 0 would signal this whole process group)
+    REQUIRE (kill (pid, SIGKILL) == 0);
     pgtest::runProcessor (p, pgtest::noise (2, 1024, 4), pgtest::fixedBlocks (512));
     editor->refresh();
     CHECK_THAT (editor->getScriptErrorText().toStdString(), Catch::Contains ("DSP program stopped") && Catch::Contains ("signal 9"));

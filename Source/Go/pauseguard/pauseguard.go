@@ -64,6 +64,15 @@ type block struct {
 	childVersion, collecting                                       uint32
 	stats                                                          Stats
 	message                                                        [256]byte
+	parameterCount, reserved3                                      uint32
+	parameters                                                     [maxParameters]parameter
+}
+
+const maxParameters = 16
+
+type parameter struct {
+	name  [28]byte // NUL-terminated
+	value float32
 }
 
 // Stats are the runtime's own figures, as the engine receives them.
@@ -123,6 +132,8 @@ func serve(options Options, process func(channels [][]float32)) error {
 		return fmt.Errorf("the shared memory is too small (%d bytes)", len(mem))
 	}
 	b := (*block)(unsafe.Pointer(&mem[0]))
+	current = b
+	defer func() { current = nil }()
 	if b.magic != magic {
 		return fmt.Errorf("the shared memory is not PauseGuard's (magic %#x)", b.magic)
 	}
@@ -215,6 +226,42 @@ func serve(options Options, process func(channels [][]float32)) error {
 			return nil
 		}
 	}
+}
+
+// The block being served: Parameter reads the host's parameters from it.
+var current *block
+
+// Parameter is the host's parameter called name as it is now (its knob, or its automation), or
+// fallback if the host gives none by that name. Call it from the process or prepare function
+// only: the host writes the parameters between requests. It does not allocate.
+func Parameter(name string, fallback float32) float32 {
+	b := current
+	if b == nil {
+		return fallback
+	}
+	n := int(b.parameterCount)
+	if n > maxParameters {
+		n = maxParameters
+	}
+	for i := 0; i < n; i++ {
+		p := &b.parameters[i]
+		if cNameEquals(p.name[:], name) {
+			return p.value
+		}
+	}
+	return fallback
+}
+
+func cNameEquals(stored []byte, name string) bool {
+	if len(name) >= len(stored) {
+		name = name[:len(stored)-1] // the host cuts long names
+	}
+	for i := 0; i < len(name); i++ {
+		if stored[i] != name[i] {
+			return false
+		}
+	}
+	return stored[len(name)] == 0
 }
 
 // setHostCollects turns Go's automatic collection off (the engine runs runtime.GC()) or back on,

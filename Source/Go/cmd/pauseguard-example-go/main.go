@@ -7,11 +7,15 @@
 //	-garbage-kb K     garbage made per call (default 64)
 //	-effect E         filter (the default, as above) or identity (y[n] = x[n], for delay measurements)
 //	-gain G           the output times G (default 1)
+//
+// The host's Output knob (its output_db parameter, 0 dB if the host gives none) scales the output
+// too, automation included: the host's parameters reach the program (pauseguard.Parameter).
 package main
 
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 
 	"pauseguard/pauseguard"
@@ -47,7 +51,13 @@ func main() {
 			live = &node{next: live}
 		}
 	}
+	outputDB := float32(0)
+	outputGain := 1.0
 	process := func(channels [][]float32) {
+		if db := pauseguard.Parameter("output_db", 0); db != outputDB {
+			outputDB, outputGain = db, math.Pow(10, float64(db)/20)
+		}
+		a, b := a*outputGain, b*outputGain
 		for c, x := range channels {
 			prev := previous[c]
 			for i, v := range x {
