@@ -122,8 +122,8 @@ namespace pg
 
     void EngineCore::profileInBackground (double budgetSeconds)
     {
-        if (! prepared.load (std::memory_order_acquire) || profileAsked)
-            return;
+        if (! prepared.load (std::memory_order_acquire) || profileAsked || isProgramChoicePending())
+            return; // (a new job would cancel the choice's start: asked again once it is done)
         profileAsked = true;
         auto job = loaderJob (currentSource, currentName, true, false);
         job.request.budgetSeconds = budgetSeconds;
@@ -495,10 +495,14 @@ namespace pg
     {
         leaveAudioThread();
         stopWorker();
-        if (programChosen() || runningProgram.load (std::memory_order_relaxed))
+        if (programChosen() || runningProgram.load (std::memory_order_relaxed) || isProgramChoicePending())
         {
             // The program's process goes with the engine's resources (prepare starts it again).
             setRestartPlan (std::nullopt);
+            {
+                std::lock_guard<std::mutex> lock (planLock);
+                proposal.reset(); // its job is cancelled below
+            }
             runningProgram.store (false, std::memory_order_relaxed);
             generation.fetch_add (1, std::memory_order_acq_rel); // a restart running now is dropped
             { std::lock_guard<std::mutex> published (outcomeLock); }
@@ -534,6 +538,18 @@ namespace pg
         const int pid = ok && program != nullptr ? static_cast<int> (program->getPid()) : 0;
         dspProcessId.store (std::max (pid, 0), std::memory_order_release);
         return ok;
+    }
+
+    std::vector<std::string> EngineCore::getActiveProgram() const
+    {
+        std::lock_guard<std::mutex> lock (planLock);
+        return activeProgram;
+    }
+
+    bool EngineCore::isProgramChoicePending() const
+    {
+        std::lock_guard<std::mutex> lock (planLock);
+        return proposal.has_value();
     }
 
     bool EngineCore::programChosen() const

@@ -113,6 +113,8 @@ namespace pg
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
+        std::vector<std::string> getActiveProgram() const;
+        bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
         bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
         bool waitUntilWarm (double timeoutSeconds) const;

@@ -161,6 +161,11 @@ namespace pg
         bool popConsoleLine (ConsoleLine& line) noexcept;
         // Any thread: the process id of the DSP program running (settings.dspProgram), 0 if none.
         int getDspProcessId() const noexcept;
+        // Control thread: the DSP program in effect (prepare's settings.dspProgram, or the last
+        // loadProgram's once it started; empty: the script), and whether a loadProgram's start is
+        // still under way. A loadProgram that fails leaves the one before in effect.
+        std::vector<std::string> getActiveProgram() const;
+        bool isProgramChoicePending() const;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;
         // Any thread: the loader is building the live heap of the script prepare gave (in real

@@ -164,7 +164,7 @@ namespace pauseguard
         const auto watched = pauseGuard.getWatchedScriptFile();
         script.setScript ({ name, static_cast<int> (macros.size()),
                             watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty(),
-                            pauseGuard.getDspProgram() });
+                            pauseGuard.getDspProgram(), engine.isProgramChoicePending() });
         if (controls.setScriptMacros (macros, name))
             resized(); // the controls' height may have changed
     }

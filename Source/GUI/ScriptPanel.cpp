@@ -184,7 +184,7 @@ namespace pauseguard
         clearButton.setBounds (watchRow.removeFromRight (static_cast<float> (clearWidth)).toNearestInt());
         watchRow.removeFromRight (6.0f);
         programButton.setBounds (watchRow.removeFromRight (84.0f).toNearestInt());
-        const auto line = shown.program.isNotEmpty() ? "running " + shown.program : watchLine (shown.watchedPath, small, watchRow.getWidth() - 8.0f);
+        const auto line = shown.program.isNotEmpty() ? (shown.starting ? "starting " : "running ") + shown.program : watchLine (shown.watchedPath, small, watchRow.getWidth() - 8.0f);
         watchText.set (line, small, watchRow.withTrimmedRight (8.0f));
         r.removeFromTop (rowGap);
 

@@ -23,6 +23,7 @@ namespace pauseguard
             juce::String watchedPath; // empty: no file is watched
             bool failed = false;
             juce::String program; // the DSP program's command line; empty: the script runs
+            bool starting = false; // the program was just chosen: its start is under way
             bool operator== (const Shown&) const = default;
         };
 

@@ -24,7 +24,7 @@ namespace pauseguard
         // data folder (Linux: ~/.config/PauseGuard).
         static juce::File defaultFile();
 
-        explicit AllowedPrograms (juce::File file = defaultFile()) : file (std::move (file)) {}
+        explicit AllowedPrograms (juce::File listFile = defaultFile()) : file (std::move (listFile)) {}
 
         juce::StringArray list() const;
         bool contains (const juce::String& commandLine) const;

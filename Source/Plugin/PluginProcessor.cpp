@@ -194,6 +194,7 @@ namespace pauseguard
             source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
             name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
             settings.dspProgram = splitCommandLine (dspProgram);
+            programInEffect = dspProgram;
         }
         engine.prepare (settings, source, name, start, useAuto || dynamic); // a manual latency never profiles
         appliedStrategy = params.strategy.getIndex();
@@ -230,16 +231,30 @@ namespace pauseguard
         const auto trimmed = commandLine.trim();
         if (remember && trimmed.isNotEmpty())
             AllowedPrograms().add (trimmed);
-        {
-            std::lock_guard<std::mutex> lock (scriptLock);
-            if (trimmed == dspProgram && pendingProgram.isEmpty())
-                return;
-            dspProgram = trimmed;
-            pendingProgram.clear();
-        }
+        std::lock_guard<std::mutex> lock (scriptLock); // held across loadProgram: keepWhatPlays sees both or neither
+        if (trimmed == dspProgram && pendingProgram.isEmpty())
+            return;
+        dspProgram = trimmed;
+        pendingProgram.clear();
         pendingDismissed = false;
         if (engine.isPrepared())
             engine.loadProgram (splitCommandLine (trimmed), params.autoLatency.get() || params.strategy.getIndex() == 1);
+    }
+
+    // Message thread: a program the user chose that did not start (its message is on the console)
+    // is not kept as the choice: the one that plays is, so the session saves what was heard.
+    void PauseGuardProcessor::keepWhatPlays()
+    {
+        if (! engine.isPrepared())
+            return;
+        std::lock_guard<std::mutex> lock (scriptLock);
+        if (engine.isProgramChoicePending() || ! pendingProgram.isEmpty())
+            return;
+        const auto active = engine.getActiveProgram();
+        if (splitCommandLine (dspProgram) == active)
+            programInEffect = dspProgram;
+        else if (splitCommandLine (programInEffect) == active)
+            dspProgram = programInEffect;
     }
 
     juce::String PauseGuardProcessor::getDspProgram() const
@@ -287,6 +302,7 @@ namespace pauseguard
     void PauseGuardProcessor::messageThreadTick()
     {
         applyPendingLatencyChange();
+        keepWhatPlays();
         pg::ConsoleLine line;
         while (engine.popConsoleLine (line))
         {

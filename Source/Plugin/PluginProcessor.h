@@ -142,6 +142,7 @@ namespace pauseguard
     private:
         juce::ValueTree parameterTreeFrom (const juce::ValueTree& restoredState) const;
         void timerCallback() override { messageThreadTick(); }
+        void keepWhatPlays();
         void pushParametersToEngine() noexcept;
         void restoreDspProgram (const juce::String& named);
         void recordLatency (int samples, LatencyChange::Reason reason);
@@ -166,6 +167,7 @@ namespace pauseguard
         mutable std::mutex scriptLock;  // likewise
         std::string scriptSource, scriptName;
         juce::String dspProgram, pendingProgram; // scriptLock
+        juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
         bool pendingDismissed = false;           // message thread
         int pendingSerial = 0;                   // message thread
         juce::File watchedFile;           // message thread

@@ -16,8 +16,8 @@
 # own check. The figures are printed either way: "dry after 2 s" is the one to quote.
 #
 # With a DSP program (a command line), the plugin runs it in place of the script (see
-# ardour_allow_program); the program must bring the wet signal as low itself (the Go example:
-# -gain 0.06).
+# ardour_allow_program). The Go example follows the host's Output knob (output_db) as the script
+# does, so the same -24 dB brings its wet signal as low: the host's parameter reaching the program.
 #
 # Usage: ardour_playback.sh <PauseGuard.vst3 bundle> [DSP program]
 set -euo pipefail

@@ -187,3 +187,37 @@ TEST_CASE ("PAUSEGUARD_DSP_PROGRAM gives new instances a program, only if it is 
     }
     unsetenv ("PAUSEGUARD_DSP_PROGRAM");
 }
+
+TEST_CASE ("A program chosen while another plays that does not start: the one playing stays the choice, and the session saves it",
+           "[plugin][program][state]")
+{
+    TemporaryAllowList temporary;
+    PauseGuardProcessor p;
+    p.setDspProgram (goExample);
+    prepareStereo (p);
+    pgtest::runProcessor (p, pgtest::noise (2, 4096, 5), pgtest::fixedBlocks (512));
+    const int pid = p.getEngine().getDspProcessId();
+    REQUIRE (pid > 0);
+
+    p.setDspProgram ("/nonexistent/pauseguard-dsp-program");
+    CHECK (p.getDspProgram() == "/nonexistent/pauseguard-dsp-program"); // until its start is known
+    for (int tries = 0; tries < 400 && p.getDspProgram() != goExample; ++tries)
+    {
+        pgtest::runProcessor (p, pgtest::noise (2, 512, 6), pgtest::fixedBlocks (512));
+        p.messageThreadTick();
+        std::this_thread::sleep_for (std::chrono::milliseconds (5));
+    }
+    CHECK (p.getDspProgram() == goExample);
+    CHECK (p.getEngine().getDspProcessId() == pid);
+    juce::String console;
+    for (const auto& line : p.getConsole())
+        console << line.text << "\n";
+    CHECK_THAT (console.toStdString(), Catch::Contains ("/nonexistent/pauseguard-dsp-program") && Catch::Contains ("not started"));
+
+    juce::MemoryBlock saved;
+    p.getStateInformation (saved);
+    PauseGuardProcessor q;
+    q.setStateInformation (saved.getData(), static_cast<int> (saved.getSize()));
+    CHECK (q.getDspProgram() == goExample);
+    p.releaseResources();
+}
