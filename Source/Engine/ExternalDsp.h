@@ -102,7 +102,7 @@ namespace pg
         bool hostCollects = false;
         bool collecting = false; // as the last answer said
         std::string partialLine; // takePrinted: stderr after its last newline
-        const std::vector<ScriptMacro> noMacros;
+        const std::vector<ScriptMacro> noMacros {};
         external::RuntimeStats stats {};
         external::Parameter parameters[external::maxParameters] {}; // as given, copied to each new block
         uint32_t parameterCount = 0;
