@@ -150,7 +150,8 @@ namespace pg
         std::lock_guard<std::mutex> published (outcomeLock);
         if (o.tag != generation.load (std::memory_order_acquire))
             return; // a job from before the last prepare or release
-        bool choice = false; // a loadProgram's job: its choice takes effect only if it started
+        bool choice = false;     // a loadProgram's job: its choice takes effect only if it started
+        bool restarting = false; // a program's restarts are planned (as the outcome leaves them)
         {
             std::lock_guard<std::mutex> lock (planLock);
             if (proposal && proposal->job == o.job)
@@ -165,6 +166,7 @@ namespace pg
                 }
                 proposal.reset();
             }
+            restarting = restartPlan.has_value();
         }
         {
             std::lock_guard<std::mutex> lock (profileLock);
@@ -183,11 +185,6 @@ namespace pg
         {
             line.kind = ConsoleLine::error;
             const bool failed = scriptFailed.load (std::memory_order_acquire); // the running DSP has failed
-            bool restarting = false;
-            {
-                std::lock_guard<std::mutex> lock (planLock);
-                restarting = restartPlan.has_value();
-            }
             const char* what = ! failed     ? " (not started: the current DSP keeps playing)"
                                : restarting ? (choice ? " (not started: the delayed dry signal plays; the program before restarts after a backoff)"
                                                       : " (the delayed dry signal plays; restarting after a backoff)")
@@ -429,8 +426,18 @@ namespace pg
 
         workerPause = pacingPause.load();
         workerStepMul = pacingStepMul.load();
+        // The dynamic strategy starts from L, then adapts.
+        workerStrategy = strategy.load (std::memory_order_acquire);
+        if (ok)
+        {
+            configureCollector (workerStrategy);
+            ok = dsp->isReady(); // (a program that died or refused on its way in is not)
+        }
         if (! ok)
+        {
             setScriptFailed (dsp->getError());
+            dspProcessId.store (0, std::memory_order_release);
+        }
         heapBytes.store (dsp->heapBytes(), std::memory_order_relaxed);
         runningProgram.store (programChosen(), std::memory_order_relaxed);
         setRestartPlan (programChosen() ? std::optional (loaderJob ({}, name, false, true)) : std::nullopt);
@@ -446,20 +453,6 @@ namespace pg
         publishedLatency.store (latency, std::memory_order_relaxed);
         requestedLatency.store (-1, std::memory_order_relaxed);
 
-        // The dynamic strategy starts from L, then adapts.
-        workerStrategy = strategy.load (std::memory_order_acquire);
-        if (ok)
-        {
-            configureCollector (workerStrategy);
-            if (! dsp->isReady()) // a program that died or refused on its way in
-            {
-                ok = false;
-                setScriptFailed (dsp->getError());
-                dspProcessId.store (0, std::memory_order_release);
-                if (programChosen())
-                    scheduleRestart (0);
-            }
-        }
         lastFullAt = nowSeconds();
         lastFullSeconds = 0.0;
         heapAfterLastFull = dsp->heapBytes();
@@ -558,15 +551,20 @@ namespace pg
         return ! activeProgram.empty();
     }
 
+    // A program's start job as its restarts repeat it: no profile, and nothing warmed in place.
+    ScriptLoader::Job EngineCore::restartJobFrom (ScriptLoader::Job job)
+    {
+        job.profile = false;
+        job.warm = nullptr;
+        job.onWarmed = {};
+        return job;
+    }
+
     // Control thread: the job that restarts the program (none: no restarts), and no restart due.
     void EngineCore::setRestartPlan (std::optional<ScriptLoader::Job> plan)
     {
         if (plan)
-        {
-            plan->profile = false;
-            plan->warm = nullptr; // a restart warms nothing in place
-            plan->onWarmed = {};
-        }
+            plan = restartJobFrom (std::move (*plan));
         std::lock_guard<std::mutex> lock (planLock);
         restartPlan = std::move (plan);
         nextRestartNanos.store (0, std::memory_order_relaxed);
@@ -587,10 +585,7 @@ namespace pg
         if (toProgram)
         {
             profileAsked = profileIt;
-            p.plan = job;
-            p.plan->profile = false;
-            p.plan->warm = nullptr;
-            p.plan->onWarmed = {};
+            p.plan = restartJobFrom (job);
         }
         std::lock_guard<std::mutex> lock (planLock); // held across submit: the outcome cannot come first
         p.job = loader.submit (std::move (job));

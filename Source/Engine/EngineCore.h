@@ -165,6 +165,7 @@ namespace pg
         void publishRuntimeFigures() noexcept;
         bool programChosen() const; // a DSP program is chosen and started (activeProgram)
         void setRestartPlan (std::optional<ScriptLoader::Job> plan);
+        static ScriptLoader::Job restartJobFrom (ScriptLoader::Job job);
         void takeReadyScriptOnWorker();
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
         ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver, bool warm = false);

@@ -248,8 +248,8 @@ namespace pauseguard
         if (! engine.isPrepared())
             return;
         std::lock_guard<std::mutex> lock (scriptLock);
-        if (engine.isProgramChoicePending() || ! pendingProgram.isEmpty())
-            return;
+        if (dspProgram == programInEffect || engine.isProgramChoicePending() || ! pendingProgram.isEmpty())
+            return; // (the same choice: nothing to keep)
         const auto active = engine.getActiveProgram();
         if (splitCommandLine (dspProgram) == active)
             programInEffect = dspProgram;

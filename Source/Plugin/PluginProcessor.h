@@ -121,7 +121,7 @@ namespace pauseguard
         void dismissPendingDspProgram();
         bool isPendingDspProgramDismissed() const noexcept { return pendingDismissed; }
         // Counts the sessions restored that named a program not allowed: each one is asked about.
-        int getPendingDspProgramSerial() const noexcept { return pendingSerial; }
+        int getPendingDspProgramSerial() const noexcept { return pendingSerial.load(); }
 
         // Message thread, 20 times a second (the timer, or a test standing in for it): applies latency
         // changes, drains the console, reloads a watched script that changed, frees a swapped-out one.
@@ -169,7 +169,7 @@ namespace pauseguard
         juce::String dspProgram, pendingProgram; // scriptLock
         juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
         bool pendingDismissed = false;           // message thread
-        int pendingSerial = 0;                   // message thread
+        std::atomic<int> pendingSerial { 0 };    // counted by setStateInformation, on any thread
         juce::File watchedFile;           // message thread
         juce::Time watchedModification;   // message thread
         std::deque<pg::ConsoleLine> consoleLines; // message thread
