@@ -2,6 +2,8 @@
 
 #include "LuaDsp.h"
 #include "WorkerPool.h"
+#include "Clock.h"
+#include "Trace/ChromeTrace.h"
 #include "PluginProcessor.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
@@ -45,7 +47,10 @@ namespace
         "  --process \"COMMAND ARGS\"  a DSP program in its own process, in place of the script\n"
         "                           (soak, render, profile; --json adds its runtime's own figures)\n"
         "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
-        "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n";
+        "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n"
+        "  --trace FILE.json (soak) the engine's trace, for Perfetto or chrome://tracing: each pool\n"
+        "                           thread's chunks and naps, each dropout and its cause\n"
+        "  --trace-seconds N        how much of the run the trace keeps (default 10: the last N s)\n";
 
     int usage (const char* problem = nullptr)
     {
@@ -57,9 +62,9 @@ namespace
 
     struct Options
     {
-        juce::String command, strategy = "deterministic", latency = "20", script, report, process;
+        juce::String command, strategy = "deterministic", latency = "20", script, report, process, trace;
         juce::StringArray files;
-        double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
+        double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0, traceSeconds = 10.0;
         int block = 128, instances = 1, workers = 0, rounds = 15;
         bool json = false, realtime = false, keepLatency = false, secondsGiven = false, audioOnly = false;
     };
@@ -114,6 +119,10 @@ namespace
                 o.process = v;
             else if (a == "--report")
                 o.report = v;
+            else if (a == "--trace")
+                o.trace = v;
+            else if (a == "--trace-seconds")
+                error = number (a, v, 1.0, 600.0, o.traceSeconds);
             else if (a == "--rate")
                 error = number (a, v, 8000.0, 384000.0, o.rate);
             else if (a == "--block")
@@ -350,6 +359,8 @@ namespace
         int floorSamples = 0;
         int threads = 0;
         double meanLoadPercent = 0.0, maxLoadPercent = 0.0; // summed over the threads: 100 = one core
+        pg::trace::CauseCounts causes; // every dropout of the processors, by cause (from the trace)
+        std::vector<pg::trace::DropoutCause> lastCauses; // those still in the trace at the end
     };
 
     // Runs the processors at real-time pace for `seconds`, as a host's audio callback would: one
@@ -376,6 +387,11 @@ namespace
             bare.prepare (es, "function process(ch, n, p) end", "bare.lua", ps[0]->getLatencySamples());
             bare.waitUntilWarm (10.0);
         }
+        const auto hostLane = pg::trace::Recorder::global().newLane ("host callback", 2.0 * rate / block);
+        std::vector<int> traced;
+        for (auto* p : ps)
+            traced.push_back (p->getEngine().getTraceInstance());
+        pg::trace::DropoutTally tally (traced);
         std::thread audio ([&] {
             juce::AudioBuffer<float> bareBuffer (2, block);
             raiseToAudioPriority();
@@ -422,6 +438,15 @@ namespace
                         output->copyFrom (c, static_cast<int> (pos), buffers[0], std::min (c, 1), 0, block);
                 // A miss: the callback returned after its period had ended (the device would underrun).
                 callbackTimes.add (std::chrono::duration<double> (Clock::now() - woke).count());
+                if (hostLane != nullptr)
+                {
+                    pg::trace::Event e;
+                    e.kind = pg::trace::Kind::callback;
+                    e.due = std::chrono::duration_cast<std::chrono::nanoseconds> (due.time_since_epoch()).count();
+                    e.start = std::chrono::duration_cast<std::chrono::nanoseconds> (woke.time_since_epoch()).count();
+                    e.end = pg::nowNanos();
+                    hostLane->push (e);
+                }
                 if (! xrun && Clock::now() > due + periodTicks)
                     misses.fetch_add (1, std::memory_order_relaxed);
                 done.store (b + 1, std::memory_order_relaxed);
@@ -458,8 +483,10 @@ namespace
                     dropoutsAtWarmup[k] = d;
                 dropouts += d;
             }
-            if (Clock::now() >= nextLoadSample) // a new ~0.5 s window of the pool's load
+            if (Clock::now() >= nextLoadSample) // a new ~0.5 s window of the pool's load; the dropouts' causes so far
             {
+                if (pg::trace::Recorder::global().isEnabled())
+                    tally.advance (pg::nowNanos() - 300'000'000);
                 const double load = pool->loadPercent();
                 loadSum += load;
                 loadMax = std::max (loadMax, load);
@@ -488,6 +515,12 @@ namespace
             poolFigures->maxLoadPercent = loadMax;
             poolFigures->bareResponse = bare.getResponseHistogram();
             poolFigures->floorSamples = block + static_cast<int> (std::ceil (poolFigures->bareResponse.percentile (0.999) * rate));
+            if (pg::trace::Recorder::global().isEnabled())
+            {
+                std::this_thread::sleep_for (std::chrono::milliseconds (50)); // the last chunks' events
+                tally.advance (INT64_MAX);
+                poolFigures->causes = tally.counts();
+            }
         }
         std::vector<Summary> summaries;
         for (size_t k = 0; k < ps.size(); ++k)
@@ -507,6 +540,32 @@ namespace
     }
 
     // ---- commands ----------------------------------------------------------------------------
+
+    // The processors' dropouts by cause, from the trace (DropoutCauses.h); those the trace lost
+    // (a buffer that wrapped between two analyses) are "untraced", so that the counts sum to `dropouts`.
+    juce::var causesJson (const pg::trace::CauseCounts& counts, uint64_t dropouts)
+    {
+        juce::DynamicObject::Ptr o = new juce::DynamicObject();
+        auto all = counts;
+        const uint64_t traced = counts.total() - counts[pg::trace::Cause::untraced];
+        all[pg::trace::Cause::untraced] = dropouts > traced ? dropouts - traced : 0;
+        for (int c = 0; c < static_cast<int> (pg::trace::Cause::count); ++c)
+        {
+            const auto cause = static_cast<pg::trace::Cause> (c);
+            o->setProperty (juce::String (std::string (pg::trace::causeName (cause))), static_cast<juce::int64> (all[cause]));
+        }
+        return o.get();
+    }
+
+    void printCauses (const pg::trace::CauseCounts& counts, uint64_t dropouts)
+    {
+        const auto o = causesJson (counts, dropouts);
+        std::printf ("  causes      ");
+        for (const auto& p : o.getDynamicObject()->getProperties())
+            if (static_cast<juce::int64> (p.value) > 0)
+                std::printf (" %s %lld", p.name.toString().toRawUTF8(), static_cast<long long> (static_cast<juce::int64> (p.value)));
+        std::printf (dropouts == 0 ? " (no dropouts)\n" : "\n");
+    }
 
     // Many instances on one simulated audio callback: totals, then a line per instance.
     void printInstances (const std::vector<Summary>& all, const PoolFigures& pool, bool json)
@@ -532,6 +591,7 @@ namespace
             j->setProperty ("dropouts", static_cast<juce::int64> (dropouts));
             j->setProperty ("dropouts_warmup", static_cast<juce::int64> (dropouts - after));
             j->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (after));
+            j->setProperty ("dropouts_by_cause", causesJson (pool.causes, dropouts));
             j->setProperty ("instances_without_dropouts", clean);
             j->setProperty ("deadline_misses", static_cast<juce::int64> (first.deadlineMisses));
             j->setProperty ("max_reported_latency_samples", worstLatency);
@@ -561,6 +621,7 @@ namespace
         std::printf ("  dropouts     %llu (%llu in the warm-up, %llu after); %d of %d instances without any\n",
                      static_cast<unsigned long long> (dropouts), static_cast<unsigned long long> (dropouts - after),
                      static_cast<unsigned long long> (after), clean, static_cast<int> (all.size()));
+        printCauses (pool.causes, dropouts);
         std::printf ("  callback     %llu deadline misses; its own time p99 %.3f max %.3f ms; woken late p99 %.3f max %.3f ms\n",
                      static_cast<unsigned long long> (first.deadlineMisses), pool.callback.percentile (0.99) * 1e3,
                      pool.callback.maxSeconds * 1e3, pool.wakeLate.percentile (0.99) * 1e3, pool.wakeLate.maxSeconds * 1e3);
@@ -573,8 +634,23 @@ namespace
                          static_cast<unsigned long long> (all[k].dropoutsAfterWarmup), all[k].lateness.percentile (0.999) * 1000.0);
     }
 
+    // The trace's last seconds as Chrome trace-event JSON, each dropout named after its cause.
+    bool exportTrace (const juce::String& path)
+    {
+        const auto snapshot = pg::trace::Recorder::global().snapshot();
+        if (! pg::trace::writeChromeJson (path.toStdString(), snapshot, pg::trace::attributeDropouts (snapshot)))
+        {
+            std::fprintf (stderr, "pauseguard: cannot write the trace to %s\n", path.toRawUTF8());
+            return false;
+        }
+        std::fprintf (stderr, "trace: %s (%zu events; open it in ui.perfetto.dev)\n", path.toRawUTF8(), snapshot.events.size());
+        return true;
+    }
+
     int soak (const Options& o)
     {
+        // Traced from the start: every dropout gets its cause (the instances' lanes are made in prepare).
+        pg::trace::Recorder::global().enable (o.traceSeconds);
         std::vector<std::unique_ptr<PauseGuardProcessor>> owned;
         std::vector<PauseGuardProcessor*> ps;
         for (int i = 0; i < o.instances; ++i)
@@ -593,11 +669,14 @@ namespace
             extra->setProperty ("workers", pool.threads);
             extra->setProperty ("worker_load_percent_mean", pool.meanLoadPercent);
             extra->setProperty ("floor_samples", pool.floorSamples);
+            extra->setProperty ("dropouts_by_cause", causesJson (pool.causes, all.front().dropouts));
             printSummary (all.front(), o.json, extra);
+            if (! o.json)
+                printCauses (pool.causes, all.front().dropouts);
         }
         else
             printInstances (all, pool, o.json);
-        return 0;
+        return o.trace.isEmpty() || exportTrace (o.trace) ? 0 : 1;
     }
 
     int profile (const Options& o)

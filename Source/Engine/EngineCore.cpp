@@ -351,6 +351,9 @@ namespace pg
         largestBlock.store (settings.maxBlockSize, std::memory_order_relaxed);
         dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * settings.sampleRate)));
         wetGain = fadeWetGain = 1.0f;
+        // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
+        audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",
+                                                        2.0 * settings.sampleRate / std::max (16, settings.maxBlockSize) + 100.0);
 
         const auto maxLatency = static_cast<size_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
         const auto block = static_cast<size_t> (settings.maxBlockSize);
@@ -444,6 +447,13 @@ namespace pg
         if (programChosen() && ! ok)
             scheduleRestart (0);
         takenOverNanos = nowNanos();
+        {
+            trace::Event e;
+            e.kind = trace::Kind::dspStart;
+            e.instance = instanceId;
+            e.start = e.end = takenOverNanos;
+            trace::Recorder::global().recordControl (e);
+        }
         dspRestarts.store (0, std::memory_order_relaxed);
         runtimeReported.store (false, std::memory_order_relaxed);
         publishRuntimeFigures();

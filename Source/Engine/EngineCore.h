@@ -22,6 +22,7 @@
 #include "SpscRing.h"
 #include "Stats.h"
 #include "WorkerPool.h"
+#include "Trace/Trace.h"
 
 #include <array>
 #include <atomic>
@@ -113,6 +114,7 @@ namespace pg
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
+        int getTraceInstance() const noexcept { return instanceId; }
         std::vector<std::string> getActiveProgram() const;
         bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
@@ -172,7 +174,10 @@ namespace pg
         void crossfadeIncomingOnWorker (int nch, int n);
         void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
-        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep) noexcept;
+        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep,
+                      uint64_t* firstMissing = nullptr) noexcept;
+        void traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due = 0) noexcept;
+        void traceOnWorker (const trace::Event& e) const noexcept;
         void takeLatencyRequestOnAudio() noexcept;
         void waitForOutputOnAudio (int nFrames) noexcept;
         WorkerPool::Ran processAvailableOnWorker();
@@ -189,6 +194,7 @@ namespace pg
         void leaveAudioThread() noexcept; // control: clears `prepared`, then waits until no audio call is inside
 
         EngineSettings settings;
+        const int instanceId = trace::Recorder::global().newInstanceId(); // this engine's number in the trace
         int chunkMax = 512;
         std::atomic<bool> prepared { false };
         std::atomic<int> audioCallsInside { 0 }; // processBlock calls in progress (see leaveAudioThread)
@@ -252,6 +258,7 @@ namespace pg
         DurationHistogram processingTimes, lateness, pauses, responseTimes; // worker
 
         // ---- audio thread only --------------------------------------------------------------
+        std::shared_ptr<trace::TraceBuffer> audioLane; // set by prepare while tracing (nullptr: off)
         SampleRing dryLine; // written and read by the audio thread; positions = absolute time
         uint64_t audioTime = 0;
         uint64_t inputWritePos = 0;
@@ -307,6 +314,7 @@ namespace pg
         int workerPause = 200, workerStepMul = 100;
         CollectorScheduler scheduler;
         LatencyAdapter adapter;
+        int64_t chunkCollectorNanos = 0; // the collector's time in the chunk being run (for the trace)
         size_t heapAfterLastFull = 0;
         bool awaitingCollection = false; // a concurrent runtime's cycle was running at the last chunk
         double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;

@@ -115,7 +115,8 @@ namespace pg
     // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
     // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
     // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
-    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
+    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep,
+                              uint64_t* firstMissing) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
         const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
@@ -168,7 +169,11 @@ namespace pg
             if (run.kind != RunKind::preRoll)
                 gain = steady ? (wet ? 1.0f : 0.0f) : endGain;
             if (run.kind == RunKind::missing)
+            {
+                if (missing == 0 && firstMissing != nullptr)
+                    *firstMissing = run.ringPos;
                 missing += run.length;
+            }
             i += run.length;
         }
         return missing;
@@ -204,6 +209,23 @@ namespace pg
             latency = requested;
         }
         publishedLatency.store (latency, std::memory_order_relaxed);
+        traceOnAudio (trace::Kind::latency, nowNanos(), 0, 0, latency);
+    }
+
+    // Audio thread, wait-free: an event in this instance's lane of the trace, when tracing.
+    void EngineCore::traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept
+    {
+        if (audioLane == nullptr)
+            return;
+        trace::Event e;
+        e.kind = kind;
+        e.instance = instanceId;
+        e.start = e.end = at;
+        e.due = due;
+        e.ringPos = ringPos;
+        e.frames = frames;
+        e.value = value;
+        audioLane->push (e);
     }
 
     // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
@@ -290,10 +312,12 @@ namespace pg
             }
 
         // 2. Hand the input to the worker, or count it as dropped.
+        const int64_t callbackNanos = nowNanos();
         if (toWorker)
         {
-            const BlockStamp stamp { inputWritePos, nowNanos(), n, latency };
+            const BlockStamp stamp { inputWritePos, callbackNanos, n, latency };
             stamps.push (stamp);
+            traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, deadlineNanos (stamp, stamp.firstRingPos));
             inputWritePos += un;
             inputRing.publishWrite (inputWritePos);
             pool->markPending (poolSlot.load (std::memory_order_acquire), deadlineNanos (stamp, stamp.firstRingPos));
@@ -311,7 +335,8 @@ namespace pg
         //    the new one.
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
-        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep);
+        uint64_t firstMissing = 0;
+        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep, &firstMissing);
         if (latencyFade.isActive())
             renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep);
         latencyFade.process (fadePtrs.data(), channels, nch, n);
@@ -323,6 +348,7 @@ namespace pg
         {
             dropoutFrames.store (dropoutFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (missing), std::memory_order_relaxed);
             dropoutEvents.store (dropoutEvents.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            traceOnAudio (trace::Kind::dropout, callbackNanos, firstMissing, missing, latency);
         }
 
         // 4. Release what no latency up to the maximum can need again (so that a latency that grows

@@ -72,6 +72,9 @@ namespace pg
         // script is not touched.
         if (workerHeld.load (std::memory_order_acquire) || warmingJobs.load (std::memory_order_acquire) > 0)
             return WorkerPool::Ran::blocked;
+        const bool tracing = trace::currentThreadLane() != nullptr;
+        const int64_t chunkStart = nowNanos(), cpuStart = tracing ? trace::threadCpuNanos() : -1;
+        chunkCollectorNanos = 0;
 
         if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
             clearStatistics();
@@ -119,6 +122,15 @@ namespace pg
             if (known && ! offline.load (std::memory_order_relaxed))
                 measureResponse (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
             skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
+            if (tracing)
+            {
+                trace::Event e;
+                e.kind = trace::Kind::skip;
+                e.start = e.end = nowNanos();
+                e.ringPos = r;
+                e.frames = static_cast<int> (to - r);
+                traceOnWorker (e);
+            }
             outputValidFrom.store (to, std::memory_order_release);
             outputRing.publishWrite (to);
             inputRing.publishRead (to);
@@ -153,9 +165,14 @@ namespace pg
             for (int ch = 0; ch < nch; ++ch)
                 std::copy (scratchPtrs[static_cast<size_t> (ch)], scratchPtrs[static_cast<size_t> (ch)] + n,
                            incomingPtrs[static_cast<size_t> (ch)]);
+        const size_t heapBefore = tracing ? dsp->heapBytes() : 0;
         const int64_t t0 = nowNanos();
         if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
             dspFailedOnWorker(); // the failed chunk keeps its input: wet = dry from now on
+        // A runtime that collects inside the call (Lua's incremental mode): a chunk that freed more
+        // than a chunk's garbage ran the collector, and the trace counts the call as its work.
+        if (tracing && dsp->heapBytes() + (size_t (64) << 10) < heapBefore)
+            chunkCollectorNanos += nowNanos() - t0;
         if (incoming != nullptr)
             crossfadeIncomingOnWorker (nch, n);
         const int64_t t1 = nowNanos();
@@ -211,7 +228,33 @@ namespace pg
             const BlockStamp& nextStamp = stamps.peek (following) && following.firstRingPos <= next ? following : currentStamp;
             pool->setDeadline (poolSlot.load (std::memory_order_relaxed), deadlineNanos (nextStamp, next));
         }
+        if (tracing)
+        {
+            trace::Event e;
+            e.kind = trace::Kind::chunk;
+            e.start = chunkStart;
+            e.end = nowNanos();
+            e.due = haveStamp ? deadlineNanos (currentStamp, r) : e.end;
+            e.arrival = haveStamp ? currentStamp.arrivalNanos : chunkStart;
+            e.ringPos = r;
+            e.frames = n;
+            e.value = runningProgram.load (std::memory_order_relaxed) ? 1 : 0;
+            e.collectorNanos = chunkCollectorNanos;
+            e.cpuNanos = cpuStart >= 0 ? trace::threadCpuNanos() - cpuStart : -1;
+            traceOnWorker (e);
+        }
         return WorkerPool::Ran::worked;
+    }
+
+    // A pool thread: an event of this instance in the thread's lane of the trace, when tracing.
+    void EngineCore::traceOnWorker (const trace::Event& e) const noexcept
+    {
+        if (auto* lane = trace::currentThreadLane())
+        {
+            trace::Event tagged = e;
+            tagged.instance = instanceId;
+            lane->push (tagged);
+        }
     }
 
     // Worker: runs the incoming script on the same input and crossfades to it over the engine's
@@ -263,6 +306,12 @@ namespace pg
                 runningMacros = dsp->getMacros();
             }
             consoleFromWorker (ConsoleLine::info, incomingName + " loaded");
+            {
+                trace::Event e;
+                e.kind = trace::Kind::dspStart;
+                e.start = e.end = takenOverNanos;
+                traceOnWorker (e);
+            }
             if (! loader.retire (old))
                 delete old; // the loader's queue is full (it frees them every 20 ms): freed here, once
         }
@@ -380,6 +429,15 @@ namespace pg
             return;
         }
         pauses.add (d);
+        chunkCollectorNanos += static_cast<int64_t> (d * 1.0e9);
+        {
+            trace::Event e;
+            e.kind = trace::Kind::collection;
+            e.end = nowNanos();
+            e.start = e.end - static_cast<int64_t> (d * 1.0e9);
+            e.value = forced ? 1 : 0;
+            traceOnWorker (e);
+        }
         fullCollections.store (fullCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         if (forced)
             forcedCollections.store (forcedCollections.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -437,6 +495,7 @@ namespace pg
             {
                 const double d = dsp->collectorStep();
                 pauses.add (d);
+                chunkCollectorNanos += static_cast<int64_t> (d * 1.0e9);
                 collectorCredit -= d;
                 incrementalSteps.store (incrementalSteps.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                 collectorSeconds.store (collectorSeconds.load (std::memory_order_relaxed) + d, std::memory_order_relaxed);

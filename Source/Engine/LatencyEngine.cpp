@@ -57,6 +57,7 @@ namespace pg
     std::vector<ScriptMacro> LatencyEngine::getScriptMacros() const { return core->getScriptMacros(); }
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }
     int LatencyEngine::getDspProcessId() const noexcept { return core->getDspProcessId(); }
+    int LatencyEngine::getTraceInstance() const noexcept { return core->getTraceInstance(); }
     std::vector<std::string> LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
     bool LatencyEngine::isProgramChoicePending() const { return core->isProgramChoicePending(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }

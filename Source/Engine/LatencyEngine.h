@@ -160,6 +160,8 @@ namespace pg
         // Control thread: the next console line, if any. A DSP program's stderr arrives here too.
         bool popConsoleLine (ConsoleLine& line) noexcept;
         // Any thread: the process id of the DSP program running (settings.dspProgram), 0 if none.
+        // This engine's number in the trace (Trace/Trace.h: 0, 1, 2, … in the order engines were made).
+        int getTraceInstance() const noexcept;
         int getDspProcessId() const noexcept;
         // Control thread: the DSP program in effect (prepare's settings.dspProgram, or the last
         // loadProgram's once it started; empty: the script), and whether a loadProgram's start is

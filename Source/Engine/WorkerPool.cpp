@@ -1,6 +1,7 @@
 #include "WorkerPool.h"
 
 #include "Clock.h"
+#include "Trace/Trace.h"
 
 #include <algorithm>
 #include <chrono>
@@ -206,11 +207,16 @@ namespace pg
         raisePriority();
         setFlushToZero();
         int64_t windowStart = nowNanos(), busy = 0;
+        auto& recorder = trace::Recorder::global();
+        uint64_t traceGeneration = 0;
+        trace::TraceBuffer* lane = nullptr;
         for (;;)
         {
             const auto ticket = wake.ticket();
             if (quit.load (std::memory_order_seq_cst))
                 break;
+            lane = recorder.poolThreadLane (static_cast<int> (index), traceGeneration, lane);
+            trace::setCurrentThreadLane (lane); // the chunks this thread runs record there
             const int64_t now = nowNanos();
             if (now - windowStart >= 500'000'000)
             {
@@ -233,7 +239,18 @@ namespace pg
                 states[index].store (nap >= 0 ? now + nap : asleep, std::memory_order_seq_cst);
                 std::atomic_thread_fence (std::memory_order_seq_cst);
                 if (pickEarliest (nowNanos(), retryAt) == nullptr)
+                {
                     wake.waitSince (ticket, nap);
+                    if (lane != nullptr)
+                    {
+                        trace::Event e;
+                        e.kind = trace::Kind::nap;
+                        e.start = now;
+                        e.end = nowNanos();
+                        e.due = nap >= 0 ? now + nap : INT64_MAX;
+                        lane->push (e);
+                    }
+                }
                 states[index].store (scanning, std::memory_order_seq_cst);
                 continue;
             }

@@ -1,0 +1,166 @@
+#include "DropoutCauses.h"
+
+#include <algorithm>
+#include <map>
+
+namespace pg::trace
+{
+    namespace
+    {
+        using Events = std::vector<Event>;
+
+        // The event of `sorted` (by ringPos) whose frames hold ring position p, or nullptr.
+        const Event* holding (const Events& sorted, uint64_t p)
+        {
+            auto it = std::upper_bound (sorted.begin(), sorted.end(), p, [] (uint64_t v, const Event& e) { return v < e.ringPos; });
+            if (it == sorted.begin())
+                return nullptr;
+            --it;
+            return p < it->ringPos + static_cast<uint64_t> (std::max (0, it->frames)) ? &*it : nullptr;
+        }
+
+        // The share of a chunk's wall time its thread really ran (1 where unknown, or for a
+        // program, whose work is in another process).
+        double ranShare (const Event& e)
+        {
+            const int64_t wall = e.end - e.start;
+            if (e.cpuNanos < 0 || e.value != 0 || wall <= 0)
+                return 1.0;
+            return std::min (1.0, static_cast<double> (e.cpuNanos) / static_cast<double> (wall));
+        }
+
+        struct Shares
+        {
+            double queued = 0, collection = 0, stalled = 0, napping = 0;
+        };
+
+        // What one pool thread did in [w0, w1), apart from running `instance` itself.
+        void addLane (const Events& lane, int instance, int64_t w0, int64_t w1, Shares& s)
+        {
+            auto it = std::upper_bound (lane.begin(), lane.end(), w0, [] (int64_t v, const Event& e) { return v < e.end; });
+            int64_t cursor = w0;
+            for (; it != lane.end() && it->start < w1; ++it)
+            {
+                const int64_t a = std::max (it->start, w0), b = std::min (it->end, w1);
+                if (a > cursor)
+                    s.stalled += static_cast<double> (a - cursor); // neither working nor waiting: descheduled
+                cursor = std::max (cursor, b);
+                const auto d = static_cast<double> (b - a);
+                if (d <= 0.0)
+                    continue;
+                if (it->kind == Kind::nap)
+                    s.napping += d;
+                else if (it->kind == Kind::chunk && it->instance != instance)
+                {
+                    const double ran = d * ranShare (*it);
+                    const int64_t wall = std::max<int64_t> (1, it->end - it->start);
+                    const double collector = ran * std::min (1.0, static_cast<double> (it->collectorNanos) / static_cast<double> (wall));
+                    s.stalled += d - ran;
+                    s.collection += collector;
+                    s.queued += ran - collector;
+                }
+            }
+            if (cursor < w1)
+                s.stalled += static_cast<double> (w1 - cursor);
+        }
+
+        Cause largest (const Shares& s)
+        {
+            std::pair<double, Cause> best { 0.0, Cause::ownChunk };
+            for (const auto& c : { std::pair { s.queued, Cause::queued }, std::pair { s.collection, Cause::collection },
+                                   std::pair { s.stalled, Cause::noThreadRunning }, std::pair { s.napping, Cause::lateWakeup } })
+                if (c.first > best.first)
+                    best = c;
+            return best.second;
+        }
+    } // namespace
+
+    uint64_t CauseCounts::total() const noexcept
+    {
+        uint64_t n = 0;
+        for (auto c : counts)
+            n += c;
+        return n;
+    }
+
+    std::vector<DropoutCause> attributeDropouts (const Snapshot& trace)
+    {
+        std::map<int, Events> blocks, chunks, lanes; // by instance, by instance, by pool lane
+        Events dropouts;
+        for (const auto& e : trace.events)
+        {
+            switch (e.kind)
+            {
+                case Kind::block: blocks[e.instance].push_back (e); break;
+                case Kind::chunk:
+                    chunks[e.instance].push_back (e);
+                    lanes[e.lane].push_back (e);
+                    break;
+                case Kind::nap: lanes[e.lane].push_back (e); break;
+                case Kind::dropout: dropouts.push_back (e); break;
+                default: break;
+            }
+        }
+        auto byRing = [] (const Event& a, const Event& b) { return a.ringPos < b.ringPos; };
+        for (auto& [i, v] : blocks)
+            std::sort (v.begin(), v.end(), byRing);
+        for (auto& [i, v] : chunks)
+            std::sort (v.begin(), v.end(), byRing);
+
+        std::vector<DropoutCause> out;
+        out.reserve (dropouts.size());
+        for (const auto& d : dropouts)
+        {
+            DropoutCause dc { d, Cause::ownChunk };
+            const Event* block = holding (blocks[d.instance], d.ringPos);
+            const Event* chunk = holding (chunks[d.instance], d.ringPos);
+            const int64_t T = d.start;
+            const int64_t A = block != nullptr ? block->start : (chunk != nullptr ? chunk->arrival : T);
+            if (block != nullptr && block->due > A && 4 * (T - A) < 3 * (block->due - A))
+                dc.cause = Cause::hostLate;
+            else if (chunk != nullptr && chunk->start < T
+                     && (2 * chunk->collectorNanos >= chunk->end - chunk->start || ranShare (*chunk) < 0.5
+                         || 2 * (chunk->end - chunk->start) >= T - A))
+            {
+                const int64_t wall = chunk->end - chunk->start;
+                dc.cause = 2 * chunk->collectorNanos >= wall ? Cause::collection
+                           : ranShare (*chunk) < 0.5    ? Cause::noThreadRunning
+                                                        : Cause::ownChunk;
+            }
+            else
+            {
+                const int64_t w1 = chunk != nullptr ? std::min (chunk->start, T) : T;
+                Shares s;
+                for (const auto& [lane, events] : lanes)
+                    addLane (events, d.instance, A, std::max (A, w1), s);
+                dc.cause = largest (s);
+            }
+            out.push_back (dc);
+        }
+        return out;
+    }
+
+    CauseCounts countCauses (const std::vector<DropoutCause>& causes)
+    {
+        CauseCounts c;
+        for (const auto& d : causes)
+            ++c[d.cause];
+        return c;
+    }
+
+    void DropoutTally::advance (int64_t upTo, const Recorder& recorder)
+    {
+        const int64_t from = done == INT64_MIN ? INT64_MIN : done - contextNanos;
+        latest.clear();
+        for (const auto& d : attributeDropouts (recorder.snapshot (from, upTo)))
+        {
+            if (d.dropout.start < done || d.dropout.start >= upTo)
+                continue;
+            if (! only.empty() && std::find (only.begin(), only.end(), d.dropout.instance) == only.end())
+                continue;
+            ++tally[d.cause];
+            latest.push_back (d);
+        }
+        done = upTo;
+    }
+} // namespace pg::trace

@@ -1,0 +1,66 @@
+#pragma once
+
+// Names the cause of every dropout in a trace (Trace.h). Runs on a snapshot, off the audio
+// thread. The rules, in order, for a dropout of instance i at time T, its missing input having
+// arrived at A with its deadline D (the engine's, from the block's stamp):
+//   1. hostLate         T − A < 3/4 of D − A: the host brought the input late, or called early.
+//   2. its own chunk (the one holding the missing input) started before T:
+//        collection       if the collector took at least half of it;
+//        noThreadRunning  if its thread ran (CPU time) less than half of it, descheduled;
+//        ownChunk         if it took at least half of T − A.
+//   3. otherwise, what the pool's threads did between A and the moment the chunk started (or T):
+//      the largest share, summed over the threads, of
+//        queued           other instances' chunks (their non-collector part),
+//        collection       other instances' collector work,
+//        noThreadRunning  time a thread was descheduled (neither running a chunk nor napping,
+//                         or inside a chunk without CPU time),
+//        lateWakeup       time a thread napped while the work waited.
+//      (Nothing at all: ownChunk.)
+
+#include "Trace.h"
+
+#include <array>
+#include <climits>
+#include <cstdint>
+#include <vector>
+
+namespace pg::trace
+{
+    struct DropoutCause
+    {
+        Event dropout;
+        Cause cause = Cause::untraced;
+    };
+
+    struct CauseCounts
+    {
+        std::array<uint64_t, static_cast<size_t> (Cause::count)> counts {};
+        uint64_t total() const noexcept;
+        uint64_t& operator[] (Cause c) noexcept { return counts[static_cast<size_t> (c)]; }
+        uint64_t operator[] (Cause c) const noexcept { return counts[static_cast<size_t> (c)]; }
+    };
+
+    std::vector<DropoutCause> attributeDropouts (const Snapshot& trace);
+    CauseCounts countCauses (const std::vector<DropoutCause>& causes);
+
+    // Attributes a run's dropouts as it goes, so that a trace that keeps only its last seconds
+    // still names every dropout's cause: call advance() at least once per trace window.
+    class DropoutTally
+    {
+    public:
+        // Only these instances' dropouts (empty: every instance's).
+        explicit DropoutTally (std::vector<int> instances = {}) : only (std::move (instances)) {}
+
+        // The dropouts traced before upTo that are not attributed yet (the recorder's snapshot).
+        void advance (int64_t upTo, const Recorder& recorder = Recorder::global());
+        const CauseCounts& counts() const noexcept { return tally; }
+        const std::vector<DropoutCause>& recent() const noexcept { return latest; } // the last advance's
+
+    private:
+        static constexpr int64_t contextNanos = 1'000'000'000; // what a dropout's cause can reach back to
+        std::vector<int> only;
+        int64_t done = INT64_MIN;
+        CauseCounts tally;
+        std::vector<DropoutCause> latest;
+    };
+} // namespace pg::trace

@@ -1,0 +1,112 @@
+#include "Trace.h"
+
+#include <algorithm>
+#include <cmath>
+#include <climits>
+#include <ctime>
+
+namespace pg::trace
+{
+    namespace
+    {
+        thread_local TraceBuffer* threadLane = nullptr;
+        constexpr double poolEventsPerSecond = 12'000.0; // chunks and naps of one pool thread, 40 instances
+    } // namespace
+
+    Recorder& Recorder::global()
+    {
+        static Recorder recorder;
+        return recorder;
+    }
+
+    void Recorder::enable (double seconds)
+    {
+        std::lock_guard<std::mutex> l (lock);
+        retired.insert (retired.end(), buffers.begin(), buffers.end());
+        buffers.clear();
+        nextLane = 0;
+        windowSeconds.store (std::max (0.1, seconds), std::memory_order_relaxed);
+        control = makeLaneLocked ("control", 100.0);
+        generation.fetch_add (1, std::memory_order_release);
+        enabled.store (true, std::memory_order_release);
+    }
+
+    void Recorder::disable()
+    {
+        std::lock_guard<std::mutex> l (lock);
+        enabled.store (false, std::memory_order_release);
+        generation.fetch_add (1, std::memory_order_release);
+    }
+
+    std::shared_ptr<TraceBuffer> Recorder::makeLaneLocked (std::string name, double eventsPerSecond)
+    {
+        const auto capacity = static_cast<size_t> (std::ceil (eventsPerSecond * windowSeconds.load (std::memory_order_relaxed)));
+        auto b = std::make_shared<TraceBuffer> (std::move (name), nextLane++, capacity);
+        buffers.push_back (b);
+        return b;
+    }
+
+    std::shared_ptr<TraceBuffer> Recorder::newLane (std::string name, double eventsPerSecond)
+    {
+        if (! isEnabled())
+            return nullptr;
+        std::lock_guard<std::mutex> l (lock);
+        return makeLaneLocked (std::move (name), eventsPerSecond);
+    }
+
+    TraceBuffer* Recorder::poolThreadLane (int threadIndex, uint64_t& generationSeen, TraceBuffer* lane)
+    {
+        if (generation.load (std::memory_order_acquire) == generationSeen)
+            return lane;
+        std::lock_guard<std::mutex> l (lock);
+        generationSeen = generation.load (std::memory_order_relaxed);
+        return isEnabled() ? makeLaneLocked ("pool thread " + std::to_string (threadIndex), poolEventsPerSecond).get() : nullptr;
+    }
+
+    void Recorder::recordControl (const Event& e)
+    {
+        if (! isEnabled())
+            return;
+        std::lock_guard<std::mutex> l (lock);
+        if (control != nullptr)
+            control->push (e);
+    }
+
+    Snapshot Recorder::snapshot (int64_t from, int64_t to) const
+    {
+        std::vector<std::shared_ptr<TraceBuffer>> copy;
+        {
+            std::lock_guard<std::mutex> l (lock);
+            copy = buffers;
+        }
+        Snapshot s;
+        s.from = from;
+        s.to = to;
+        for (const auto& b : copy)
+        {
+            s.lanes.push_back ({ b->lane(), b->laneName() });
+            auto events = b->read();
+            const uint64_t pushed = b->pushed();
+            s.lostEvents += pushed > events.size() ? pushed - events.size() : 0;
+            for (const auto& e : events)
+                if (e.start >= from && e.start < to)
+                    s.events.push_back (e);
+        }
+        std::stable_sort (s.events.begin(), s.events.end(), [] (const Event& a, const Event& b) { return a.start < b.start; });
+        return s;
+    }
+
+    TraceBuffer* currentThreadLane() noexcept { return threadLane; }
+
+    void setCurrentThreadLane (TraceBuffer* lane) noexcept { threadLane = lane; }
+
+    int64_t threadCpuNanos() noexcept
+    {
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+        timespec ts {};
+        if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+            return static_cast<int64_t> (ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+#endif
+        return -1;
+    }
+} // namespace pg::trace
