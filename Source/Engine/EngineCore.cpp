@@ -139,7 +139,7 @@ namespace pg
         {
             if (nowSeconds() > deadline)
                 return false;
-            std::this_thread::sleep_for (std::chrono::milliseconds (1));
+            sleepNanos (1'000'000);
         }
         return true;
     }
@@ -323,7 +323,7 @@ namespace pg
         { std::lock_guard<std::mutex> published (outcomeLock); } // one being published has ended
         loader.cancel();
         while (warmingJobs.load (std::memory_order_acquire) > 0) // the loader is inside dsp: it stops at its next chunk
-            std::this_thread::sleep_for (std::chrono::microseconds (100));
+            sleepNanos (100'000);
         {
             std::lock_guard<std::mutex> lock (profileLock);
             profileRunning = false;
@@ -410,6 +410,11 @@ namespace pg
             else
                 name = settings.dspProgram.front();
         }
+        else if (dspFactory)
+        {
+            dsp = dspFactory();
+            ok = dsp->prepare (settings.sampleRate, chunkMax, settings.numChannels);
+        }
         else
         {
             if (dynamic_cast<LuaDsp*> (dsp.get()) == nullptr)
@@ -480,7 +485,8 @@ namespace pg
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
-        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! programChosen(); // a program builds its heap in its prepare
+        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! programChosen() // a program builds its heap in its prepare
+                          && ! dspFactory;
         std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
         {
@@ -511,7 +517,7 @@ namespace pg
             { std::lock_guard<std::mutex> published (outcomeLock); }
             loader.cancel();
             while (warmingJobs.load (std::memory_order_acquire) > 0) // as prepare: the loader leaves dsp first
-                std::this_thread::sleep_for (std::chrono::microseconds (100));
+                sleepNanos (100'000);
             if (auto* ready = readyScript.exchange (nullptr, std::memory_order_acq_rel))
                 delete ready;
             incoming.reset();
@@ -758,7 +764,7 @@ namespace pg
         {
             if (nowSeconds() > deadline)
                 return false;
-            std::this_thread::sleep_for (std::chrono::microseconds (20));
+            sleepNanos (20'000);
         }
         return true;
     }

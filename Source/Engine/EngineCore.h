@@ -27,6 +27,7 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,10 @@ namespace pg
         EngineCore& operator= (const EngineCore&) = delete;
 
         int addScriptParameter (const char* name, float initialValue);
+
+        // Tests and simulations: the DSP that prepare makes in place of the script (not warmed on
+        // the loader). Before prepare; not with a DSP program.
+        void setDspFactory (std::function<std::unique_ptr<Dsp>()> factory) { dspFactory = std::move (factory); }
 
         bool prepare (const EngineSettings& settings, std::string_view scriptSource, std::string_view scriptName,
                       int latencySamples, bool profile = false, double profileBudgetSeconds = 0.4);
@@ -301,6 +306,7 @@ namespace pg
         // ---- worker only --------------------------------------------------------------------
         std::unique_ptr<Dsp> dsp;      // a LuaDsp, or an ExternalDsp when settings.dspProgram is set
         std::unique_ptr<Dsp> incoming; // a new script, crossfading in
+        std::function<std::unique_ptr<Dsp>()> dspFactory; // control thread: see setDspFactory
         int64_t takenOverNanos = 0;    // when the running DSP took over
         int incomingFadeDone = 0;
         std::string incomingName;

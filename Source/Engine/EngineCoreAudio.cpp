@@ -250,7 +250,7 @@ namespace pg
             if (spins < 64)
                 std::this_thread::yield();
             else
-                std::this_thread::sleep_for (std::chrono::microseconds (50));
+                sleepNanos (50'000);
         }
     }
 

@@ -94,7 +94,7 @@ namespace pg
         const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
         if (pause > 0.0)
         {
-            std::this_thread::sleep_for (std::chrono::duration<double> (pause));
+            sleepNanos (static_cast<int64_t> (pause * 1.0e9));
             w = inputRing.publishedWritePosition();
         }
         if (pendingCollection.exchange (false, std::memory_order_acq_rel) && dsp->isReady())

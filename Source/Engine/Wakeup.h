@@ -1,5 +1,6 @@
 #pragma once
 
+#include "Clock.h"
 #include "Realtime.h"
 
 #include <atomic>
@@ -46,6 +47,11 @@ namespace pg
         // or for at most timeoutNanos (< 0: no limit).
         void waitSince (uint32_t ticketValue, int64_t timeoutNanos = -1) noexcept
         {
+            if (auto* t = getTimeSource()) // a simulation's thread: it waits in virtual time
+            {
+                t->waitWhileEquals (sequence, ticketValue, timeoutNanos);
+                return;
+            }
             sleepers.fetch_add (1, std::memory_order_seq_cst);
             if (sequence.load (std::memory_order_seq_cst) == ticketValue) // (a signal in between: no sleep)
             {

@@ -56,11 +56,25 @@ namespace pg
         }
     } // namespace
 
+    namespace
+    {
+        std::mutex sharedLock;
+        std::weak_ptr<WorkerPool> sharedPool;
+        std::shared_ptr<WorkerPool> replacement; // sharedLock
+    } // namespace
+
+    void WorkerPool::replaceShared (std::shared_ptr<WorkerPool> pool)
+    {
+        std::lock_guard<std::mutex> l (sharedLock);
+        replacement = std::move (pool);
+    }
+
     std::shared_ptr<WorkerPool> WorkerPool::shared()
     {
-        static std::mutex lock;
-        static std::weak_ptr<WorkerPool> current;
-        std::lock_guard<std::mutex> l (lock);
+        std::lock_guard<std::mutex> l (sharedLock);
+        if (replacement != nullptr)
+            return replacement;
+        auto& current = sharedPool;
         auto pool = current.lock();
         if (pool == nullptr)
         {
@@ -93,9 +107,19 @@ namespace pg
             loads[i].store (0.0);
             states[i].store (scanning);
         }
+        threadTotal = n;
         threads.reserve (n);
         for (size_t i = 0; i < n; ++i)
-            threads.emplace_back ([this, i] { threadMain (i); });
+        {
+            // A simulation runs the same loop on a virtual thread of its own (Clock.h).
+            auto* simulation = getTimeSource();
+            simulatedRunning.fetch_add (1);
+            if (simulation == nullptr || ! simulation->startThread ([this, i] { threadMain (i); simulatedRunning.fetch_sub (1); }))
+            {
+                simulatedRunning.fetch_sub (1);
+                threads.emplace_back ([this, i] { threadMain (i); });
+            }
+        }
     }
 
     WorkerPool::~WorkerPool()
@@ -103,10 +127,12 @@ namespace pg
         // A thread takes its ticket before it reads quit: each either sees quit, or has a ticket
         // older than these signals and so does not sleep past them. One signal wakes one sleeper.
         quit.store (true, std::memory_order_seq_cst);
-        for (size_t i = 0; i < threads.size(); ++i)
+        for (size_t i = 0; i < threadTotal; ++i)
             wake.signal();
         for (auto& t : threads)
             t.join();
+        while (simulatedRunning.load() > 0)
+            sleepNanos (100'000); // (a simulation's main thread: runs its threads until they end)
     }
 
     WorkerPool::Slot* WorkerPool::attach (RunFunction run, void* client)
@@ -139,7 +165,7 @@ namespace pg
         }
         // A thread that claimed the slot before the store above may still be inside the client.
         while (slot->busy.load (std::memory_order_seq_cst))
-            std::this_thread::sleep_for (std::chrono::microseconds (50));
+            sleepNanos (50'000);
     }
 
     void WorkerPool::markPending (Slot* slot, int64_t deadlineNanos) noexcept
@@ -157,7 +183,7 @@ namespace pg
         // sees this deadline, or this sees its state.
         std::atomic_thread_fence (std::memory_order_seq_cst);
         int64_t soonest = asleep;
-        for (size_t i = 0; i < threads.size(); ++i)
+        for (size_t i = 0; i < threadTotal; ++i)
         {
             const int64_t s = states[i].load (std::memory_order_seq_cst);
             if (s == scanning)
@@ -204,8 +230,11 @@ namespace pg
 
     void WorkerPool::threadMain (size_t index)
     {
-        raisePriority();
-        setFlushToZero();
+        if (getTimeSource() == nullptr) // (a simulation's threads share the test's own)
+        {
+            raisePriority();
+            setFlushToZero();
+        }
         int64_t windowStart = nowNanos(), busy = 0;
         auto& recorder = trace::Recorder::global();
         uint64_t traceGeneration = 0;
@@ -290,7 +319,7 @@ namespace pg
     double WorkerPool::loadPercent() const noexcept
     {
         double sum = 0.0;
-        for (size_t i = 0; i < threads.size(); ++i)
+        for (size_t i = 0; i < threadTotal; ++i)
             sum += loads[i].load (std::memory_order_relaxed);
         return sum;
     }
@@ -298,7 +327,7 @@ namespace pg
     std::vector<double> WorkerPool::threadLoadPercent() const
     {
         std::vector<double> v;
-        for (size_t i = 0; i < threads.size(); ++i)
+        for (size_t i = 0; i < threadTotal; ++i)
             v.push_back (loads[i].load (std::memory_order_relaxed));
         return v;
     }

@@ -49,6 +49,8 @@ namespace pg
         static std::shared_ptr<WorkerPool> shared();
         // Thread count for a pool created from now on (0: the default). Call before the first engine.
         static void setDefaultThreadCount (int threads) noexcept;
+        // Engines made from now on use `pool` (a simulation's); nullptr: back to the default.
+        static void replaceShared (std::shared_ptr<WorkerPool> pool);
         static int defaultThreadCount() noexcept;
 
         explicit WorkerPool (int threads);
@@ -69,7 +71,7 @@ namespace pg
         // The thread running the client: its oldest pending input is now due at deadlineNanos.
         void setDeadline (Slot* slot, int64_t deadlineNanos) noexcept;
 
-        int threadCount() const noexcept { return static_cast<int> (threads.size()); }
+        int threadCount() const noexcept { return static_cast<int> (threadTotal); }
         // The pool threads' busy share of wall time over the last ~0.5 s window, summed (100 =
         // one core's worth) and per thread.
         double loadPercent() const noexcept;
@@ -92,6 +94,8 @@ namespace pg
         std::unique_ptr<std::atomic<double>[]> loads;
         std::unique_ptr<std::atomic<int64_t>[]> states; // per thread: see `scanning`
         std::atomic<int64_t> lastMark { 0 };            // when the audio thread last marked a client
-        std::vector<std::thread> threads;
+        size_t threadTotal = 0;
+        std::vector<std::thread> threads;           // real ones (none in a simulation)
+        std::atomic<int> simulatedRunning { 0 };    // a simulation's threads still in threadMain
     };
 } // namespace pg
