@@ -28,6 +28,8 @@ namespace pg
         virtual void waitWhileEquals (const std::atomic<uint32_t>& word, uint32_t value, int64_t timeoutNanos) noexcept = 0;
         // Runs `body` on a thread of this source's own; false: the caller makes a real thread.
         virtual bool startThread (std::function<void()> body) = 0;
+        // The calling thread's CPU time so far, in this source's time (the trace's; -1: unknown).
+        virtual int64_t threadCpuNanos() noexcept { return -1; }
     };
 
     namespace detail

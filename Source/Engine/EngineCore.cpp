@@ -472,6 +472,8 @@ namespace pg
         lastFullSeconds = 0.0;
         heapAfterLastFull = dsp->heapBytes();
         awaitingCollection = false;
+        phaseRank = CyclePhases::nextRank();
+        phasesStarted = false;
         collectorCredit = 0.0;
         adapter.reset (latency, nowSeconds());
         wantedDynamicLatency.store (latency, std::memory_order_release);

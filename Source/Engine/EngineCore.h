@@ -12,6 +12,7 @@
 //   control prepare()/release()/requestLatency()/setters/statistics: any non-audio thread.
 
 #include "CollectorScheduler.h"
+#include "CyclePhases.h"
 #include "EngineTypes.h"
 #include "LatencyEngine.h"
 #include "LatencyCrossfade.h"
@@ -321,6 +322,10 @@ namespace pg
         CollectorScheduler scheduler;
         LatencyAdapter adapter;
         int64_t chunkCollectorNanos = 0; // the collector's time in the chunk being run (for the trace)
+        CyclePhases phases;              // deterministic: this instance's collection cycles, spread
+        int phaseRank = 0;               // (control thread, in prepare) its rank among instances
+        bool phasesStarted = false;
+        void spreadCycleOnWorker (double now);
         size_t heapAfterLastFull = 0;
         bool awaitingCollection = false; // a concurrent runtime's cycle was running at the last chunk
         double lastFullAt = -1.0e9, lastFullSeconds = 0.0, silentSince = -1.0, collectorCredit = 0.0;

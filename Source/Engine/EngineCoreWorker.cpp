@@ -220,6 +220,8 @@ namespace pg
             }
         }
         runCollectorOnWorker (static_cast<double> (n) / settings.sampleRate, now);
+        if (realtime)
+            spreadCycleOnWorker (now);
         // The pool runs the earliest deadline first: what is left is due later.
         const uint64_t next = r + static_cast<uint64_t> (n);
         if (inputRing.publishedWritePosition() > next)
@@ -447,6 +449,28 @@ namespace pg
         awaitingCollection = dsp->isCollecting(); // a concurrent cycle: its heap is taken when it ends
         lastFullAt = now + d;
         lastFullSeconds = d;
+    }
+
+    // Deterministic, a script: its collector's cycles moved to this instance's phase (CyclePhases.h),
+    // so that many instances do not collect in step. Starts at the first chunk after a warm-up
+    // (whose last full collection left the heap the estimate starts from).
+    void EngineCore::spreadCycleOnWorker (double now)
+    {
+        if (workerStrategy != Strategy::deterministic || ! dsp->isReady() || runningProgram.load (std::memory_order_relaxed))
+        {
+            phasesStarted = false;
+            return;
+        }
+        if (! phasesStarted)
+        {
+            phases.reset (phaseRank, dsp->heapBytes(), workerPause, now);
+            phasesStarted = true;
+        }
+        else if (phases.afterChunk (dsp->heapBytes(), now))
+        {
+            fullCollectionOnWorker (now, false);
+            phases.collected (dsp->heapBytes(), nowSeconds());
+        }
     }
 
     void EngineCore::runCollectorOnWorker (double chunkSeconds, double now)

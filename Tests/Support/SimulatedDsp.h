@@ -18,6 +18,9 @@ namespace pgtest
         int64_t fullCollection = 2 * ms;
         int64_t collectorStep = 100 * us;
         size_t liveBytes = size_t (4) << 20, garbagePerChunk = size_t (16) << 10;
+        // A runtime that collects by itself (the deterministic strategy): every `cycleChunks`
+        // chunks after the last collection, a chunk also pays for a whole collection (0: never).
+        long cycleChunks = 0;
     };
 
     class SimulatedDsp final : public pg::Dsp
@@ -28,7 +31,10 @@ namespace pgtest
         bool prepare (double, int, int) override { return true; }
         bool process (float* const* channels, int numChannels, int numFrames) override
         {
-            sim.work (costs.chunk (chunks++, numFrames));
+            const bool cycleEnds = automatic && costs.cycleChunks > 0 && ++sinceCollection >= costs.cycleChunks;
+            sim.work (costs.chunk (chunks++, numFrames) + (cycleEnds ? costs.fullCollection : 0));
+            if (cycleEnds)
+                garbage = 0, sinceCollection = 0;
             for (int c = 0; c < numChannels; ++c)
                 for (int i = 0; i < numFrames; ++i)
                     channels[c][i] *= gain;
@@ -40,7 +46,7 @@ namespace pgtest
         const std::string& getError() const noexcept override { return noError; }
         std::vector<std::string> takePrinted() override { return {}; }
         const std::vector<pg::ScriptMacro>& getMacros() const noexcept override { return noMacros; }
-        void setAutomaticCollection (bool) override {}
+        void setAutomaticCollection (bool enabled) override { automatic = enabled; }
         void setIncrementalPacing (int, int, int) override {}
         void setGenerational() override {}
         double fullCollection() override { return collect (costs.fullCollection); }
@@ -60,14 +66,16 @@ namespace pgtest
             const int64_t t0 = sim.now();
             sim.work (cost);
             garbage = 0;
+            sinceCollection = 0;
             return static_cast<double> (sim.now() - t0) * 1.0e-9;
         }
 
         Simulation& sim;
         DspCosts costs;
         float gain;
-        long chunks = 0;
+        long chunks = 0, sinceCollection = 0;
         size_t garbage = 0;
+        bool automatic = true;
         const std::string noError;
         const std::vector<pg::ScriptMacro> noMacros {};
     };

@@ -32,6 +32,7 @@ namespace pgtest
         const std::atomic<uint32_t>* word = nullptr; // waiting while *word == value (or until readyAt)
         uint32_t value = 0;
         bool done = false;
+        int64_t worked = 0; // the run time its work() calls took, stalls left out
         pg::trace::TraceBuffer* lane = nullptr; // its trace lane, kept across switches
     };
 
@@ -97,8 +98,15 @@ namespace pgtest
             runFor (nanos);
             return;
         }
-        threads[static_cast<size_t> (current)]->readyAt = finishTime (current, now(), std::max<int64_t> (0, nanos));
+        auto& t = *threads[static_cast<size_t> (current)];
+        t.readyAt = finishTime (current, now(), std::max<int64_t> (0, nanos));
+        t.worked += std::max<int64_t> (0, nanos);
         suspend();
+    }
+
+    int64_t Simulation::threadCpuNanos() noexcept
+    {
+        return current >= 0 ? threads[static_cast<size_t> (current)]->worked : -1;
     }
 
     void Simulation::waitWhileEquals (const std::atomic<uint32_t>& word, uint32_t value, int64_t timeoutNanos) noexcept

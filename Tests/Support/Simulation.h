@@ -39,6 +39,7 @@ namespace pgtest
         void sleepFor (int64_t nanos) noexcept override;
         void waitWhileEquals (const std::atomic<uint32_t>& word, uint32_t value, int64_t timeoutNanos) noexcept override;
         bool startThread (std::function<void()> body) override;
+        int64_t threadCpuNanos() noexcept override; // the work() the calling thread has done
 
         // ---- what a test drives -----------------------------------------------------------
         // The calling simulated thread computes for `nanos` (a DSP's cost): done that much later,

@@ -1,5 +1,7 @@
 #include "Trace.h"
 
+#include "../Clock.h"
+
 #include <algorithm>
 #include <cmath>
 #include <climits>
@@ -102,6 +104,8 @@ namespace pg::trace
 
     int64_t threadCpuNanos() noexcept
     {
+        if (auto* simulation = getTimeSource())
+            return simulation->threadCpuNanos();
 #if defined(CLOCK_THREAD_CPUTIME_ID)
         timespec ts {};
         if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)

@@ -1,0 +1,102 @@
+// The shared pool under virtual time (DESIGN.md item 11): many instances on k threads.
+//
+// The bound relied on: every instance is called once per period P by the same callback, so the
+// chunks released in a period are N chunks of at most c each. Non-preemptive EDF on k threads
+// (work-conserving, like any list schedule) finishes them within ⌈N/k⌉·c of their release, plus a
+// napping thread's wake-up (at most 0.5 ms). So when ⌈N/k⌉·c ≤ P (the pool is never behind at
+// the next period) and ⌈N/k⌉·c + 0.5 ms + c ≤ the slack (L − one block − the 1 ms fade), no
+// deadline is missed. At 48 kHz, 128-sample blocks, L = 960: P = 2.67 ms, slack = 16.3 ms.
+
+#include "SimulatedSession.h"
+#include "Trace/DropoutCauses.h"
+
+#include <catch2/catch.hpp>
+
+using namespace pgtest;
+
+namespace
+{
+    SessionConfig instancesCosting (int n, int64_t cost)
+    {
+        SessionConfig c;
+        c.instances = n;
+        c.costs = [cost] (int) {
+            DspCosts d;
+            d.chunk = [cost] (long, int) { return cost; };
+            return d;
+        };
+        return c;
+    }
+
+    // A runtime that collects by itself, as Lua's incremental collector does at the default
+    // workload (16 KB of garbage a block, 4 MB live): a cycle every 256 blocks, its end a chunk of
+    // 1.6 ms; the chunks themselves 0.12 ms (4.5 % of a core at 128-sample blocks).
+    SessionConfig collectingInstances (int n, size_t liveBytes = size_t (4) << 20)
+    {
+        SessionConfig c;
+        c.instances = n;
+        c.costs = [liveBytes] (int) {
+            DspCosts d;
+            d.chunk = [] (long, int) { return 120 * us; };
+            d.fullCollection = 1600 * us;
+            d.liveBytes = liveBytes;
+            d.garbagePerChunk = liveBytes / 256;
+            d.cycleChunks = 256;
+            return d;
+        };
+        return c;
+    }
+} // namespace
+
+TEST_CASE ("Simulation: the pool meets every deadline while ceil(N/k) chunks fit a period", "[sim][pool]")
+{
+    const int64_t period = 2'666'667;
+    for (const int n : { 8, 16, 32, 40 })
+    {
+        for (const double utilisation : { 0.5, 0.7, 0.9 })
+        {
+            const int64_t cost = static_cast<int64_t> (utilisation * 2.0 * static_cast<double> (period) / ((n + 1) / 2 * 2));
+            SimulatedSession s (instancesCosting (n, cost));
+            s.play (3 * 375); // 3 s
+            INFO (n << " instances, " << utilisation * 100 << " % of 2 threads, chunks of " << cost / 1000 << " us");
+            CHECK (s.totalDropouts() == 0);
+        }
+    }
+}
+
+TEST_CASE ("Simulation: past the pool's capacity, instances drop out (the bound is not vacuous)", "[sim][pool]")
+{
+    const int64_t period = 2'666'667;
+    SimulatedSession s (instancesCosting (16, static_cast<int64_t> (1.1 * 2.0 * static_cast<double> (period) / 16)));
+    s.play (375);
+    CHECK (s.totalDropouts() > 0);
+}
+
+TEST_CASE ("Simulation: identical instances prepared together do not collect in step (32, 0 dropouts from the first block)",
+           "[sim][pool][phases]")
+{
+    SimulatedSession s (collectingInstances (32));
+    s.play (5 * 375);
+    CHECK (s.totalDropouts() == 0);
+    uint64_t collections = 0;
+    for (auto& e : s.engines)
+        collections += e->getCounters().fullCollections;
+    CHECK (collections >= 32); // each moved its cycle once, at least
+    CHECK (collections <= 3 * 32);
+}
+
+TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace names the collections", "[sim][pool][trace]")
+{
+    pg::trace::Recorder::global().enable (10.0);
+    {
+        SimulatedSession s (collectingInstances (32, size_t (32) << 20));
+        s.play (3 * 375);
+        REQUIRE (s.totalDropouts() > 0);
+        const auto causes = pg::trace::countCauses (pg::trace::attributeDropouts (pg::trace::Recorder::global().snapshot()));
+        CHECK (causes.total() == s.totalDropouts());
+        for (int c = 0; c < static_cast<int> (pg::trace::Cause::count); ++c)
+            UNSCOPED_INFO (pg::trace::causeName (static_cast<pg::trace::Cause> (c)) << " " << causes.counts[static_cast<size_t> (c)]);
+        CHECK (causes[pg::trace::Cause::collection] > causes.total() / 2);
+    }
+    pg::trace::Recorder::global().disable();
+}
