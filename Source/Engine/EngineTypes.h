@@ -46,6 +46,7 @@ namespace pg
         double elapsedSeconds = 0.0;
         size_t heapBytes = 0;
         int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms and the floor
+        int chunksTimed = 0;    // the steady-state chunks worstChunkSeconds comes from
         bool complete = false;  // false: the script failed or the profile was cancelled
         RuntimeFigures runtime {}; // a DSP program's own figures at the profile's end
     };

@@ -93,9 +93,11 @@ namespace pg
 
         // 2. The steady state, with Lua's automatic collector: run until the collector has finished
         //    two cycles (each time the heap falls from its peak) so its largest steps are seen. The
-        //    first cycle after building the heap is milder than the ones after it.
+        //    first cycle after building the heap is milder than the ones after it. At least 16
+        //    chunks, even when building the heap used up the budget (a profile that timed none
+        //    would know nothing of the chunks: a concurrent runtime's auto latency would be the minimum).
         size_t peak = dsp.heapBytes();
-        for (int cycles = 0; cycles < 2 && elapsed() < 0.75 * q.budgetSeconds;)
+        for (int cycles = 0; cycles < 2 && (r.chunksTimed < 16 || elapsed() < 0.75 * q.budgetSeconds); ++r.chunksTimed)
         {
             const double took = chunk();
             if (cancelled() || took < 0.0)
@@ -158,7 +160,7 @@ namespace pg
         a.maxLatencySamples = std::max (q.maxDynamicLatencySamples, q.minLatencySamples);
         // The dynamic strategy's start: the script's own time plus its longest young collection.
         r.dynamicLatencySamples = LatencyAdapter {}.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
-        r.complete = true;
+        r.complete = r.chunksTimed > 0;
         return r;
     }
 } // namespace pg

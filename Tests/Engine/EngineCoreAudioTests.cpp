@@ -136,6 +136,18 @@ TEST_CASE ("prepare and release while another thread is inside processBlock: it 
     CHECK (calls.load() > 30);
     CHECK_FALSE (nonFinite.load());
 
+    // A call while the engine is not prepared (released, or being prepared) passes its audio
+    // through untouched.
+    engine.release();
+    std::vector<float> left (300), right (300);
+    for (size_t i = 0; i < left.size(); ++i)
+        left[i] = right[i] = std::sin (0.02f * static_cast<float> (i)) * 0.7f;
+    const auto leftIn = left, rightIn = right;
+    float* ptrs[] = { left.data(), right.data() };
+    engine.processBlock (ptrs, 2, 300);
+    CHECK (left == leftIn);
+    CHECK (right == rightIn);
+
     REQUIRE (engine.prepare (settingsFor (48000.0, 128, 2), pgtest::simpleScript, "simple.lua", 600));
     const auto in = pgtest::noise (2, 8000, 12);
     const auto out = pgtest::run (engine, in, fixedBlocks (128), true);

@@ -21,6 +21,7 @@ namespace pgtest
         // A runtime that collects by itself (the deterministic strategy): every `cycleChunks`
         // chunks after the last collection, a chunk also pays for a whole collection (0: never).
         long cycleChunks = 0;
+        bool concurrent = false; // its collector runs beside the calls (Go's): no full-collection pauses
     };
 
     class SimulatedDsp final : public pg::Dsp
@@ -57,6 +58,7 @@ namespace pgtest
             return collect (costs.collectorStep);
         }
         bool hasCollectorSteps() const noexcept override { return true; }
+        bool collectsConcurrently() const noexcept override { return costs.concurrent; }
         size_t heapBytes() const noexcept override { return costs.liveBytes + garbage; }
         long chunksRun() const noexcept { return chunks; }
 
