@@ -28,38 +28,8 @@ namespace
 
 } // namespace
 
-TEST_CASE ("Alignment: out[n] = wet[n-L]*mix + in[n-L]*(1-mix) for any block sizes", "[engine][alignment]")
-{
-    const double rate = GENERATE (44100.0, 48000.0, 96000.0);
-    const int channels = GENERATE (1, 2);
-    const float mix = GENERATE (1.0f, 0.0f, 0.5f);
-    const int maxBlock = 256;
-    const int latency = static_cast<int> (0.012 * rate) + 3; // above the floor for 256-sample blocks
-
-    pg::LatencyEngine engine;
-    REQUIRE (engine.prepare (settingsFor (rate, maxBlock, channels), pgtest::simpleScript, "simple.lua", latency));
-    engine.setMix (mix);
-    const auto in = pgtest::noise (channels, 20000, 11);
-    const auto wet = pgtest::simpleWet (in);
-
-    SECTION ("fixed block sizes, including 1 and the maximum")
-    {
-        for (int block : { 1, 7, 64, maxBlock })
-        {
-            REQUIRE (engine.prepare (settingsFor (rate, maxBlock, channels), pgtest::simpleScript, "simple.lua", latency));
-            const auto out = pgtest::run (engine, in, fixedBlocks (block), true);
-            INFO ("block " << block << " rate " << rate << " channels " << channels << " mix " << mix);
-            CHECK (countMisaligned (in, wet, out, latency, mix) == 0);
-            CHECK (engine.getCounters().dropoutEvents == 0);
-        }
-    }
-    SECTION ("random block sizes")
-    {
-        const auto out = pgtest::run (engine, in, randomBlocks (maxBlock, 5), true);
-        CHECK (countMisaligned (in, wet, out, latency, mix) == 0);
-        CHECK (engine.getCounters().dropoutEvents == 0);
-    }
-}
+// Alignment for any block sizes, exactly, at every rate, channel count and mix: proven under
+// virtual time, with the same script (Tests/Simulation/AlignmentTests.cpp).
 
 TEST_CASE ("Alignment: an impulse at k comes out at k + L", "[engine][alignment]")
 {
