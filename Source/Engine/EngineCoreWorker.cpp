@@ -449,6 +449,7 @@ namespace pg
         awaitingCollection = dsp->isCollecting(); // a concurrent cycle: its heap is taken when it ends
         lastFullAt = now + d;
         lastFullSeconds = d;
+        phases.collected (heapAfterLastFull, lastFullAt); // a cycle ended here, asked for or not
     }
 
     // Deterministic, a script: its collector's cycles moved to this instance's phase (CyclePhases.h),
@@ -469,7 +470,6 @@ namespace pg
         else if (phases.afterChunk (dsp->heapBytes(), now))
         {
             fullCollectionOnWorker (now, false);
-            phases.collected (dsp->heapBytes(), nowSeconds());
         }
     }
 

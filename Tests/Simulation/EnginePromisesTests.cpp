@@ -115,3 +115,30 @@ TEST_CASE ("Simulation: a dropout never clicks: the switch to dry and back is a 
     CHECK (fadesOut >= 1);
     CHECK (fadesIn >= 1);
 }
+
+TEST_CASE ("Simulation: the auto latency's rule hides forced full collections: L = one block + 2 x the worst pause", "[sim][promise]")
+{
+    // Full collections of 8 ms, forced every half second; L as the profile sets it from them.
+    auto c = oneInstance();
+    c.latency = block + 2 * 8 * 48;
+    c.costs = [] (int) {
+        DspCosts d;
+        d.chunk = [] (long, int) { return chunkCost; };
+        d.fullCollection = 8 * ms;
+        d.liveBytes = size_t (64) << 20; // (not a heap whose cycles the engine moves: CyclePhases.h)
+        return d;
+    };
+    SimulatedSession s (c);
+    for (int k = 0; k < 8; ++k)
+    {
+        s.engines[0]->requestFullCollection();
+        s.play (188);
+    }
+    CHECK (s.engines[0]->getCounters().fullCollections == 8);
+    CHECK (s.engines[0]->getPauseHistogram().maxSeconds == Approx (0.008).margin (1.0e-9));
+    CHECK (s.dropouts (0) == 0);
+    long wrong = 0;
+    for (long n = 0; n < static_cast<long> (s.out[0].size()); ++n)
+        wrong += s.out[0][static_cast<size_t> (n)] != s.expectedWet (0, n, c.latency) ? 1 : 0;
+    CHECK (wrong == 0);
+}
