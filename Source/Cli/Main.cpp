@@ -4,6 +4,7 @@
 #include "WorkerPool.h"
 #include "Clock.h"
 #include "Trace/ChromeTrace.h"
+#include "Trace/RunFigures.h"
 #include "PluginProcessor.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
@@ -360,6 +361,12 @@ namespace
         int threads = 0;
         double meanLoadPercent = 0.0, maxLoadPercent = 0.0; // summed over the threads: 100 = one core
         pg::trace::CauseCounts causes; // every dropout of the processors, by cause (from the trace)
+        // From the trace: an instance's mean pool CPU (100 = a core), the longest time no pool
+        // thread ran, the longest chunk, and the latency physics allows: one block + the worst
+        // stall / (1 − load) (the queue it leaves drains at 1 − load) + the longest chunk.
+        double instanceCpuPercent = 0.0, worstStallSeconds = 0.0, largestChunkSeconds = 0.0;
+        int physicalFloorSamples = 0;
+        int capacityInstances() const { return instanceCpuPercent > 0.0 ? static_cast<int> (100.0 * threads / instanceCpuPercent) : 0; }
         std::vector<pg::trace::DropoutCause> lastCauses; // those still in the trace at the end
     };
 
@@ -392,6 +399,12 @@ namespace
         for (auto* p : ps)
             traced.push_back (p->getEngine().getTraceInstance());
         pg::trace::DropoutTally tally (traced);
+        pg::trace::RunFigures runFigures;
+        auto advanceTrace = [&] (int64_t upTo) { // the dropouts' causes and the machine's figures so far
+            const auto snapshot = pg::trace::Recorder::global().snapshot (tally.windowFrom(), upTo);
+            runFigures.add (snapshot, tally.attributedUpTo(), upTo);
+            tally.advance (snapshot, upTo);
+        };
         std::thread audio ([&] {
             juce::AudioBuffer<float> bareBuffer (2, block);
             raiseToAudioPriority();
@@ -486,7 +499,7 @@ namespace
             if (Clock::now() >= nextLoadSample) // a new ~0.5 s window of the pool's load; the dropouts' causes so far
             {
                 if (pg::trace::Recorder::global().isEnabled())
-                    tally.advance (pg::nowNanos() - 300'000'000);
+                    advanceTrace (pg::nowNanos() - 300'000'000);
                 const double load = pool->loadPercent();
                 loadSum += load;
                 loadMax = std::max (loadMax, load);
@@ -518,8 +531,17 @@ namespace
             if (pg::trace::Recorder::global().isEnabled())
             {
                 std::this_thread::sleep_for (std::chrono::milliseconds (50)); // the last chunks' events
-                tally.advance (INT64_MAX);
+                advanceTrace (INT64_MAX);
                 poolFigures->causes = tally.counts();
+                double cpu = 0.0;
+                for (const int i : traced)
+                    cpu += static_cast<double> (runFigures.cpuNanos (i)) * 1.0e-9;
+                poolFigures->instanceCpuPercent = 100.0 * cpu / static_cast<double> (traced.size()) / seconds;
+                poolFigures->worstStallSeconds = static_cast<double> (runFigures.worstStallNanos()) * 1.0e-9;
+                poolFigures->largestChunkSeconds = static_cast<double> (runFigures.largestChunkNanos()) * 1.0e-9;
+                const double load = std::min (0.95, poolFigures->meanLoadPercent / (100.0 * poolFigures->threads));
+                poolFigures->physicalFloorSamples = block + static_cast<int> (std::ceil (
+                    (poolFigures->worstStallSeconds / (1.0 - load) + poolFigures->largestChunkSeconds) * rate));
             }
         }
         std::vector<Summary> summaries;
@@ -557,6 +579,24 @@ namespace
         return o.get();
     }
 
+    // The machine's figures from the trace (PoolFigures), into o.
+    void setMachineFigures (juce::DynamicObject& o, const PoolFigures& pool)
+    {
+        o.setProperty ("instance_cpu_percent", pool.instanceCpuPercent);
+        o.setProperty ("capacity_instances", pool.capacityInstances());
+        o.setProperty ("worst_stall_ms", pool.worstStallSeconds * 1000.0);
+        o.setProperty ("largest_chunk_ms", pool.largestChunkSeconds * 1000.0);
+        o.setProperty ("physical_floor_samples", pool.physicalFloorSamples);
+    }
+
+    void printMachineFigures (const PoolFigures& pool)
+    {
+        std::printf ("  machine      an instance %.2f %% of a core: %d instances fill the pool; worst stall %.2f ms, largest chunk %.2f ms;"
+                     " physical floor %d samples\n",
+                     pool.instanceCpuPercent, pool.capacityInstances(), pool.worstStallSeconds * 1000.0, pool.largestChunkSeconds * 1000.0,
+                     pool.physicalFloorSamples);
+    }
+
     void printCauses (const pg::trace::CauseCounts& counts, uint64_t dropouts)
     {
         const auto o = causesJson (counts, dropouts);
@@ -592,6 +632,7 @@ namespace
             j->setProperty ("dropouts_warmup", static_cast<juce::int64> (dropouts - after));
             j->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (after));
             j->setProperty ("dropouts_by_cause", causesJson (pool.causes, dropouts));
+            setMachineFigures (*j, pool);
             j->setProperty ("instances_without_dropouts", clean);
             j->setProperty ("deadline_misses", static_cast<juce::int64> (first.deadlineMisses));
             j->setProperty ("max_reported_latency_samples", worstLatency);
@@ -622,6 +663,7 @@ namespace
                      static_cast<unsigned long long> (dropouts), static_cast<unsigned long long> (dropouts - after),
                      static_cast<unsigned long long> (after), clean, static_cast<int> (all.size()));
         printCauses (pool.causes, dropouts);
+        printMachineFigures (pool);
         std::printf ("  callback     %llu deadline misses; its own time p99 %.3f max %.3f ms; woken late p99 %.3f max %.3f ms\n",
                      static_cast<unsigned long long> (first.deadlineMisses), pool.callback.percentile (0.99) * 1e3,
                      pool.callback.maxSeconds * 1e3, pool.wakeLate.percentile (0.99) * 1e3, pool.wakeLate.maxSeconds * 1e3);
@@ -670,9 +712,13 @@ namespace
             extra->setProperty ("worker_load_percent_mean", pool.meanLoadPercent);
             extra->setProperty ("floor_samples", pool.floorSamples);
             extra->setProperty ("dropouts_by_cause", causesJson (pool.causes, all.front().dropouts));
+            setMachineFigures (*extra, pool);
             printSummary (all.front(), o.json, extra);
             if (! o.json)
+            {
                 printCauses (pool.causes, all.front().dropouts);
+                printMachineFigures (pool);
+            }
         }
         else
             printInstances (all, pool, o.json);

@@ -148,11 +148,12 @@ namespace pg::trace
         return c;
     }
 
-    void DropoutTally::advance (int64_t upTo, const Recorder& recorder)
+    void DropoutTally::advance (int64_t upTo, const Recorder& recorder) { advance (recorder.snapshot (windowFrom(), upTo), upTo); }
+
+    void DropoutTally::advance (const Snapshot& trace, int64_t upTo)
     {
-        const int64_t from = done == INT64_MIN ? INT64_MIN : done - contextNanos;
         latest.clear();
-        for (const auto& d : attributeDropouts (recorder.snapshot (from, upTo)))
+        for (const auto& d : attributeDropouts (trace))
         {
             if (d.dropout.start < done || d.dropout.start >= upTo)
                 continue;

@@ -53,6 +53,11 @@ namespace pg::trace
 
         // The dropouts traced before upTo that are not attributed yet (the recorder's snapshot).
         void advance (int64_t upTo, const Recorder& recorder = Recorder::global());
+        // The same from a snapshot that holds at least [windowFrom (upTo), upTo).
+        void advance (const Snapshot& trace, int64_t upTo);
+        // Where the snapshot for the next advance to upTo must start: a second before what is new.
+        int64_t windowFrom() const noexcept { return done == INT64_MIN ? INT64_MIN : done - contextNanos; }
+        int64_t attributedUpTo() const noexcept { return done; }
         const CauseCounts& counts() const noexcept { return tally; }
         const std::vector<DropoutCause>& recent() const noexcept { return latest; } // the last advance's
 

@@ -1,0 +1,31 @@
+#pragma once
+
+// What a run's trace says about the machine and the pool (Trace.h), gathered as the run goes,
+// like DropoutTally: the pool CPU time each instance's chunks took, the longest chunk, and the
+// longest stall (a time when no pool thread ran: neither a chunk's CPU time nor a nap is recorded
+// on any of them, so every one was descheduled).
+
+#include "Trace.h"
+
+#include <cstdint>
+#include <map>
+
+namespace pg::trace
+{
+    class RunFigures
+    {
+    public:
+        // Adds the events of `trace` that start in [from, to); call with windows that follow on.
+        void add (const Snapshot& trace, int64_t from, int64_t to);
+
+        int64_t worstStallNanos() const noexcept { return worstStall; }
+        int64_t largestChunkNanos() const noexcept { return largestChunk; }
+        // The pool CPU time of instance i's chunks (their wall time where CPU time is unknown).
+        int64_t cpuNanos (int instance) const;
+        const std::map<int, int64_t>& cpuByInstance() const noexcept { return cpu; }
+
+    private:
+        std::map<int, int64_t> cpu;
+        int64_t worstStall = 0, largestChunk = 0;
+    };
+} // namespace pg::trace

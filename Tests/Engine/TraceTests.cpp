@@ -1,0 +1,155 @@
+// The trace (Source/Engine/Trace): its buffers, the dropouts' causes, the machine's figures and
+// the Chrome JSON, on events written by hand. (Traces of the real engine: Tests/Simulation.)
+
+#include "Trace/ChromeTrace.h"
+#include "Trace/DropoutCauses.h"
+#include "Trace/RunFigures.h"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace pg::trace;
+
+namespace
+{
+    constexpr int64_t ms = 1'000'000;
+
+    Event chunk (int lane, int instance, int64_t start, int64_t end, uint64_t ringPos, int64_t collector = 0, int64_t cpu = -1)
+    {
+        Event e;
+        e.kind = Kind::chunk;
+        e.lane = lane;
+        e.instance = instance;
+        e.start = start;
+        e.end = end;
+        e.ringPos = ringPos;
+        e.frames = 128;
+        e.collectorNanos = collector;
+        e.cpuNanos = cpu;
+        return e;
+    }
+
+    Event at (Kind kind, int lane, int instance, int64_t t, uint64_t ringPos, int64_t due = 0)
+    {
+        Event e;
+        e.kind = kind;
+        e.lane = lane;
+        e.instance = instance;
+        e.start = e.end = t;
+        e.ringPos = ringPos;
+        e.frames = 128;
+        e.due = due;
+        return e;
+    }
+
+    Event nap (int lane, int64_t start, int64_t end)
+    {
+        Event e;
+        e.kind = Kind::nap;
+        e.lane = lane;
+        e.start = start;
+        e.end = end;
+        e.due = start + ms / 2;
+        return e;
+    }
+
+    // Instance 0's block arrives at blockArrival (due 18 ms later) and is missing at 18 ms; `pool` is what the
+    // two pool threads (lanes 1 and 2) did meanwhile.
+    Cause causeOf (std::vector<Event> pool, int64_t blockArrival = 0)
+    {
+        Snapshot s;
+        s.events = std::move (pool);
+        s.events.push_back (at (Kind::block, 0, 0, blockArrival, 0, blockArrival + 18 * ms)); // (its deadline: L − B later)
+        s.events.push_back (at (Kind::dropout, 0, 0, 18 * ms, 0));
+        std::sort (s.events.begin(), s.events.end(), [] (const Event& a, const Event& b) { return a.start < b.start; });
+        const auto causes = attributeDropouts (s);
+        REQUIRE (causes.size() == 1);
+        return causes.front().cause;
+    }
+} // namespace
+
+TEST_CASE ("TraceBuffer keeps the newest events and drops what the writer overwrote", "[engine][trace]")
+{
+    TraceBuffer b ("lane", 3, 100); // rounded up to 128
+    REQUIRE (b.getCapacity() == 128);
+    for (int i = 0; i < 1000; ++i)
+        b.push (chunk (0, i, i, i + 1, static_cast<uint64_t> (i)));
+    const auto events = b.read();
+    REQUIRE (events.size() == 128);
+    CHECK (events.front().instance == 1000 - 128);
+    CHECK (events.back().instance == 999);
+    CHECK (events.back().lane == 3);
+    CHECK (b.pushed() == 1000);
+
+    // A reader racing the writer sees whole events, in order.
+    std::atomic<bool> stop { false };
+    std::thread writer ([&] {
+        for (int i = 1000; ! stop.load(); ++i)
+            b.push (chunk (0, i, i, i + 7, static_cast<uint64_t> (i)));
+    });
+    int torn = 0;
+    for (int k = 0; k < 2000; ++k)
+    {
+        const auto got = b.read();
+        for (size_t i = 0; i < got.size(); ++i)
+            torn += (got[i].end != got[i].start + 7 && got[i].end != got[i].start + 1)
+                            || (i > 0 && got[i].instance != got[i - 1].instance + 1)
+                        ? 1
+                        : 0;
+    }
+    stop.store (true);
+    writer.join();
+    CHECK (torn == 0);
+}
+
+TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace]")
+{
+    SECTION ("its own chunk ran past the slack")
+    CHECK (causeOf ({ chunk (1, 0, 1 * ms, 25 * ms, 0), nap (2, 0, 30 * ms) }) == Cause::ownChunk);
+    SECTION ("its own chunk was a collection")
+    CHECK (causeOf ({ chunk (1, 0, 1 * ms, 25 * ms, 0, 20 * ms), nap (2, 0, 30 * ms) }) == Cause::collection);
+    SECTION ("its own chunk's thread was descheduled")
+    CHECK (causeOf ({ chunk (1, 0, 1 * ms, 25 * ms, 0, 0, 2 * ms), nap (2, 0, 30 * ms) }) == Cause::noThreadRunning);
+    SECTION ("it waited behind other instances on both threads")
+    CHECK (causeOf ({ chunk (1, 1, 0, 10 * ms, 0), chunk (2, 2, 0, 10 * ms, 0), chunk (1, 3, 10 * ms, 20 * ms, 0),
+                      chunk (2, 4, 10 * ms, 20 * ms, 0), chunk (1, 0, 20 * ms, 21 * ms, 0) })
+           == Cause::queued);
+    SECTION ("it waited behind other instances' collections")
+    CHECK (causeOf ({ chunk (1, 1, 0, 19 * ms, 0, 18 * ms), chunk (2, 2, 0, 19 * ms, 0, 18 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) })
+           == Cause::collection);
+    SECTION ("no pool thread ran")
+    CHECK (causeOf ({ nap (1, 0, 1 * ms), nap (2, 0, 1 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::noThreadRunning);
+    SECTION ("the threads napped while the work waited")
+    CHECK (causeOf ({ nap (1, 0, 19 * ms), nap (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::lateWakeup);
+    SECTION ("the host brought the input late")
+    CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
+}
+
+TEST_CASE ("Run figures: the longest time no pool thread ran, the largest chunk, each instance's CPU", "[engine][trace]")
+{
+    Snapshot s;
+    s.events = { chunk (1, 0, 0, 2 * ms, 0, 0, 2 * ms), nap (2, 0, 3 * ms),
+                 // both threads gone from 3 ms to 7 ms; then a chunk whose thread ran 1 of its 4 ms
+                 chunk (1, 1, 7 * ms, 11 * ms, 0, 0, 1 * ms), nap (2, 7 * ms, 9 * ms), nap (2, 12 * ms, 13 * ms),
+                 chunk (1, 0, 13 * ms, 14 * ms, 0, 0, 1 * ms) };
+    RunFigures f;
+    f.add (s, 0, 20 * ms);
+    CHECK (f.worstStallNanos() == 4 * ms);
+    CHECK (f.largestChunkNanos() == 4 * ms);
+    CHECK (f.cpuNanos (0) == 3 * ms);
+    CHECK (f.cpuNanos (1) == 1 * ms);
+}
+
+TEST_CASE ("Chrome trace JSON: a track per lane, a slice per chunk, an instant per dropout named by its cause", "[engine][trace]")
+{
+    Snapshot s;
+    s.lanes = { { 0, "instance 0 (audio)" }, { 1, "pool thread 0" } };
+    s.events = { chunk (1, 0, 1 * ms, 25 * ms, 0), at (Kind::dropout, 0, 0, 18 * ms, 0) };
+    const auto json = toChromeJson (s, attributeDropouts (s));
+    CHECK (json.rfind ("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", 0) == 0);
+    CHECK (json.find ("\"name\":\"thread_name\",\"pid\":1,\"tid\":2,\"args\":{\"name\":\"pool thread 0\"}") != std::string::npos);
+    CHECK (json.find ("\"ph\":\"X\",\"cat\":\"chunk\",\"name\":\"instance 0\",\"ts\":0.000,\"dur\":24000.000") != std::string::npos);
+    CHECK (json.find ("\"name\":\"dropout: own_chunk\",\"ts\":17000.000") != std::string::npos);
+    CHECK (json.substr (json.size() - 4) == "\n]}\n");
+}
