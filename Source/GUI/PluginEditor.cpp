@@ -2,6 +2,9 @@
 
 #include "ProgramDialogs.h"
 
+#include "Clock.h"
+#include "Trace/ChromeTrace.h"
+
 namespace pauseguard
 {
     using namespace theme;
@@ -22,6 +25,8 @@ namespace pauseguard
                     return "The script's time per chunk (with Lua's own collector work in the deterministic strategy).";
                 case PauseGuardEditor::View::lateness:
                     return "How late each chunk was delivered past its deadline. Late chunks are played dry.";
+                case PauseGuardEditor::View::pool:
+                    return "Every instance's chunks on the shared pool's threads (this one in blue). Export the trace for Perfetto.";
             }
             return "";
         }
@@ -36,6 +41,7 @@ namespace pauseguard
         addAndMakeVisible (latency);
         addAndMakeVisible (counters);
         addAndMakeVisible (histogram);
+        addChildComponent (poolView);
         addAndMakeVisible (timeline);
 
         script.onLoad = [this] { launchScriptChooser(); };
@@ -62,11 +68,11 @@ namespace pauseguard
         addAndMakeVisible (controlsView);
 
         int tab = 0;
-        for (auto* b : { &pausesTab, &processingTab, &latenessTab })
+        for (auto* b : { &pausesTab, &processingTab, &latenessTab, &poolTab })
         {
             b->setClickingTogglesState (true);
             b->setRadioGroupId (1);
-            b->setConnectedEdges ((tab > 0 ? juce::Button::ConnectedOnLeft : 0) | (tab < 2 ? juce::Button::ConnectedOnRight : 0));
+            b->setConnectedEdges ((tab > 0 ? juce::Button::ConnectedOnLeft : 0) | (tab < 3 ? juce::Button::ConnectedOnRight : 0));
             const auto v = static_cast<View> (tab++);
             b->onClick = [this, v] { selectView (v); };
             addAndMakeVisible (*b);
@@ -78,11 +84,14 @@ namespace pauseguard
         resetButton.setTooltip ("Clear the histograms and counters (the latency history is kept)");
         exportCsv.onClick = [this] { launchExport (ExportFormat::csv); };
         exportJson.onClick = [this] { launchExport (ExportFormat::json); };
+        exportTrace.setTooltip ("Save the engine's trace of the last seconds (every chunk, nap and dropout with its cause) "
+                                "as Chrome trace-event JSON, for ui.perfetto.dev or chrome://tracing");
+        exportTrace.onClick = [this] { launchTraceExport(); };
         resetButton.onClick = [this] {
             pauseGuard.getEngine().resetStatistics();
             showStatus ("Statistics reset");
         };
-        for (auto* b : { &exportCsv, &exportJson, &resetButton })
+        for (auto* b : { &exportCsv, &exportJson, &exportTrace, &resetButton })
             addAndMakeVisible (*b);
 
         setResizable (true, true);
@@ -111,6 +120,8 @@ namespace pauseguard
         auto report = pg::captureStatistics (pauseGuard.getEngine());
         report.latencySamples = pauseGuard.getLatencySamples();
         showStatistics (report);
+        if (view == View::pool && ticks % 3 == 0) // (10 Hz: a second of trace is a few thousand events)
+            refreshPool();
 
         if (report.latencySamples != historyLatency || ++ticks >= historyEveryTicks)
         {
@@ -244,11 +255,46 @@ namespace pauseguard
         histogram.setData (report.histograms[static_cast<size_t> (index)], kind, report.slackSeconds(), empty);
     }
 
+    void PauseGuardEditor::refreshPool()
+    {
+        const int64_t now = pg::nowNanos();
+        const auto trace = pg::trace::Recorder::global().snapshot (now - 2'000'000'000, now); // (a second of context)
+        poolView.setTrace (trace, pg::trace::attributeDropouts (trace), pauseGuard.getEngine().getTraceInstance(), now, 1.0);
+    }
+
+    bool PauseGuardEditor::writeTrace (const juce::File& file)
+    {
+        const auto trace = pg::trace::Recorder::global().snapshot();
+        return pg::trace::writeChromeJson (file.getFullPathName().toStdString(), trace, pg::trace::attributeDropouts (trace));
+    }
+
+    void PauseGuardEditor::launchTraceExport()
+    {
+        const auto name = "pauseguard-trace-" + juce::Time::getCurrentTime().formatted ("%Y%m%d-%H%M%S") + ".json";
+        const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
+        chooser = std::make_unique<juce::FileChooser> ("Export the trace", documents.getChildFile (name), "*.json");
+        juce::Component::SafePointer<PauseGuardEditor> safe (this);
+        const int flags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles
+                          | juce::FileBrowserComponent::warnAboutOverwriting;
+        chooser->launchAsync (flags, [safe] (const juce::FileChooser& fc) {
+            const auto file = fc.getResult();
+            if (file == juce::File())
+                return;
+            const bool ok = writeTrace (file);
+            if (safe != nullptr)
+                safe->showStatus (ok ? "Saved " + file.getFileName() + ": open it in ui.perfetto.dev" : "Could not write " + file.getFullPathName(), ! ok);
+        });
+    }
+
     void PauseGuardEditor::selectView (View v)
     {
         view = v;
-        auto* tab = v == View::pauses ? &pausesTab : (v == View::processing ? &processingTab : &latenessTab);
+        auto* tab = v == View::pauses ? &pausesTab : (v == View::processing ? &processingTab : (v == View::lateness ? &latenessTab : &poolTab));
         tab->setToggleState (true, juce::dontSendNotification);
+        histogram.setVisible (v != View::pool);
+        poolView.setVisible (v == View::pool);
+        if (v == View::pool)
+            refreshPool();
         layoutTexts();
         showStatistics (shown);
         repaint (histogramPanel.toNearestInt());
@@ -292,7 +338,7 @@ namespace pauseguard
     {
         statusIsError = isError;
         statusUntil = juce::Time::getMillisecondCounterHiRes() + 4000.0;
-        status.set (message, font (13.0f), header.withTrimmedLeft (150.0f).withTrimmedRight (480.0f), juce::Justification::centredLeft);
+        status.set (message, font (13.0f), header.withTrimmedLeft (150.0f).withTrimmedRight (608.0f), juce::Justification::centredLeft);
         repaint (header.toNearestInt());
     }
 
@@ -301,8 +347,10 @@ namespace pauseguard
         auto r = getLocalBounds().reduced (margin);
         auto head = r.removeFromTop (headerHeight);
         header = head.toFloat();
-        auto buttons = head.removeFromRight (470).withSizeKeepingCentre (470, 30);
+        auto buttons = head.removeFromRight (598).withSizeKeepingCentre (598, 30);
         resetButton.setBounds (buttons.removeFromRight (150));
+        buttons.removeFromRight (8);
+        exportTrace.setBounds (buttons.removeFromRight (120));
         buttons.removeFromRight (8);
         exportJson.setBounds (buttons.removeFromRight (120));
         buttons.removeFromRight (8);
@@ -340,10 +388,11 @@ namespace pauseguard
         histogramPanel = r.toFloat();
         auto inner = r.reduced (static_cast<int> (panelPadding));
         auto tabs = inner.removeFromTop (26);
-        for (auto* b : { &pausesTab, &processingTab, &latenessTab })
-            b->setBounds (tabs.removeFromLeft (132));
+        for (auto* b : { &pausesTab, &processingTab, &latenessTab, &poolTab })
+            b->setBounds (tabs.removeFromLeft (b == &poolTab ? 70 : 132));
         inner.removeFromTop (8);
         histogram.setBounds (inner);
+        poolView.setBounds (inner);
         layoutTexts();
     }
 
@@ -352,11 +401,11 @@ namespace pauseguard
         auto head = header;
         title.set ("PauseGuard", font (24.0f, true), head.removeFromLeft (150.0f), juce::Justification::centredLeft);
         const juce::String tagline = "garbage-collector pauses, hidden behind the latency the host is told";
-        const auto taglineBox = head.withTrimmedRight (480.0f);
+        const auto taglineBox = head.withTrimmedRight (608.0f);
         const bool fits = font (14.0f).getStringWidthFloat (tagline) < taglineBox.getWidth();
         subtitle.set (fits ? tagline : juce::String(), font (14.0f), taglineBox, juce::Justification::centredLeft);
 
-        const auto tabsRight = static_cast<float> (latenessTab.getRight()) + 14.0f;
+        const auto tabsRight = static_cast<float> (poolTab.getRight()) + 14.0f;
         caption.set (captionFor (view), font (12.5f),
                      { tabsRight, histogramPanel.getY() + panelPadding, histogramPanel.getRight() - panelPadding - tabsRight, 26.0f },
                      juce::Justification::centredRight, 2);

@@ -3,6 +3,7 @@
 #include "ControlPanel.h"
 #include "HistogramView.h"
 #include "LatencyTimeline.h"
+#include "PoolView.h"
 #include "PluginProcessor.h"
 #include "Readouts.h"
 #include "ScriptPanel.h"
@@ -26,7 +27,8 @@ namespace pauseguard
         {
             pauses,
             processing,
-            lateness
+            lateness,
+            pool // the shared pool's last second, from the trace
         };
         enum class ExportFormat
         {
@@ -55,6 +57,10 @@ namespace pauseguard
         // The histogram's plot area, in the editor's coordinates.
         juce::Rectangle<int> getHistogramPlotBounds() const;
         const HistogramView& getHistogramView() const noexcept { return histogram; }
+        const PoolView& getPoolView() const noexcept { return poolView; }
+        // Message thread: the trace's last seconds as Chrome trace-event JSON (Perfetto). False if
+        // it could not be written.
+        static bool writeTrace (const juce::File& file);
         bool isDropoutHighlighted() const noexcept { return counters.isDropoutHighlighted(); }
         int getNumParameterControls() const noexcept { return controls.getNumControls(); }
         const ControlPanel& getControlPanel() const noexcept { return controls; }
@@ -72,6 +78,8 @@ namespace pauseguard
     private:
         void timerCallback() override { refresh(); }
         void launchExport (ExportFormat format);
+        void launchTraceExport();
+        void refreshPool();
         void launchScriptChooser();
         void loadScript (const juce::File& file);
         // The running script's name, macros and watched file, and the console.
@@ -85,12 +93,14 @@ namespace pauseguard
         LatencyReadout latency;
         CounterTiles counters;
         HistogramView histogram;
+        PoolView poolView;
         LatencyTimeline timeline;
         ControlPanel controls;
         juce::Viewport controlsView;
         ScriptPanel script;
-        juce::TextButton pausesTab { "Collector pauses" }, processingTab { "Processing time" }, latenessTab { "Lateness" };
-        juce::TextButton exportCsv { "Export CSV" }, exportJson { "Export JSON" }, resetButton { "Reset statistics" };
+        juce::TextButton pausesTab { "Collector pauses" }, processingTab { "Processing time" }, latenessTab { "Lateness" }, poolTab { "Pool" };
+        juce::TextButton exportCsv { "Export CSV" }, exportJson { "Export JSON" }, exportTrace { "Export trace" },
+            resetButton { "Reset statistics" };
         juce::TooltipWindow tooltips { this, 500 };
         std::unique_ptr<juce::FileChooser> chooser, scriptChooser;
 

@@ -1,5 +1,7 @@
 #include "PluginProcessor.h"
 
+#include "Trace/Trace.h"
+
 #include "PauseGuardAssets.h"
 #include "PluginEditor.h"
 
@@ -86,6 +88,10 @@ namespace pauseguard
         , state (*this, nullptr, "PauseGuard", createParameterLayout())
         , params (state)
     {
+        // The engine's trace, for the editor's pool view and "Export trace": on from the first
+        // instance, keeping the last $PAUSEGUARD_TRACE_SECONDS (default 10).
+        const auto traceSeconds = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_TRACE_SECONDS", "10").getDoubleValue();
+        pg::trace::Recorder::global().enableIfOff (traceSeconds > 0.0 ? std::min (traceSeconds, 600.0) : 10.0);
         scriptParams[0] = engine.addScriptParameter (ParamIDs::drive, params.drive.get());
         scriptParams[1] = engine.addScriptParameter (ParamIDs::tone, params.tone.get() / 100.0f);
         scriptParams[2] = engine.addScriptParameter (ParamIDs::output, params.output.get());

@@ -25,6 +25,8 @@ SCRIPT="${SCRIPT-$ROOT/Tests/GUI/ScreenshotScript.lua}"
 # A DSP program the state names (a command line; empty: none). It runs if PAUSEGUARD_ALLOWED_PROGRAMS
 # lists it; otherwise the editor asks first, and the shot shows the question.
 PROGRAM="${PROGRAM:-}"
+# The editor's view at the shot: pauses (the histogram) or pool (the pool's last second, from the trace).
+VIEW="${VIEW:-pauses}"
 
 WORK="$(mktemp -d)"
 PIDS=()
@@ -83,6 +85,11 @@ if [ -n "$SWITCH_AFTER" ]; then
     sleep "$((RUN_SECONDS - SWITCH_AFTER))"
 else
     sleep "$RUN_SECONDS"
+fi
+
+if [ "$VIEW" = pool ]; then # the "Pool" tab, right of the histogram's three
+    xdotool mousemove --window "$(xdotool search --name '^PauseGuard$' | head -n 1)" 455 310 click 1
+    sleep 1.5
 fi
 
 # The app's top-level window, from the X server's own list.

@@ -278,3 +278,41 @@ TEST_CASE ("The latency history draws a dot of its colour for every reason a lat
         CHECK (found >= 20); // at least the centre of one 8-pixel dot
     }
 }
+
+TEST_CASE ("The Pool view shows the pool's threads and this instance's chunks; Export trace writes Perfetto's JSON", "[gui][trace]")
+{
+    PauseGuardProcessor p;
+    p.prepareToPlay (48000.0, 256);
+    REQUIRE (p.getEngine().waitUntilWarm (30.0));
+    juce::AudioBuffer<float> buffer (2, 256);
+    juce::MidiBuffer midi;
+    for (int b = 0; b < 200; ++b) // audio, paced a little so that the pool's threads run the chunks
+    {
+        buffer.clear();
+        p.processBlock (buffer, midi);
+        std::this_thread::sleep_for (std::chrono::microseconds (500));
+    }
+    REQUIRE (p.getEngine().waitForWorker (5.0));
+
+    std::unique_ptr<juce::AudioProcessorEditor> editor (p.createEditorIfNeeded());
+    auto* ours = dynamic_cast<PauseGuardEditor*> (editor.get());
+    REQUIRE (ours != nullptr);
+    ours->selectView (PauseGuardEditor::View::pool);
+    const auto& pool = ours->getPoolView();
+    CHECK (pool.isVisible());
+    CHECK_FALSE (ours->getHistogramView().isVisible());
+    CHECK (pool.getNumLanes() >= 1);
+    CHECK (pool.getNumChunksShown() > 0);
+    const auto image = snapshot (*ours, "editor-pool.png");
+    const auto area = pool.getBoundsInParent();
+    CHECK (countPixels (image, area, isBlue) > 50); // this instance's chunks, in the accent colour
+
+    const auto file = juce::File (PAUSEGUARD_TEST_OUTPUT_DIR).getChildFile ("editor-trace.json");
+    REQUIRE (PauseGuardEditor::writeTrace (file));
+    const auto json = juce::JSON::parse (file);
+    REQUIRE (json.isObject());
+    int chunks = 0;
+    for (const auto& e : *json["traceEvents"].getArray())
+        chunks += e["cat"].toString() == "chunk" && e["ph"].toString() == "X" ? 1 : 0;
+    CHECK (chunks > 0);
+}

@@ -33,6 +33,16 @@ namespace pg::trace
         enabled.store (true, std::memory_order_release);
     }
 
+    void Recorder::enableIfOff (double seconds)
+    {
+        {
+            std::lock_guard<std::mutex> l (lock);
+            if (isEnabled())
+                return;
+        }
+        enable (seconds); // (two callers at once: the second clears the first's few events)
+    }
+
     void Recorder::disable()
     {
         std::lock_guard<std::mutex> l (lock);
@@ -87,9 +97,10 @@ namespace pg::trace
         for (const auto& b : copy)
         {
             s.lanes.push_back ({ b->lane(), b->laneName() });
-            auto events = b->read();
+            const auto events = b->read (from);
             const uint64_t pushed = b->pushed();
-            s.lostEvents += pushed > events.size() ? pushed - events.size() : 0;
+            if (from == INT64_MIN)
+                s.lostEvents += pushed > events.size() ? pushed - events.size() : 0;
             for (const auto& e : events)
                 if (e.start >= from && e.start < to)
                     s.events.push_back (e);

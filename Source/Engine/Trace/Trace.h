@@ -41,6 +41,8 @@ namespace pg::trace
         // was recorded before is dropped). Lanes made from now on are sized for it.
         void enable (double seconds);
         void disable();
+        // Control thread: enable (seconds) unless the trace is on already (its window is kept).
+        void enableIfOff (double seconds);
         bool isEnabled() const noexcept { return enabled.load (std::memory_order_relaxed); }
         double getWindowSeconds() const noexcept { return windowSeconds.load (std::memory_order_relaxed); }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -45,11 +46,20 @@ namespace pg::trace
             head.store (index + 1, std::memory_order_release);
         }
 
-        // Any thread: the events still held, oldest first, with this buffer's lane.
-        std::vector<Event> read() const
+        // Any thread: the events still held that ended at or after `since`, oldest first, with this
+        // buffer's lane. (Each is pushed when it ends, so the newest are read back to `since` only.)
+        std::vector<Event> read (int64_t since = INT64_MIN) const
         {
             const uint64_t end = head.load (std::memory_order_acquire);
-            const uint64_t begin = end > capacity ? end - capacity : 0;
+            uint64_t begin = end > capacity ? end - capacity : 0;
+            for (uint64_t hi = end; since != INT64_MIN && begin < hi;) // the first that ended at or after `since`
+            {
+                const uint64_t mid = begin + (hi - begin) / 2;
+                if (endAt (mid) < since)
+                    begin = mid + 1;
+                else
+                    hi = mid;
+            }
             std::vector<Event> out;
             out.reserve (static_cast<size_t> (end - begin));
             for (uint64_t i = begin; i < end; ++i)
@@ -88,6 +98,10 @@ namespace pg::trace
 
     private:
         static constexpr size_t wordsPerEvent = 9;
+        int64_t endAt (uint64_t index) const noexcept
+        {
+            return static_cast<int64_t> (words[(index & (capacity - 1)) * wordsPerEvent + 2].load (std::memory_order_relaxed));
+        }
         static size_t roundUp (size_t n)
         {
             size_t c = 64;
