@@ -761,6 +761,7 @@ namespace pg
 
     bool EngineCore::waitForWorker (double timeoutSeconds) const noexcept
     {
+        pool->markPending (poolSlot.load (std::memory_order_acquire), nowNanos()); // due now: a napping thread is woken
         const double deadline = nowSeconds() + timeoutSeconds;
         while (outputRing.publishedWritePosition() < inputWritePos)
         {

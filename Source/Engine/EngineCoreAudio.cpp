@@ -320,7 +320,9 @@ namespace pg
             traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, deadlineNanos (stamp, stamp.firstRingPos));
             inputWritePos += un;
             inputRing.publishWrite (inputWritePos);
-            pool->markPending (poolSlot.load (std::memory_order_acquire), deadlineNanos (stamp, stamp.firstRingPos));
+            // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
+            pool->markPending (poolSlot.load (std::memory_order_acquire),
+                               offline.load (std::memory_order_relaxed) ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos));
         }
         else
         {

@@ -198,7 +198,7 @@ TEST_CASE ("render processes a WAV file, aligned with its input, with a report",
 
 TEST_CASE ("bench reports its ratios", "[cli]")
 {
-    const auto r = runCli ({ "bench", "--seconds", "1", "--json" });
+    const auto r = runCli ({ "bench", "--seconds", "1", "--rounds", "3", "--json" });
     REQUIRE (r.exitCode == 0);
     const auto j = jsonOf (r.output);
     for (const char* key : { "audio_thread_ns_per_block", "memcpy_ns_per_block", "ratio_vs_memcpy", "gc_schedule_overhead_pct" })

@@ -142,8 +142,10 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
     const int startLatency = e.clampLatency (e.getProfile().dynamicLatencySamples);
     e.requestLatency (startLatency);
 
-    // 22 s at real-time pace; the test plays the message thread: it applies the wanted latency.
-    const double seconds = 22.0;
+    // 9 s at real-time pace; the test plays the message thread: it applies the wanted latency.
+    // (The promise, dynamic far below deterministic, is proven under virtual time:
+    // Tests/Simulation/AdaptiveLatencyTests.cpp. This run prints what this machine gives.)
+    const double seconds = 9.0;
     const auto in = pgtest::noise (2, static_cast<size_t> (seconds * 48000.0), 9);
     uint64_t dropoutsAtWarmup = 0;
     int changes = 0, maxLatency = 0;
@@ -158,7 +160,7 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
             }
             maxLatency = std::max (maxLatency, wanted);
         }
-        if (pos == 48000 * 8)
+        if (pos == 48000 * 4)
             dropoutsAtWarmup = e.getCounters().dropoutEvents;
     });
     const auto c = e.getCounters();
@@ -167,7 +169,7 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
     WARN ("deterministic auto latency " << deterministicLatency << " samples (worst full collection "
           << detProfile.worstCollectionSeconds * 1000.0 << " ms); dynamic started at " << startLatency << ", ended at "
           << e.getLatencySamples() << " samples (max " << maxLatency << ", " << changes << " changes); dropouts "
-          << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 8 s); collector: " << c.incrementalSteps
+          << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 4 s); collector: " << c.incrementalSteps
           << " steps, " << c.fullCollections << " full (" << c.forcedCollections << " forced), pause p50 "
           << pauses.percentile (0.5) * 1000.0 << " ms p99 " << pauses.percentile (0.99) * 1000.0 << " ms p99.9 "
           << pauses.percentile (0.999) * 1000.0 << " ms max " << pauses.maxSeconds * 1000.0 << " ms; response p99.9 "
