@@ -11,7 +11,9 @@ namespace pg
         std::atomic<int> ranks { 0 };
         constexpr double golden = 0.6180339887498949;
         constexpr size_t smallestDrop = size_t (64) << 10; // less is a chunk's garbage, not a cycle
-        constexpr double tolerance = 0.05;                  // of a period: close enough to its phase
+        constexpr double tolerance = 0.12;                  // of a period: close enough to its phase
+        constexpr int settleCycles = 4;                     // cycle ends left alone after a move (a runtime's
+                                                            // cycle ends vary by a few chunks: no chasing them)
         constexpr double estimateAfter = 0.02;              // seconds of growth before the first estimate
     } // namespace
 
@@ -33,6 +35,7 @@ namespace pg
         period = 0.0;
         collectAt = -1.0;
         estimated = false;
+        settling = 0;
     }
 
     double CyclePhases::nextTimeAtPhase (double now) const noexcept
@@ -56,10 +59,12 @@ namespace pg
         {
             // A cycle ended: its period, and where it ended against this instance's phase.
             if (lastEnd >= 0.0)
-                period = period > 0.0 ? 0.5 * (period + (now - lastEnd)) : now - lastEnd;
+                period = period > 0.0 ? 0.75 * period + 0.25 * (now - lastEnd) : now - lastEnd;
             lastEnd = now;
             heapFloor = heapPeak = heap;
-            if (period > 0.0)
+            if (settling > 0)
+                --settling;
+            else if (period > 0.0)
             {
                 double off = now / period - std::floor (now / period) - phaseOf (rank);
                 off -= std::round (off);
@@ -88,5 +93,6 @@ namespace pg
     {
         heapFloor = heapPeak = heap;
         lastEnd = now;
+        settling = settleCycles;
     }
 } // namespace pg

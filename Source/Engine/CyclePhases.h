@@ -46,5 +46,6 @@ namespace pg
         size_t heapFloor = 0, heapPeak = 0, heapStart = 0;
         double startedAt = 0.0, lastEnd = -1.0, period = 0.0, collectAt = -1.0;
         bool estimated = false;
+        int settling = 0; // cycle ends still to pass before the phase is checked again
     };
 } // namespace pg
