@@ -85,6 +85,26 @@ TEST_CASE ("Simulation: identical instances prepared together do not collect in 
     CHECK (collections <= 3 * 32);
 }
 
+TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased: one move an instance, 0 dropouts",
+           "[sim][pool][phases]")
+{
+    auto c = collectingInstances (32);
+    const auto base = c.costs;
+    c.costs = [base] (int i) {
+        auto d = base (i);
+        d.cycleJitter = 12; // ±5 % of the cycle
+        d.seed = static_cast<unsigned> (i + 1);
+        return d;
+    };
+    SimulatedSession s (c);
+    s.play (10 * 375); // about 15 cycles each
+    CHECK (s.totalDropouts() == 0);
+    uint64_t collections = 0;
+    for (auto& e : s.engines)
+        collections += e->getCounters().fullCollections;
+    CHECK (collections <= 2 * 32);
+}
+
 TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace names the collections", "[sim][pool][trace]")
 {
     pg::trace::Recorder::global().enable (10.0);

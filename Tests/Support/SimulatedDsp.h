@@ -21,6 +21,8 @@ namespace pgtest
         // A runtime that collects by itself (the deterministic strategy): every `cycleChunks`
         // chunks after the last collection, a chunk also pays for a whole collection (0: never).
         long cycleChunks = 0;
+        long cycleJitter = 0; // each cycle a few chunks longer or shorter, as a real runtime's (0..±this)
+        unsigned seed = 1;
         bool concurrent = false; // its collector runs beside the calls (Go's): no full-collection pauses
     };
 
@@ -32,10 +34,10 @@ namespace pgtest
         bool prepare (double, int, int) override { return true; }
         bool process (float* const* channels, int numChannels, int numFrames) override
         {
-            const bool cycleEnds = automatic && costs.cycleChunks > 0 && ++sinceCollection >= costs.cycleChunks;
+            const bool cycleEnds = automatic && costs.cycleChunks > 0 && ++sinceCollection >= costs.cycleChunks + jitter;
             sim.work (costs.chunk (chunks++, numFrames) + (cycleEnds ? costs.fullCollection : 0));
             if (cycleEnds)
-                garbage = 0, sinceCollection = 0;
+                garbage = 0, sinceCollection = 0, jitter = nextJitter();
             for (int c = 0; c < numChannels; ++c)
                 for (int i = 0; i < numFrames; ++i)
                     channels[c][i] *= gain;
@@ -75,7 +77,16 @@ namespace pgtest
         Simulation& sim;
         DspCosts costs;
         float gain;
-        long chunks = 0, sinceCollection = 0;
+        long nextJitter()
+        {
+            if (costs.cycleJitter <= 0)
+                return 0;
+            rng = rng * 1103515245u + 12345u;
+            return static_cast<long> ((rng >> 8) % static_cast<unsigned> (2 * costs.cycleJitter + 1)) - costs.cycleJitter;
+        }
+
+        long chunks = 0, sinceCollection = 0, jitter = 0;
+        unsigned rng = costs.seed;
         size_t garbage = 0;
         bool automatic = true;
         const std::string noError;
