@@ -40,12 +40,15 @@ namespace pg
 
     private:
         double nextTimeAtPhase (double now) const noexcept;
+        void cycleEnded (double now) noexcept;
 
         int rank = 0;
         int pause = 200;
         size_t heapFloor = 0, heapPeak = 0, heapStart = 0;
         double startedAt = 0.0, lastEnd = -1.0, period = 0.0, collectAt = -1.0;
         bool estimated = false;
-        int settling = 0; // cycle ends still to pass before the phase is checked again
+        int settling = 0;  // cycle ends still to pass before the phase is checked again
+        double lag = 0.0;  // where a move's next end lands after the time aimed at (of a period)
+        bool movePending = false, lastEndWasCollection = false, lastCollectionWasMove = false;
     };
 } // namespace pg

@@ -290,7 +290,8 @@ namespace pauseguard
     {
         view = v;
         auto* tab = v == View::pauses ? &pausesTab : (v == View::processing ? &processingTab : (v == View::lateness ? &latenessTab : &poolTab));
-        tab->setToggleState (true, juce::dontSendNotification);
+        for (auto* b : { &pausesTab, &processingTab, &latenessTab, &poolTab })
+            b->setToggleState (b == tab, juce::dontSendNotification);
         histogram.setVisible (v != View::pool);
         poolView.setVisible (v == View::pool);
         if (v == View::pool)
