@@ -238,14 +238,14 @@ namespace pg
         int64_t windowStart = nowNanos(), busy = 0;
         auto& recorder = trace::Recorder::global();
         uint64_t traceGeneration = 0;
-        trace::TraceBuffer* lane = nullptr;
+        std::shared_ptr<trace::TraceBuffer> lane; // this thread's: it goes when the thread ends
         for (;;)
         {
             const auto ticket = wake.ticket();
             if (quit.load (std::memory_order_seq_cst))
                 break;
             lane = recorder.poolThreadLane (static_cast<int> (index), traceGeneration, lane);
-            trace::setCurrentThreadLane (lane); // the chunks this thread runs record there
+            trace::setCurrentThreadLane (lane.get()); // the chunks this thread runs record there
             const int64_t now = nowNanos();
             if (now - windowStart >= 500'000'000)
             {
@@ -314,6 +314,7 @@ namespace pg
             s->busy.store (false, std::memory_order_seq_cst);
             states[index].store (scanning, std::memory_order_seq_cst);
         }
+        trace::setCurrentThreadLane (nullptr); // (its lane goes with this function)
     }
 
     double WorkerPool::loadPercent() const noexcept

@@ -24,7 +24,6 @@ namespace pg::trace
     void Recorder::enable (double seconds)
     {
         std::lock_guard<std::mutex> l (lock);
-        retired.insert (retired.end(), buffers.begin(), buffers.end());
         buffers.clear();
         nextLane = 0;
         windowSeconds.store (std::max (0.1, seconds), std::memory_order_relaxed);
@@ -54,6 +53,7 @@ namespace pg::trace
     {
         const auto capacity = static_cast<size_t> (std::ceil (eventsPerSecond * windowSeconds.load (std::memory_order_relaxed)));
         auto b = std::make_shared<TraceBuffer> (std::move (name), nextLane++, capacity);
+        buffers.erase (std::remove_if (buffers.begin(), buffers.end(), [] (const auto& w) { return w.expired(); }), buffers.end());
         buffers.push_back (b);
         return b;
     }
@@ -66,13 +66,13 @@ namespace pg::trace
         return makeLaneLocked (std::move (name), eventsPerSecond);
     }
 
-    TraceBuffer* Recorder::poolThreadLane (int threadIndex, uint64_t& generationSeen, TraceBuffer* lane)
+    std::shared_ptr<TraceBuffer> Recorder::poolThreadLane (int threadIndex, uint64_t& generationSeen, std::shared_ptr<TraceBuffer> lane)
     {
         if (generation.load (std::memory_order_acquire) == generationSeen)
             return lane;
         std::lock_guard<std::mutex> l (lock);
         generationSeen = generation.load (std::memory_order_relaxed);
-        return isEnabled() ? makeLaneLocked ("pool thread " + std::to_string (threadIndex), poolEventsPerSecond).get() : nullptr;
+        return isEnabled() ? makeLaneLocked ("pool thread " + std::to_string (threadIndex), poolEventsPerSecond) : nullptr;
     }
 
     void Recorder::recordControl (const Event& e)
@@ -89,7 +89,9 @@ namespace pg::trace
         std::vector<std::shared_ptr<TraceBuffer>> copy;
         {
             std::lock_guard<std::mutex> l (lock);
-            copy = buffers;
+            for (const auto& w : buffers)
+                if (auto b = w.lock())
+                    copy.push_back (std::move (b));
         }
         Snapshot s;
         s.from = from;

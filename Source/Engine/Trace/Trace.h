@@ -51,7 +51,7 @@ namespace pg::trace
         std::shared_ptr<TraceBuffer> newLane (std::string name, double eventsPerSecond);
         // A pool thread, once per loop: its lane, re-made only after enable() or disable() (the
         // thread keeps `generationSeen` and `lane` between calls); nullptr when the trace is off.
-        TraceBuffer* poolThreadLane (int threadIndex, uint64_t& generationSeen, TraceBuffer* lane);
+        std::shared_ptr<TraceBuffer> poolThreadLane (int threadIndex, uint64_t& generationSeen, std::shared_ptr<TraceBuffer> lane);
         // A control or loader thread (never the audio thread): an event in the shared control lane.
         void recordControl (const Event& e);
 
@@ -67,8 +67,10 @@ namespace pg::trace
         std::atomic<double> windowSeconds { 0.0 };
         std::atomic<uint64_t> generation { 0 };
         std::atomic<int> nextInstance { 0 };
-        std::vector<std::shared_ptr<TraceBuffer>> buffers; // lock
-        std::vector<std::shared_ptr<TraceBuffer>> retired; // lock: a writer may still hold one
+        // lock. Each lane belongs to its writer (an engine, a pool thread, a host callback): it goes
+        // with it, and its events with it, so that a session that makes and drops instances does
+        // not keep their lanes.
+        std::vector<std::weak_ptr<TraceBuffer>> buffers;
         std::shared_ptr<TraceBuffer> control;              // lock
         int nextLane = 0;                                  // lock
 
