@@ -459,6 +459,8 @@ namespace pg
     {
         if (workerStrategy != Strategy::deterministic || ! dsp->isReady() || runningProgram.load (std::memory_order_relaxed))
         {
+            if (phasesStarted)
+                phases.stop();
             phasesStarted = false;
             return;
         }

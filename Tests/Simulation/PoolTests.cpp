@@ -85,7 +85,7 @@ TEST_CASE ("Simulation: identical instances prepared together do not collect in 
     CHECK (collections <= 3 * 32);
 }
 
-TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased: one move an instance, 0 dropouts",
+TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased, and never drop out",
            "[sim][pool][phases]")
 {
     auto c = collectingInstances (32);
@@ -97,12 +97,20 @@ TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased: o
         return d;
     };
     SimulatedSession s (c);
+    auto collections = [&s] {
+        uint64_t n = 0;
+        for (auto& e : s.engines)
+            n += e->getCounters().fullCollections;
+        return n;
+    };
     s.play (10 * 375); // about 15 cycles each
+    const auto first = collections();
+    s.play (10 * 375);
+    const auto second = collections() - first;
+    INFO ("full collections: " << first << " in the first 10 s, " << second << " in the next");
     CHECK (s.totalDropouts() == 0);
-    uint64_t collections = 0;
-    for (auto& e : s.engines)
-        collections += e->getCounters().fullCollections;
-    CHECK (collections <= 2 * 32);
+    CHECK (first <= 3 * 32); // each moved at the start, and a correction or two
+    CHECK (second <= 32);    // then, where the ends wander into each other, now and then
 }
 
 TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace names the collections", "[sim][pool][trace]")
