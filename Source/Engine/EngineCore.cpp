@@ -342,13 +342,16 @@ namespace pg
             proposal.reset();
         }
         settings.numChannels = std::clamp (settings.numChannels, 1, maxChannels);
-        settings.maxBlockSize = std::max (1, settings.maxBlockSize);
+        announcedRealtimeBlock = settings.maxBlockSize <= maxBufferedBlock ? std::max (0, settings.maxBlockSize) : 0;
+        settings.maxBlockSize = std::clamp (settings.maxBlockSize, 1, maxBufferedBlock); // sizes the buffers only
         settings.sampleRate = settings.sampleRate > 0.0 ? settings.sampleRate : 48000.0;
         // Room for twice the floor, whatever the caller asked: a latency below it cannot be met.
         settings.maxLatencySeconds = std::max (settings.maxLatencySeconds,
                                                2.0 * latencyFloorFor (settings.maxBlockSize, settings.sampleRate) / settings.sampleRate);
         chunkMax = std::max (settings.maxBlockSize, 32);
-        largestBlock.store (settings.maxBlockSize, std::memory_order_relaxed);
+        largestBlock.store (0, std::memory_order_relaxed);
+        rendering.store (false, std::memory_order_relaxed);
+        renderPace.reset (settings.sampleRate, maxBufferedBlock, newSettings.maxBlockSize);
         dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * settings.sampleRate)));
         wetGain = fadeWetGain = 1.0f;
 
@@ -470,7 +473,7 @@ namespace pg
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
-        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! programChosen(); // a program builds its heap in its prepare
+        const bool warm = ok && ! hostOffline.load (std::memory_order_relaxed) && ! programChosen(); // a program builds its heap in its prepare
         std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
         {
@@ -663,7 +666,7 @@ namespace pg
 
     int EngineCore::getLatencyFloor() const noexcept
     {
-        return latencyFloorFor (std::max (settings.maxBlockSize, largestBlock.load (std::memory_order_relaxed)), settings.sampleRate);
+        return latencyFloorFor (getLargestBlock(), settings.sampleRate);
     }
 
     int EngineCore::clampLatency (int samples) const noexcept

@@ -18,6 +18,7 @@
 #include "Dsp.h"
 #include "Profiler.h"
 #include "Realtime.h"
+#include "RenderPace.h"
 #include "ScriptLoader.h"
 #include "SpscRing.h"
 #include "Stats.h"
@@ -44,6 +45,7 @@ namespace pg
         static constexpr int maxChannels = LatencyEngine::maxChannels;
         static constexpr int maxScriptParameters = LatencyEngine::maxScriptParameters;
         static constexpr double offlineWaitSeconds = LatencyEngine::offlineWaitSeconds;
+        static constexpr int maxBufferedBlock = LatencyEngine::maxBufferedBlock;
 
         EngineCore();
         ~EngineCore();
@@ -65,12 +67,21 @@ namespace pg
 
         void processBlock (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING;
 
-        void setOffline (bool isOffline) noexcept { offline.store (isOffline, std::memory_order_relaxed); }
-        bool isOffline() const noexcept { return offline.load (std::memory_order_relaxed); }
+        void setOffline (bool isOffline) noexcept { hostOffline.store (isOffline, std::memory_order_relaxed); }
+        bool isOffline() const noexcept
+        {
+            return hostOffline.load (std::memory_order_relaxed) || rendering.load (std::memory_order_relaxed);
+        }
+        bool isRenderDetected() const noexcept { return rendering.load (std::memory_order_relaxed); }
+        void setRenderDetection (bool enabled) noexcept { renderDetection.store (enabled, std::memory_order_relaxed); }
 
         static int latencyFloorFor (int blockSize, double sampleRate) noexcept;
         int getLatencyFloor() const noexcept;
-        int getLargestBlock() const noexcept { return largestBlock.load (std::memory_order_relaxed); }
+        int getLargestBlock() const noexcept
+        {
+            const int sent = largestBlock.load (std::memory_order_relaxed);
+            return sent > 0 ? sent : announcedRealtimeBlock;
+        }
         int getDropoutFadeSamples() const noexcept { return dropoutFade; }
 
         void requestLatency (int samples) noexcept;
@@ -202,13 +213,15 @@ namespace pg
         // written by the audio thread
         alignas (64) std::atomic<uint64_t> audioNeededRingPos { 0 }; // the oldest frame it still needs
         std::atomic<int> publishedLatency { 0 };
-        std::atomic<int> largestBlock { 0 };
+        std::atomic<int> largestBlock { 0 }; // the largest block sent in real time since prepare
+        std::atomic<bool> rendering { false }; // the pace of the calls says the host renders (RenderPace)
         std::atomic<bool> transportPlaying { true }; // (from the host's play head)
         // written by the control thread, read by the audio thread
         alignas (64) std::atomic<int> requestedLatency { -1 };
         std::atomic<float> mixTarget { 1.0f };
         std::atomic<bool> bypassed { false };
-        std::atomic<bool> offline { false };
+        std::atomic<bool> hostOffline { false }; // the host says it renders (setOffline)
+        std::atomic<bool> renderDetection { true };
         // written by the control thread, read by the worker
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
@@ -268,6 +281,10 @@ namespace pg
         std::array<Gap, 8> gaps {};
         int numGaps = 0;
         int64_t baseOffset = 0;
+        RenderPace renderPace;
+        // set by prepare: the block the floor assumes until one is sent in real time (the announced
+        // maximum, or 0 if it is more than any real-time host sends)
+        int announcedRealtimeBlock = 0;
 
         // script loading: control thread, loader thread and worker (never the audio thread)
         struct ReadyScript

@@ -238,15 +238,19 @@ namespace pg
     {
         audioCallsInside.fetch_add (1, std::memory_order_seq_cst);
         if (prepared.load (std::memory_order_seq_cst) && numFrames > 0 && numChannels > 0)
+        {
+            const bool renders = renderPace.onBlockStart (nowNanos(), numFrames);
+            rendering.store (renders && renderDetection.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            if (! isOffline() && numFrames > largestBlock.load (std::memory_order_relaxed))
+                largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks sent in real time
             processPrepared (channels, numChannels, numFrames);
+            renderPace.onBlockEnd (nowNanos());
+        }
         audioCallsInside.fetch_sub (1, std::memory_order_release);
     }
 
     void EngineCore::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
     {
-        if (numFrames > largestBlock.load (std::memory_order_relaxed))
-            largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
-
         if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
         {
             std::array<float*, maxChannels> part {};
@@ -303,7 +307,7 @@ namespace pg
             recordDroppedInput (audioTime, n);
             inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
         }
-        if (offline.load (std::memory_order_relaxed))
+        if (isOffline())
             waitForOutputOnAudio (n);
 
         // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere (with a

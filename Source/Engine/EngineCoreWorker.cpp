@@ -81,7 +81,7 @@ namespace pg
         if (const int profiled = profiledDynamicStart.load (std::memory_order_relaxed); profiled != profiledDynamicSeen)
         {
             profiledDynamicSeen = profiled;
-            if (workerStrategy == Strategy::dynamic && profiled > 0 && ! offline.load (std::memory_order_relaxed))
+            if (workerStrategy == Strategy::dynamic && profiled > 0 && ! isOffline())
             {
                 adapter.reset (clampLatency (profiled), nowSeconds());
                 wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
@@ -116,7 +116,7 @@ namespace pg
                 first = next;
                 known = true;
             }
-            if (known && ! offline.load (std::memory_order_relaxed))
+            if (known && ! isOffline())
                 measureResponse (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
             skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
             outputValidFrom.store (to, std::memory_order_release);
@@ -165,7 +165,7 @@ namespace pg
         processingTimes.add (static_cast<double> (t1 - t0) * 1.0e-9);
         // Offline, the host waits for the worker: lateness and response times measure nothing
         // real-time, and the latency must not adapt.
-        const bool realtime = ! offline.load (std::memory_order_relaxed);
+        const bool realtime = ! isOffline();
         if (realtime && haveStamp && currentStamp.blockSize > 0)
         {
             const double late = static_cast<double> (t1 - deadlineNanos (currentStamp, r)) * 1.0e-9;
@@ -445,7 +445,7 @@ namespace pg
         }
 
         const bool safePoint = ! in.transportPlaying || in.silentSeconds >= s.silenceHoldSeconds;
-        if (! offline.load (std::memory_order_relaxed) && adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
+        if (! isOffline() && adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
         {
             wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
             adaptiveShrinks.store (adaptiveShrinks.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -22,6 +22,8 @@ namespace pg
     void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING { core->processBlock (channels, numChannels, numFrames); }
     void LatencyEngine::setOffline (bool isOffline) noexcept { core->setOffline (isOffline); }
     bool LatencyEngine::isOffline() const noexcept { return core->isOffline(); }
+    bool LatencyEngine::isRenderDetected() const noexcept { return core->isRenderDetected(); }
+    void LatencyEngine::setRenderDetection (bool enabled) noexcept { core->setRenderDetection (enabled); }
     int LatencyEngine::latencyFloorFor (int blockSize, double sampleRate) noexcept { return EngineCore::latencyFloorFor (blockSize, sampleRate); }
     int LatencyEngine::getLatencyFloor() const noexcept { return core->getLatencyFloor(); }
     int LatencyEngine::getLargestBlock() const noexcept { return core->getLargestBlock(); }

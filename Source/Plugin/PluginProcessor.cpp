@@ -148,7 +148,7 @@ namespace pauseguard
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
             if (asked < engine.getLatencyFloor())
                 return ms (asked) + " asked, " + ms (wanted) + " used: "
-                       + juce::String (std::max (engine.getMaxBlockSize(), engine.getLargestBlock())) + "-sample blocks";
+                       + juce::String (engine.getLargestBlock()) + "-sample blocks";
         }
         return {};
     }
@@ -211,7 +211,7 @@ namespace pauseguard
     {
         savedLatency.store (getLatencySamples());
         savedSampleRate.store (engine.getSampleRate());
-        savedBlockSize.store (engine.getMaxBlockSize());
+        savedBlockSize.store (preparedBlockSize);
     }
 
     void PauseGuardProcessor::setScript (const juce::String& source, const juce::String& name)

@@ -97,6 +97,66 @@ TEST_CASE ("Offline: the audio thread waits for the worker; the output is comple
     CHECK (countNotWet (in, realtimeOut, 400) > 0);
 }
 
+TEST_CASE ("A host that calls much faster than real time without saying so is rendering: the output is exact", "[engine][daw][offline][render]")
+{
+    const auto in = pgtest::noise (2, 128 * 120, 17);
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 2), slowSimpleScript(), "slow.lua", 400));
+    // No setOffline: the host calls as fast as it can (Audacity), block after block.
+    auto out = in;
+    for (size_t pos = 0; pos < in[0].size(); pos += 128)
+    {
+        float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
+        e.processBlock (ptrs, 2, 128);
+    }
+    CHECK (e.isRenderDetected());
+    CHECK (e.isOffline());
+    CHECK (e.getCounters().dropoutEvents == 0);
+    CHECK (countNotWet (in, out, 400) == 0);
+    CHECK (e.getLatencySamples() == 400); // a render never changes L
+}
+
+TEST_CASE ("The floor follows the blocks sent in real time, not an absurd announced maximum", "[engine][daw][floor]")
+{
+    pg::LatencyEngine e;
+    const int asked = 960; // the default 20 ms
+    REQUIRE (e.prepare (settingsFor (48000.0, 1048576, 2), pgtest::simpleScript, "simple.lua", asked));
+    // The buffers are sized for at most maxBufferedBlock; the floor assumes no block until one is sent.
+    CHECK (e.getMaxBlockSize() == pg::LatencyEngine::maxBufferedBlock);
+    CHECK (e.getLatencySamples() == asked);
+    CHECK (e.getLatencyFloor() < asked);
+    // A host that plays 1024-sample blocks (real time, simulated): the floor of 1024-sample blocks.
+    const auto in = pgtest::noise (2, 1024 * 20, 5);
+    pgtest::run (e, in, pgtest::fixedBlocks (1024), false, {}, /*paced*/ false);
+    CHECK (e.getLargestBlock() == 1024);
+    CHECK (e.getLatencyFloor() == pg::LatencyEngine::latencyFloorFor (1024, 48000.0));
+    CHECK (e.clampLatency (asked) == 1424);
+
+    // An announced maximum a real-time host may send sets the floor until blocks are sent.
+    REQUIRE (e.prepare (settingsFor (48000.0, 4096, 2), pgtest::simpleScript, "simple.lua", asked));
+    CHECK (e.getLatencySamples() == pg::LatencyEngine::latencyFloorFor (4096, 48000.0));
+}
+
+TEST_CASE ("Blocks of 1 to 1,048,576 frames offline: exact, at the latency playback reports", "[engine][daw][offline][render]")
+{
+    for (const int block : { 1, 7, 128, 1000, 8192, 65536, 1048576 })
+        for (const int announced : { 128, block })
+        {
+            INFO ("blocks of " << block << ", announced " << announced);
+            pg::LatencyEngine e;
+            REQUIRE (e.prepare (settingsFor (48000.0, announced, 2), pgtest::simpleScript, "simple.lua", 960));
+            e.setOffline (true);
+            const int latencyBefore = e.getLatencySamples();
+            const auto in = pgtest::noise (2, static_cast<size_t> (std::max (block + block / 2, 24000)), 11);
+            const auto out = pgtest::run (e, in, pgtest::fixedBlocks (block), false, {}, /*paced*/ false);
+            CHECK (e.getLatencySamples() == latencyBefore); // going offline never changes L
+            if (announced == 128 || announced > pg::LatencyEngine::maxBufferedBlock)
+                CHECK (latencyBefore == 960);
+            CHECK (e.getCounters().dropoutEvents == 0);
+            CHECK (countNotWet (in, out, latencyBefore) == 0);
+        }
+}
+
 TEST_CASE ("Offline and real time in turn, in both directions, keep the alignment", "[engine][daw][offline]")
 {
     pg::LatencyEngine e;

@@ -117,7 +117,8 @@ end
     };
 
     // Runs `in` through the engine in blocks whose sizes come from nextBlock(). offline: waits for
-    // the worker after each block. Otherwise paced: one block per block period of real time.
+    // the worker after each block. Otherwise paced: one block per block period of real time; or,
+    // not paced, real time simulated as fast as the calls go (render detection off).
     // A host that always sends blocks of n frames.
     inline std::function<int()> fixedBlocks (int n) { return [n] { return n; }; }
 
@@ -132,6 +133,9 @@ end
         std::unique_ptr<ScopedAudioPriority> priority;
         if (! offline && paced)
             priority = std::make_unique<ScopedAudioPriority>();
+        // Real time played faster than real time (a simulation): the engine must not take it for
+        // a render (RenderPace.h).
+        engine.setRenderDetection (offline || paced);
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
