@@ -6,6 +6,10 @@
 
 namespace pgtest
 {
+    // A real-time host simulated faster than real time (blocks back to back): the engine must not
+    // take the pace of its calls for a render (RenderPace.h).
+    inline void simulateRealtimeHost (pauseguard::PauseGuardProcessor& p) { p.getEngine().setRenderDetection (false); }
+
     inline void setParam (pauseguard::PauseGuardProcessor& p, const char* id, float plainValue)
     {
         auto* param = p.getState().getParameter (id);
