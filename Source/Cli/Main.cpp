@@ -255,6 +255,7 @@ namespace
         o->setProperty ("dropouts", static_cast<juce::int64> (s.dropouts));
         o->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (s.dropoutsAfterWarmup));
         o->setProperty ("deadline_misses", static_cast<juce::int64> (s.deadlineMisses));
+        o->setProperty ("unprocessed_frames", static_cast<juce::int64> (s.counters.unprocessedFrames));
         o->setProperty ("collections", static_cast<juce::int64> (s.counters.fullCollections + s.counters.incrementalSteps));
         o->setProperty ("full_collections", static_cast<juce::int64> (s.counters.fullCollections));
         o->setProperty ("forced_collections", static_cast<juce::int64> (s.counters.forcedCollections));
@@ -704,6 +705,10 @@ namespace
                 juce::AudioBuffer<float> view (padded.getArrayOfWritePointers(), channels, pos, n);
                 p.processBlock (view, midi);
             }
+            // What a render could not process, with its time range (and any other message).
+            for (pg::ConsoleLine line; p.getEngine().popConsoleLine (line);)
+                if (line.kind == pg::ConsoleLine::error)
+                    std::fprintf (stderr, "pauseguard: %s\n", line.text);
             s = collect (p, opts, static_cast<double> (frames) / opts.rate);
         }
         if (p.getLatencySamples() != latencyAtStart && ! opts.keepLatency)

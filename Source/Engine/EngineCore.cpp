@@ -301,7 +301,7 @@ namespace pg
 
     void EngineCore::clearStatistics() noexcept
     {
-        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &chunksProcessed, &framesProcessed,
+        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &unprocessedFrames, &chunksProcessed, &framesProcessed,
                          &fullCollections, &forcedCollections, &incrementalSteps, &adaptiveGrowths, &adaptiveShrinks })
             c->store (0, std::memory_order_relaxed);
         collectorSeconds.store (0.0, std::memory_order_relaxed);
@@ -720,6 +720,7 @@ namespace pg
         c.dropoutEvents = dropoutEvents.load (std::memory_order_relaxed);
         c.inputOverflowFrames = inputOverflowFrames.load (std::memory_order_relaxed);
         c.skippedFrames = skippedFrames.load (std::memory_order_relaxed);
+        c.unprocessedFrames = unprocessedFrames.load (std::memory_order_relaxed);
         c.chunksProcessed = chunksProcessed.load (std::memory_order_relaxed);
         c.framesProcessed = framesProcessed.load (std::memory_order_relaxed);
         c.heapBytes = heapBytes.load (std::memory_order_relaxed);

@@ -171,6 +171,8 @@ namespace pg
         void configureCollector (Dsp& target, Strategy s);
         bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
         void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
+        bool restartScriptForRenderOnWorker();
+        void reportUnprocessedOnWorker (uint64_t from, int n, const char* why);
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
@@ -255,6 +257,7 @@ namespace pg
         // counters: each written by one thread
         std::atomic<uint64_t> dropoutFrames { 0 }, dropoutEvents { 0 }, inputOverflowFrames { 0 }; // audio
         std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 };    // worker
+        std::atomic<uint64_t> unprocessedFrames { 0 };                                               // worker
         std::atomic<uint64_t> heapBytes { 0 };                                                      // worker
         std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 }; // worker
         std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };                         // worker

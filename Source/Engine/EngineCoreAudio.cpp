@@ -207,7 +207,7 @@ namespace pg
     }
 
     // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
-    // fade length beyond it), at most offlineWaitSeconds. Blocking is allowed here: the host renders
+    // fade length beyond it), giving up after offlineWaitSeconds in which it delivered nothing. Blocking is allowed here: the host renders
     // faster than real time and waits for us.
     void EngineCore::waitForOutputOnAudio (int n) noexcept
     {
@@ -220,9 +220,16 @@ namespace pg
         uint64_t neededPos = 0;
         int ignored = 0;
         mapToRing (static_cast<uint64_t> (lastAbs - 1), neededPos, ignored);
-        const int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        // The bound is on the worker's silence, not on the block: a slow DSP that delivers goes on.
+        int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        uint64_t delivered = outputRing.publishedWritePosition();
         for (int spins = 0; outputRing.publishedWritePosition() <= neededPos && neededPos < inputWritePos; ++spins)
         {
+            if (const uint64_t now = outputRing.publishedWritePosition(); now != delivered)
+            {
+                delivered = now;
+                deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+            }
             if (nowNanos() > deadline)
                 return; // the worker is stuck: the fade to dry covers it, and counts it
             if (spins < 64)

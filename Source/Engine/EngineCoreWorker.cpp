@@ -6,11 +6,13 @@
 
 #include "Clock.h"
 #include "ExternalDsp.h"
+#include "LuaDsp.h"
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 namespace pg
@@ -119,6 +121,8 @@ namespace pg
             if (known && ! isOffline())
                 measureResponse (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
             skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
+            if (isOffline())
+                reportUnprocessedOnWorker (r, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), "the host stopped waiting for it");
             outputValidFrom.store (to, std::memory_order_release);
             outputRing.publishWrite (to);
             inputRing.publishRead (to);
@@ -153,9 +157,26 @@ namespace pg
             for (int ch = 0; ch < nch; ++ch)
                 std::copy (scratchPtrs[static_cast<size_t> (ch)], scratchPtrs[static_cast<size_t> (ch)] + n,
                            incomingPtrs[static_cast<size_t> (ch)]);
+        const bool rendering = isOffline();
+        dsp->setRendering (rendering); // a render waits for the DSP: only a hang fails it
+        if (rendering && ! dsp->isReady())
+            restartScriptForRenderOnWorker();
         const int64_t t0 = nowNanos();
         if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
-            dspFailedOnWorker(); // the failed chunk keeps its input: wet = dry from now on
+        {
+            // A render goes on wet: the script starts again and runs the chunk again (a failed
+            // call leaves the chunk's input as it was). Otherwise the failed chunk keeps its
+            // input: wet = dry from now on.
+            const std::string error = dsp->getError();
+            if (rendering && restartScriptForRenderOnWorker() && dsp->process (scratchPtrs.data(), nch, n))
+                consoleFromWorker (ConsoleLine::error, error + " (rendering: the script started again and ran its chunk again)");
+            else
+            {
+                dspFailedOnWorker();
+                if (rendering)
+                    reportUnprocessedOnWorker (r, n, error.c_str());
+            }
+        }
         if (incoming != nullptr)
             crossfadeIncomingOnWorker (nch, n);
         const int64_t t1 = nowNanos();
@@ -337,6 +358,38 @@ namespace pg
     void EngineCore::configureCollector (Dsp& target, Strategy s)
     {
         applyCollectorMode (target, s, workerPause, workerStepMul);
+    }
+
+    // Worker, while the host renders: a Lua script that failed starts again from its source, in
+    // the collector mode and with the parameters of the one it replaces. False for a DSP program
+    // (restarted on the loader) or a script that fails to start again.
+    bool EngineCore::restartScriptForRenderOnWorker()
+    {
+        const auto* lua = dynamic_cast<const LuaDsp*> (dsp.get());
+        if (lua == nullptr || warmingJobs.load (std::memory_order_acquire) > 0)
+            return false;
+        auto fresh = lua->restarted();
+        if (fresh == nullptr)
+            return false;
+        configureCollector (*fresh, workerStrategy);
+        auto* old = dsp.release();
+        dsp = std::move (fresh);
+        pushParametersToScript();
+        scriptFailed.store (false, std::memory_order_release);
+        if (! loader.retire (old))
+            delete old;
+        return true;
+    }
+
+    // Worker, while the host renders: ring frames [from, from + n) could not be processed; the
+    // console says which, in seconds of the render (ring positions count the input since prepare).
+    void EngineCore::reportUnprocessedOnWorker (uint64_t from, int n, const char* why)
+    {
+        unprocessedFrames.store (unprocessedFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (n), std::memory_order_relaxed);
+        char text[160];
+        std::snprintf (text, sizeof (text), "rendering: %.3f s to %.3f s could not be processed (%s): the delayed dry signal",
+                       static_cast<double> (from) / settings.sampleRate, static_cast<double> (from + static_cast<uint64_t> (n)) / settings.sampleRate, why);
+        consoleFromWorker (ConsoleLine::error, text);
     }
 
     // The DSP failed (a script's error, or a program that crashed, hung or answered late): its

@@ -181,7 +181,7 @@ namespace pg
             }
             block->channels = static_cast<uint32_t> (preparedChannels);
             block->frames = static_cast<uint32_t> (n);
-            if (! exchange (external::process, options.callBudgetSeconds))
+            if (! exchange (external::process, processBudget (options.callBudgetSeconds)))
                 return false;
             if (block->status != external::ok)
                 return fail ("the DSP program failed to process: " + childMessage());

@@ -30,7 +30,9 @@ namespace pg
     public:
         static constexpr int maxChannels = 8;
         static constexpr int maxScriptParameters = 16;
-        static constexpr double offlineWaitSeconds = 5.0;
+        // Offline, the audio thread gives up waiting after this long without output from the worker
+        // (a render's DSP call may take renderCallBudgetSeconds, 20 s, before it counts as hung).
+        static constexpr double offlineWaitSeconds = 30.0;
         // The largest block the engine's buffers are sized for, and the largest a real-time host
         // sends (JACK's and Ardour's largest period). A larger announced maximum is capped here;
         // larger blocks are processed in pieces of the prepared size, and are a render (RenderPace.h).

@@ -4,6 +4,7 @@
 // machine's load.
 
 #include "EngineHarness.h"
+#include "Dsp.h"
 #include "LatencyEngine.h"
 
 #include <catch2/catch.hpp>
@@ -155,6 +156,87 @@ TEST_CASE ("Blocks of 1 to 1,048,576 frames offline: exact, at the latency playb
             CHECK (e.getCounters().dropoutEvents == 0);
             CHECK (countNotWet (in, out, latencyBefore) == 0);
         }
+}
+
+namespace
+{
+    // y = 0.5 x, stateless (a restarted script plays the same), failing as `failure` says on the
+    // given call of its state.
+    std::string halvingScriptThat (const std::string& failure, int onCall)
+    {
+        return "local calls = 0\n"
+               "function process(ch, n)\n"
+               "    calls = calls + 1\n"
+               "    if calls == " + std::to_string (onCall) + " then " + failure + " end\n"
+               "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
+               "end\n";
+    }
+
+    // A render from the start (setOffline before prepare: no warm-up) of `blocks` blocks of 128
+    // frames of mono noise through `script`, L = 480, with what the console said and the counters.
+    struct ScriptRender
+    {
+        std::vector<std::vector<float>> in, out;
+        std::string console;
+        pg::EngineCounters counters;
+        double seconds = 0.0;
+    };
+
+    ScriptRender renderScript (const std::string& script, int blocks, unsigned seed, double realtimeBudgetSeconds = 0.5)
+    {
+        pg::LatencyEngine e;
+        auto s = settingsFor (48000.0, 128, 1);
+        s.luaLimits.callBudgetSeconds = realtimeBudgetSeconds;
+        e.setOffline (true);
+        REQUIRE (e.prepare (s, script, "script.lua", 480));
+        ScriptRender r;
+        r.in = pgtest::noise (1, static_cast<size_t> (128 * blocks), seed);
+        const auto t0 = std::chrono::steady_clock::now();
+        r.out = pgtest::run (e, r.in, pgtest::fixedBlocks (128), false, {}, /*paced*/ false);
+        r.seconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
+        e.waitForWorker (10.0); // the last L frames' chunks too
+        r.console = pgtest::consoleText (e);
+        r.counters = e.getCounters();
+        return r;
+    }
+
+    size_t countNotHalved (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency)
+    {
+        size_t bad = 0;
+        for (size_t n = 0; n < in[0].size(); ++n)
+            bad += out[0][n] != 0.5f * delayedAt (in[0], n, latency) ? 1u : 0u;
+        return bad;
+    }
+
+} // namespace
+
+TEST_CASE ("A script that fails during a render starts again and runs its chunk again: the render stays wet", "[engine][daw][offline][render]")
+{
+    const auto r = renderScript (halvingScriptThat ("error ('fails on its 50th call')", 50), 300, 21);
+    INFO (r.console);
+    CHECK (countNotHalved (r.in, r.out, 480) == 0);
+    CHECK (r.counters.unprocessedFrames == 0);
+    CHECK_THAT (r.console, Catch::Contains ("fails on its 50th call (rendering: the script started again and ran its chunk again)"));
+}
+
+TEST_CASE ("A script that cannot process during a render: each chunk plays dry, and the console says when", "[engine][daw][offline][render]")
+{
+    const auto r = renderScript (halvingScriptThat ("error ('never again')", 1), 40, 22);
+    INFO (r.console);
+    CHECK (pgtest::countMisaligned (r.in, r.in, r.out, 480, 1.0f) == 0); // the delayed dry signal
+    CHECK (r.counters.unprocessedFrames == r.in[0].size());
+    CHECK_THAT (r.console, Catch::Contains ("rendering: 0.000 s to 0.003 s could not be processed (script.lua:4: never again)"));
+}
+
+TEST_CASE ("A script that hangs during a render is stopped after the render's bound, started again, and the render stays wet",
+           "[engine][daw][offline][render]")
+{
+    // Real time's budget is 0.05 s here: a render's is renderCallBudgetSeconds.
+    const auto r = renderScript (halvingScriptThat ("while true do end", 30), 60, 23, 0.05);
+    INFO (r.console << "took " << r.seconds << " s");
+    CHECK (r.seconds >= pg::renderCallBudgetSeconds); // waited for, as long as the bound
+    CHECK (countNotHalved (r.in, r.out, 480) == 0);
+    CHECK_THAT (r.console, Catch::Contains ("within its time budget of 20000 ms"));
 }
 
 TEST_CASE ("Offline and real time in turn, in both directions, keep the alignment", "[engine][daw][offline]")
