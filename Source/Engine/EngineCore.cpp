@@ -378,6 +378,7 @@ namespace pg
         outputValidFrom.store (0, std::memory_order_relaxed);
         audioNeededRingPos.store (0, std::memory_order_relaxed);
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
+        outputGainCurrent = outputGainTarget.load();
         clearStatistics();
         heapBytes.store (0, std::memory_order_relaxed);
         workerLoadPercent.store (0.0, std::memory_order_relaxed);

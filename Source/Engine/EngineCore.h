@@ -89,6 +89,7 @@ namespace pg
         int clampLatency (int samples) const noexcept;
 
         void setMix (float zeroToOne) noexcept { mixTarget.store (zeroToOne, std::memory_order_relaxed); }
+        void setOutputGain (float linear) noexcept { outputGainTarget.store (linear, std::memory_order_relaxed); }
         void setBypassed (bool b) noexcept { bypassed.store (b, std::memory_order_relaxed); }
         void setScriptParameter (int index, float value) noexcept;
         void setStrategy (Strategy s) noexcept { strategy.store (s, std::memory_order_release); }
@@ -185,7 +186,7 @@ namespace pg
         void crossfadeIncomingOnWorker (int nch, int n);
         void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
-        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep) noexcept;
+        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep, float outputGainStep) noexcept;
         void takeLatencyRequestOnAudio() noexcept;
         void waitForOutputOnAudio (int nFrames) noexcept;
         WorkerPool::Ran processAvailableOnWorker();
@@ -221,6 +222,7 @@ namespace pg
         // written by the control thread, read by the audio thread
         alignas (64) std::atomic<int> requestedLatency { -1 };
         std::atomic<float> mixTarget { 1.0f };
+        std::atomic<float> outputGainTarget { 1.0f };
         std::atomic<bool> bypassed { false };
         std::atomic<bool> hostOffline { false }; // the host says it renders (setOffline)
         std::atomic<bool> renderDetection { true };
@@ -274,6 +276,7 @@ namespace pg
         uint64_t outputReadPos = 0;
         int latency = 0;
         float mixCurrent = 1.0f;
+        float outputGainCurrent = 1.0f; // on the wet signal, at the output stage
         int crossfadeSamples = 240;  // a script swap's crossfade (the worker's), and a latency fade's nominal length
         int dropoutFade = 48;        // wet <-> delayed dry when the worker is late (set by prepare)
         float wetGain = 1.0f, fadeWetGain = 1.0f; // that fade's gain, at L and at the previous L

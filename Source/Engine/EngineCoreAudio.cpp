@@ -114,8 +114,9 @@ namespace pg
     // of dropoutFade frames, never a hard cut: wetGain (this latency's own) falls towards 0 as soon
     // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
     // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
-    // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
-    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep) noexcept
+    // out = mix x (wetGain x wet x output + (1 - wetGain) x dry) + (1 - mix) x dry, the mix and the
+    // output gain ramped over the block (mixStep, outputGainStep a frame).
+    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep, float outputGainStep) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
         const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
@@ -143,7 +144,7 @@ namespace pg
                     dryLine.readFrames (dryStart, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
                 }
-                if (steady && mixStep == 0.0f && mixCurrent == 1.0f)
+                if (steady && mixStep == 0.0f && mixCurrent == 1.0f && outputGainStep == 0.0f && outputGainCurrent == 1.0f)
                 {
                     outputRing.readFrames (run.ringPos, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
@@ -158,7 +159,9 @@ namespace pg
                     else
                         g = std::max (0.0f, g - gainStep);
                     const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
-                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k))
+                                              * (outputGainCurrent + outputGainStep * static_cast<float> (i + k))
+                                        : dry;
                     const float m = mixCurrent + mixStep * static_cast<float> (i + k);
                     const float faded = g >= 1.0f ? w : w * g + dry * (1.0f - g);
                     dst[k] = faded * m + dry * (1.0f - m);
@@ -322,13 +325,16 @@ namespace pg
         //    the new one.
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
-        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep);
+        const float outputGainTargetNow = outputGainTarget.load (std::memory_order_relaxed);
+        const float outputGainStep = (outputGainTargetNow - outputGainCurrent) / static_cast<float> (n);
+        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep, outputGainStep);
         if (latencyFade.isActive())
-            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep);
+            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep, outputGainStep);
         latencyFade.process (fadePtrs.data(), channels, nch, n);
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);
         mixCurrent = target;
+        outputGainCurrent = outputGainTargetNow;
 
         if (missing > 0)
         {

@@ -32,6 +32,7 @@ namespace pg
     int LatencyEngine::getLatencySamples() const noexcept { return core->getLatencySamples(); }
     int LatencyEngine::clampLatency (int samples) const noexcept { return core->clampLatency (samples); }
     void LatencyEngine::setMix (float zeroToOne) noexcept { core->setMix (zeroToOne); }
+    void LatencyEngine::setOutputGain (float linear) noexcept { core->setOutputGain (linear); }
     void LatencyEngine::setBypassed (bool b) noexcept { core->setBypassed (b); }
     void LatencyEngine::setScriptParameter (int index, float value) noexcept { core->setScriptParameter (index, value); }
     void LatencyEngine::setStrategy (Strategy s) noexcept { core->setStrategy (s); }

@@ -115,8 +115,11 @@ namespace pg
         int getLatencySamples() const noexcept;
         int clampLatency (int samples) const noexcept;
 
-        // Any thread. Lock-free.
+        // Any thread. Lock-free. The mix and the output gain (linear, on the wet signal) are applied
+        // at the output stage, ramped over the next block: a host that sends automation for the
+        // time the output is heard (Ardour) has them land there.
         void setMix (float zeroToOne) noexcept;
+        void setOutputGain (float linear) noexcept;
         void setBypassed (bool b) noexcept;
         void setScriptParameter (int index, float value) noexcept;
         void setStrategy (Strategy s) noexcept;

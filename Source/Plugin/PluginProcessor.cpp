@@ -86,13 +86,13 @@ namespace pauseguard
         , state (*this, nullptr, "PauseGuard", createParameterLayout())
         , params (state)
     {
+        // Output is not the DSP's: the engine applies it at the output stage, with the mix.
         scriptParams[0] = engine.addScriptParameter (ParamIDs::drive, params.drive.get());
         scriptParams[1] = engine.addScriptParameter (ParamIDs::tone, params.tone.get() / 100.0f);
-        scriptParams[2] = engine.addScriptParameter (ParamIDs::output, params.output.get());
-        scriptParams[3] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
-        scriptParams[4] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
+        scriptParams[2] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
+        scriptParams[3] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
         for (size_t i = 0; i < 8; ++i)
-            scriptParams[5 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
+            scriptParams[4 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
         // A host without an editor (a render farm, jalv) can give new instances a program in the
         // environment: started only if it is on the allow-list, as if a session named it.
         if (const auto named = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_DSP_PROGRAM", {}).trim(); named.isNotEmpty())
@@ -373,13 +373,13 @@ namespace pauseguard
     void PauseGuardProcessor::pushParametersToEngine() noexcept
     {
         engine.setMix (params.mix.get() * 0.01f);
+        engine.setOutputGain (juce::Decibels::decibelsToGain (params.output.get()));
         engine.setScriptParameter (scriptParams[0], params.drive.get());
         engine.setScriptParameter (scriptParams[1], params.tone.get() * 0.01f);
-        engine.setScriptParameter (scriptParams[2], params.output.get());
-        engine.setScriptParameter (scriptParams[3], params.garbageKb.get());
-        engine.setScriptParameter (scriptParams[4], params.liveHeapMb.get());
+        engine.setScriptParameter (scriptParams[2], params.garbageKb.get());
+        engine.setScriptParameter (scriptParams[3], params.liveHeapMb.get());
         for (size_t i = 0; i < 8; ++i)
-            engine.setScriptParameter (scriptParams[5 + i], params.macros[i]->get());
+            engine.setScriptParameter (scriptParams[4 + i], params.macros[i]->get());
         engine.setPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
 
         pg::DynamicSettings d;

@@ -152,7 +152,7 @@ namespace pauseguard
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;
         pg::LatencyEngine engine;
-        int scriptParams[5 + 8] {};
+        int scriptParams[4 + 8] {};
         std::atomic<int> profiledLatency { 0 }; // the auto latency (0: not profiled yet)
         std::atomic<bool> hostPlaying { false }; // audio thread writes, from the play head
         // The latency the host last saw, as the state saved it: a reloaded session starts there.

@@ -44,13 +44,12 @@ namespace pgtest
 
     // The built-in effect computed directly by a LuaDsp with the processor's parameter values.
     inline std::vector<std::vector<float>> builtinWet (const std::vector<std::vector<float>>& in, double rate, float driveDb,
-                                                      float tone01, float outputDb)
+                                                      float tone01)
     {
         pg::LuaDsp dsp;
         dsp.load (readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua");
         dsp.setParameter ("drive_db", driveDb);
         dsp.setParameter ("tone", tone01);
-        dsp.setParameter ("output_db", outputDb);
         dsp.setParameter ("garbage_kb", 0.0);
         dsp.setParameter ("live_heap_mb", 0.0);
         const int channels = static_cast<int> (in.size());
