@@ -98,10 +98,19 @@ namespace pauseguard
         if (const auto named = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_DSP_PROGRAM", {}).trim(); named.isNotEmpty())
             restoreDspProgram (named);
         startTimerHz (20);
+        if (wrapperType == wrapperType_Standalone)
+            deviceless = std::make_unique<DevicelessDriver> (DevicelessDriver::Target {
+                [this] { return engine.isPrepared(); },
+                [this] (double rate, int block) {
+                    setRateAndBufferSizeDetails (rate, block);
+                    prepareEngine (rate, block);
+                },
+                [this] (juce::AudioBuffer<float>& buffer) { processWithEngine (buffer, false); } });
     }
 
     PauseGuardProcessor::~PauseGuardProcessor()
     {
+        deviceless.reset(); // the timer stops driving first
         stopTimer();
         engine.release();
     }
@@ -168,6 +177,13 @@ namespace pauseguard
     }
 
     void PauseGuardProcessor::prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock)
+    {
+        if (deviceless != nullptr)
+            deviceless->hostPrepares(); // a device takes over from the timer
+        prepareEngine (sampleRate, maximumExpectedSamplesPerBlock);
+    }
+
+    void PauseGuardProcessor::prepareEngine (double sampleRate, int maximumExpectedSamplesPerBlock)
     {
         preparedBlockSize = juce::jmax (1, maximumExpectedSamplesPerBlock);
         pg::EngineSettings settings;
@@ -322,7 +338,12 @@ namespace pauseguard
         }
     }
 
-    void PauseGuardProcessor::releaseResources() { engine.release(); }
+    void PauseGuardProcessor::releaseResources()
+    {
+        if (deviceless != nullptr)
+            deviceless->hostPrepares();
+        engine.release();
+    }
 
     bool PauseGuardProcessor::applyPendingLatencyChange()
     {
@@ -425,11 +446,15 @@ namespace pauseguard
 
     void PauseGuardProcessor::processBlock (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
     {
+        if (deviceless != nullptr && ! deviceless->hostProcesses())
+            return buffer.clear(); // the timer's block is in the processor: this device's first one is silence
         processWithEngine (buffer, false);
     }
 
     void PauseGuardProcessor::processBlockBypassed (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
     {
+        if (deviceless != nullptr && ! deviceless->hostProcesses())
+            return buffer.clear();
         // Bypass keeps the latency: the dry signal, delayed by L.
         processWithEngine (buffer, true);
     }
