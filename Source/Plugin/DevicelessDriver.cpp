@@ -31,6 +31,7 @@ namespace pauseguard
     {
         // (Each side writes its own flag, then reads the other's: one of them sees the other.)
         lastHostNanos.store (nowNanos(), std::memory_order_seq_cst);
+        driving.store (false, std::memory_order_relaxed);
         return ! timerInside.load (std::memory_order_seq_cst);
     }
 
@@ -39,6 +40,7 @@ namespace pauseguard
         lastHostNanos.store (nowNanos(), std::memory_order_seq_cst);
         while (timerInside.load (std::memory_order_seq_cst))
             std::this_thread::sleep_for (std::chrono::milliseconds (1));
+        driving.store (false, std::memory_order_relaxed);
         lastHostNanos.store (nowNanos(), std::memory_order_seq_cst); // the host's own prepare may take a while
     }
 

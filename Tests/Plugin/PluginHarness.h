@@ -16,11 +16,13 @@ namespace pgtest
         param->setValueNotifyingHost (param->convertTo0to1 (plainValue));
     }
 
-    // Runs `in` through the processor offline (the worker always in time), in blocks from nextBlock().
+    // Runs `in` through the processor as a real-time host on an idle machine would (the worker
+    // always in time: the harness waits for it after each block), in blocks from nextBlock().
     inline std::vector<std::vector<float>> runProcessor (pauseguard::PauseGuardProcessor& p, const std::vector<std::vector<float>>& in,
                                                         const std::function<int()>& nextBlock,
                                                         const std::function<void (size_t)>& beforeBlock = {})
     {
+        simulateRealtimeHost (p);
         const size_t frames = in[0].size();
         const int channels = static_cast<int> (in.size());
         std::vector<std::vector<float>> out = in;

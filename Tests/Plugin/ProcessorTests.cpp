@@ -129,7 +129,6 @@ TEST_CASE ("Output and Mix automation land at the output stage, in the block the
 TEST_CASE ("A latency parameter change is applied from the message thread, then impulses come out at the new L", "[plugin][latency]")
 {
     PauseGuardProcessor p;
-    pgtest::simulateRealtimeHost (p);
     prepare (p, 48000.0, 128, 1);
     REQUIRE (p.getLatencySamples() == 960);
 
@@ -184,7 +183,6 @@ TEST_CASE ("Processor: sample-rate change between prepares, and blocks larger th
 TEST_CASE ("A strategy switch on a running sine makes no jump larger than the signal's own step", "[plugin][dynamic]")
 {
     PauseGuardProcessor p;
-    pgtest::simulateRealtimeHost (p);
     prepare (p, 48000.0, 128, 1);
     REQUIRE (p.getLatencySamples() == 960);
     std::vector<std::vector<float>> in (1, std::vector<float> (48000 * 3));
