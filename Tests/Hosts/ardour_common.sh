@@ -8,7 +8,8 @@
 # ardour_allow_program <command line> makes new instances run that DSP program (allowed privately).
 # ardour_install_probe_sine puts the Lua generator "PauseGuard Probe Sine" (ardour_probe_sine.lua)
 # in Ardour's scripts. ardour_export_session <snapshot> <out.wav> exports a saved snapshot of
-# $PG_SESSION with ardour7-export (up to 3 attempts of 60 s: it sometimes hangs after "Writing").
+# $PG_SESSION with ardour7-export (up to 3 attempts of 60 s, or $ARDOUR_EXPORT_TIMEOUT: it sometimes
+# hangs after "Writing").
 # ardour_build_session <script.lua> runs a script that builds and saves $PG_SESSION, and fails
 # unless it printed "ardour: session ready".
 
@@ -68,7 +69,7 @@ ardour_export_session() { # snapshot, output
     local attempt
     for attempt in 1 2 3; do
         rm -f "$2"
-        if timeout -k 5 60 ardour7-export "$PG_SESSION" "$1" -s 48000 -b float -o "$2" >"$work/export.log" 2>&1 && [[ -s $2 ]]; then
+        if timeout -k 5 "${ARDOUR_EXPORT_TIMEOUT:-60}" ardour7-export "$PG_SESSION" "$1" -s 48000 -b float -o "$2" >"$work/export.log" 2>&1 && [[ -s $2 ]]; then
             return 0
         fi
         echo "ardour7-export ($1) attempt $attempt failed or hung; last output: $(tr '\r' '\n' <"$work/export.log" | grep -v '^$' | tail -n 1)"

@@ -30,6 +30,9 @@
 # script: it is put on a private allow-list and given to new instances by PAUSEGUARD_DSP_PROGRAM,
 # the saved session names it, and the render runs the same program (--process).
 #
+# PG_EXPORT_SECONDS sets the region's length (default 10); PG_BUSY_CORES=N keeps N cores busy (a
+# spinning shell each) during the plugin's exports.
+#
 # Usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [number of exports, default 8] [DSP program]
 set -euo pipefail
 
@@ -39,7 +42,7 @@ cli=${2:?$usage}
 exports=${3:-8}
 program=${4:-}
 compare=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wav_compare.py
-seconds=10
+seconds=${PG_EXPORT_SECONDS:-10} # the region's length (a longer one: PG_EXPORT_SECONDS=60)
 
 source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
 for tool in ardour7-export python3 timeout; do
@@ -142,11 +145,19 @@ if python3 "$compare" compare --label "render vs input" --tolerance 0.05 \
     exit 1
 fi
 
+busy=()
+trap 'for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+for ((k = 0; k < ${PG_BUSY_CORES:-0}; k++)); do
+    sh -c 'while :; do :; done' &
+    busy+=($!)
+done
 for ((k = 1; k <= exports; k++)); do
     ardour_export_session pg "$work/export$k.wav" || { status=1; continue; }
     python3 "$compare" compare --label "export $k vs render" --tolerance 1e-4 \
         --input "$work/in.wav" --expected "$work/render.wav" --actual "$work/export$k.wav" || status=1
 done
+for pid in "${busy[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+busy=()
 
 if ((status != 0)); then
     echo "FAIL: Ardour's offline export differs from pauseguard render (see the figures above)" >&2
