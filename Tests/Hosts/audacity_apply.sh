@@ -96,11 +96,14 @@ grep -q '^mod-script-pipe=1$' "$cfg" || { echo "FAIL: the first start recorded n
 rm -f "/tmp/audacity_script_pipe.to.$(id -u)" "/tmp/audacity_script_pipe.from.$(id -u)"
 audacity >"$work/audacity-2.log" 2>&1 &
 pids+=($!)
+# Commands sent before the project window exists are never answered: wait for the pipes and for
+# the window's project (its unsaved project file in the temporary folder).
 for _ in $(seq 120); do
-    [[ -p /tmp/audacity_script_pipe.from.$(id -u) ]] && break
+    [[ -p /tmp/audacity_script_pipe.from.$(id -u) ]] && compgen -G "$HOME/tmp/*.aup3unsaved" >/dev/null && break
     sleep 0.5
 done
-sleep 3 # the project window
+compgen -G "$HOME/tmp/*.aup3unsaved" >/dev/null || { echo "FAIL: no Audacity project window after 60 s"; exit 1; }
+sleep 1
 
 python3 - "$work/in.wav" <<'PY'
 import math, random, struct, sys, wave
