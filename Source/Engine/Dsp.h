@@ -10,6 +10,7 @@
 #include "EngineTypes.h"
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ namespace pg
         virtual bool process (float* const* channels, int numChannels, int numFrames) = 0;
         // params[name] = value at the next process call. `name` must outlive the DSP (a literal).
         virtual void setParameter (const char* name, double value) = 0;
+        // A new DSP like this one (its script or program, its limits), started and prepared as
+        // this one was; nullptr if it cannot start. Its parameters and collector mode are the
+        // caller's to set. (A render starts a DSP that failed again, and runs its chunk again.)
+        virtual std::unique_ptr<Dsp> restarted() const = 0;
         // The host renders (its calls wait for the DSP): process calls get renderCallBudgetSeconds.
         void setRendering (bool isRendering) noexcept { rendering = isRendering; }
 

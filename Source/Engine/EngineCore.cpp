@@ -390,6 +390,7 @@ namespace pg
             fadePtrs[static_cast<size_t> (c)] =
                 c < settings.numChannels ? fadeScratch.data() + static_cast<size_t> (c * settings.maxBlockSize) : nullptr;
         heapAfterLastFull = 0;
+        renderRestartsFailed = 0;
         lastFullAt = -1.0e9;
         lastFullSeconds = 0.0;
         silentSince = -1.0;

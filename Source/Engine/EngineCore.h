@@ -172,7 +172,7 @@ namespace pg
         void configureCollector (Dsp& target, Strategy s);
         bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
         void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
-        bool restartScriptForRenderOnWorker();
+        bool restartDspForRenderOnWorker();
         void reportUnprocessedOnWorker (uint64_t from, int n, const char* why);
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
@@ -318,6 +318,7 @@ namespace pg
         std::unique_ptr<Dsp> dsp;      // a LuaDsp, or an ExternalDsp when settings.dspProgram is set
         std::unique_ptr<Dsp> incoming; // a new script, crossfading in
         int64_t takenOverNanos = 0;    // when the running DSP took over
+        int renderRestartsFailed = 0;  // a render's restarts of the DSP that failed in a row (prepare resets it)
         int incomingFadeDone = 0;
         std::string incomingName;
         std::vector<float> incomingScratch;

@@ -159,8 +159,8 @@ namespace pg
                            incomingPtrs[static_cast<size_t> (ch)]);
         const bool rendering = isOffline();
         dsp->setRendering (rendering); // a render waits for the DSP: only a hang fails it
-        if (rendering && ! dsp->isReady())
-            restartScriptForRenderOnWorker();
+        if (rendering && ! dsp->isReady() && dynamic_cast<const LuaDsp*> (dsp.get()) != nullptr)
+            restartDspForRenderOnWorker(); // (a program that failed is started again on the loader)
         const int64_t t0 = nowNanos();
         if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
         {
@@ -168,8 +168,8 @@ namespace pg
             // call leaves the chunk's input as it was). Otherwise the failed chunk keeps its
             // input: wet = dry from now on.
             const std::string error = dsp->getError();
-            if (rendering && restartScriptForRenderOnWorker() && dsp->process (scratchPtrs.data(), nch, n))
-                consoleFromWorker (ConsoleLine::error, error + " (rendering: the script started again and ran its chunk again)");
+            if (rendering && restartDspForRenderOnWorker() && dsp->process (scratchPtrs.data(), nch, n))
+                consoleFromWorker (ConsoleLine::error, error + " (rendering: started again, its chunk run again)");
             else
             {
                 dspFailedOnWorker();
@@ -360,22 +360,34 @@ namespace pg
         applyCollectorMode (target, s, workerPause, workerStepMul);
     }
 
-    // Worker, while the host renders: a Lua script that failed starts again from its source, in
-    // the collector mode and with the parameters of the one it replaces. False for a DSP program
-    // (restarted on the loader) or a script that fails to start again.
-    bool EngineCore::restartScriptForRenderOnWorker()
+    // Worker, while the host renders: the DSP that failed (a script, or a program that died or
+    // hung) starts again, in the collector mode and with the parameters of the one it replaces; a
+    // program's old process is stopped and reaped where the loader frees it. False if it cannot
+    // start again, or if it has failed to three times in a row (a program that never starts
+    // would cost its start-up bound on every chunk).
+    bool EngineCore::restartDspForRenderOnWorker()
     {
-        const auto* lua = dynamic_cast<const LuaDsp*> (dsp.get());
-        if (lua == nullptr || warmingJobs.load (std::memory_order_acquire) > 0)
+        if (warmingJobs.load (std::memory_order_acquire) > 0 || renderRestartsFailed >= 3)
             return false;
-        auto fresh = lua->restarted();
+        auto fresh = dsp->restarted();
         if (fresh == nullptr)
+        {
+            ++renderRestartsFailed;
             return false;
+        }
+        renderRestartsFailed = 0;
+        fresh->setRendering (true);
         configureCollector (*fresh, workerStrategy);
         auto* old = dsp.release();
         dsp = std::move (fresh);
         pushParametersToScript();
         scriptFailed.store (false, std::memory_order_release);
+        if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()))
+        {
+            dspProcessId.store (static_cast<int> (program->getPid()), std::memory_order_release);
+            dspRestarts.fetch_add (1, std::memory_order_relaxed);
+            takenOverNanos = nowNanos();
+        }
         if (! loader.retire (old))
             delete old;
         return true;

@@ -160,7 +160,7 @@ end
         budgetDeadline = nowSeconds() + seconds;
     }
 
-    std::unique_ptr<LuaDsp> LuaDsp::restarted() const
+    std::unique_ptr<Dsp> LuaDsp::restarted() const
     {
         auto fresh = std::make_unique<LuaDsp> (limits);
         if (! fresh->load (loadedSource, loadedName) || ! fresh->prepare (preparedRate, maxFrames, numChannels))

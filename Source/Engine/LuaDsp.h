@@ -34,9 +34,8 @@ namespace pg
         // the channel tables passed to `process`.
         bool prepare (double sampleRate, int maxFrames, int numChannels) override;
 
-        // A new state from the same source and limits, loaded and prepared as this one was (its
-        // parameters and collector mode are the caller's to set): nullptr if it fails to start.
-        std::unique_ptr<LuaDsp> restarted() const;
+        // A new state from the same source and limits, loaded and prepared as this one was.
+        std::unique_ptr<Dsp> restarted() const override;
 
         // Runs `process` in place on numFrames samples of each channel. Non-finite values coming
         // back from the script are written as 0. On error returns false; the state is dead.

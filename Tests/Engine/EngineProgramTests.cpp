@@ -92,7 +92,7 @@ TEST_CASE ("Engine with the Go example: kill -9 mid-play gives the delayed dry s
            "[engine][external][robustness]")
 {
     pg::LatencyEngine engine;
-    engine.setOffline (true);
+    // In real time (the harness waits for the worker after each block, as an idle machine).
     REQUIRE (engine.prepare (goSettings (512), "", "", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
@@ -449,4 +449,45 @@ TEST_CASE ("Engine with a program that answers late while the host renders: wait
     CHECK_THAT (pgtest::consoleText (engine), ! Catch::Contains ("did not answer"));
     CHECK (engine.getCounters().unprocessedFrames == 0);
     std::remove (marker.c_str());
+}
+
+TEST_CASE ("Engine with the Go example killed while the host renders: started again at once, its chunk run again, exact",
+           "[engine][external][robustness][render]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    REQUIRE (engine.prepare (goSettings (512), "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const int firstPid = engine.getDspProcessId();
+    REQUIRE (firstPid > 0);
+    pgtest::consoleText (engine);
+    const auto in = pgtest::noise (2, 48000 * 2, 44);
+    bool killed = false;
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true, [&] (size_t pos) {
+        if (! killed && pos >= 48000)
+        {
+            REQUIRE (kill (firstPid, SIGKILL) == 0);
+            killed = true;
+        }
+    });
+    REQUIRE (killed);
+    const auto text = pgtest::consoleText (engine);
+    INFO (text);
+    CHECK_THAT (text, Catch::Contains ("killed by signal 9") && Catch::Contains ("started again, its chunk run again"));
+    CHECK (engine.getDspProcessId() != firstPid);
+    CHECK (engine.getCounters().dspRestarts == 1);
+    CHECK (engine.getCounters().unprocessedFrames == 0);
+    // The example's state starts over with the new process: one frame of its memory differs.
+    const auto wet = pgtest::simpleWet (in);
+    size_t firstBad = in[0].size(), bad = 0;
+    for (size_t n = 0; n < in[0].size(); ++n)
+        for (size_t c = 0; c < 2; ++c)
+            if (out[c][n] != pgtest::delayedAt (wet[c], n, latency))
+            {
+                firstBad = std::min (firstBad, n);
+                ++bad;
+            }
+    INFO ("first frame off: " << firstBad << " (L " << latency << "), " << bad << " samples off");
+    CHECK (bad <= 2);
+    CHECK (kill (firstPid, 0) != 0); // reaped
 }
