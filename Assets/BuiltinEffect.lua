@@ -74,10 +74,10 @@ local blockIndex = 0
 function process(channels, n, params)
     blockIndex = blockIndex + 1
     local drive = dbToGain(params.drive_db or 12.0)
-    local makeup = dbToGain(params.output_db or 0.0) / math.sqrt(drive)
+    local makeup = 1.0 / math.sqrt(drive) -- (the host's Output is applied after the script, by the engine)
     local tone = params.tone or 0.5
     -- At the ends of their ranges the stages step aside, so that the effect can be exactly
-    -- transparent (drive 0 dB, tone 100 %, output 0 dB: output = input, no phase shift):
+    -- transparent (drive 0 dB, tone 100 %: output = input, no phase shift):
     -- drive 0 dB does not saturate, so it adds no DC to remove; tone 100 % opens the filter.
     local clean = (params.drive_db or 12.0) <= 0.0
     local open = tone >= 0.9999

@@ -43,7 +43,7 @@ namespace
         "  bench                    the audio thread's cost per block against memcpy, and the\n"
         "                           dynamic schedule's collector overhead against Lua's automatic one\n"
         "options:\n"
-        "  --strategy dynamic|deterministic   --rate HZ   --block N   --seconds S\n"
+        "  --strategy dynamic|deterministic   --rate HZ   --block N (1-8192; render: up to 1048576)   --seconds S\n"
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
         "  --process \"COMMAND ARGS\"  a DSP program in its own process, in place of the script\n"
         "                           (soak, render, profile; --json adds its runtime's own figures)\n"
@@ -67,6 +67,7 @@ namespace
         juce::StringArray files;
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0, traceSeconds = 10.0;
         int block = 128, instances = 1, workers = 0, rounds = 15;
+        int preparedBlock = 0; // the maximum block announced to prepareToPlay (0: block)
         bool json = false, realtime = false, keepLatency = false, secondsGiven = false, audioOnly = false;
     };
 
@@ -128,7 +129,8 @@ namespace
                 error = number (a, v, 8000.0, 384000.0, o.rate);
             else if (a == "--block")
             {
-                error = number (a, v, 1.0, 8192.0, d);
+                // A render may send any block; a real-time host sends at most 8192 frames.
+                error = number (a, v, 1.0, o.command == "render" ? 1048576.0 : 8192.0, d);
                 o.block = static_cast<int> (d);
             }
             else if (a == "--seconds")
@@ -187,8 +189,9 @@ namespace
         layout.inputBuses.add (set);
         layout.outputBuses.add (set);
         p.setBusesLayout (layout);
-        p.setRateAndBufferSizeDetails (o.rate, o.block);
-        p.prepareToPlay (o.rate, o.block);
+        const int announced = o.preparedBlock > 0 ? o.preparedBlock : o.block;
+        p.setRateAndBufferSizeDetails (o.rate, announced);
+        p.prepareToPlay (o.rate, announced);
         const auto error = p.getEngine().getScriptError();
         if (! error.empty())
             std::fprintf (stderr, "pauseguard: the %s stopped: %s (the output is the delayed dry signal)\n",
@@ -262,6 +265,7 @@ namespace
         o->setProperty ("dropouts", static_cast<juce::int64> (s.dropouts));
         o->setProperty ("dropouts_after_warmup", static_cast<juce::int64> (s.dropoutsAfterWarmup));
         o->setProperty ("deadline_misses", static_cast<juce::int64> (s.deadlineMisses));
+        o->setProperty ("unprocessed_frames", static_cast<juce::int64> (s.counters.unprocessedFrames));
         o->setProperty ("collections", static_cast<juce::int64> (s.counters.fullCollections + s.counters.incrementalSteps));
         o->setProperty ("full_collections", static_cast<juce::int64> (s.counters.fullCollections));
         o->setProperty ("forced_collections", static_cast<juce::int64> (s.counters.forcedCollections));
@@ -792,6 +796,10 @@ namespace
 
         auto opts = o;
         opts.rate = reader->sampleRate;
+        // Offline, the render announces playback's block (the default, or a smaller --block) and
+        // sends --block: it waits for its worker, so it renders at the latency playback reports.
+        if (! opts.realtime)
+            opts.preparedBlock = std::min (opts.block, Options {}.block);
         PauseGuardProcessor p;
         p.setNonRealtime (! opts.realtime); // offline, as a DAW's export: the processor waits for its worker
         if (const auto e = setUp (p, opts, channels); e.isNotEmpty())
@@ -822,6 +830,10 @@ namespace
                 juce::AudioBuffer<float> view (padded.getArrayOfWritePointers(), channels, pos, n);
                 p.processBlock (view, midi);
             }
+            // What a render could not process, with its time range (and any other message).
+            for (pg::ConsoleLine line; p.getEngine().popConsoleLine (line);)
+                if (line.kind == pg::ConsoleLine::error)
+                    std::fprintf (stderr, "pauseguard: %s\n", line.text);
             s = collect (p, opts, static_cast<double> (frames) / opts.rate);
         }
         if (p.getLatencySamples() != latencyAtStart && ! opts.keepLatency)

@@ -10,11 +10,16 @@
 #include "EngineTypes.h"
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace pg
 {
+    // While the host renders, a process call may take this long before it counts as hung: a render
+    // waits for it, so only a hang is failed (in real time, the DSP's own budget applies).
+    inline constexpr double renderCallBudgetSeconds = 20.0;
+
     class Dsp
     {
     public:
@@ -27,6 +32,12 @@ namespace pg
         virtual bool process (float* const* channels, int numChannels, int numFrames) = 0;
         // params[name] = value at the next process call. `name` must outlive the DSP (a literal).
         virtual void setParameter (const char* name, double value) = 0;
+        // A new DSP like this one (its script or program, its limits), started and prepared as
+        // this one was; nullptr if it cannot start. Its parameters and collector mode are the
+        // caller's to set. (A render starts a DSP that failed again, and runs its chunk again.)
+        virtual std::unique_ptr<Dsp> restarted() const = 0;
+        // The host renders (its calls wait for the DSP): process calls get renderCallBudgetSeconds.
+        void setRendering (bool isRendering) noexcept { rendering = isRendering; }
 
         virtual bool isReady() const noexcept = 0;
         virtual const std::string& getError() const noexcept = 0;
@@ -59,5 +70,15 @@ namespace pg
         virtual size_t heapBytes() const noexcept = 0;
         // The runtime's own collector figures, where it reports them (complete = false otherwise).
         virtual RuntimeFigures runtimeFigures() const noexcept { return {}; }
+
+    protected:
+        // The longest a process call may take: the DSP's own budget, or a render's.
+        double processBudget (double realtimeBudget) const noexcept
+        {
+            return rendering && realtimeBudget < renderCallBudgetSeconds ? renderCallBudgetSeconds : realtimeBudget;
+        }
+
+    private:
+        bool rendering = false;
     };
 } // namespace pg

@@ -301,7 +301,7 @@ namespace pg
 
     void EngineCore::clearStatistics() noexcept
     {
-        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &chunksProcessed, &framesProcessed,
+        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames, &skippedFrames, &unprocessedFrames, &chunksProcessed, &framesProcessed,
                          &fullCollections, &forcedCollections, &incrementalSteps, &adaptiveGrowths, &adaptiveShrinks })
             c->store (0, std::memory_order_relaxed);
         collectorSeconds.store (0.0, std::memory_order_relaxed);
@@ -342,13 +342,16 @@ namespace pg
             proposal.reset();
         }
         settings.numChannels = std::clamp (settings.numChannels, 1, maxChannels);
-        settings.maxBlockSize = std::max (1, settings.maxBlockSize);
+        announcedRealtimeBlock = settings.maxBlockSize <= maxBufferedBlock ? std::max (0, settings.maxBlockSize) : 0;
+        settings.maxBlockSize = std::clamp (settings.maxBlockSize, 1, maxBufferedBlock); // sizes the buffers only
         settings.sampleRate = settings.sampleRate > 0.0 ? settings.sampleRate : 48000.0;
         // Room for twice the floor, whatever the caller asked: a latency below it cannot be met.
         settings.maxLatencySeconds = std::max (settings.maxLatencySeconds,
                                                2.0 * latencyFloorFor (settings.maxBlockSize, settings.sampleRate) / settings.sampleRate);
         chunkMax = std::max (settings.maxBlockSize, 32);
-        largestBlock.store (settings.maxBlockSize, std::memory_order_relaxed);
+        largestBlock.store (0, std::memory_order_relaxed);
+        rendering.store (false, std::memory_order_relaxed);
+        renderPace.reset (settings.sampleRate, maxBufferedBlock, newSettings.maxBlockSize);
         dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * settings.sampleRate)));
         wetGain = fadeWetGain = 1.0f;
         // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
@@ -378,6 +381,7 @@ namespace pg
         outputValidFrom.store (0, std::memory_order_relaxed);
         audioNeededRingPos.store (0, std::memory_order_relaxed);
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
+        outputGainCurrent = outputGainTarget.load();
         clearStatistics();
         heapBytes.store (0, std::memory_order_relaxed);
         workerLoadPercent.store (0.0, std::memory_order_relaxed);
@@ -389,6 +393,7 @@ namespace pg
             fadePtrs[static_cast<size_t> (c)] =
                 c < settings.numChannels ? fadeScratch.data() + static_cast<size_t> (c * settings.maxBlockSize) : nullptr;
         heapAfterLastFull = 0;
+        renderRestartsFailed = 0;
         lastFullAt = -1.0e9;
         lastFullSeconds = 0.0;
         silentSince = -1.0;
@@ -487,7 +492,7 @@ namespace pg
         currentSource = std::string (scriptSource);
         currentName = std::string (scriptName);
         profileAsked = ok && profileIt;
-        const bool warm = ok && ! offline.load (std::memory_order_relaxed) && ! programChosen() // a program builds its heap in its prepare
+        const bool warm = ok && ! hostOffline.load (std::memory_order_relaxed) && ! programChosen() // a program builds its heap in its prepare
                           && ! dspFactory;
         std::optional<ScriptLoader::Job> job;
         if (warm || profileAsked)
@@ -681,7 +686,7 @@ namespace pg
 
     int EngineCore::getLatencyFloor() const noexcept
     {
-        return latencyFloorFor (std::max (settings.maxBlockSize, largestBlock.load (std::memory_order_relaxed)), settings.sampleRate);
+        return latencyFloorFor (getLargestBlock(), settings.sampleRate);
     }
 
     int EngineCore::clampLatency (int samples) const noexcept
@@ -735,6 +740,7 @@ namespace pg
         c.dropoutEvents = dropoutEvents.load (std::memory_order_relaxed);
         c.inputOverflowFrames = inputOverflowFrames.load (std::memory_order_relaxed);
         c.skippedFrames = skippedFrames.load (std::memory_order_relaxed);
+        c.unprocessedFrames = unprocessedFrames.load (std::memory_order_relaxed);
         c.chunksProcessed = chunksProcessed.load (std::memory_order_relaxed);
         c.framesProcessed = framesProcessed.load (std::memory_order_relaxed);
         c.heapBytes = heapBytes.load (std::memory_order_relaxed);

@@ -19,6 +19,7 @@
 #include "Dsp.h"
 #include "Profiler.h"
 #include "Realtime.h"
+#include "RenderPace.h"
 #include "ScriptLoader.h"
 #include "SpscRing.h"
 #include "Stats.h"
@@ -47,6 +48,7 @@ namespace pg
         static constexpr int maxChannels = LatencyEngine::maxChannels;
         static constexpr int maxScriptParameters = LatencyEngine::maxScriptParameters;
         static constexpr double offlineWaitSeconds = LatencyEngine::offlineWaitSeconds;
+        static constexpr int maxBufferedBlock = LatencyEngine::maxBufferedBlock;
 
         EngineCore();
         ~EngineCore();
@@ -72,12 +74,21 @@ namespace pg
 
         void processBlock (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING;
 
-        void setOffline (bool isOffline) noexcept { offline.store (isOffline, std::memory_order_relaxed); }
-        bool isOffline() const noexcept { return offline.load (std::memory_order_relaxed); }
+        void setOffline (bool isOffline) noexcept { hostOffline.store (isOffline, std::memory_order_relaxed); }
+        bool isOffline() const noexcept
+        {
+            return hostOffline.load (std::memory_order_relaxed) || rendering.load (std::memory_order_relaxed);
+        }
+        bool isRenderDetected() const noexcept { return rendering.load (std::memory_order_relaxed); }
+        void setRenderDetection (bool enabled) noexcept { renderDetection.store (enabled, std::memory_order_relaxed); }
 
         static int latencyFloorFor (int blockSize, double sampleRate) noexcept;
         int getLatencyFloor() const noexcept;
-        int getLargestBlock() const noexcept { return largestBlock.load (std::memory_order_relaxed); }
+        int getLargestBlock() const noexcept
+        {
+            const int sent = largestBlock.load (std::memory_order_relaxed);
+            return sent > 0 ? sent : announcedRealtimeBlock;
+        }
         int getDropoutFadeSamples() const noexcept { return dropoutFade; }
 
         void requestLatency (int samples) noexcept;
@@ -85,6 +96,7 @@ namespace pg
         int clampLatency (int samples) const noexcept;
 
         void setMix (float zeroToOne) noexcept { mixTarget.store (zeroToOne, std::memory_order_relaxed); }
+        void setOutputGain (float linear) noexcept { outputGainTarget.store (linear, std::memory_order_relaxed); }
         void setBypassed (bool b) noexcept { bypassed.store (b, std::memory_order_relaxed); }
         void setScriptParameter (int index, float value) noexcept;
         void setStrategy (Strategy s) noexcept { strategy.store (s, std::memory_order_release); }
@@ -168,6 +180,8 @@ namespace pg
         void configureCollector (Dsp& target, Strategy s);
         bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
         void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
+        bool restartDspForRenderOnWorker();
+        void reportUnprocessedOnWorker (uint64_t from, int n, const char* why);
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
@@ -180,7 +194,7 @@ namespace pg
         void crossfadeIncomingOnWorker (int nch, int n);
         void consoleFromWorker (ConsoleLine::Kind kind, const std::string& text) noexcept;
         void clearStatistics() noexcept;
-        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep,
+        int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
                       uint64_t* firstMissing = nullptr) noexcept;
         void traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due = 0) noexcept;
         void traceOnWorker (const trace::Event& e) const noexcept;
@@ -214,13 +228,16 @@ namespace pg
         // written by the audio thread
         alignas (64) std::atomic<uint64_t> audioNeededRingPos { 0 }; // the oldest frame it still needs
         std::atomic<int> publishedLatency { 0 };
-        std::atomic<int> largestBlock { 0 };
+        std::atomic<int> largestBlock { 0 }; // the largest block sent in real time since prepare
+        std::atomic<bool> rendering { false }; // the pace of the calls says the host renders (RenderPace)
         std::atomic<bool> transportPlaying { true }; // (from the host's play head)
         // written by the control thread, read by the audio thread
         alignas (64) std::atomic<int> requestedLatency { -1 };
         std::atomic<float> mixTarget { 1.0f };
+        std::atomic<float> outputGainTarget { 1.0f };
         std::atomic<bool> bypassed { false };
-        std::atomic<bool> offline { false };
+        std::atomic<bool> hostOffline { false }; // the host says it renders (setOffline)
+        std::atomic<bool> renderDetection { true };
         // written by the control thread, read by the worker
         std::atomic<double> pendingPause { 0.0 };
         std::atomic<bool> pendingCollection { false };
@@ -254,6 +271,7 @@ namespace pg
         // counters: each written by one thread
         std::atomic<uint64_t> dropoutFrames { 0 }, dropoutEvents { 0 }, inputOverflowFrames { 0 }; // audio
         std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 };    // worker
+        std::atomic<uint64_t> unprocessedFrames { 0 };                                               // worker
         std::atomic<uint64_t> heapBytes { 0 };                                                      // worker
         std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 }; // worker
         std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };                         // worker
@@ -271,6 +289,7 @@ namespace pg
         uint64_t outputReadPos = 0;
         int latency = 0;
         float mixCurrent = 1.0f;
+        float outputGainCurrent = 1.0f; // on the wet signal, at the output stage
         int crossfadeSamples = 240;  // a script swap's crossfade (the worker's), and a latency fade's nominal length
         int dropoutFade = 48;        // wet <-> delayed dry when the worker is late (set by prepare)
         float wetGain = 1.0f, fadeWetGain = 1.0f; // that fade's gain, at L and at the previous L
@@ -281,6 +300,10 @@ namespace pg
         std::array<Gap, 8> gaps {};
         int numGaps = 0;
         int64_t baseOffset = 0;
+        RenderPace renderPace;
+        // set by prepare: the block the floor assumes until one is sent in real time (the announced
+        // maximum, or 0 if it is more than any real-time host sends)
+        int announcedRealtimeBlock = 0;
 
         // script loading: control thread, loader thread and worker (never the audio thread)
         struct ReadyScript
@@ -309,6 +332,7 @@ namespace pg
         std::unique_ptr<Dsp> incoming; // a new script, crossfading in
         std::function<std::unique_ptr<Dsp>()> dspFactory; // control thread: see setDspFactory
         int64_t takenOverNanos = 0;    // when the running DSP took over
+        int renderRestartsFailed = 0;  // a render's restarts of the DSP that failed in a row (prepare resets it)
         int incomingFadeDone = 0;
         std::string incomingName;
         std::vector<float> incomingScratch;

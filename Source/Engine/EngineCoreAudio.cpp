@@ -114,8 +114,9 @@ namespace pg
     // of dropoutFade frames, never a hard cut: wetGain (this latency's own) falls towards 0 as soon
     // as the wet signal delivered so far ends within one fade length (a look-ahead: it reaches 0
     // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
-    // out = mix x (wetGain x wet + (1 - wetGain) x dry) + (1 - mix) x dry.
-    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep,
+    // out = mix x (wetGain x wet x output + (1 - wetGain) x dry) + (1 - mix) x dry, the mix and the
+    // output gain ramped over the block (mixStep, outputGainStep a frame).
+    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
                               uint64_t* firstMissing) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
@@ -144,7 +145,7 @@ namespace pg
                     dryLine.readFrames (dryStart, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
                 }
-                if (steady && mixStep == 0.0f && mixCurrent == 1.0f)
+                if (steady && mixStep == 0.0f && mixCurrent == 1.0f && outputGainStep == 0.0f && outputGainCurrent == 1.0f)
                 {
                     outputRing.readFrames (run.ringPos, &out[c], 1, static_cast<size_t> (i), len, c);
                     continue;
@@ -159,7 +160,9 @@ namespace pg
                     else
                         g = std::max (0.0f, g - gainStep);
                     const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
-                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) : dry;
+                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k))
+                                              * (outputGainCurrent + outputGainStep * static_cast<float> (i + k))
+                                        : dry;
                     const float m = mixCurrent + mixStep * static_cast<float> (i + k);
                     const float faded = g >= 1.0f ? w : w * g + dry * (1.0f - g);
                     dst[k] = faded * m + dry * (1.0f - m);
@@ -229,7 +232,7 @@ namespace pg
     }
 
     // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
-    // fade length beyond it), at most offlineWaitSeconds. Blocking is allowed here: the host renders
+    // fade length beyond it), giving up after offlineWaitSeconds in which it delivered nothing. Blocking is allowed here: the host renders
     // faster than real time and waits for us.
     void EngineCore::waitForOutputOnAudio (int n) noexcept
     {
@@ -242,9 +245,16 @@ namespace pg
         uint64_t neededPos = 0;
         int ignored = 0;
         mapToRing (static_cast<uint64_t> (lastAbs - 1), neededPos, ignored);
-        const int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        // The bound is on the worker's silence, not on the block: a slow DSP that delivers goes on.
+        int64_t deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+        uint64_t delivered = outputRing.publishedWritePosition();
         for (int spins = 0; outputRing.publishedWritePosition() <= neededPos && neededPos < inputWritePos; ++spins)
         {
+            if (const uint64_t now = outputRing.publishedWritePosition(); now != delivered)
+            {
+                delivered = now;
+                deadline = nowNanos() + static_cast<int64_t> (offlineWaitSeconds * 1.0e9);
+            }
             if (nowNanos() > deadline)
                 return; // the worker is stuck: the fade to dry covers it, and counts it
             if (spins < 64)
@@ -260,15 +270,19 @@ namespace pg
     {
         audioCallsInside.fetch_add (1, std::memory_order_seq_cst);
         if (prepared.load (std::memory_order_seq_cst) && numFrames > 0 && numChannels > 0)
+        {
+            const bool renders = renderPace.onBlockStart (nowNanos(), numFrames);
+            rendering.store (renders && renderDetection.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            if (! isOffline() && numFrames > largestBlock.load (std::memory_order_relaxed))
+                largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks sent in real time
             processPrepared (channels, numChannels, numFrames);
+            renderPace.onBlockEnd (nowNanos());
+        }
         audioCallsInside.fetch_sub (1, std::memory_order_release);
     }
 
     void EngineCore::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
     {
-        if (numFrames > largestBlock.load (std::memory_order_relaxed))
-            largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks really sent
-
         if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
         {
             std::array<float*, maxChannels> part {};
@@ -322,14 +336,14 @@ namespace pg
             inputRing.publishWrite (inputWritePos);
             // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
             pool->markPending (poolSlot.load (std::memory_order_acquire),
-                               offline.load (std::memory_order_relaxed) ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos));
+                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos));
         }
         else
         {
             recordDroppedInput (audioTime, n);
             inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
         }
-        if (offline.load (std::memory_order_relaxed))
+        if (isOffline())
             waitForOutputOnAudio (n);
 
         // 3. The output: wet from the worker where it arrived in time, delayed dry elsewhere (with a
@@ -337,14 +351,17 @@ namespace pg
         //    the new one.
         const float target = bypassed.load (std::memory_order_relaxed) ? 0.0f : mixTarget.load (std::memory_order_relaxed);
         const float mixStep = (target - mixCurrent) / static_cast<float> (n);
+        const float outputGainTargetNow = outputGainTarget.load (std::memory_order_relaxed);
+        const float outputGainStep = (outputGainTargetNow - outputGainCurrent) / static_cast<float> (n);
         uint64_t firstMissing = 0;
-        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep, &firstMissing);
+        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep, outputGainStep, &firstMissing);
         if (latencyFade.isActive())
-            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep);
+            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep, outputGainStep);
         latencyFade.process (fadePtrs.data(), channels, nch, n);
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);
         mixCurrent = target;
+        outputGainCurrent = outputGainTargetNow;
 
         if (missing > 0)
         {

@@ -6,11 +6,13 @@
 
 #include "Clock.h"
 #include "ExternalDsp.h"
+#include "LuaDsp.h"
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 namespace pg
@@ -84,7 +86,7 @@ namespace pg
         if (const int profiled = profiledDynamicStart.load (std::memory_order_relaxed); profiled != profiledDynamicSeen)
         {
             profiledDynamicSeen = profiled;
-            if (workerStrategy == Strategy::dynamic && profiled > 0 && ! offline.load (std::memory_order_relaxed))
+            if (workerStrategy == Strategy::dynamic && profiled > 0 && ! isOffline())
             {
                 adapter.reset (clampLatency (profiled), nowSeconds());
                 wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
@@ -119,7 +121,7 @@ namespace pg
                 first = next;
                 known = true;
             }
-            if (known && ! offline.load (std::memory_order_relaxed))
+            if (known && ! isOffline())
                 measureResponse (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
             skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
             if (tracing)
@@ -131,6 +133,8 @@ namespace pg
                 e.frames = static_cast<int> (to - r);
                 traceOnWorker (e);
             }
+            if (isOffline())
+                reportUnprocessedOnWorker (r, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), "the host stopped waiting for it");
             outputValidFrom.store (to, std::memory_order_release);
             outputRing.publishWrite (to);
             inputRing.publishRead (to);
@@ -165,10 +169,27 @@ namespace pg
             for (int ch = 0; ch < nch; ++ch)
                 std::copy (scratchPtrs[static_cast<size_t> (ch)], scratchPtrs[static_cast<size_t> (ch)] + n,
                            incomingPtrs[static_cast<size_t> (ch)]);
+        const bool rendering = isOffline();
+        dsp->setRendering (rendering); // a render waits for the DSP: only a hang fails it
+        if (rendering && ! dsp->isReady() && dynamic_cast<const LuaDsp*> (dsp.get()) != nullptr)
+            restartDspForRenderOnWorker(); // (a program that failed is started again on the loader)
         const size_t heapBefore = tracing ? dsp->heapBytes() : 0;
         const int64_t t0 = nowNanos();
         if (dsp->isReady() && ! dsp->process (scratchPtrs.data(), nch, n))
-            dspFailedOnWorker(); // the failed chunk keeps its input: wet = dry from now on
+        {
+            // A render goes on wet: the script starts again and runs the chunk again (a failed
+            // call leaves the chunk's input as it was). Otherwise the failed chunk keeps its
+            // input: wet = dry from now on.
+            const std::string error = dsp->getError();
+            if (rendering && restartDspForRenderOnWorker() && dsp->process (scratchPtrs.data(), nch, n))
+                consoleFromWorker (ConsoleLine::error, error + " (rendering: started again, its chunk run again)");
+            else
+            {
+                dspFailedOnWorker();
+                if (rendering)
+                    reportUnprocessedOnWorker (r, n, error.c_str());
+            }
+        }
         // A runtime that collects inside the call (Lua's incremental mode): a chunk that freed more
         // than a chunk's garbage ran the collector, and the trace counts the call as its work.
         if (tracing && dsp->heapBytes() + (size_t (64) << 10) < heapBefore)
@@ -182,7 +203,7 @@ namespace pg
         processingTimes.add (static_cast<double> (t1 - t0) * 1.0e-9);
         // Offline, the host waits for the worker: lateness and response times measure nothing
         // real-time, and the latency must not adapt.
-        const bool realtime = ! offline.load (std::memory_order_relaxed);
+        const bool realtime = ! isOffline();
         if (realtime && haveStamp && currentStamp.blockSize > 0)
         {
             const double late = static_cast<double> (t1 - deadlineNanos (currentStamp, r)) * 1.0e-9;
@@ -390,6 +411,50 @@ namespace pg
         applyCollectorMode (target, s, workerPause, workerStepMul);
     }
 
+    // Worker, while the host renders: the DSP that failed (a script, or a program that died or
+    // hung) starts again, in the collector mode and with the parameters of the one it replaces; a
+    // program's old process is stopped and reaped where the loader frees it. False if it cannot
+    // start again, or if it has failed to three times in a row (a program that never starts
+    // would cost its start-up bound on every chunk).
+    bool EngineCore::restartDspForRenderOnWorker()
+    {
+        if (warmingJobs.load (std::memory_order_acquire) > 0 || renderRestartsFailed >= 3)
+            return false;
+        auto fresh = dsp->restarted();
+        if (fresh == nullptr)
+        {
+            ++renderRestartsFailed;
+            return false;
+        }
+        renderRestartsFailed = 0;
+        fresh->setRendering (true);
+        configureCollector (*fresh, workerStrategy);
+        auto* old = dsp.release();
+        dsp = std::move (fresh);
+        pushParametersToScript();
+        scriptFailed.store (false, std::memory_order_release);
+        if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()))
+        {
+            dspProcessId.store (static_cast<int> (program->getPid()), std::memory_order_release);
+            dspRestarts.fetch_add (1, std::memory_order_relaxed);
+            takenOverNanos = nowNanos();
+        }
+        if (! loader.retire (old))
+            delete old;
+        return true;
+    }
+
+    // Worker, while the host renders: ring frames [from, from + n) could not be processed; the
+    // console says which, in seconds of the render (ring positions count the input since prepare).
+    void EngineCore::reportUnprocessedOnWorker (uint64_t from, int n, const char* why)
+    {
+        unprocessedFrames.store (unprocessedFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (n), std::memory_order_relaxed);
+        char text[160];
+        std::snprintf (text, sizeof (text), "rendering: %.3f s to %.3f s could not be processed (%s): the delayed dry signal",
+                       static_cast<double> (from) / settings.sampleRate, static_cast<double> (from + static_cast<uint64_t> (n)) / settings.sampleRate, why);
+        consoleFromWorker (ConsoleLine::error, text);
+    }
+
     // The DSP failed (a script's error, or a program that crashed, hung or answered late): its
     // chunks pass their input through from now on, so the output is the delayed dry signal. A
     // program is started again on the loader, after a backoff; one that ran 30 s or more before
@@ -530,7 +595,7 @@ namespace pg
         }
 
         const bool safePoint = ! in.transportPlaying || in.silentSeconds >= s.silenceHoldSeconds;
-        if (! offline.load (std::memory_order_relaxed) && adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
+        if (! isOffline() && adapter.maybeShrink (nowSeconds(), safePoint, adapterSettings()))
         {
             wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
             adaptiveShrinks.store (adaptiveShrinks.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);

@@ -141,10 +141,19 @@ namespace pg
         return true;
     }
 
+    std::unique_ptr<Dsp> ExternalDsp::restarted() const
+    {
+        auto fresh = std::make_unique<ExternalDsp>();
+        if (! fresh->start (options) || ! fresh->prepare (preparedWith.sampleRate, preparedWith.maxFrames, preparedWith.numChannels))
+            return nullptr;
+        return fresh;
+    }
+
     bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels)
     {
         if (! isRunning())
             return fail (error.empty() ? "the DSP program is not running" : error);
+        preparedWith = { sampleRate, maxFrames, numChannels };
         preparedChannels = std::clamp (numChannels, 1, options.maxChannels);
         preparedFrames = std::clamp (maxFrames, 1, options.maxFrames);
         block->sampleRate = sampleRate;
@@ -181,7 +190,7 @@ namespace pg
             }
             block->channels = static_cast<uint32_t> (preparedChannels);
             block->frames = static_cast<uint32_t> (n);
-            if (! exchange (external::process, options.callBudgetSeconds))
+            if (! exchange (external::process, processBudget (options.callBudgetSeconds)))
                 return false;
             if (block->status != external::ok)
                 return fail ("the DSP program failed to process: " + childMessage());

@@ -79,6 +79,8 @@ namespace pg
         const std::string& getError() const noexcept override { return error; }
         const std::string& getChildName() const noexcept { return childName; }
         const Options& getOptions() const noexcept { return options; }
+        // The same program started again (a new process) and prepared as this one was.
+        std::unique_ptr<Dsp> restarted() const override;
         // What the child wrote on stderr since the last call (up to 64 KB are kept in between).
         std::string takeStderr();
 
@@ -98,7 +100,12 @@ namespace pg
         external::ExternalBlock* block = nullptr;
         size_t blockBytes = 0;
         float* audio = nullptr;
-        int preparedChannels = 0, preparedFrames = 0;
+        int preparedChannels = 0, preparedFrames = 0; // 0 once the program has stopped
+        struct PrepareArguments
+        {
+            double sampleRate = 0.0;
+            int maxFrames = 0, numChannels = 0;
+        } preparedWith; // the last prepare's, kept after a stop: restarted() repeats it
         bool hostCollects = false;
         bool collecting = false; // as the last answer said
         std::string partialLine; // takePrinted: stderr after its last newline

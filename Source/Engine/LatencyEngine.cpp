@@ -22,6 +22,8 @@ namespace pg
     void LatencyEngine::processBlock (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING { core->processBlock (channels, numChannels, numFrames); }
     void LatencyEngine::setOffline (bool isOffline) noexcept { core->setOffline (isOffline); }
     bool LatencyEngine::isOffline() const noexcept { return core->isOffline(); }
+    bool LatencyEngine::isRenderDetected() const noexcept { return core->isRenderDetected(); }
+    void LatencyEngine::setRenderDetection (bool enabled) noexcept { core->setRenderDetection (enabled); }
     int LatencyEngine::latencyFloorFor (int blockSize, double sampleRate) noexcept { return EngineCore::latencyFloorFor (blockSize, sampleRate); }
     int LatencyEngine::getLatencyFloor() const noexcept { return core->getLatencyFloor(); }
     int LatencyEngine::getLargestBlock() const noexcept { return core->getLargestBlock(); }
@@ -30,6 +32,7 @@ namespace pg
     int LatencyEngine::getLatencySamples() const noexcept { return core->getLatencySamples(); }
     int LatencyEngine::clampLatency (int samples) const noexcept { return core->clampLatency (samples); }
     void LatencyEngine::setMix (float zeroToOne) noexcept { core->setMix (zeroToOne); }
+    void LatencyEngine::setOutputGain (float linear) noexcept { core->setOutputGain (linear); }
     void LatencyEngine::setBypassed (bool b) noexcept { core->setBypassed (b); }
     void LatencyEngine::setScriptParameter (int index, float value) noexcept { core->setScriptParameter (index, value); }
     void LatencyEngine::setStrategy (Strategy s) noexcept { core->setStrategy (s); }

@@ -30,7 +30,13 @@ namespace pg
     public:
         static constexpr int maxChannels = 8;
         static constexpr int maxScriptParameters = 16;
-        static constexpr double offlineWaitSeconds = 5.0;
+        // Offline, the audio thread gives up waiting after this long without output from the worker
+        // (a render's DSP call may take renderCallBudgetSeconds, 20 s, before it counts as hung).
+        static constexpr double offlineWaitSeconds = 30.0;
+        // The largest block the engine's buffers are sized for, and the largest a real-time host
+        // sends (JACK's and Ardour's largest period). A larger announced maximum is capped here;
+        // larger blocks are processed in pieces of the prepared size, and are a render (RenderPace.h).
+        static constexpr int maxBufferedBlock = 8192;
 
         LatencyEngine();
         ~LatencyEngine();
@@ -79,16 +85,24 @@ namespace pg
 
         // Any thread: the host renders offline (JUCE's isNonRealtime()). processBlock then waits for
         // the worker in each block (up to offlineWaitSeconds), and the engine wants no latency change.
+        // isOffline() is also true while the host calls much faster than real time without saying
+        // so (isRenderDetected(): RenderPace.h).
         void setOffline (bool isOffline) noexcept;
         bool isOffline() const noexcept;
+        bool isRenderDetected() const noexcept;
+        // Any thread: whether the pace of the calls may make it a render (on by default). A
+        // simulation that plays real time faster than real time turns it off.
+        void setRenderDetection (bool enabled) noexcept;
 
         // The smallest latency a block size allows: the block, the dropout fade's look-ahead (1 ms),
         // and the worker's minimum slack to run a chunk (2 ms + a quarter of the block).
         static int latencyFloorFor (int blockSize, double sampleRate) noexcept;
-        // Any thread: the floor for the largest of the prepared block size and the blocks really
-        // sent. Every latency the engine takes is raised to it.
+        // Any thread: the floor for the largest block sent in real time since prepare; before the
+        // first, for the announced maximum block (prepare's), or for no block if that is more than
+        // maxBufferedBlock (no real-time host sends such blocks). Blocks of a render never raise it.
+        // Every latency the engine takes is raised to it.
         int getLatencyFloor() const noexcept;
-        // Any thread: the largest block processBlock has been given since prepare.
+        // Any thread: the block size the floor is for now (see getLatencyFloor).
         int getLargestBlock() const noexcept;
         // The dropout fade's length (and look-ahead): wet to delayed dry and back, never a hard switch.
         int getDropoutFadeSamples() const noexcept;
@@ -101,8 +115,11 @@ namespace pg
         int getLatencySamples() const noexcept;
         int clampLatency (int samples) const noexcept;
 
-        // Any thread. Lock-free.
+        // Any thread. Lock-free. The mix and the output gain (linear, on the wet signal) are applied
+        // at the output stage, ramped over the next block: a host that sends automation for the
+        // time the output is heard (Ardour) has them land there.
         void setMix (float zeroToOne) noexcept;
+        void setOutputGain (float linear) noexcept;
         void setBypassed (bool b) noexcept;
         void setScriptParameter (int index, float value) noexcept;
         void setStrategy (Strategy s) noexcept;

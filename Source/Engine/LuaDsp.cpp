@@ -42,7 +42,7 @@ namespace pg
                 dsp->budgetDeadline = 0.0;
                 luaL_where (L, 0); // inside a hook, level 0 is the function that was interrupted
                 lua_pushfstring (L, "script did not return within its time budget of %d ms (endless loop?)",
-                                 static_cast<int> (dsp->getLimits().callBudgetSeconds * 1000.0));
+                                 static_cast<int> (dsp->armedBudgetSeconds * 1000.0));
                 lua_concat (L, 2);
                 lua_error (L);
             }
@@ -154,10 +154,24 @@ end
         return false;
     }
 
-    void LuaDsp::armBudget() { budgetDeadline = nowSeconds() + limits.callBudgetSeconds; }
+    void LuaDsp::armBudget (double seconds)
+    {
+        armedBudgetSeconds = seconds;
+        budgetDeadline = nowSeconds() + seconds;
+    }
+
+    std::unique_ptr<Dsp> LuaDsp::restarted() const
+    {
+        auto fresh = std::make_unique<LuaDsp> (limits);
+        if (! fresh->load (loadedSource, loadedName) || ! fresh->prepare (preparedRate, maxFrames, numChannels))
+            return nullptr;
+        return fresh;
+    }
 
     bool LuaDsp::load (std::string_view source, std::string_view chunkName)
     {
+        loadedSource = source;
+        loadedName = chunkName;
         close();
         error.clear();
         heap = std::make_unique<ManagedHeap> (limits.memoryLimitBytes);
@@ -204,7 +218,7 @@ end
         if (luaL_loadbufferx (L, source.data(), source.size(), name.c_str(), "t") != LUA_OK)
             return fail (lua_tostring (L, -1) != nullptr ? lua_tostring (L, -1) : "script failed to compile");
 
-        armBudget();
+        armBudget (limits.callBudgetSeconds);
         const int rc = lua_pcall (L, 0, 0, 0);
         budgetDeadline = 0.0;
         if (rc != LUA_OK)
@@ -310,10 +324,11 @@ end
             return false;
         maxFrames = maxFramesIn;
         numChannels = numChannelsIn;
+        preparedRate = sampleRate;
         lua_pushcfunction (L, prepareProtected);
         lua_pushlightuserdata (L, this);
         lua_pushnumber (L, sampleRate);
-        armBudget();
+        armBudget (limits.callBudgetSeconds);
         const int rc = lua_pcall (L, 2, 0, 0);
         budgetDeadline = 0.0;
         if (rc != LUA_OK)
@@ -388,7 +403,7 @@ end
         lua_settop (L, 0);
         lua_pushcfunction (L, processProtected);
         lua_pushlightuserdata (L, this);
-        armBudget();
+        armBudget (processBudget (limits.callBudgetSeconds));
         const int rc = lua_pcall (L, 1, 0, 0);
         budgetDeadline = 0.0;
         if (rc != LUA_OK)

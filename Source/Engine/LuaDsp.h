@@ -34,6 +34,9 @@ namespace pg
         // the channel tables passed to `process`.
         bool prepare (double sampleRate, int maxFrames, int numChannels) override;
 
+        // A new state from the same source and limits, loaded and prepared as this one was.
+        std::unique_ptr<Dsp> restarted() const override;
+
         // Runs `process` in place on numFrames samples of each channel. Non-finite values coming
         // back from the script are written as 0. On error returns false; the state is dead.
         bool process (float* const* channels, int numChannels, int numFrames) override;
@@ -89,7 +92,7 @@ namespace pg
         void close();
         void flushParameters();
         bool fail (std::string message);
-        void armBudget();
+        void armBudget (double seconds);
 
         LuaDspLimits limits;
         std::unique_ptr<ManagedHeap> heap;
@@ -99,6 +102,8 @@ namespace pg
         std::vector<MacroSpec> macros;
         int paramsRef = -1, channelsRef = -1, processRef = -1, prepareRef = -1;
         int numChannels = 0, maxFrames = 0;
+        double preparedRate = 0.0;
+        std::string loadedSource, loadedName; // what load() was given, for restarted()
 
         struct Parameter
         {
@@ -115,5 +120,6 @@ namespace pg
 
     public:
         double budgetDeadline = 0.0; // steady-clock seconds; read by the instruction hook
+        double armedBudgetSeconds = 0.0; // the budget that deadline is for (in its message)
     };
 } // namespace pg

@@ -30,6 +30,7 @@ namespace pg
             f ("dropout_frames", c.dropoutFrames);
             f ("input_overflow_frames", c.inputOverflowFrames);
             f ("skipped_frames", c.skippedFrames);
+            f ("unprocessed_frames", c.unprocessedFrames);
             f ("heap_bytes", c.heapBytes);
             f ("worker_load_percent", c.workerLoadPercent);
             f ("adaptive_growths", c.adaptiveGrowths);

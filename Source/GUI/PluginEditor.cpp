@@ -130,6 +130,13 @@ namespace pauseguard
             timeline.setHistory (pauseGuard.getLatencyHistory(), pauseGuard.getSecondsSinceCreation(), report.sampleRate);
         }
 
+        if (const bool noDevice = pauseGuard.isDrivenWithoutDevice(); noDevice != showingNoDevice)
+        {
+            showingNoDevice = noDevice;
+            layoutTexts();
+            repaint();
+        }
+
         const auto error = report.counters.scriptFailed ? juce::String (pauseGuard.getEngine().getScriptError()) : juce::String();
         const bool errorChanged = error != scriptError;
         scriptError = error;
@@ -401,7 +408,9 @@ namespace pauseguard
     {
         auto head = header;
         title.set ("PauseGuard", font (24.0f, true), head.removeFromLeft (150.0f), juce::Justification::centredLeft);
-        const juce::String tagline = "garbage-collector pauses, hidden behind the latency the host is told";
+        // With no audio device open (the Standalone app), a note in place of the tagline.
+        const juce::String tagline = showingNoDevice ? "No audio device is open: a timer plays the demo through the engine, unheard"
+                                                     : "garbage-collector pauses, hidden behind the latency the host is told";
         const auto taglineBox = head.withTrimmedRight (608.0f);
         const bool fits = font (14.0f).getStringWidthFloat (tagline) < taglineBox.getWidth();
         subtitle.set (fits ? tagline : juce::String(), font (14.0f), taglineBox, juce::Justification::centredLeft);
@@ -428,7 +437,7 @@ namespace pauseguard
         if (status.getText().isNotEmpty()) // in place of the tagline, for a few seconds
             status.draw (g, statusIsError ? colours::warn : colours::ok);
         else
-            subtitle.draw (g, colours::dim);
+            subtitle.draw (g, showingNoDevice ? colours::warn : colours::dim);
 
         drawPanel (g, histogramPanel);
         caption.draw (g, colours::dim);

@@ -65,6 +65,8 @@ namespace pauseguard
         int getNumParameterControls() const noexcept { return controls.getNumControls(); }
         const ControlPanel& getControlPanel() const noexcept { return controls; }
         const ScriptPanel& getScriptPanel() const noexcept { return script; }
+        // The note that no audio device is open (the Standalone app driven by its timer).
+        bool isShowingNoDeviceNote() const noexcept { return showingNoDevice; }
         // The banner shown while the script is stopped by an error (empty when none), and its bounds.
         juce::String getScriptErrorText() const { return errorText.getText(); }
         juce::Rectangle<int> getErrorBannerBounds() const { return errorBox.toNearestInt(); }
@@ -107,6 +109,7 @@ namespace pauseguard
         pg::StatsReport shown;
         View view = View::pauses;
         juce::String scriptError;
+        bool showingNoDevice = false; // the processor is driven by its timer: no audio device is open
         int askedSessionProgram = 0; // the restored session the user was asked about (its serial)
         double statusUntil = 0.0;
         bool statusIsError = false;

@@ -92,22 +92,31 @@ namespace pauseguard
         // instance, keeping the last $PAUSEGUARD_TRACE_SECONDS (default 10).
         const auto traceSeconds = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_TRACE_SECONDS", "10").getDoubleValue();
         pg::trace::Recorder::global().enableIfOff (traceSeconds > 0.0 ? std::min (traceSeconds, 600.0) : 10.0);
+        // Output is not the DSP's: the engine applies it at the output stage, with the mix.
         scriptParams[0] = engine.addScriptParameter (ParamIDs::drive, params.drive.get());
         scriptParams[1] = engine.addScriptParameter (ParamIDs::tone, params.tone.get() / 100.0f);
-        scriptParams[2] = engine.addScriptParameter (ParamIDs::output, params.output.get());
-        scriptParams[3] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
-        scriptParams[4] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
+        scriptParams[2] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
+        scriptParams[3] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
         for (size_t i = 0; i < 8; ++i)
-            scriptParams[5 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
+            scriptParams[4 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
         // A host without an editor (a render farm, jalv) can give new instances a program in the
         // environment: started only if it is on the allow-list, as if a session named it.
         if (const auto named = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_DSP_PROGRAM", {}).trim(); named.isNotEmpty())
             restoreDspProgram (named);
         startTimerHz (20);
+        if (wrapperType == wrapperType_Standalone)
+            deviceless = std::make_unique<DevicelessDriver> (DevicelessDriver::Target {
+                [this] { return engine.isPrepared(); },
+                [this] (double rate, int block) {
+                    setRateAndBufferSizeDetails (rate, block);
+                    prepareEngine (rate, block);
+                },
+                [this] (juce::AudioBuffer<float>& buffer) { processWithEngine (buffer, false); } });
     }
 
     PauseGuardProcessor::~PauseGuardProcessor()
     {
+        deviceless.reset(); // the timer stops driving first
         stopTimer();
         engine.release();
     }
@@ -154,7 +163,7 @@ namespace pauseguard
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
             if (asked < engine.getLatencyFloor())
                 return ms (asked) + " asked, " + ms (wanted) + " used: "
-                       + juce::String (std::max (engine.getMaxBlockSize(), engine.getLargestBlock())) + "-sample blocks";
+                       + juce::String (engine.getLargestBlock()) + "-sample blocks";
         }
         return {};
     }
@@ -174,6 +183,13 @@ namespace pauseguard
     }
 
     void PauseGuardProcessor::prepareToPlay (double sampleRate, int maximumExpectedSamplesPerBlock)
+    {
+        if (deviceless != nullptr)
+            deviceless->hostPrepares(); // a device takes over from the timer
+        prepareEngine (sampleRate, maximumExpectedSamplesPerBlock);
+    }
+
+    void PauseGuardProcessor::prepareEngine (double sampleRate, int maximumExpectedSamplesPerBlock)
     {
         preparedBlockSize = juce::jmax (1, maximumExpectedSamplesPerBlock);
         pg::EngineSettings settings;
@@ -217,7 +233,7 @@ namespace pauseguard
     {
         savedLatency.store (getLatencySamples());
         savedSampleRate.store (engine.getSampleRate());
-        savedBlockSize.store (engine.getMaxBlockSize());
+        savedBlockSize.store (preparedBlockSize);
     }
 
     void PauseGuardProcessor::setScript (const juce::String& source, const juce::String& name)
@@ -328,7 +344,12 @@ namespace pauseguard
         }
     }
 
-    void PauseGuardProcessor::releaseResources() { engine.release(); }
+    void PauseGuardProcessor::releaseResources()
+    {
+        if (deviceless != nullptr)
+            deviceless->hostPrepares();
+        engine.release();
+    }
 
     bool PauseGuardProcessor::applyPendingLatencyChange()
     {
@@ -379,13 +400,13 @@ namespace pauseguard
     void PauseGuardProcessor::pushParametersToEngine() noexcept
     {
         engine.setMix (params.mix.get() * 0.01f);
+        engine.setOutputGain (juce::Decibels::decibelsToGain (params.output.get()));
         engine.setScriptParameter (scriptParams[0], params.drive.get());
         engine.setScriptParameter (scriptParams[1], params.tone.get() * 0.01f);
-        engine.setScriptParameter (scriptParams[2], params.output.get());
-        engine.setScriptParameter (scriptParams[3], params.garbageKb.get());
-        engine.setScriptParameter (scriptParams[4], params.liveHeapMb.get());
+        engine.setScriptParameter (scriptParams[2], params.garbageKb.get());
+        engine.setScriptParameter (scriptParams[3], params.liveHeapMb.get());
         for (size_t i = 0; i < 8; ++i)
-            engine.setScriptParameter (scriptParams[5 + i], params.macros[i]->get());
+            engine.setScriptParameter (scriptParams[4 + i], params.macros[i]->get());
         engine.setPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
 
         pg::DynamicSettings d;
@@ -431,11 +452,15 @@ namespace pauseguard
 
     void PauseGuardProcessor::processBlock (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
     {
+        if (deviceless != nullptr && ! deviceless->hostProcesses())
+            return buffer.clear(); // the timer's block is in the processor: this device's first one is silence
         processWithEngine (buffer, false);
     }
 
     void PauseGuardProcessor::processBlockBypassed (juce::AudioBuffer<float>& buffer, juce::MidiBuffer&)
     {
+        if (deviceless != nullptr && ! deviceless->hostProcesses())
+            return buffer.clear();
         // Bypass keeps the latency: the dry signal, delayed by L.
         processWithEngine (buffer, true);
     }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "DemoSignal.h"
+#include "DevicelessDriver.h"
 #include "DspPrograms.h"
 #include "LatencyEngine.h"
 #include "Parameters.h"
@@ -133,6 +134,8 @@ namespace pauseguard
 
         // The Standalone app feeds the engine a demo arpeggio while its input is silent.
         void setDemoSignalEnabled (bool enabled) noexcept { demoEnabled.store (enabled); }
+        // Any thread: the Standalone app has no audio device open, and a timer drives the processor.
+        bool isDrivenWithoutDevice() const noexcept { return deviceless != nullptr && deviceless->isDriving(); }
         bool isDemoSignalEnabled() const noexcept { return demoEnabled.load(); }
 
         pg::LatencyEngine& getEngine() noexcept { return engine; }
@@ -148,11 +151,12 @@ namespace pauseguard
         void recordLatency (int samples, LatencyChange::Reason reason);
         void rememberLatency();
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept PG_NONBLOCKING;
+        void prepareEngine (double sampleRate, int maximumExpectedSamplesPerBlock);
 
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;
         pg::LatencyEngine engine;
-        int scriptParams[5 + 8] {};
+        int scriptParams[4 + 8] {};
         std::atomic<int> profiledLatency { 0 }; // the auto latency (0: not profiled yet)
         std::atomic<bool> hostPlaying { false }; // audio thread writes, from the play head
         // The latency the host last saw, as the state saved it: a reloaded session starts there.
@@ -160,6 +164,7 @@ namespace pauseguard
         std::atomic<double> savedSampleRate { 0.0 };
         std::atomic<bool> demoEnabled { false };
         DemoSignal demo;
+        std::unique_ptr<DevicelessDriver> deviceless; // the Standalone app's only; last made, first destroyed
         int preparedBlockSize = 512;
         int appliedStrategy = 0; // message thread: the strategy whose latency was last applied
         const double createdAt = juce::Time::getMillisecondCounterHiRes();

@@ -254,3 +254,56 @@ TEST_CASE ("The CLI with --process: a program that cannot start, or with --scrip
     const auto missing = runCli ({ "soak", "--process", "/nonexistent/dsp", "--seconds", "1" });
     CHECK (missing.output.contains ("the DSP program stopped: cannot start /nonexistent/dsp"));
 }
+
+TEST_CASE ("render --block up to 1,048,576: the same output, at the latency playback reports", "[cli][render]")
+{
+    // 23 s of stereo noise: more than one block of 1,048,576 frames.
+    const int frames = 1100000;
+    const auto in = outputDir().getChildFile ("render-blocks-in.wav");
+    {
+        juce::AudioBuffer<float> b (2, frames);
+        juce::Random random (7);
+        for (int c = 0; c < 2; ++c)
+            for (int i = 0; i < frames; ++i)
+                b.setSample (c, i, random.nextFloat() - 0.5f);
+        in.deleteFile();
+        auto stream = in.createOutputStream();
+        REQUIRE (stream != nullptr);
+        juce::WavAudioFormat wav;
+        std::unique_ptr<juce::AudioFormatWriter> writer (wav.createWriterFor (stream.get(), 48000.0, 2, 24, {}, 0));
+        REQUIRE (writer != nullptr);
+        stream.release();
+        REQUIRE (writer->writeFromAudioSampleBuffer (b, 0, frames));
+    }
+    const auto render = [&in] (int block) {
+        const auto out = outputDir().getChildFile ("render-blocks-" + juce::String (block) + ".wav");
+        const auto report = outputDir().getChildFile ("render-blocks-" + juce::String (block) + ".json");
+        const auto r = runCli ({ "render", in.getFullPathName(), out.getFullPathName(), "--block", juce::String (block),
+                                 "--report", report.getFullPathName() });
+        INFO ("--block " << block << ": " << r.output);
+        REQUIRE (r.exitCode == 0);
+        const auto j = juce::JSON::parse (report.loadFileAsString());
+        CHECK (static_cast<int> (j["dropouts"]) == 0);
+        CHECK (static_cast<int> (j["reported_latency_samples"]) == 960); // the default 20 ms, as playback at 128
+        juce::AudioFormatManager formats;
+        formats.registerBasicFormats();
+        std::unique_ptr<juce::AudioFormatReader> reader (formats.createReaderFor (out));
+        REQUIRE (reader != nullptr);
+        juce::AudioBuffer<float> b (2, frames);
+        reader->read (&b, 0, frames, 0, true, true);
+        return b;
+    };
+    const auto reference = render (128);
+    for (const int block : { 8192, 1048576 })
+    {
+        const auto b = render (block);
+        int differing = 0;
+        for (int c = 0; c < 2; ++c)
+            for (int i = 0; i < frames; ++i)
+                differing += b.getSample (c, i) != reference.getSample (c, i) ? 1 : 0;
+        INFO ("--block " << block);
+        CHECK (differing == 0);
+    }
+    CHECK (runCli ({ "render", in.getFullPathName(), "x.wav", "--block", "1048577" }).exitCode != 0);
+    CHECK (runCli ({ "soak", "--block", "16384" }).exitCode != 0); // real time: at most 8192
+}

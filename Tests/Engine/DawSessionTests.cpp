@@ -4,6 +4,7 @@
 // machine's load.
 
 #include "EngineHarness.h"
+#include "Dsp.h"
 #include "LatencyEngine.h"
 
 #include <catch2/catch.hpp>
@@ -95,6 +96,147 @@ TEST_CASE ("Offline: the audio thread waits for the worker; the output is comple
     const auto [realtimeOut, realtimeCounters] = render (false);
     CHECK (realtimeCounters.dropoutEvents > 0);
     CHECK (countNotWet (in, realtimeOut, 400) > 0);
+}
+
+TEST_CASE ("A host that calls much faster than real time without saying so is rendering: the output is exact", "[engine][daw][offline][render]")
+{
+    const auto in = pgtest::noise (2, 128 * 120, 17);
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (settingsFor (48000.0, 128, 2), slowSimpleScript(), "slow.lua", 400));
+    // No setOffline: the host calls as fast as it can (Audacity), block after block.
+    auto out = in;
+    for (size_t pos = 0; pos < in[0].size(); pos += 128)
+    {
+        float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
+        e.processBlock (ptrs, 2, 128);
+    }
+    CHECK (e.isRenderDetected());
+    CHECK (e.isOffline());
+    CHECK (e.getCounters().dropoutEvents == 0);
+    CHECK (countNotWet (in, out, 400) == 0);
+    CHECK (e.getLatencySamples() == 400); // a render never changes L
+}
+
+TEST_CASE ("The floor follows the blocks sent in real time, not an absurd announced maximum", "[engine][daw][floor]")
+{
+    pg::LatencyEngine e;
+    const int asked = 960; // the default 20 ms
+    REQUIRE (e.prepare (settingsFor (48000.0, 1048576, 2), pgtest::simpleScript, "simple.lua", asked));
+    // The buffers are sized for at most maxBufferedBlock; the floor assumes no block until one is sent.
+    CHECK (e.getMaxBlockSize() == pg::LatencyEngine::maxBufferedBlock);
+    CHECK (e.getLatencySamples() == asked);
+    CHECK (e.getLatencyFloor() < asked);
+    // A host that plays 1024-sample blocks (real time, simulated): the floor of 1024-sample blocks.
+    const auto in = pgtest::noise (2, 1024 * 20, 5);
+    pgtest::run (e, in, pgtest::fixedBlocks (1024), false, {}, /*paced*/ false);
+    CHECK (e.getLargestBlock() == 1024);
+    CHECK (e.getLatencyFloor() == pg::LatencyEngine::latencyFloorFor (1024, 48000.0));
+    CHECK (e.clampLatency (asked) == 1424);
+
+    // An announced maximum a real-time host may send sets the floor until blocks are sent.
+    REQUIRE (e.prepare (settingsFor (48000.0, 4096, 2), pgtest::simpleScript, "simple.lua", asked));
+    CHECK (e.getLatencySamples() == pg::LatencyEngine::latencyFloorFor (4096, 48000.0));
+}
+
+TEST_CASE ("Blocks of 1 to 1,048,576 frames offline: exact, at the latency playback reports", "[engine][daw][offline][render]")
+{
+    for (const int block : { 1, 7, 128, 1000, 8192, 65536, 1048576 })
+        for (const int announced : { 128, block })
+        {
+            INFO ("blocks of " << block << ", announced " << announced);
+            pg::LatencyEngine e;
+            REQUIRE (e.prepare (settingsFor (48000.0, announced, 2), pgtest::simpleScript, "simple.lua", 960));
+            e.setOffline (true);
+            const int latencyBefore = e.getLatencySamples();
+            const auto in = pgtest::noise (2, static_cast<size_t> (std::max (block + block / 2, 24000)), 11);
+            const auto out = pgtest::run (e, in, pgtest::fixedBlocks (block), false, {}, /*paced*/ false);
+            CHECK (e.getLatencySamples() == latencyBefore); // going offline never changes L
+            if (announced == 128 || announced > pg::LatencyEngine::maxBufferedBlock)
+                CHECK (latencyBefore == 960);
+            CHECK (e.getCounters().dropoutEvents == 0);
+            CHECK (countNotWet (in, out, latencyBefore) == 0);
+        }
+}
+
+namespace
+{
+    // y = 0.5 x, stateless (a restarted script plays the same), failing as `failure` says on the
+    // given call of its state.
+    std::string halvingScriptThat (const std::string& failure, int onCall)
+    {
+        return "local calls = 0\n"
+               "function process(ch, n)\n"
+               "    calls = calls + 1\n"
+               "    if calls == " + std::to_string (onCall) + " then " + failure + " end\n"
+               "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
+               "end\n";
+    }
+
+    // A render from the start (setOffline before prepare: no warm-up) of `blocks` blocks of 128
+    // frames of mono noise through `script`, L = 480, with what the console said and the counters.
+    struct ScriptRender
+    {
+        std::vector<std::vector<float>> in, out;
+        std::string console;
+        pg::EngineCounters counters;
+        double seconds = 0.0;
+    };
+
+    ScriptRender renderScript (const std::string& script, int blocks, unsigned seed, double realtimeBudgetSeconds = 0.5)
+    {
+        pg::LatencyEngine e;
+        auto s = settingsFor (48000.0, 128, 1);
+        s.luaLimits.callBudgetSeconds = realtimeBudgetSeconds;
+        e.setOffline (true);
+        REQUIRE (e.prepare (s, script, "script.lua", 480));
+        ScriptRender r;
+        r.in = pgtest::noise (1, static_cast<size_t> (128 * blocks), seed);
+        const auto t0 = std::chrono::steady_clock::now();
+        r.out = pgtest::run (e, r.in, pgtest::fixedBlocks (128), false, {}, /*paced*/ false);
+        r.seconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
+        e.waitForWorker (10.0); // the last L frames' chunks too
+        r.console = pgtest::consoleText (e);
+        r.counters = e.getCounters();
+        return r;
+    }
+
+    size_t countNotHalved (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency)
+    {
+        size_t bad = 0;
+        for (size_t n = 0; n < in[0].size(); ++n)
+            bad += out[0][n] != 0.5f * delayedAt (in[0], n, latency) ? 1u : 0u;
+        return bad;
+    }
+
+} // namespace
+
+TEST_CASE ("A script that fails during a render starts again and runs its chunk again: the render stays wet", "[engine][daw][offline][render]")
+{
+    const auto r = renderScript (halvingScriptThat ("error ('fails on its 50th call')", 50), 300, 21);
+    INFO (r.console);
+    CHECK (countNotHalved (r.in, r.out, 480) == 0);
+    CHECK (r.counters.unprocessedFrames == 0);
+    CHECK_THAT (r.console, Catch::Contains ("fails on its 50th call (rendering: started again, its chunk run again)"));
+}
+
+TEST_CASE ("A script that cannot process during a render: each chunk plays dry, and the console says when", "[engine][daw][offline][render]")
+{
+    const auto r = renderScript (halvingScriptThat ("error ('never again')", 1), 40, 22);
+    INFO (r.console);
+    CHECK (pgtest::countMisaligned (r.in, r.in, r.out, 480, 1.0f) == 0); // the delayed dry signal
+    CHECK (r.counters.unprocessedFrames == r.in[0].size());
+    CHECK_THAT (r.console, Catch::Contains ("rendering: 0.000 s to 0.003 s could not be processed (script.lua:4: never again)"));
+}
+
+TEST_CASE ("A script that hangs during a render is stopped after the render's bound, started again, and the render stays wet",
+           "[engine][daw][offline][render]")
+{
+    // Real time's budget is 0.05 s here: a render's is renderCallBudgetSeconds.
+    const auto r = renderScript (halvingScriptThat ("while true do end", 30), 60, 23, 0.05);
+    INFO (r.console << "took " << r.seconds << " s");
+    CHECK (r.seconds >= pg::renderCallBudgetSeconds); // waited for, as long as the bound
+    CHECK (countNotHalved (r.in, r.out, 480) == 0);
+    CHECK_THAT (r.console, Catch::Contains ("within its time budget of 20000 ms"));
 }
 
 TEST_CASE ("Offline and real time in turn, in both directions, keep the alignment", "[engine][daw][offline]")

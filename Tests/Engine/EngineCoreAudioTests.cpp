@@ -153,3 +153,25 @@ TEST_CASE ("prepare and release while another thread is inside processBlock: it 
     const auto out = pgtest::run (engine, in, fixedBlocks (128), true);
     CHECK (countMisaligned (in, pgtest::simpleWet (in), out, engine.getLatencySamples(), 1.0f) == 0);
 }
+
+TEST_CASE ("The output gain is applied at the output stage with the mix: a step lands in the block it is set, not L later",
+           "[engine][audio][automation]")
+{
+    pg::LatencyEngine e;
+    REQUIRE (e.prepare (pgtest::settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 960));
+    const auto in = pgtest::noise (1, 128 * 60, 31);
+    const auto wet = pgtest::simpleWet (in);
+    const size_t stepBlock = 20; // set at the start of this block: heard from it on
+    const float gain = 0.25f;
+    const auto out = pgtest::run (e, in, pgtest::fixedBlocks (128), true, [&] (size_t pos) {
+        if (pos == stepBlock * 128)
+            e.setOutputGain (gain);
+    });
+    size_t before = 0, after = 0;
+    for (size_t n = 960; n < stepBlock * 128; ++n)
+        before += out[0][n] != pgtest::delayedAt (wet[0], n, 960) ? 1u : 0u;
+    for (size_t n = (stepBlock + 1) * 128; n < out[0].size(); ++n) // after the block's ramp
+        after += out[0][n] != pgtest::delayedAt (wet[0], n, 960) * gain ? 1u : 0u;
+    CHECK (before == 0);
+    CHECK (after == 0);
+}

@@ -53,15 +53,6 @@ namespace
         return children;
     }
 
-    std::string consoleText (pg::LatencyEngine& engine)
-    {
-        std::string text;
-        pg::ConsoleLine line;
-        while (engine.popConsoleLine (line))
-            text += std::string (line.text) + "\n";
-        return text;
-    }
-
     size_t misalignedFrom (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency, size_t from)
     {
         const auto wet = pgtest::simpleWet (in);
@@ -101,12 +92,12 @@ TEST_CASE ("Engine with the Go example: kill -9 mid-play gives the delayed dry s
            "[engine][external][robustness]")
 {
     pg::LatencyEngine engine;
-    engine.setOffline (true);
+    // In real time (the harness waits for the worker after each block, as an idle machine).
     REQUIRE (engine.prepare (goSettings (512), "", "", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
     REQUIRE (firstPid > 0);
-    consoleText (engine);
+    pgtest::consoleText (engine);
 
     const auto in = pgtest::noise (2, 48000 * 4, 42);
     const size_t killAt = 48000; // a block boundary (512 x 93.75 is not: the block holding it)
@@ -139,7 +130,7 @@ TEST_CASE ("Engine with the Go example: kill -9 mid-play gives the delayed dry s
             notDry += out[c][n + static_cast<size_t> (latency)] != in[c][n] ? 1u : 0u;
     CHECK (notDry == 0);
     // A message says why, and the restart was counted.
-    const auto text = consoleText (engine);
+    const auto text = pgtest::consoleText (engine);
     CHECK_THAT (text, Catch::Contains ("killed by signal 9"));
     CHECK (engine.getCounters().dspRestarts >= 1);
     CHECK (engine.getScriptError().empty());
@@ -187,7 +178,7 @@ TEST_CASE ("Engine with a program: another protocol version fails prepare with a
     engine.setOffline (true);
     const auto in = pgtest::noise (1, 4096, 44);
     pgtest::run (engine, in, pgtest::fixedBlocks (64), true);
-    CHECK_THAT (consoleText (engine), Catch::Contains ("prepared: 1 channels, 64 frames"));
+    CHECK_THAT (pgtest::consoleText (engine), Catch::Contains ("prepared: 1 channels, 64 frames"));
     const int pid = engine.getDspProcessId();
     REQUIRE (pid > 0);
     engine.release();
@@ -279,14 +270,13 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
 {
     const auto marker = (std::filesystem::temp_directory_path() / ("pauseguard-late-child-" + std::to_string (getpid()))).string();
     std::remove (marker.c_str());
-    pg::LatencyEngine engine;
-    engine.setOffline (true);
+    pg::LatencyEngine engine; // in real time (the harness waits for the worker after each block, as an idle machine)
     auto s = pgtest::settingsFor (48000.0, 256, 1);
     s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
-    consoleText (engine);
+    pgtest::consoleText (engine);
 
     // One chunk per block: the child's 100th process call is the block at 99 x 256, answered 1 s late.
     const auto in = pgtest::noise (1, 256 * 600, 48);
@@ -313,7 +303,7 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
     for (size_t n = settled; n + static_cast<size_t> (latency) < in[0].size(); ++n)
         wrong += frame (n) != 0.5f * in[0][n] ? 1u : 0u;
     CHECK (wrong == 0);
-    CHECK_THAT (consoleText (engine), Catch::Contains ("did not answer process within 500 ms"));
+    CHECK_THAT (pgtest::consoleText (engine), Catch::Contains ("did not answer process within 500 ms"));
     CHECK (kill (firstPid, 0) != 0); // killed and reaped
     std::remove (marker.c_str());
 }
@@ -329,7 +319,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
     REQUIRE (firstPid > 0);
-    consoleText (engine);
+    pgtest::consoleText (engine);
     const auto block = pgtest::noise (1, 256, 49);
     const auto playUntil = [&] (const std::function<bool()>& done) {
         for (int tries = 0; tries < 1000 && ! done(); ++tries)
@@ -343,7 +333,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
     // Another protocol version: refused by its hello, on the loader.
     engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-version" });
     std::string text;
-    REQUIRE (playUntil ([&] { text += consoleText (engine); return ! engine.isLoading() && text.find ("version 99") != std::string::npos; }));
+    REQUIRE (playUntil ([&] { text += pgtest::consoleText (engine); return ! engine.isLoading() && text.find ("version 99") != std::string::npos; }));
     CHECK_THAT (text, Catch::Contains ("not started: the current DSP keeps playing"));
     CHECK (engine.getDspProcessId() == firstPid);
     CHECK (engine.getScriptName() == "test child (gain)");
@@ -357,7 +347,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
 
     // A script loaded meanwhile is kept for later, not played.
     engine.loadScript ("function process(ch, n) for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = -x[i] end end end", "invert.lua");
-    CHECK_THAT (consoleText (engine), Catch::Contains ("a DSP program runs"));
+    CHECK_THAT (pgtest::consoleText (engine), Catch::Contains ("a DSP program runs"));
 
     // The one playing dies: it is the one restarted, not the one that failed.
     REQUIRE (kill (firstPid, SIGKILL) == 0);
@@ -434,4 +424,70 @@ TEST_CASE ("Engine with the Go example: the host's output_db scales its output (
             wrong += std::abs (static_cast<double> (out[c][n]) - expected) > 1.0e-6 * (1.0 + std::abs (expected)) ? 1u : 0u;
         }
     CHECK (wrong == 0);
+}
+
+TEST_CASE ("Engine with a program that answers late while the host renders: waited for, exact, no restart",
+           "[engine][external][robustness][render]")
+{
+    const auto marker = (std::filesystem::temp_directory_path() / ("pauseguard-late-render-" + std::to_string (getpid()))).string();
+    std::remove (marker.c_str());
+    pg::LatencyEngine engine;
+    engine.setOffline (true); // no wall-clock budget fails a call while rendering: only a hang would
+    auto s = pgtest::settingsFor (48000.0, 256, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
+    REQUIRE (engine.prepare (s, "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const int pid = engine.getDspProcessId();
+    pgtest::consoleText (engine);
+    const auto in = pgtest::noise (1, 256 * 200, 49); // the 100th call is answered 1 s late
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (256), true);
+    size_t wrong = 0;
+    for (size_t n = 0; n + static_cast<size_t> (latency) < in[0].size(); ++n)
+        wrong += out[0][n + static_cast<size_t> (latency)] != 0.5f * in[0][n] ? 1u : 0u;
+    CHECK (wrong == 0);
+    CHECK (engine.getDspProcessId() == pid);
+    CHECK_THAT (pgtest::consoleText (engine), ! Catch::Contains ("did not answer"));
+    CHECK (engine.getCounters().unprocessedFrames == 0);
+    std::remove (marker.c_str());
+}
+
+TEST_CASE ("Engine with the Go example killed while the host renders: started again at once, its chunk run again, exact",
+           "[engine][external][robustness][render]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    REQUIRE (engine.prepare (goSettings (512), "", "", -1));
+    const int latency = engine.getLatencySamples();
+    const int firstPid = engine.getDspProcessId();
+    REQUIRE (firstPid > 0);
+    pgtest::consoleText (engine);
+    const auto in = pgtest::noise (2, 48000 * 2, 44);
+    bool killed = false;
+    const auto out = pgtest::run (engine, in, pgtest::fixedBlocks (512), true, [&] (size_t pos) {
+        if (! killed && pos >= 48000)
+        {
+            REQUIRE (kill (firstPid, SIGKILL) == 0);
+            killed = true;
+        }
+    });
+    REQUIRE (killed);
+    const auto text = pgtest::consoleText (engine);
+    INFO (text);
+    CHECK_THAT (text, Catch::Contains ("killed by signal 9") && Catch::Contains ("started again, its chunk run again"));
+    CHECK (engine.getDspProcessId() != firstPid);
+    CHECK (engine.getCounters().dspRestarts == 1);
+    CHECK (engine.getCounters().unprocessedFrames == 0);
+    // The example's state starts over with the new process: one frame of its memory differs.
+    const auto wet = pgtest::simpleWet (in);
+    size_t firstBad = in[0].size(), bad = 0;
+    for (size_t n = 0; n < in[0].size(); ++n)
+        for (size_t c = 0; c < 2; ++c)
+            if (out[c][n] != pgtest::delayedAt (wet[c], n, latency))
+            {
+                firstBad = std::min (firstBad, n);
+                ++bad;
+            }
+    INFO ("first frame off: " << firstBad << " (L " << latency << "), " << bad << " samples off");
+    CHECK (bad <= 2);
+    CHECK (kill (firstPid, 0) != 0); // reaped
 }

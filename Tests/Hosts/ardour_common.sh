@@ -6,6 +6,12 @@
 # a VST3 is scanned here. Lua scripts get pg_session() from ardour_common.lua ($PG_COMMON_LUA).
 # ardour_run_test <script.lua> <pass line> runs a test script and fails unless it printed the line.
 # ardour_allow_program <command line> makes new instances run that DSP program (allowed privately).
+# ardour_install_probe_sine puts the Lua generator "PauseGuard Probe Sine" (ardour_probe_sine.lua)
+# in Ardour's scripts. ardour_export_session <snapshot> <out.wav> exports a saved snapshot of
+# $PG_SESSION with ardour7-export (up to 3 attempts of 60 s, or $ARDOUR_EXPORT_TIMEOUT: it sometimes
+# hangs after "Writing").
+# ardour_build_session <script.lua> runs a script that builds and saves $PG_SESSION, and fails
+# unless it printed "ardour: session ready".
 
 ardour_scanner=/usr/lib/ardour7/ardour-vst3-scanner
 
@@ -51,6 +57,33 @@ ardour_run_test() { # script, the line it prints when it passes
     if ! grep -qx "$pass" "$work/ardour.log"; then
         echo "FAIL: the Ardour test did not print '$pass'; its last output:" >&2
         tail -n 20 "$work/ardour.log" >&2
+        exit 1
+    fi
+}
+
+ardour_install_probe_sine() {
+    cp "$(dirname "$PG_COMMON_LUA")/ardour_probe_sine.lua" "$HOME/.config/ardour7/scripts/pauseguard_probe_sine.lua"
+}
+
+ardour_export_session() { # snapshot, output
+    local attempt
+    for attempt in 1 2 3; do
+        rm -f "$2"
+        if timeout -k 5 "${ARDOUR_EXPORT_TIMEOUT:-60}" ardour7-export "$PG_SESSION" "$1" -s 48000 -b float -o "$2" >"$work/export.log" 2>&1 && [[ -s $2 ]]; then
+            return 0
+        fi
+        echo "ardour7-export ($1) attempt $attempt failed or hung; last output: $(tr '\r' '\n' <"$work/export.log" | grep -v '^$' | tail -n 1)"
+    done
+    echo "FAIL: ardour7-export ($1) failed 3 times" >&2
+    return 1
+}
+
+ardour_build_session() { # script.lua
+    ardour7-lua "$1" >"$work/build.log" 2>&1 || true
+    grep -E '^(ardour|Error)' "$work/build.log" || true
+    if ! grep -q '^ardour: session ready' "$work/build.log"; then
+        echo "FAIL: could not build the Ardour session; last output:" >&2
+        tail -n 20 "$work/build.log" >&2
         exit 1
     fi
 }

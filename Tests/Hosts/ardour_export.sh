@@ -30,6 +30,9 @@
 # script: it is put on a private allow-list and given to new instances by PAUSEGUARD_DSP_PROGRAM,
 # the saved session names it, and the render runs the same program (--process).
 #
+# PG_EXPORT_SECONDS sets the region's length (default 10); PG_BUSY_CORES=N keeps N cores busy (a
+# spinning shell each) during the plugin's exports.
+#
 # Usage: ardour_export.sh <PauseGuard.vst3 bundle> <pauseguard CLI> [number of exports, default 8] [DSP program]
 set -euo pipefail
 
@@ -39,7 +42,7 @@ cli=${2:?$usage}
 exports=${3:-8}
 program=${4:-}
 compare=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wav_compare.py
-seconds=10
+seconds=${PG_EXPORT_SECONDS:-10} # the region's length (a longer one: PG_EXPORT_SECONDS=60)
 
 source "$(dirname "${BASH_SOURCE[0]}")/ardour_common.sh"
 for tool in ardour7-export python3 timeout; do
@@ -94,28 +97,9 @@ local rate = s:nominal_sample_rate()
 assert(rate == 48000, "session rate is not 48 kHz")
 
 local route = s:new_audio_track(2, 2, nil, 1, "pg", ARDOUR.PresentationInfo.max_order, ARDOUR.TrackMode.Normal, true):front()
-local track = route:to_track()
-
--- The generator writes the signal over the empty track; bounce_range records it to disk.
-local gen = ARDOUR.LuaAPI.new_luaproc(s, "PauseGuard Test Signal")
-if gen:isnil() then error("Ardour could not load the Lua generator") end
-assert(route:add_processor_by_index(gen, 0, nil, true) == 0, "could not add the generator")
+dofile(os.getenv("PG_COMMON_LUA"))
 local length = seconds * rate
-local region = track:bounce_range(0, length, ARDOUR.InterThreadInfo(), route:main_outs(), false, "signal")
-if region:isnil() then error("bounce_range made no region") end
-assert(route:remove_processor(gen, nil, true) == 0, "could not remove the generator")
-
--- The region, at 1 s, without fades (Ardour gives a region 64-sample fades by default). The
--- session range, which ardour7-export exports, grows to the region only inside a named undo step.
-local audio = region:to_audioregion()
-audio:set_fade_in_active(false)
-audio:set_fade_out_active(false)
-local playlist = track:playlist()
-s:begin_reversible_command("insert file")
-playlist:to_stateful():clear_changes()
-playlist:add_region(region, Temporal.timepos_t(rate), 1, false, 0, 0, false)
-s:add_stateful_diff_command(playlist:to_statefuldestructible())
-s:commit_reversible_command(nil)
+local region = pg_bounced_region(s, route, "PauseGuard Test Signal", seconds, "signal")
 print(string.format("ardour: region of %d frames at %d; session range %d..%d", region:length():samples(),
                     rate, s:current_start_sample(), s:current_end_sample()))
 assert(s:current_start_sample() == rate and s:current_end_sample() == rate + length, "unexpected session range")
@@ -139,13 +123,7 @@ close_session()
 print("ardour: session ready")
 LUA
 
-ardour7-lua "$work/build.lua" >"$work/build.log" 2>&1 || true
-grep -E '^(ardour|Error)' "$work/build.log" || true
-if ! grep -q '^ardour: session ready' "$work/build.log"; then
-    echo "FAIL: could not build the Ardour session; last output:" >&2
-    tail -n 20 "$work/build.log" >&2
-    exit 1
-fi
+ardour_build_session "$work/build.lua"
 
 # The region's source files, one per channel, joined into the stereo input of the render.
 sources=$(find "$work/session/interchange" -name 'signal*%L.wav' | head -n 1)
@@ -154,24 +132,10 @@ python3 "$compare" join "$sources" "${sources/\%L.wav/%R.wav}" "$work/in.wav"
 "$cli" render "$work/in.wav" "$work/render.wav" "${render_dsp[@]}"
 
 status=0
-# Exports the snapshot ($1) to $2: up to 3 attempts of 60 s each (an export of the 10 s region
-# takes a few seconds). An attempt counts when ardour7-export exits 0 and wrote the file.
-export_session() { # snapshot, output
-    local attempt
-    for attempt in 1 2 3; do
-        rm -f "$2"
-        if timeout -k 5 60 ardour7-export "$work/session" "$1" -s 48000 -b float -o "$2" >"$work/export.log" 2>&1 && [[ -s $2 ]]; then
-            return 0
-        fi
-        echo "ardour7-export ($1) attempt $attempt failed or hung; last output: $(tr '\r' '\n' <"$work/export.log" | grep -v '^$' | tail -n 1)"
-    done
-    echo "FAIL: ardour7-export ($1) failed 3 times" >&2
-    return 1
-}
 
 # The harness itself: the dry snapshot exports the input, unchanged, at lag 0. And the render is
 # clearly not the input (the effect is audible).
-export_session dry "$work/dry.wav"
+ardour_export_session dry "$work/dry.wav"
 python3 "$compare" compare --label "dry export vs input" --tolerance 1e-6 \
     --input "$work/in.wav" --expected "$work/in.wav" --actual "$work/dry.wav" ||
     { echo "FAIL: the dry export is not the region's audio: the comparison below means nothing" >&2; exit 1; }
@@ -181,11 +145,19 @@ if python3 "$compare" compare --label "render vs input" --tolerance 0.05 \
     exit 1
 fi
 
+busy=()
+trap 'for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+for ((k = 0; k < ${PG_BUSY_CORES:-0}; k++)); do
+    sh -c 'while :; do :; done' &
+    busy+=($!)
+done
 for ((k = 1; k <= exports; k++)); do
-    export_session pg "$work/export$k.wav" || { status=1; continue; }
+    ardour_export_session pg "$work/export$k.wav" || { status=1; continue; }
     python3 "$compare" compare --label "export $k vs render" --tolerance 1e-4 \
         --input "$work/in.wav" --expected "$work/render.wav" --actual "$work/export$k.wav" || status=1
 done
+for pid in "${busy[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+busy=()
 
 if ((status != 0)); then
     echo "FAIL: Ardour's offline export differs from pauseguard render (see the figures above)" >&2

@@ -27,10 +27,11 @@ esac
 
 cat >"$work/test.lua" <<'LUA'
 local kind, name, dir = os.getenv("PG_TYPE"), os.getenv("PG_PLUGIN"), os.getenv("PG_SESSION")
--- 20 ms asked, raised to the floor for the block size Ardour announces: the VST3 is told the
--- dummy backend's 1024-sample blocks (1024 + 1 ms fade + 2 ms + a quarter block = 1424); the LV2
--- is told LV2's maxBlockLength, 8192 (8192 + 48 + 96 + 2048 = 10384). Then 50 ms at 48 kHz.
-local default_latency, changed_latency = kind == "LV2" and 10384 or 1424, 2400
+-- 20 ms asked, raised to the floor for the blocks Ardour sends: the dummy backend's 1024-sample
+-- blocks (1024 + 1 ms fade + 2 ms + a quarter block = 1424). The VST3 is told 1024 at prepare; the
+-- LV2 is told LV2's maxBlockLength, 8192 (a floor of 10384 until blocks arrive), and follows the
+-- blocks really sent (with the transport stopped, the change reaches Ardour). Then 50 ms at 48 kHz.
+local default_latency, changed_latency = 1424, 2400
 
 -- Ardour updates latencies asynchronously: wait (up to 5 s) until the processor and its track
 -- report the figure wanted, then return both.

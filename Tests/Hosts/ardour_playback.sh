@@ -16,8 +16,8 @@
 # own check. The figures are printed either way: "dry after 2 s" is the one to quote.
 #
 # With a DSP program (a command line), the plugin runs it in place of the script (see
-# ardour_allow_program). The Go example follows the host's Output knob (output_db) as the script
-# does, so the same -24 dB brings its wet signal as low: the host's parameter reaching the program.
+# ardour_allow_program). The Output knob is applied by the engine after the DSP, so the same -24 dB
+# brings the program's wet signal as low.
 #
 # Usage: ardour_playback.sh <PauseGuard.vst3 bundle> [DSP program]
 set -euo pipefail
@@ -28,24 +28,7 @@ ardour_setup vst3 "$bundle"
 [[ -z ${2:-} ]] || ardour_allow_program "$2"
 
 scripts=$HOME/.config/ardour7/scripts
-cat >"$scripts/pauseguard_probe_sine.lua" <<'LUA'
-ardour {
-  ["type"] = "dsp", name = "PauseGuard Probe Sine", category = "Instrument",
-  license = "MIT", author = "PauseGuard tests", description = [[A 440 Hz sine at 0.5 on every channel.]]
-}
-function dsp_ioconfig () return { { audio_in = 2, audio_out = 2 } } end
-local rate, t = 48000, 0
-function dsp_init (r) rate = r end
-function dsp_run (ins, outs, n)
-  local left, right = outs[1]:array(), outs[2]:array()
-  for i = 1, n do
-    local s = 0.5 * math.sin(2 * math.pi * 440 * (t + i - 1) / rate)
-    left[i] = s
-    right[i] = s
-  end
-  t = (t + n) % rate
-end
-LUA
+ardour_install_probe_sine
 
 cat >"$scripts/pauseguard_probe_meter.lua" <<'LUA'
 ardour {

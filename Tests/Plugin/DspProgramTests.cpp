@@ -149,6 +149,7 @@ TEST_CASE ("Editor: a program that fails shows its message in the banner", "[plu
     PauseGuardProcessor p;
     p.setDspProgram (goExample);
     prepareStereo (p);
+    p.setNonRealtime (false); // playing: a render would start the program again at once, unseen
     pgtest::runProcessor (p, pgtest::noise (2, 4096, 3), pgtest::fixedBlocks (512));
     std::unique_ptr<juce::AudioProcessorEditor> base (p.createEditor());
     auto* editor = dynamic_cast<pauseguard::PauseGuardEditor*> (base.get());

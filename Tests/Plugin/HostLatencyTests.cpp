@@ -34,6 +34,7 @@ namespace
 
     void prepare (PauseGuardProcessor& p, double rate, int block)
     {
+        pgtest::simulateRealtimeHost (p);
         p.setRateAndBufferSizeDetails (rate, block);
         p.prepareToPlay (rate, block);
     }

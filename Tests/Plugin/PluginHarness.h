@@ -6,17 +6,23 @@
 
 namespace pgtest
 {
+    // A real-time host simulated faster than real time (blocks back to back): the engine must not
+    // take the pace of its calls for a render (RenderPace.h).
+    inline void simulateRealtimeHost (pauseguard::PauseGuardProcessor& p) { p.getEngine().setRenderDetection (false); }
+
     inline void setParam (pauseguard::PauseGuardProcessor& p, const char* id, float plainValue)
     {
         auto* param = p.getState().getParameter (id);
         param->setValueNotifyingHost (param->convertTo0to1 (plainValue));
     }
 
-    // Runs `in` through the processor offline (the worker always in time), in blocks from nextBlock().
+    // Runs `in` through the processor as a real-time host on an idle machine would (the worker
+    // always in time: the harness waits for it after each block), in blocks from nextBlock().
     inline std::vector<std::vector<float>> runProcessor (pauseguard::PauseGuardProcessor& p, const std::vector<std::vector<float>>& in,
                                                         const std::function<int()>& nextBlock,
                                                         const std::function<void (size_t)>& beforeBlock = {})
     {
+        simulateRealtimeHost (p);
         const size_t frames = in[0].size();
         const int channels = static_cast<int> (in.size());
         std::vector<std::vector<float>> out = in;
@@ -40,13 +46,12 @@ namespace pgtest
 
     // The built-in effect computed directly by a LuaDsp with the processor's parameter values.
     inline std::vector<std::vector<float>> builtinWet (const std::vector<std::vector<float>>& in, double rate, float driveDb,
-                                                      float tone01, float outputDb)
+                                                      float tone01)
     {
         pg::LuaDsp dsp;
         dsp.load (readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua");
         dsp.setParameter ("drive_db", driveDb);
         dsp.setParameter ("tone", tone01);
-        dsp.setParameter ("output_db", outputDb);
         dsp.setParameter ("garbage_kb", 0.0);
         dsp.setParameter ("live_heap_mb", 0.0);
         const int channels = static_cast<int> (in.size());

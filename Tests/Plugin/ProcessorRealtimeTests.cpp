@@ -10,6 +10,7 @@ namespace
     template <typename Call>
     void driveProcessBlocks (pauseguard::PauseGuardProcessor& p, Call&& call)
     {
+        pgtest::simulateRealtimeHost (p); // the underrun path is real time's
         p.prepareToPlay (48000.0, 256);
         juce::AudioBuffer<float> buffer (2, 256);
         juce::MidiBuffer midi;

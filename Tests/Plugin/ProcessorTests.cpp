@@ -60,7 +60,7 @@ TEST_CASE ("Processor alignment, wet and dry, at three rates, mono and stereo, a
 
     SECTION ("mix 100 %: the built-in effect, delayed by L")
     {
-        const auto wet = pgtest::builtinWet (in, rate, 12.0f, 0.5f, 0.0f);
+        const auto wet = pgtest::builtinWet (in, rate, 12.0f, 0.5f);
         const auto out = pgtest::runProcessor (p, in, randomBlocks (maxBlock, 3));
         CHECK (mismatches (wet, out, latency) == 0);
     }
@@ -99,6 +99,31 @@ TEST_CASE ("Host bypass keeps the latency: the dry signal delayed by L", "[plugi
             bad += out[c][n] != pgtest::delayedAt (in[c], n, 960) ? 1u : 0u;
     CHECK (bad == 0);
     CHECK (p.getBypassParameter() != nullptr);
+}
+
+TEST_CASE ("Output and Mix automation land at the output stage, in the block they are set, not L later", "[plugin][automation]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 256, 1);
+    const int latency = p.getLatencySamples();
+    const auto in = pgtest::noise (1, 256 * 80, 19);
+    const auto wet = pgtest::builtinWet (in, 48000.0, 12.0f, 0.5f);
+    const size_t outputStep = 256 * 20, mixStep = 256 * 50;
+    const float gain = juce::Decibels::decibelsToGain (-12.0f);
+    const auto out = pgtest::runProcessor (p, in, [] { return 256; }, [&] (size_t pos) {
+        if (pos == outputStep)
+            pgtest::setParam (p, ids::output, -12.0f); // as a host sets a block's automation
+        if (pos == mixStep)
+            pgtest::setParam (p, ids::mix, 0.0f);
+    });
+    size_t wrong = 0;
+    for (size_t n = static_cast<size_t> (latency); n < outputStep; ++n)
+        wrong += out[0][n] != pgtest::delayedAt (wet[0], n, latency) ? 1u : 0u;
+    for (size_t n = outputStep + 256; n < mixStep; ++n) // after the block's ramp
+        wrong += out[0][n] != pgtest::delayedAt (wet[0], n, latency) * gain ? 1u : 0u;
+    for (size_t n = mixStep + 256; n < out[0].size(); ++n)
+        wrong += out[0][n] != pgtest::delayedAt (in[0], n, latency) ? 1u : 0u;
+    CHECK (wrong == 0);
 }
 
 TEST_CASE ("A latency parameter change is applied from the message thread, then impulses come out at the new L", "[plugin][latency]")

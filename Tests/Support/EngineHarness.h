@@ -117,7 +117,9 @@ end
     };
 
     // Runs `in` through the engine in blocks whose sizes come from nextBlock(). offline: waits for
-    // the worker after each block. Otherwise paced: one block per block period of real time.
+    // the worker after each block. Otherwise paced: one block per block period of real time; or,
+    // not paced, as fast as the calls go. Only a paced run lets the engine find a render by the
+    // pace of the calls.
     // A host that always sends blocks of n frames.
     inline std::function<int()> fixedBlocks (int n) { return [n] { return n; }; }
 
@@ -132,6 +134,10 @@ end
         std::unique_ptr<ScopedAudioPriority> priority;
         if (! offline && paced)
             priority = std::make_unique<ScopedAudioPriority>();
+        // Real time simulated faster than real time (blocks back to back, or waiting for the worker
+        // after each, as an idle machine would): the engine must not take it for a render
+        // (RenderPace.h). A host that renders says so here (setOffline).
+        engine.setRenderDetection (! offline && paced);
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
@@ -171,6 +177,16 @@ end
         }, /*paced*/ false);
         engine.holdWorker (false);
         return out;
+    }
+
+    // Everything the engine's console holds, a line each (emptying it).
+    inline std::string consoleText (pg::LatencyEngine& engine)
+    {
+        std::string text;
+        pg::ConsoleLine line;
+        while (engine.popConsoleLine (line))
+            text += std::string (line.text) + "\n";
+        return text;
     }
 
     inline float delayedAt (const std::vector<float>& x, size_t n, int latency)

@@ -8,6 +8,7 @@
 #include "Simulation.h"
 
 #include <functional>
+#include <memory>
 
 namespace pgtest
 {
@@ -45,6 +46,7 @@ namespace pgtest
             return true;
         }
         void setParameter (const char*, double) override {}
+        std::unique_ptr<pg::Dsp> restarted() const override { return std::make_unique<SimulatedDsp> (sim, costs, gain); }
         bool isReady() const noexcept override { return true; }
         const std::string& getError() const noexcept override { return noError; }
         std::vector<std::string> takePrinted() override { return {}; }

@@ -8,7 +8,7 @@
 //	-effect E         filter (the default, as above) or identity (y[n] = x[n], for delay measurements)
 //	-gain G           the output times G (default 1)
 //
-// The host's Output knob (its output_db parameter, 0 dB if the host gives none) scales the output
+// An engine's output_db parameter (0 dB if none is given) scales the output
 // too, automation included: the host's parameters reach the program (pauseguard.Parameter).
 package main
 

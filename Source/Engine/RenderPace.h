@@ -1,0 +1,80 @@
+#pragma once
+
+// Whether the host is rendering rather than playing, from the pace of its calls: a host that
+// renders calls again as soon as a block returns; one that plays waits for its device. No JUCE.
+//
+// Over the last blocks (up to `window`, covering at least the block the host announced: a host
+// that splits its period into several calls waits between periods), the host is rendering while
+// the time it spends outside processBlock is under a quarter of the audio's own duration (it
+// calls at least four times faster than real time), and playing again once that time reaches
+// half of it. A block longer than maxRealtimeBlock is a render by itself, and so is a host that
+// announced such blocks, until its pace says it plays: no real-time host sends them.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace pg
+{
+    class RenderPace
+    {
+    public:
+        static constexpr int window = 16;
+
+        // Control thread (prepare): forgets every block.
+        void reset (double sampleRate, int maxRealtimeBlockIn, int announcedBlock) noexcept
+        {
+            nanosPerFrame = 1.0e9 / (sampleRate > 0.0 ? sampleRate : 48000.0);
+            maxRealtimeBlock = maxRealtimeBlockIn;
+            rendering = announcedBlock > maxRealtimeBlock;
+            framesToDecide = std::clamp (announcedBlock, 1, maxRealtimeBlock);
+            count = next = 0;
+            lastExit = -1;
+        }
+
+        // Audio thread, wait-free: a call for `frames` began at `entryNanos`. Returns whether the
+        // host is rendering.
+        bool onBlockStart (int64_t entryNanos, int frames) noexcept
+        {
+            if (frames > maxRealtimeBlock)
+                return rendering = true;
+            if (lastExit < 0)
+                return rendering; // the first call: no pace yet
+            blocks[static_cast<std::size_t> (next)] = { static_cast<double> (entryNanos - lastExit), frames };
+            next = (next + 1) % window;
+            count = std::min (count + 1, window);
+            double outside = 0.0;
+            int64_t framesSeen = 0;
+            for (int i = 0; i < count; ++i)
+            {
+                outside += blocks[static_cast<std::size_t> (i)].outsideNanos;
+                framesSeen += blocks[static_cast<std::size_t> (i)].frames;
+            }
+            if (framesSeen >= framesToDecide)
+            {
+                const double audio = static_cast<double> (framesSeen) * nanosPerFrame;
+                rendering = rendering ? outside < 0.5 * audio : outside < 0.25 * audio;
+            }
+            return rendering;
+        }
+
+        // Audio thread, wait-free: the call returned at `exitNanos`.
+        void onBlockEnd (int64_t exitNanos) noexcept { lastExit = exitNanos; }
+
+        bool isRendering() const noexcept { return rendering; }
+
+    private:
+        struct Block
+        {
+            double outsideNanos = 0.0; // from the previous call's return to this call
+            int frames = 0;
+        };
+        std::array<Block, window> blocks {};
+        double nanosPerFrame = 1.0e9 / 48000.0;
+        int maxRealtimeBlock = 8192, framesToDecide = 1;
+        int count = 0, next = 0;
+        int64_t lastExit = -1;
+        bool rendering = false;
+    };
+} // namespace pg
