@@ -405,7 +405,7 @@ namespace pg
             if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()); program != nullptr && ! program->getChildName().empty())
                 name = program->getChildName();
             else
-                name = settings.dspProgram.front();
+                name = settings.dspProgram.argv.front();
         }
         else
         {
@@ -514,7 +514,7 @@ namespace pg
     {
         auto* running = dynamic_cast<ExternalDsp*> (dsp.get());
         const bool keep = running != nullptr && running->isRunning() && running->getError().empty()
-                          && running->getOptions().argv == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
+                          && running->getOptions().program == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
                           && running->getOptions().maxFrames >= chunkMax;
         if (! keep)
         {
@@ -533,7 +533,7 @@ namespace pg
         return ok;
     }
 
-    std::vector<std::string> EngineCore::getActiveProgram() const
+    ProgramCommand EngineCore::getActiveProgram() const
     {
         std::lock_guard<std::mutex> lock (planLock);
         return activeProgram;
@@ -571,17 +571,17 @@ namespace pg
         restartAttempts.store (0, std::memory_order_relaxed);
     }
 
-    void EngineCore::loadProgram (std::vector<std::string> argv, bool profileIt)
+    void EngineCore::loadProgram (ProgramCommand program, bool profileIt)
     {
         if (! prepared.load (std::memory_order_acquire))
             return; // prepare takes settings.dspProgram
         // The choice takes effect (and restarts follow it) only once its job has started it: one
         // that fails leaves the running DSP, and its restarts, as they were (onLoaderOutcome).
-        const bool toProgram = ! argv.empty();
-        auto job = toProgram ? loaderJob ({}, argv.front(), profileIt, true) : loaderJob (currentSource, currentName, profileIt, true);
-        job.program = argv;
+        const bool toProgram = ! program.empty();
+        auto job = toProgram ? loaderJob ({}, program.argv.front(), profileIt, true) : loaderJob (currentSource, currentName, profileIt, true);
+        job.program = program;
         Proposal p;
-        p.program = std::move (argv);
+        p.program = std::move (program);
         if (toProgram)
         {
             profileAsked = profileIt;

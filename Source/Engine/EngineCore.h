@@ -108,12 +108,12 @@ namespace pg
         std::string getScriptError() const;
 
         void loadScript (std::string source, std::string name, bool profile = false);
-        void loadProgram (std::vector<std::string> argv, bool profile = false);
+        void loadProgram (ProgramCommand program, bool profile = false);
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
-        std::vector<std::string> getActiveProgram() const;
+        ProgramCommand getActiveProgram() const;
         bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
         bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
@@ -321,11 +321,11 @@ namespace pg
         std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
         // planLock: the program the engine runs (prepare's settings.dspProgram, or a loadProgram's
         // once it started; empty: the script), and a loadProgram's choice until its outcome.
-        std::vector<std::string> activeProgram;
+        ProgramCommand activeProgram;
         struct Proposal
         {
             uint64_t job = 0; // the loader's job number
-            std::vector<std::string> program;
+            ProgramCommand program;
             std::optional<ScriptLoader::Job> plan;
         };
         std::optional<Proposal> proposal;

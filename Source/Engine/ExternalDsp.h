@@ -3,9 +3,17 @@
 // A DSP that runs in a child process (ExternalProtocol.h): the host side. No JUCE here.
 //
 // A Dsp: not thread-safe, one thread owns it, as one owns a LuaDsp. Every call is bounded in time: a
-// child that crashes, hangs, answers late or speaks another protocol version makes the call return
-// false with a message (getError), and is then stopped (SIGKILL) and reaped, never left a zombie.
-// start() again restarts it. Linux only (memfd and futex); elsewhere start() fails with a message.
+// child that crashes, hangs, answers late or speaks another major protocol version makes the call
+// return false with a message (getError), and is then stopped (SIGKILL) and reaped, never left a
+// zombie. start() again restarts it. Linux only (memfd and futex); elsewhere start() fails with a
+// message.
+//
+// What the child gets: the program's absolute path is run as it is (never searched on PATH), only
+// if every file of the command still has the hash it was allowed with; descriptors 0 (/dev/null),
+// 1 and 2 (one pipe, drained by a thread of this object), and 3 (the block); "/" as its working
+// directory; an empty signal mask, default signal actions and the normal scheduling policy. It is
+// watched and killed through a pidfd where the kernel has them. Its output samples are sanitised
+// (non-finite and subnormal samples are 0), as LuaDsp sanitises a script's.
 //
 // The runtime has no small collector steps (hasCollectorSteps() is false): the engine's dynamic
 // strategy runs only full collections; setIncrementalPacing and setGenerational do nothing. The
@@ -13,6 +21,7 @@
 
 #include "Dsp.h"
 #include "ExternalProtocol.h"
+#include "PipeDrain.h"
 
 #include <cstdint>
 #include <string>
@@ -26,7 +35,7 @@ namespace pg
     public:
         struct Options
         {
-            std::vector<std::string> argv; // the program and its arguments (argv[0] is run as given, or from PATH)
+            ProgramCommand program; // argv[0] an absolute path; files checked against their hashes
             int maxChannels = 8;
             int maxFrames = 4096;
             double answerTimeoutSeconds = 2.0; // hello, prepare, collect, stats, quit
@@ -38,8 +47,8 @@ namespace pg
         ExternalDsp (const ExternalDsp&) = delete;
         ExternalDsp& operator= (const ExternalDsp&) = delete;
 
-        // Starts the program and greets it: false (and stopped) if it cannot start, does not answer
-        // hello in time, or speaks another protocol version.
+        // Starts the program and greets it: false (and stopped) if a file of it changed, it cannot
+        // start, does not answer hello in time, or speaks another major protocol version.
         bool start (const Options& options);
         // With setAutomaticCollection (false) first, the child's automatic collector is off from
         // the start: only fullCollection() runs it.
@@ -78,8 +87,11 @@ namespace pg
         pid_t getPid() const noexcept { return pid; }
         const std::string& getError() const noexcept override { return error; }
         const std::string& getChildName() const noexcept { return childName; }
+        // The minor version both sides speak (the lower of the two), once hello was answered.
+        int getSharedMinor() const noexcept { return sharedMinor; }
         const Options& getOptions() const noexcept { return options; }
-        // What the child wrote on stderr since the last call (up to 64 KB are kept in between).
+        // What the child wrote on stdout and stderr since the last call (up to 64 KB are kept in
+        // between; the pipe is drained all the time, so a child never blocks writing).
         std::string takeStderr();
 
     private:
@@ -90,11 +102,20 @@ namespace pg
         bool fail (const std::string& message); // records, kills the child, returns false
         void shutDown (bool askToQuit);       // quit (if asked), then SIGKILL if still there; reaps; frees
         std::string exitDescription();          // why the child is gone, if it is
-        void drainStderr();
+        bool spawn(); // starts the child on the block made by start
+        bool greet(); // hello, and the versions compared
+        void refreshStatsWhenDue(); // minor >= 1: the child's stats on request, now and then
+        bool signalChild (int signal) noexcept;
+        bool reapIfExited (int& status, bool wait) noexcept; // true once reaped (status set)
 
         Options options;
         pid_t pid = -1;
-        int memFd = -1, stderrFd = -1;
+        pid_t ownerPid = -1; // the process that started the child (a forked copy must not touch it)
+        int pidFd = -1;      // the child's pidfd, or -1 where the kernel has none
+        int memFd = -1;
+        int sharedMinor = 0;
+        int64_t statsDueNanos = 0;
+        PipeDrain stderrDrain;
         external::ExternalBlock* block = nullptr;
         size_t blockBytes = 0;
         float* audio = nullptr;
@@ -106,6 +127,6 @@ namespace pg
         external::RuntimeStats stats {};
         external::Parameter parameters[external::maxParameters] {}; // as given, copied to each new block
         uint32_t parameterCount = 0;
-        std::string error, childName, stderrText;
+        std::string error, childName;
     };
 } // namespace pg

@@ -52,12 +52,12 @@ namespace pg
     void LatencyEngine::resetStatistics() noexcept { core->resetStatistics(); }
     std::string LatencyEngine::getScriptError() const { return core->getScriptError(); }
     void LatencyEngine::loadScript (std::string source, std::string name, bool profile) { core->loadScript (std::move (source), std::move (name), profile); }
-    void LatencyEngine::loadProgram (std::vector<std::string> argv, bool profile) { core->loadProgram (std::move (argv), profile); }
+    void LatencyEngine::loadProgram (ProgramCommand program, bool profile) { core->loadProgram (std::move (program), profile); }
     std::string LatencyEngine::getScriptName() const { return core->getScriptName(); }
     std::vector<ScriptMacro> LatencyEngine::getScriptMacros() const { return core->getScriptMacros(); }
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }
     int LatencyEngine::getDspProcessId() const noexcept { return core->getDspProcessId(); }
-    std::vector<std::string> LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
+    ProgramCommand LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
     bool LatencyEngine::isProgramChoicePending() const { return core->isProgramChoicePending(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }
     bool LatencyEngine::isWarming() const noexcept { return core->isWarming(); }

@@ -151,9 +151,9 @@ namespace pg
         void loadScript (std::string source, std::string name, bool profile = false);
         // Control thread: runs a DSP program in place of the script from now on (as
         // settings.dspProgram would at prepare), started on the loader thread and crossfaded to; an
-        // empty argv goes back to the script. While a program is chosen, loadScript only reports
+        // empty program goes back to the script. While a program is chosen, loadScript only reports
         // on the console. Before prepare it does nothing: prepare takes settings.dspProgram.
-        void loadProgram (std::vector<std::string> argv, bool profile = false);
+        void loadProgram (ProgramCommand program, bool profile = false);
         // Control thread: the name of the script the worker runs, and the macros it declares.
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
@@ -164,7 +164,7 @@ namespace pg
         // Control thread: the DSP program in effect (prepare's settings.dspProgram, or the last
         // loadProgram's once it started; empty: the script), and whether a loadProgram's start is
         // still under way. A loadProgram that fails leaves the one before in effect.
-        std::vector<std::string> getActiveProgram() const;
+        ProgramCommand getActiveProgram() const;
         bool isProgramChoicePending() const;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;

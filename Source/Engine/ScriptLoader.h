@@ -30,7 +30,7 @@ namespace pg
         struct Job
         {
             std::string source, name;
-            std::vector<std::string> program; // not empty: a DSP program (ExternalDsp) in place of the script
+            ProgramCommand program; // not empty: a DSP program (ExternalDsp) in place of the script
             double sampleRate = 48000.0;
             int chunkFrames = 512;
             int numChannels = 2;

@@ -22,7 +22,7 @@ namespace
     {
         auto s = pgtest::settingsFor (48000.0, block, 2);
         s.dspProgram = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "2" };
-        s.dspProgram.insert (s.dspProgram.end(), extra.begin(), extra.end());
+        s.dspProgram.argv.insert (s.dspProgram.argv.end(), extra.begin(), extra.end());
         return s;
     }
 
@@ -156,7 +156,7 @@ TEST_CASE ("Engine with a program that never answers: prepare returns within its
         pg::LatencyEngine engine;
         engine.setOffline (true);
         auto s = pgtest::settingsFor (48000.0, 256, 2);
-        s.dspProgram = { "sleep", "30" };
+        s.dspProgram = { "/bin/sleep", "30" };
         const auto t0 = std::chrono::steady_clock::now();
         CHECK_FALSE (engine.prepare (s, "", "", -1));
         const auto took = std::chrono::steady_clock::now() - t0;
@@ -171,14 +171,14 @@ TEST_CASE ("Engine with a program that never answers: prepare returns within its
     CHECK (childProcesses() == before); // every restart attempt was stopped and reaped
 }
 
-TEST_CASE ("Engine with a program: another protocol version fails prepare with a clear error; its stderr reaches the console",
+TEST_CASE ("Engine with a program: another major protocol version fails prepare with a clear error; its stderr reaches the console",
            "[engine][external]")
 {
     pg::LatencyEngine engine;
     auto s = pgtest::settingsFor (44100.0, 64, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-version" };
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-major" };
     CHECK_FALSE (engine.prepare (s, "", "", -1));
-    CHECK (engine.getScriptError() == "the DSP program speaks protocol version 99, this host speaks version 1");
+    CHECK (engine.getScriptError() == "the DSP program speaks protocol 99.0, this host speaks 2.1: their major versions differ (build the program with a client of protocol 2)");
 
     s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
     REQUIRE (engine.prepare (s, "", "", -1));
@@ -242,8 +242,8 @@ TEST_CASE ("Engine: loadProgram while playing crossfades from the script to the 
                              "invert.lua", -1));
     const int latency = engine.getLatencySamples();
     const auto in = pgtest::noise (2, 48000, 46);
-    auto toProgram = [&] (std::vector<std::string> argv, const char* expectedName) {
-        engine.loadProgram (std::move (argv));
+    auto toProgram = [&] (pg::ProgramCommand program, const char* expectedName) {
+        engine.loadProgram (std::move (program));
         // The loader starts it; the worker takes it at its next chunk. Play until it has.
         for (int tries = 0; tries < 400 && engine.getScriptName() != expectedName; ++tries)
         {
@@ -340,10 +340,10 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
         return done();
     };
 
-    // Another protocol version: refused by its hello, on the loader.
-    engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-version" });
+    // Another major protocol version: refused by its hello, on the loader.
+    engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-major" });
     std::string text;
-    REQUIRE (playUntil ([&] { text += consoleText (engine); return ! engine.isLoading() && text.find ("version 99") != std::string::npos; }));
+    REQUIRE (playUntil ([&] { text += consoleText (engine); return ! engine.isLoading() && text.find ("protocol 99.0") != std::string::npos; }));
     CHECK_THAT (text, Catch::Contains ("not started: the current DSP keeps playing"));
     CHECK (engine.getDspProcessId() == firstPid);
     CHECK (engine.getScriptName() == "test child (gain)");

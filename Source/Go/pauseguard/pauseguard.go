@@ -32,8 +32,12 @@ import (
 	"unsafe"
 )
 
-// The protocol version this package speaks.
-const Version = 1
+// The protocol version this package speaks (ExternalProtocol.h: the majors must be equal; each
+// side uses what the lower minor has).
+const (
+	VersionMajor = 2
+	VersionMinor = 1
+)
 
 const (
 	magic          = 0x31584750
@@ -54,18 +58,21 @@ const (
 
 // block mirrors pg::external::ExternalBlock (its offsets are asserted in ExternalProtocol.h).
 type block struct {
-	magic, version, audioOffset, maxChannels, maxFrames, reserved0 uint32
-	_                                                              [40]byte
-	requestSeq, command, channels, frames, flags, reserved1        uint32
-	sampleRate                                                     float64
-	_                                                              [32]byte
-	responseSeq                                                    uint32
-	status                                                         int32
-	childVersion, collecting                                       uint32
-	stats                                                          Stats
-	message                                                        [256]byte
-	parameterCount, reserved3                                      uint32
-	parameters                                                     [maxParameters]parameter
+	magic                                                   uint32
+	versionMajor, versionMinor                              uint16
+	audioOffset, maxChannels, maxFrames, hostPid            uint32
+	_                                                       [40]byte
+	requestSeq, command, channels, frames, flags, reserved1 uint32
+	sampleRate                                              float64
+	_                                                       [32]byte
+	responseSeq                                             uint32
+	status                                                  int32
+	childMajor, childMinor                                  uint16
+	collecting                                              uint32
+	stats                                                   Stats
+	message                                                 [256]byte
+	parameterCount, reserved3                               uint32
+	parameters                                              [maxParameters]parameter
 }
 
 const maxParameters = 16
@@ -143,27 +150,25 @@ func serve(options Options, process func(channels [][]float32)) error {
 	}
 	audio := unsafe.Slice((*float32)(unsafe.Pointer(&mem[b.audioOffset])), int(b.maxChannels)*int(b.maxFrames))
 
+	exitWithHost(int(b.hostPid))
 	runtime.LockOSThread() // the futex waits block this thread, not the others
 	channels := make([][]float32, 0, b.maxChannels)
-	parent := os.Getppid()
 	var seen uint32
 	for {
 		seq := atomic.LoadUint32(&b.requestSeq)
 		if seq == seen {
 			futexWait(&b.requestSeq, seen, 100*time.Millisecond)
-			if os.Getppid() != parent { // the host is gone
-				return nil
-			}
 			continue
 		}
 		seen = seq
 		b.status = statusOK
 		b.message[0] = 0
 		quit := false
-		switch atomic.LoadUint32(&b.command) {
+		command := atomic.LoadUint32(&b.command)
+		switch command {
 		case cmdHello:
-			b.childVersion = Version
-			if b.version != Version {
+			b.childMajor, b.childMinor = VersionMajor, VersionMinor
+			if b.versionMajor != VersionMajor {
 				b.status = statusVersion
 			}
 			name := options.Name
@@ -217,7 +222,13 @@ func serve(options Options, process func(channels [][]float32)) error {
 			b.status = statusUnknown
 			setMessage(b, "unknown command")
 		}
-		readStats(&b.stats)
+		// From minor 1 a process answer refreshes only the cheap figures: the host asks for the
+		// pause figures now and then.
+		if command == cmdProcess && b.versionMinor >= 1 {
+			readHeap(&b.stats)
+		} else {
+			readStats(&b.stats)
+		}
 		b.stats.CollectSeconds = time.Duration(lastCollect.Load()).Seconds()
 		b.collecting = collecting.Load()
 		atomic.StoreUint32(&b.responseSeq, seq)
@@ -226,6 +237,22 @@ func serve(options Options, process func(channels [][]float32)) error {
 			return nil
 		}
 	}
+}
+
+// exitWithHost ends the program when the host that started it is gone: its parent is then
+// another process. It checks at once (the host may have died while this program started), then
+// every 20 ms.
+func exitWithHost(host int) {
+	if os.Getppid() != host {
+		os.Exit(3)
+	}
+	go func() {
+		for range time.Tick(20 * time.Millisecond) {
+			if os.Getppid() != host {
+				os.Exit(3)
+			}
+		}
+	}()
 }
 
 // The block being served: Parameter reads the host's parameters from it.
@@ -287,25 +314,32 @@ func setMessage(b *block, text string) {
 	b.message[n] = 0
 }
 
-var samples = []metrics.Sample{
-	{Name: "/gc/pauses:seconds"},
+var heapSamples = []metrics.Sample{
 	{Name: "/memory/classes/heap/objects:bytes"},
 	{Name: "/gc/cycles/total:gc-cycles"},
 }
 
-// readStats fills s from runtime/metrics.
+var pauseSamples = []metrics.Sample{{Name: "/gc/pauses:seconds"}}
+
+// readHeap fills the heap's figures, cheap to read, from runtime/metrics.
+func readHeap(s *Stats) {
+	metrics.Read(heapSamples)
+	if heapSamples[0].Value.Kind() == metrics.KindUint64 {
+		s.HeapBytes = heapSamples[0].Value.Uint64()
+	}
+	if heapSamples[1].Value.Kind() == metrics.KindUint64 {
+		s.Collections = heapSamples[1].Value.Uint64()
+	}
+}
+
+// readStats fills s from runtime/metrics: the heap's figures and the pauses' histogram.
 func readStats(s *Stats) {
-	metrics.Read(samples)
-	if samples[1].Value.Kind() == metrics.KindUint64 {
-		s.HeapBytes = samples[1].Value.Uint64()
-	}
-	if samples[2].Value.Kind() == metrics.KindUint64 {
-		s.Collections = samples[2].Value.Uint64()
-	}
-	if samples[0].Value.Kind() != metrics.KindFloat64Histogram {
+	readHeap(s)
+	metrics.Read(pauseSamples)
+	if pauseSamples[0].Value.Kind() != metrics.KindFloat64Histogram {
 		return
 	}
-	h := samples[0].Value.Float64Histogram()
+	h := pauseSamples[0].Value.Float64Histogram()
 	var total uint64
 	for _, c := range h.Counts {
 		total += c
