@@ -163,6 +163,7 @@ namespace pg
                     restartPlan = std::move (proposal->plan);
                     nextRestartNanos.store (0, std::memory_order_relaxed);
                     restartAttempts.store (0, std::memory_order_relaxed);
+                    restartsStopped.store (false, std::memory_order_relaxed);
                 }
                 proposal.reset();
             }
@@ -569,6 +570,18 @@ namespace pg
         restartPlan = std::move (plan);
         nextRestartNanos.store (0, std::memory_order_relaxed);
         restartAttempts.store (0, std::memory_order_relaxed);
+        restartsStopped.store (false, std::memory_order_relaxed);
+    }
+
+    bool EngineCore::retryProgram()
+    {
+        std::lock_guard<std::mutex> lock (planLock);
+        if (! restartPlan || ! restartsStopped.load (std::memory_order_acquire))
+            return false;
+        restartsStopped.store (false, std::memory_order_release);
+        restartAttempts.store (0, std::memory_order_release);
+        nextRestartNanos.store (nowNanos(), std::memory_order_release);
+        return true;
     }
 
     void EngineCore::loadProgram (ProgramCommand program, bool profileIt)
@@ -600,7 +613,8 @@ namespace pg
     }
 
     // Loader thread, when idle: the restart that is due, if any. The next attempt is scheduled at
-    // once, in case this one fails or is cancelled.
+    // once, in case this one fails or is cancelled. After maxRestartsInARow attempts in a row,
+    // restarts stop with a message, until retryProgram.
     std::optional<ScriptLoader::Job> EngineCore::dueRestartOnLoader()
     {
         int64_t due = nextRestartNanos.load (std::memory_order_acquire);
@@ -611,6 +625,16 @@ namespace pg
         std::lock_guard<std::mutex> lock (planLock);
         if (! restartPlan || ! nextRestartNanos.compare_exchange_strong (due, 0, std::memory_order_acq_rel))
             return std::nullopt;
+        if (restartAttempts.load (std::memory_order_acquire) >= maxRestartsInARow)
+        {
+            restartsStopped.store (true, std::memory_order_release);
+            ConsoleLine line;
+            line.kind = ConsoleLine::error;
+            std::snprintf (line.text, sizeof (line.text), "the DSP program failed %d times in a row: restarts stopped (the delayed dry "
+                           "signal plays until you try again)", maxRestartsInARow + 1);
+            loaderConsole.push (line);
+            return std::nullopt;
+        }
         const int attempt = restartAttempts.fetch_add (1, std::memory_order_acq_rel) + 1;
         scheduleRestart (attempt);
         dspRestarts.fetch_add (1, std::memory_order_relaxed);

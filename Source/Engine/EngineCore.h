@@ -114,6 +114,8 @@ namespace pg
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
         ProgramCommand getActiveProgram() const;
+        bool retryProgram();
+        bool areRestartsStopped() const noexcept { return restartsStopped.load (std::memory_order_acquire); }
         bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
         bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
@@ -316,7 +318,7 @@ namespace pg
         std::atomic<WorkerPool::Slot*> poolSlot { nullptr };
         int64_t loadWindowStart = 0, loadBusyNanos = 0; // this engine's share of the pool's time
         // A DSP program that failed: the loader starts it again, after a backoff that doubles with
-        // each attempt in a row (0.25 s to 8 s).
+        // each attempt in a row (0.25 s, 0.5 s, ...), maxRestartsInARow times; then restarts stop.
         mutable std::mutex planLock;
         std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
         // planLock: the program the engine runs (prepare's settings.dspProgram, or a loadProgram's
@@ -332,6 +334,8 @@ namespace pg
         std::mutex outcomeLock; // held while an outcome is published: prepare and release pass it once
         std::atomic<int64_t> nextRestartNanos { 0 };   // 0: none due
         std::atomic<int> restartAttempts { 0 };
+        std::atomic<bool> restartsStopped { false }; // maxRestartsInARow attempts failed: until retryProgram
+        static constexpr int maxRestartsInARow = 5;
         std::atomic<uint64_t> dspRestarts { 0 };
         std::atomic<int> dspProcessId { 0 };
         std::atomic<bool> runningProgram { false }; // the worker's DSP is a program (the worker's view)

@@ -58,6 +58,8 @@ namespace pg
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }
     int LatencyEngine::getDspProcessId() const noexcept { return core->getDspProcessId(); }
     ProgramCommand LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
+    bool LatencyEngine::retryProgram() { return core->retryProgram(); }
+    bool LatencyEngine::areProgramRestartsStopped() const noexcept { return core->areRestartsStopped(); }
     bool LatencyEngine::isProgramChoicePending() const { return core->isProgramChoicePending(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }
     bool LatencyEngine::isWarming() const noexcept { return core->isWarming(); }

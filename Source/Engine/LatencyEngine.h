@@ -165,6 +165,11 @@ namespace pg
         // loadProgram's once it started; empty: the script), and whether a loadProgram's start is
         // still under way. A loadProgram that fails leaves the one before in effect.
         ProgramCommand getActiveProgram() const;
+        // A program that failed is restarted after a backoff (0.25 s, doubling), 5 times in a row
+        // at the most (the backoff starts over once it ran 30 s); then restarts stop, with a
+        // message on the console, until retryProgram (false: restarts had not stopped). Any thread.
+        bool retryProgram();
+        bool areProgramRestartsStopped() const noexcept;
         bool isProgramChoicePending() const;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;

@@ -435,3 +435,35 @@ TEST_CASE ("Engine with the Go example: the host's output_db scales its output (
         }
     CHECK (wrong == 0);
 }
+
+TEST_CASE ("Engine with a program that keeps failing: restarts back off and stop after 5 with a message; retryProgram tries again",
+           "[engine][external][robustness]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 2);
+    s.dspProgram = { "/bin/false" }; // exits at once, every time
+    CHECK_FALSE (engine.prepare (s, "", "", -1));
+    std::string text;
+    const auto waitFor = [&] (auto condition, double seconds) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double> (seconds);
+        while (! condition() && std::chrono::steady_clock::now() < end)
+        {
+            text += consoleText (engine);
+            std::this_thread::sleep_for (std::chrono::milliseconds (20));
+        }
+        text += consoleText (engine);
+        return condition();
+    };
+    // 0.25 + 0.5 + 1 + 2 + 4 s of backoff, then no more.
+    REQUIRE (waitFor ([&] { return engine.areProgramRestartsStopped(); }, 30.0));
+    CHECK (engine.getCounters().dspRestarts == 5);
+    CHECK_THAT (text, Catch::Contains ("failed 6 times in a row: restarts stopped"));
+    std::this_thread::sleep_for (std::chrono::milliseconds (300));
+    CHECK (engine.getCounters().dspRestarts == 5);
+
+    CHECK (engine.retryProgram());
+    REQUIRE (waitFor ([&] { return engine.getCounters().dspRestarts == 6; }, 5.0));
+    CHECK_FALSE (engine.areProgramRestartsStopped());
+    engine.release();
+}
