@@ -3,6 +3,7 @@
 #include "LuaDsp.h"
 #include "WorkerPool.h"
 #include "PluginProcessor.h"
+#include "ShellProgram.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
 #include <juce_events/juce_events.h>
@@ -155,7 +156,13 @@ namespace
         if (o.script.isNotEmpty() && o.process.isNotEmpty())
             return "--script and --process each choose the DSP: give one";
         if (o.process.isNotEmpty())
-            p.setDspProgram (o.process, false); // the user's own command line: no allow-list needed
+        {
+            // The user's own command line, found as their shell would: no allow-list needed.
+            const auto resolved = pauseguard::resolveProgram (pauseguard::withProgramFoundAsShellWould (o.process));
+            if (! resolved.ok())
+                return "cannot run '" + o.process + "': " + resolved.error;
+            p.runProgramAsShown (resolved.command, false);
+        }
         if (o.script.isNotEmpty())
         {
             const juce::File f = juce::File::getCurrentWorkingDirectory().getChildFile (o.script);

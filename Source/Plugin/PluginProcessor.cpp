@@ -193,8 +193,9 @@ namespace pauseguard
             std::lock_guard<std::mutex> lock (scriptLock);
             source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
             name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
-            settings.dspProgram = splitCommandLine (dspProgram);
+            settings.dspProgram = dspCommand;
             programInEffect = dspProgram;
+            commandInEffect = dspCommand;
         }
         engine.prepare (settings, source, name, start, useAuto || dynamic); // a manual latency never profiles
         appliedStrategy = params.strategy.getIndex();
@@ -226,19 +227,55 @@ namespace pauseguard
                                params.autoLatency.get() || params.strategy.getIndex() == 1);
     }
 
-    void PauseGuardProcessor::setDspProgram (const juce::String& commandLine, bool remember)
+    bool PauseGuardProcessor::setDspProgram (const juce::String& commandLine, bool remember)
     {
-        const auto trimmed = commandLine.trim();
-        if (remember && trimmed.isNotEmpty())
-            AllowedPrograms().add (trimmed);
+        if (commandLine.trim().isEmpty())
+        {
+            runProgram ({});
+            return true;
+        }
+        const auto resolved = resolveProgram (commandLine);
+        if (! resolved.ok())
+        {
+            addConsoleLine (pg::ConsoleLine::error, resolved.error + " (not started)");
+            return false;
+        }
+        if (remember)
+            AllowedPrograms().add (resolved.command);
+        runProgram (resolved.command);
+        return true;
+    }
+
+    void PauseGuardProcessor::runProgramAsShown (const pg::ProgramCommand& shown, bool remember)
+    {
+        if (remember)
+            AllowedPrograms().add (shown);
+        runProgram (shown);
+    }
+
+    // The program decided on (its files' hashes as they were allowed: the engine checks them again
+    // at each start), or the script for an empty one.
+    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command)
+    {
         std::lock_guard<std::mutex> lock (scriptLock); // held across loadProgram: keepWhatPlays sees both or neither
-        if (trimmed == dspProgram && pendingProgram.isEmpty())
+        if (command == dspCommand && pendingProgram.isEmpty())
             return;
-        dspProgram = trimmed;
+        dspCommand = command;
+        dspProgram = joinCommandLine (command.argv);
         pendingProgram.clear();
         pendingDismissed = false;
         if (engine.isPrepared())
-            engine.loadProgram (splitCommandLine (trimmed), params.autoLatency.get() || params.strategy.getIndex() == 1);
+            engine.loadProgram (command, params.autoLatency.get() || params.strategy.getIndex() == 1);
+    }
+
+    void PauseGuardProcessor::addConsoleLine (pg::ConsoleLine::Kind kind, const juce::String& text)
+    {
+        pg::ConsoleLine line;
+        line.kind = kind;
+        text.copyToUTF8 (line.text, sizeof (line.text));
+        consoleLines.push_back (line);
+        if (consoleLines.size() > 500)
+            consoleLines.pop_front();
     }
 
     // Message thread: a program the user chose that did not start (its message is on the console)
@@ -251,10 +288,16 @@ namespace pauseguard
         if (dspProgram == programInEffect || engine.isProgramChoicePending() || ! pendingProgram.isEmpty())
             return; // (the same choice: nothing to keep)
         const auto active = engine.getActiveProgram();
-        if (splitCommandLine (dspProgram) == active)
+        if (dspCommand == active)
+        {
             programInEffect = dspProgram;
-        else if (splitCommandLine (programInEffect) == active)
+            commandInEffect = dspCommand;
+        }
+        else if (commandInEffect == active)
+        {
             dspProgram = programInEffect;
+            dspCommand = commandInEffect;
+        }
     }
 
     juce::String PauseGuardProcessor::getDspProgram() const
@@ -305,11 +348,7 @@ namespace pauseguard
         keepWhatPlays();
         pg::ConsoleLine line;
         while (engine.popConsoleLine (line))
-        {
-            consoleLines.push_back (line);
-            if (consoleLines.size() > 500)
-                consoleLines.pop_front();
-        }
+            addConsoleLine (line.kind, line.text);
         // Live reload: the watched file was saved again.
         if (watchedFile != juce::File() && watchedFile.existsAsFile())
         {
@@ -504,12 +543,18 @@ namespace pauseguard
         restoreDspProgram (tree.getChildWithName ("DSPPROGRAM").getProperty ("command").toString().trim());
     }
 
-    // A session never starts a program by itself: only one on the user's allow-list.
+    // A session never starts a program by itself: only one whose files are on the user's
+    // allow-list, with the hashes they were allowed with.
     void PauseGuardProcessor::restoreDspProgram (const juce::String& named)
     {
-        if (named.isEmpty() || AllowedPrograms().contains (named))
+        if (named.isEmpty())
         {
-            setDspProgram (named, false);
+            runProgram ({});
+            return;
+        }
+        if (const auto resolved = resolveProgram (named); resolved.ok() && AllowedPrograms().allows (resolved.command))
+        {
+            runProgram (resolved.command);
             return;
         }
         bool wasRunning = false;
@@ -517,6 +562,7 @@ namespace pauseguard
             std::lock_guard<std::mutex> lock (scriptLock);
             wasRunning = dspProgram.isNotEmpty();
             dspProgram.clear();
+            dspCommand = {};
             pendingProgram = named;
         }
         pendingDismissed = false;

@@ -252,5 +252,5 @@ TEST_CASE ("The CLI with --process: a program that cannot start, or with --scrip
     CHECK (both.exitCode == 2);
     CHECK (both.output.contains ("--script and --process each choose the DSP: give one"));
     const auto missing = runCli ({ "soak", "--process", "/nonexistent/dsp", "--seconds", "1" });
-    CHECK (missing.output.contains ("the DSP program stopped: cannot start /nonexistent/dsp"));
+    CHECK (missing.output.contains ("cannot run '/nonexistent/dsp': /nonexistent/dsp is not a file"));
 }
