@@ -45,6 +45,8 @@ namespace
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
         "  --process \"COMMAND ARGS\"  a DSP program in its own process, in place of the script\n"
         "                           (soak, render, profile; --json adds its runtime's own figures)\n"
+        "  --param ID=VALUE         a plugin parameter, as its knob shows it (repeatable; e.g.\n"
+        "                           --param macro1=0.25 --param output_db=-6)\n"
         "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
         "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n";
 
@@ -59,7 +61,7 @@ namespace
     struct Options
     {
         juce::String command, strategy = "deterministic", latency = "20", script, report, process;
-        juce::StringArray files;
+        juce::StringArray files, params; // params: ID=VALUE
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0;
         int block = 128, instances = 1, workers = 0, rounds = 15;
         bool json = false, realtime = false, keepLatency = false, secondsGiven = false, audioOnly = false;
@@ -113,6 +115,12 @@ namespace
                 o.script = v;
             else if (a == "--process")
                 o.process = v;
+            else if (a == "--param")
+            {
+                if (! v.containsChar ('='))
+                    return "--param is ID=VALUE, not '" + v + "'";
+                o.params.add (v);
+            }
             else if (a == "--report")
                 o.report = v;
             else if (a == "--rate")
@@ -174,6 +182,13 @@ namespace
             setParam (p, ids::garbageKb, static_cast<float> (o.garbageKb));
         if (o.liveHeapMb >= 0.0)
             setParam (p, ids::liveHeapMb, static_cast<float> (o.liveHeapMb));
+        for (const auto& assignment : o.params)
+        {
+            const auto id = assignment.upToFirstOccurrenceOf ("=", false, false).trim();
+            if (p.getState().getParameter (id) == nullptr)
+                return "--param: the plugin has no parameter '" + id + "'";
+            setParam (p, id.toRawUTF8(), assignment.fromFirstOccurrenceOf ("=", false, false).getFloatValue());
+        }
         setParam (p, ids::strategy, o.strategy == "dynamic" ? 1.0f : 0.0f);
         setParam (p, ids::autoLatency, o.latency == "auto" ? 1.0f : 0.0f);
         if (o.latency != "auto")

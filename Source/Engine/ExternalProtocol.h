@@ -2,7 +2,7 @@
 
 // The protocol between the engine and a DSP that runs in a process of its own (Go, Java, ...).
 // No JUCE here. This header is the protocol's definition: a client in another language mirrors
-// ExternalBlock's layout and follows the steps below (Source/Go/pauseguard is one, in Go; its
+// ExternalBlock's layout and follows the steps below (Source/Go is one, in Go; its
 // tests check its layout against the offsets asserted at the end of this file).
 //
 // Versions. The host writes its major and minor version in the block; the child answers hello with

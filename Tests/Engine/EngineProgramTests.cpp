@@ -415,7 +415,7 @@ TEST_CASE ("Engine with a program: the host's parameters reach it, automation in
     CHECK (switchedAt <= changeAt + 256);
 }
 
-TEST_CASE ("Engine with the Go example: the host's output_db scales its output (pauseguard.Parameter)", "[engine][external][parameters]")
+TEST_CASE ("Engine with the Go example: the host's output_db scales its output (pauseguard.Params)", "[engine][external][parameters]")
 {
     pg::LatencyEngine engine;
     engine.addScriptParameter ("output_db", -6.0f);
