@@ -407,3 +407,35 @@ TEST_CASE ("The environment alone never starts a program, whatever list PAUSEGUA
     unsetenv ("PAUSEGUARD_DSP_PROGRAM");
     CHECK_FALSE (t.mark.exists());
 }
+
+TEST_CASE ("Editor: a program whose restarts stopped shows Try again, which starts it again", "[plugin][program][editor]")
+{
+    TemporaryAllowList temporary;
+    PauseGuardProcessor p;
+    REQUIRE (p.setDspProgram ("/bin/false")); // exits at once, every time
+    prepareStereo (p);
+    std::unique_ptr<juce::AudioProcessorEditor> base (p.createEditor());
+    auto* editor = dynamic_cast<pauseguard::PauseGuardEditor*> (base.get());
+    REQUIRE (editor != nullptr);
+    editor->setSize (1100, 720);
+    auto* retry = dynamic_cast<juce::Button*> (editor->getScriptPanel().findChildWithID ("retry"));
+    REQUIRE (retry != nullptr);
+    editor->refresh();
+    CHECK_FALSE (retry->isVisible());
+
+    // 0.25 + 0.5 + 1 + 2 + 4 s of backoff, then no more restarts.
+    for (int tries = 0; tries < 1500 && ! p.getEngine().areProgramRestartsStopped(); ++tries)
+        std::this_thread::sleep_for (std::chrono::milliseconds (20));
+    REQUIRE (p.getEngine().areProgramRestartsStopped());
+    p.messageThreadTick();
+    editor->refresh();
+    CHECK (retry->isVisible());
+    const auto restarts = p.getEngine().getCounters().dspRestarts;
+    retry->onClick();
+    CHECK_FALSE (p.getEngine().areProgramRestartsStopped());
+    for (int tries = 0; tries < 250 && p.getEngine().getCounters().dspRestarts == restarts; ++tries)
+        std::this_thread::sleep_for (std::chrono::milliseconds (20));
+    CHECK (p.getEngine().getCounters().dspRestarts == restarts + 1);
+    base.reset();
+    p.releaseResources();
+}
