@@ -92,6 +92,7 @@ namespace pg
         stats = {};
         collecting = false;
         sharedMinor = 0;
+        declaredMacros.clear();
         const auto& argv = options.program.argv;
         if (argv.empty() || argv[0].empty())
             return fail ("no DSP program was chosen");
@@ -195,7 +196,24 @@ namespace pg
         if (block->status != external::ok)
             return fail ("the DSP program refused hello: " + childName);
         sharedMinor = std::min<int> (block->childMinor, external::versionMinor);
+        if (sharedMinor >= 2)
+            readDeclaredParameters();
         return true;
+    }
+
+    void ExternalDsp::readDeclaredParameters()
+    {
+        const auto count = std::min<uint32_t> (block->declaredCount, external::maxDeclared);
+        for (uint32_t i = 0; i < count; ++i)
+        {
+            const auto& d = block->declared[i];
+            ScriptMacro m;
+            m.name.assign (d.name, strnlen (d.name, sizeof (d.name)));
+            m.min = d.min;
+            m.max = d.max;
+            if (! m.name.empty() && std::isfinite (m.min) && std::isfinite (m.max))
+                declaredMacros.push_back (std::move (m));
+        }
     }
 
     bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels)
@@ -437,6 +455,7 @@ namespace pg
     bool ExternalDsp::exchange (uint32_t, double) { return false; }
     bool ExternalDsp::spawn() { return false; }
     bool ExternalDsp::greet() { return false; }
+    void ExternalDsp::readDeclaredParameters() {}
     void ExternalDsp::refreshStatsWhenDue() {}
     bool ExternalDsp::signalChild (int) noexcept { return false; }
     bool ExternalDsp::reapIfExited (int&, bool) noexcept { return false; }

@@ -18,6 +18,7 @@
 // The runtime has no small collector steps (hasCollectorSteps() is false): the engine's dynamic
 // strategy runs only full collections; setIncrementalPacing and setGenerational do nothing. The
 // host's parameters reach the child in the block (up to external::maxParameters; more are dropped).
+// A child's declared parameters are its macros (getMacros).
 
 #include "Dsp.h"
 #include "ExternalProtocol.h"
@@ -76,7 +77,9 @@ namespace pg
         bool isReady() const noexcept override { return pid > 0 && preparedFrames > 0 && error.empty(); }
         // The child's stderr, by line (an unfinished last line waits for its end, up to 64 KB).
         std::vector<std::string> takePrinted() override;
-        const std::vector<ScriptMacro>& getMacros() const noexcept override { return noMacros; }
+        // The parameters the child declared (minor 2): the host's macro knobs 1 to 8, named and
+        // ranged by the program (the child maps each knob's 0..1 to its range itself).
+        const std::vector<ScriptMacro>& getMacros() const noexcept override { return declaredMacros; }
         // Asks for the runtime's figures (they also arrive with every answer).
         bool refreshStats();
         const external::RuntimeStats& getStats() const noexcept { return stats; }
@@ -104,6 +107,7 @@ namespace pg
         std::string exitDescription();          // why the child is gone, if it is
         bool spawn(); // starts the child on the block made by start
         bool greet(); // hello, and the versions compared
+        void readDeclaredParameters();
         void refreshStatsWhenDue(); // minor >= 1: the child's stats on request, now and then
         bool signalChild (int signal) noexcept;
         bool reapIfExited (int& status, bool wait) noexcept; // true once reaped (status set)
@@ -123,7 +127,7 @@ namespace pg
         bool hostCollects = false;
         bool collecting = false; // as the last answer said
         std::string partialLine; // takePrinted: stderr after its last newline
-        const std::vector<ScriptMacro> noMacros {};
+        std::vector<ScriptMacro> declaredMacros;
         external::RuntimeStats stats {};
         external::Parameter parameters[external::maxParameters] {}; // as given, copied to each new block
         uint32_t parameterCount = 0;

@@ -8,11 +8,16 @@
 // Versions. The host writes its major and minor version in the block; the child answers hello with
 // its own. The majors must be equal: a different major is a different layout, and the side that
 // sees it refuses (the child answers wrongVersion, the host stops the child with a message). Within
-// a major, a minor only adds: each side uses what the lower of the two minors has. This is 2.1:
-//   2.0  the layout below (1 had its audio at 512 and no parameters or minor version);
+// a major, a minor only adds: each side uses what the lower of the two minors has. This is 2.2:
+//   2.0  the layout below without `declared` (1 had its audio at 512 and no parameters or minor
+//        version);
 //   2.1  in its answers to `process` a child refreshes only heapBytes and collections (cheap to
 //        read) and may leave the pause figures as they were; the host asks for `stats` ten times a
 //        second. A child that sees a host minor of 0 refreshes them all in every answer.
+//   2.2  the child may declare parameters of its own with its hello answer (declared): the host
+//        shows them as its macro knobs 1 to 8, in order, and automates them; declared parameter k
+//        is the host's parameter "macro<k+1>" (0 to 1), which the child maps to min..max. (The
+//        audio area moved from 1024 to 1408: a client reads audioOffset.)
 //
 // Start. The host creates a shared memory file (memfd) of ExternalBlock::sizeFor (channels,
 // frames) bytes, writes the header, and starts the program with that file as descriptor 3 and
@@ -65,7 +70,7 @@ namespace pg
     {
         constexpr uint32_t magic = 0x31584750; // "PGX1", little-endian
         constexpr uint16_t versionMajor = 2;
-        constexpr uint16_t versionMinor = 1;
+        constexpr uint16_t versionMinor = 2;
         constexpr int fd = 3;
 
         enum Command : uint32_t
@@ -112,6 +117,16 @@ namespace pg
             float value;
         };
 
+        // A parameter the child declares (minor 2): one of its knobs.
+        constexpr int maxDeclared = 8;
+        struct DeclaredParameter
+        {
+            char name[24]; // NUL-terminated: the name the child reads it by
+            char unit[8];  // NUL-terminated: "Hz", "ms", "%", "dB" or empty
+            float min, max, defaultValue;
+            uint32_t reserved;
+        };
+
         // The shared block: the header, then the audio (planar floats, maxChannels x maxFrames).
         struct ExternalBlock
         {
@@ -147,6 +162,11 @@ namespace pg
             uint32_t reserved3;
             Parameter parameters[maxParameters];
 
+            // The child's own parameters (minor 2): written with its hello answer.
+            uint32_t declaredCount;
+            uint32_t reserved4;
+            DeclaredParameter declared[maxDeclared];
+
             static constexpr size_t audioStart() noexcept { return (sizeof (ExternalBlock) + 63) & ~size_t (63); }
             static constexpr size_t sizeFor (int channels, int frames) noexcept
             {
@@ -171,6 +191,8 @@ namespace pg
         static_assert (offsetof (ExternalBlock, stats) == 144);
         static_assert (sizeof (RuntimeStats) == 56);
         static_assert (offsetof (ExternalBlock, message) == 200);
-        static_assert (ExternalBlock::audioStart() == 1024);
+        static_assert (offsetof (ExternalBlock, declaredCount) == 976 && offsetof (ExternalBlock, declared) == 984);
+        static_assert (sizeof (DeclaredParameter) == 48);
+        static_assert (ExternalBlock::audioStart() == 1408);
     } // namespace external
 } // namespace pg

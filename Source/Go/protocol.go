@@ -7,7 +7,7 @@ package pauseguard
 // lower minor has.
 const (
 	VersionMajor = 2
-	VersionMinor = 1
+	VersionMinor = 2
 )
 
 const (
@@ -44,6 +44,34 @@ type block struct {
 	message                                                 [256]byte
 	parameterCount, reserved3                               uint32
 	parameters                                              [maxParameters]parameter
+	declaredCount, reserved4                                uint32
+	declared                                                [maxDeclared]declaredParameter
+}
+
+// maxDeclared is how many parameters a program may declare (ExternalProtocol.h).
+const maxDeclared = 8
+
+// declaredParameter mirrors pg::external::DeclaredParameter.
+type declaredParameter struct {
+	name                   [24]byte // NUL-terminated
+	unit                   [8]byte
+	min, max, defaultValue float32
+	reserved               uint32
+}
+
+// declare writes the processor's parameters into the block (the hello answer).
+func declare(b *block, specs []ParameterSpec) {
+	b.declaredCount = 0
+	for i, s := range specs {
+		if i == maxDeclared {
+			break
+		}
+		d := &b.declared[i]
+		*d = declaredParameter{min: s.Min, max: s.Max, defaultValue: s.Default}
+		d.name[copy(d.name[:len(d.name)-1], s.Name)] = 0
+		d.unit[copy(d.unit[:len(d.unit)-1], s.Unit)] = 0
+		b.declaredCount++
+	}
 }
 
 // Stats are the runtime's own figures, as the engine receives them.

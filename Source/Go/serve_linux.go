@@ -97,6 +97,9 @@ func newServer(b *block, mem []byte, p Processor) *server {
 	s := &server{b: b, processor: p, channels: make([][]float32, 0, b.maxChannels)}
 	s.audio = unsafe.Slice((*float32)(unsafe.Pointer(&mem[b.audioOffset])), int(b.maxChannels)*int(b.maxFrames))
 	s.params = &Params{table: &b.parameters, count: &b.parameterCount}
+	if d, ok := p.(Declarer); ok {
+		s.params.Declare(d.Parameters())
+	}
 	s.collector.startGCPercent = 100
 	return s
 }
@@ -115,6 +118,9 @@ func (s *server) answer() (quit bool) {
 			b.status = statusVersion
 		}
 		setMessage(b, s.name())
+		if d, ok := s.processor.(Declarer); ok && b.versionMinor >= 2 {
+			declare(b, d.Parameters())
+		}
 	case cmdPrepare:
 		err = s.prepare()
 	case cmdProcess:

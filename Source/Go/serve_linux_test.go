@@ -163,3 +163,45 @@ func TestServeWithoutTheHostSaysSo(t *testing.T) {
 		t.Errorf("Serve without PAUSEGUARD_FD: %v", err)
 	}
 }
+
+// scaler declares one knob, amount (0 to 2), and multiplies by it.
+type scaler struct{ params *Params }
+
+func (s *scaler) Parameters() []ParameterSpec {
+	return []ParameterSpec{{Name: "amount", Unit: "x", Min: 0, Max: 2, Default: 1}}
+}
+func (s *scaler) Prepare(c Config) error { s.params = c.Params; return nil }
+func (s *scaler) Process(channels [][]float32) error {
+	for _, x := range channels {
+		for i := range x {
+			x[i] *= s.params.Get("amount", -1)
+		}
+	}
+	return nil
+}
+
+func TestADeclarersKnobsGoWithHelloAndAreReadThroughTheMacroKnobs(t *testing.T) {
+	h := newFakeHost(t, 1, 16)
+	done := make(chan error, 1)
+	go func() { done <- Serve(context.Background(), &scaler{}) }()
+	h.request(t, cmdHello)
+	d := h.b.declared[0]
+	if h.b.declaredCount != 1 || string(d.name[:7]) != "amount\x00" || string(d.unit[:2]) != "x\x00" || d.min != 0 || d.max != 2 || d.defaultValue != 1 {
+		t.Fatalf("declared: %d, %+v", h.b.declaredCount, d)
+	}
+	h.b.sampleRate, h.b.channels, h.b.frames = 48000, 1, 16
+	h.request(t, cmdPrepare)
+	h.audio[0] = 1
+	h.b.frames = 1
+	h.request(t, cmdProcess) // no macro1 from the host: the default
+	if h.audio[0] != 1 {
+		t.Errorf("without the knob: %v, not the default 1", h.audio[0])
+	}
+	(&Params{table: &h.b.parameters, count: &h.b.parameterCount}).Set("macro1", 0.25)
+	h.request(t, cmdProcess)
+	if h.audio[0] != 0.5 {
+		t.Errorf("macro1 at 0.25: %v, not 0.5", h.audio[0])
+	}
+	h.request(t, cmdQuit)
+	<-done
+}

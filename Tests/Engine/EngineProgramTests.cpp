@@ -178,7 +178,7 @@ TEST_CASE ("Engine with a program: another major protocol version fails prepare 
     auto s = pgtest::settingsFor (44100.0, 64, 1);
     s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-major" };
     CHECK_FALSE (engine.prepare (s, "", "", -1));
-    CHECK (engine.getScriptError() == "the DSP program speaks protocol 99.0, this host speaks 2.1: their major versions differ (build the program with a client of protocol 2)");
+    CHECK (engine.getScriptError() == "the DSP program speaks protocol 99.0, this host speaks 2.2: their major versions differ (build the program with a client of protocol 2)");
 
     s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
     REQUIRE (engine.prepare (s, "", "", -1));

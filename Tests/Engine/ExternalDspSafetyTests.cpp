@@ -133,7 +133,7 @@ TEST_CASE ("External DSP: protocol versions: an older minor is served with what 
     REQUIRE (processOnce (old, x));
     CHECK (old.getStats().pauseCount == 4); // hello, prepare, two process calls
 
-    // 2.1: the host asks for the pause figures ten times a second.
+    // 2.1 and later: the host asks for the pause figures ten times a second.
     pg::ExternalDsp current;
     REQUIRE (current.start (testChild ("gain")));
     CHECK (current.getSharedMinor() == pg::external::versionMinor);
@@ -231,4 +231,21 @@ TEST_CASE ("External DSP: a program exits within 100 ms when its host dies, when
     INFO ("slowest exit after its host: " << slowest * 1000.0 << " ms, " << orphans << " programs started");
     CHECK (orphans >= 4);
     CHECK (slowest < 0.1);
+}
+
+TEST_CASE ("External DSP: a 2.2 child's declared parameters are its macros; an older minor's are ignored", "[engine][external][versions]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (testChild ("declares")));
+    const auto& macros = dsp.getMacros();
+    REQUIRE (macros.size() == 2);
+    CHECK (macros[0].name == "rate");
+    CHECK (macros[0].min == Approx (0.1));
+    CHECK (macros[0].max == Approx (5.0));
+    CHECK (macros[1].name == "depth");
+    CHECK (macros[1].max == Approx (10.0));
+
+    pg::ExternalDsp old;
+    REQUIRE (old.start (testChild ("old-minor")));
+    CHECK (old.getMacros().empty());
 }

@@ -121,7 +121,7 @@ TEST_CASE ("External DSP: another major protocol version, a missing program or a
     pg::ExternalDsp::Options o;
     o.program = { PAUSEGUARD_TEST_CHILD, "wrong-major" };
     CHECK_FALSE (dsp.start (o));
-    CHECK (dsp.getError() == "the DSP program speaks protocol 99.0, this host speaks 2.1: their major versions differ (build the program with a client of protocol 2)");
+    CHECK (dsp.getError() == "the DSP program speaks protocol 99.0, this host speaks 2.2: their major versions differ (build the program with a client of protocol 2)");
 
     o.program = { "/nonexistent/dsp-program" };
     CHECK_FALSE (dsp.start (o));

@@ -4,7 +4,9 @@
 //   pauseguard_test_child late FILE     as gain, but answers its 100th process call 1 s late if FILE
 //                                       does not exist (and creates it: a restart is on time)
 //   pauseguard_test_child wrong-major   answers hello with protocol 99.0
-//   pauseguard_test_child old-minor     answers hello with the host's major and minor 0
+//   pauseguard_test_child old-minor     answers hello with the host's major and minor 0 (and, as
+//                                       a 2.0 client would not, declared parameters: to be ignored)
+//   pauseguard_test_child declares      declares two parameters, rate (0.1-5 Hz) and depth (0-10 ms)
 //   pauseguard_test_child non-finite    writes NaN, +Inf, -Inf, a subnormal and 0.25, over and over
 //   pauseguard_test_child hygiene       at prepare: its open descriptors, blocked and ignored signals
 //                                       and working directory on stderr, and a line on stdout
@@ -81,6 +83,13 @@ namespace
         std::fflush (stdout);
     }
 
+    void declareTwo (ExternalBlock& b)
+    {
+        b.declared[0] = { "rate", "Hz", 0.1f, 5.0f, 0.8f, 0 };
+        b.declared[1] = { "depth", "ms", 0.0f, 10.0f, 3.0f, 0 };
+        b.declaredCount = 2;
+    }
+
     void writeNonFinite (float* x, uint32_t n)
     {
         const float pattern[] = { std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
@@ -132,6 +141,8 @@ int main (int argc, char** argv)
             b->childMinor = mode == "old-minor" || mode == "wrong-major" ? 0 : versionMinor;
             b->status = mode == "wrong-major" || b->versionMajor != versionMajor ? wrongVersion : ok;
             std::snprintf (b->message, sizeof (b->message), "test child (%s)", mode.c_str());
+            if (mode == "declares" || mode == "old-minor")
+                declareTwo (*b);
         }
         else if (command == prepare)
         {

@@ -439,3 +439,30 @@ TEST_CASE ("Editor: a program whose restarts stopped shows Try again, which star
     base.reset();
     p.releaseResources();
 }
+
+TEST_CASE ("A program's own parameters are the plugin's macro knobs: named by it, and automated through them", "[plugin][program][parameters]")
+{
+    TemporaryAllowList temporary;
+    PauseGuardProcessor p;
+    REQUIRE (p.setDspProgram (PAUSEGUARD_GO_CHORUS));
+    pgtest::setParam (p, pauseguard::ParamIDs::mix, 100.0f);
+    pgtest::setParam (p, pauseguard::ParamIDs::macros[2], 0.0f); // the chorus's own mix: 0 %, the dry signal
+    prepareStereo (p);
+    REQUIRE (p.getEngine().getDspProcessId() > 0);
+    const auto macros = p.getEngine().getScriptMacros();
+    REQUIRE (macros.size() == 3);
+    CHECK (macros[0].name == "rate");
+    CHECK (macros[1].name == "depth");
+    CHECK (macros[2].name == "mix");
+    CHECK (macros[2].max == Approx (100.0));
+
+    const int latency = p.getLatencySamples();
+    const auto in = pgtest::noise (2, 24000, 9);
+    auto out = pgtest::runProcessor (p, in, pgtest::fixedBlocks (512));
+    CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) == 0); // mix 0: the input, delayed by L
+
+    pgtest::setParam (p, pauseguard::ParamIDs::macros[2], 1.0f); // 100 %: the chorus
+    out = pgtest::runProcessor (p, in, pgtest::fixedBlocks (512));
+    CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) > 1000);
+    p.releaseResources();
+}

@@ -25,6 +25,12 @@ import (
 type Host struct {
 	Config pauseguard.Config // the prepare request's settings; Config.Params are the knobs
 	buffer []float32         // channels x MaxFrames, planar, reused by every call
+	knobs  []knob            // as Set gave them, set again once a Declarer's are known
+}
+
+type knob struct {
+	name  string
+	value float32
 }
 
 // New is a host at this sample rate, channel count and largest block.
@@ -33,8 +39,10 @@ func New(sampleRate float64, channels, maxFrames int) *Host {
 		Params: pauseguard.NewParams()}}
 }
 
-// Set turns the host's knob called name (pauseguard.Params.Get reads it in the next call).
+// Set turns the host's knob called name (pauseguard.Params.Get reads it in the next call); a
+// Declarer's own parameter is given in its range, and set through its macro knob.
 func (h *Host) Set(name string, value float32) {
+	h.knobs = append(h.knobs, knob{name, value})
 	if !h.Config.Params.Set(name, value) {
 		panic("pauseguardtest: more parameters than the host has room for")
 	}
@@ -43,6 +51,12 @@ func (h *Host) Set(name string, value float32) {
 // Run prepares p, then runs in through it in blocks of the given sizes (cycled; a size above
 // MaxFrames is cut into pieces, as the host does), and returns the output. in is not changed.
 func (h *Host) Run(p pauseguard.Processor, in [][]float32, blockSizes ...int) ([][]float32, error) {
+	if d, ok := p.(pauseguard.Declarer); ok {
+		h.Config.Params.Declare(d.Parameters())
+		for _, k := range h.knobs {
+			h.Config.Params.Set(k.name, k.value)
+		}
+	}
 	if err := p.Prepare(h.Config); err != nil {
 		return nil, fmt.Errorf("prepare: %w", err)
 	}

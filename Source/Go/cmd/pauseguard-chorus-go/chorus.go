@@ -6,19 +6,17 @@ import (
 	"pauseguard.dev/pauseguard"
 )
 
-// setting is one of the chorus's knobs: the host's macro knob (0 to 1) mapped to min..max.
-type setting struct {
-	knob          string
-	min, max, def float64
+// The chorus's knobs (the host's macro knobs 1 to 3).
+var knobs = []pauseguard.ParameterSpec{
+	{Name: "rate", Unit: "Hz", Min: 0.1, Max: 5, Default: 0.8},
+	{Name: "depth", Unit: "ms", Min: 0, Max: 10, Default: 3},
+	{Name: "mix", Unit: "%", Min: 0, Max: 100, Default: 50},
 }
 
-var settings = map[string]setting{
-	"rate":  {"macro1", 0.1, 5, 0.8},     // Hz
-	"depth": {"macro2", 0, 0.010, 0.003}, // s
-	"mix":   {"macro3", 0, 1, 0.5},
-}
-
-const baseDelay = 0.012 // s: the delay the LFO swings around
+const (
+	baseDelay = 0.012 // s: the delay the LFO swings around
+	maxDepth  = 0.010 // s
+)
 
 type chorus struct {
 	params     *pauseguard.Params
@@ -32,9 +30,11 @@ func newChorus() *chorus { return &chorus{} }
 
 func (c *chorus) Name() string { return "pauseguard-chorus-go" }
 
+func (c *chorus) Parameters() []pauseguard.ParameterSpec { return knobs }
+
 func (c *chorus) Prepare(cfg pauseguard.Config) error {
 	c.params, c.sampleRate = cfg.Params, cfg.SampleRate
-	size := int(cfg.SampleRate*(baseDelay+settings["depth"].max)) + 2
+	size := int(cfg.SampleRate*(baseDelay+maxDepth)) + 2
 	c.lines = make([][]float32, cfg.Channels)
 	for i := range c.lines {
 		c.lines[i] = make([]float32, size)
@@ -43,13 +43,14 @@ func (c *chorus) Prepare(cfg pauseguard.Config) error {
 	return nil
 }
 
-// values reads every setting from its knob (a knob the host does not give is at its default).
+// values reads every knob, in seconds and fractions (a new map every block).
 func (c *chorus) values() map[string]float64 {
-	v := make(map[string]float64, len(settings))
-	for name, s := range settings {
-		knob := float64(c.params.Get(s.knob, float32((s.def-s.min)/(s.max-s.min))))
-		v[name] = s.min + (s.max-s.min)*math.Max(0, math.Min(1, knob))
+	v := make(map[string]float64, len(knobs))
+	for _, k := range knobs {
+		v[k.Name] = float64(c.params.Get(k.Name, k.Default))
 	}
+	v["depth"] /= 1000
+	v["mix"] /= 100
 	return v
 }
 

@@ -20,7 +20,7 @@ func TestItsKnobs(t *testing.T) {
 	h := pauseguardtest.New(48000, 1, 512)
 	in := pauseguardtest.Noise(1, 4800, 2)
 
-	h.Set("macro3", 0) // mix 0: the dry signal
+	h.Set("mix", 0) // the dry signal
 	out, err := h.Run(newChorus(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -32,8 +32,8 @@ func TestItsKnobs(t *testing.T) {
 	}
 
 	// Mix 1, depth 0: the input delayed by 12 ms exactly (576 samples).
-	h.Set("macro3", 1)
-	h.Set("macro2", 0)
+	h.Set("mix", 100)
+	h.Set("depth", 0)
 	out, err = h.Run(newChorus(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestItsKnobs(t *testing.T) {
 	}
 
 	// Depth: the delay swings, so the output is no longer the fixed delay.
-	h.Set("macro2", 1)
+	h.Set("depth", 10)
 	out, err = h.Run(newChorus(), in)
 	if err != nil {
 		t.Fatal(err)
