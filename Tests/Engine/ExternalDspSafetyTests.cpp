@@ -249,3 +249,24 @@ TEST_CASE ("External DSP: a 2.2 child's declared parameters are its macros; an o
     REQUIRE (old.start (testChild ("old-minor")));
     CHECK (old.getMacros().empty());
 }
+
+// Two guards, each enough alone: the block is not mapped in a fork (MADV_DONTFORK), and stop() in
+// a process other than the one that started the child touches nothing.
+TEST_CASE ("External DSP: a forked copy of the host leaves the program alone", "[engine][external][safety]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (testChild ("gain")));
+    REQUIRE (dsp.prepare (48000.0, 64, 1));
+    const pid_t copy = fork();
+    REQUIRE (copy >= 0);
+    if (copy == 0)
+    {
+        dsp.stop(); // the copy's: it must neither post quit nor kill the parent's child
+        _exit (0);
+    }
+    REQUIRE (waitpid (copy, nullptr, 0) == copy);
+    CHECK (dsp.isRunning());
+    std::vector<float> x (64, 1.0f);
+    CHECK (processOnce (dsp, x)); // it still answers
+    CHECK (x[0] == 0.5f);
+}
