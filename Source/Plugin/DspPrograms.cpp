@@ -11,13 +11,17 @@ namespace pauseguard
 {
     namespace
     {
-        // The file a path names, its symbolic links followed; empty if there is none.
-        std::string realFile (const std::string& path)
+        // Files larger than this are not hashed (a session could name /proc/kcore): they cannot run.
+        constexpr off_t largestFileHashed = off_t (256) << 20;
+
+        // The regular file a path names, its symbolic links followed; empty if there is none.
+        std::string realFile (const std::string& path, off_t& size)
         {
             char resolved[PATH_MAX];
             struct stat st {};
             if (realpath (path.c_str(), resolved) == nullptr || stat (resolved, &st) != 0 || ! S_ISREG (st.st_mode))
                 return {};
+            size = st.st_size;
             return resolved;
         }
 
@@ -95,7 +99,8 @@ namespace pauseguard
         {
             if (argv[i].front() != '/')
                 continue; // an argument that names no file (a relative one names nothing: the program runs in /)
-            const auto file = realFile (argv[i]);
+            off_t size = 0;
+            const auto file = realFile (argv[i], size);
             if (file.empty())
             {
                 if (i == 0)
@@ -108,6 +113,11 @@ namespace pauseguard
             if (i == 0 && access (file.c_str(), X_OK) != 0)
             {
                 r.error = juce::String (file) + " is not executable";
+                return r;
+            }
+            if (size > largestFileHashed)
+            {
+                r.error = juce::String (file) + " is larger than 256 MB: too large to be checked";
                 return r;
             }
             const auto hash = pg::fileSha256Hex (file);

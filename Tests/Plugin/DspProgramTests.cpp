@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <thread>
+#include <unistd.h>
 
 using pauseguard::PauseGuardProcessor;
 
@@ -381,6 +382,20 @@ TEST_CASE ("Trust is bound to a file: the script an allowed interpreter runs, ch
 
     script.appendText ("# changed\n", false, false, "\n");
     t.checkSessionStartsNothing (command);
+}
+
+TEST_CASE ("A command line that names a huge file (a session could name /proc/kcore) is refused without reading it",
+           "[plugin][program][trust]")
+{
+    TrustFolder t;
+    const auto huge = t.folder.getChildFile ("huge");
+    REQUIRE (huge.create().wasOk());
+    REQUIRE (truncate (huge.getFullPathName().toRawUTF8(), off_t (1) << 40) == 0); // 1 TB, sparse
+    const auto t0 = juce::Time::getMillisecondCounterHiRes();
+    const auto resolved = pauseguard::resolveProgram ("/bin/sh " + huge.getFullPathName());
+    CHECK_FALSE (resolved.ok());
+    CHECK_THAT (resolved.error.toStdString(), Catch::Contains ("too large to be checked"));
+    CHECK (juce::Time::getMillisecondCounterHiRes() - t0 < 5000.0);
 }
 
 TEST_CASE ("The environment alone never starts a program, whatever list PAUSEGUARD_ALLOWED_PROGRAMS names", "[plugin][program][trust]")
