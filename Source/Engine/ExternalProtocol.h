@@ -98,7 +98,8 @@ namespace pg
             unknownCommand = -3
         };
 
-        // The runtime's own figures, as the child measures them, updated with every response.
+        // The runtime's own figures, as the child measures them, updated with every response (from
+        // minor 1, a process answer may leave the pause figures as they were).
         struct RuntimeStats
         {
             uint64_t heapBytes = 0;        // live heap objects
