@@ -43,6 +43,8 @@ namespace pg
                 case external::stats: return "stats";
                 case external::quit: return "quit";
                 case external::collector: return "collector";
+                case external::saveState: return "saveState";
+                case external::loadState: return "loadState";
                 default: return "?";
             }
         }
@@ -124,7 +126,39 @@ namespace pg
         audio = reinterpret_cast<float*> (static_cast<char*> (mapped) + external::ExternalBlock::audioStart());
         std::memcpy (block->parameters, parameters, sizeof (parameters)); // those given before start
         block->parameterCount = parameterCount;
-        return spawn() && greet();
+        return spawn() && greet() && (options.initialState.empty() || loadState (options.initialState));
+    }
+
+    size_t ExternalDsp::stateCapacity() const noexcept { return blockBytes - external::ExternalBlock::audioStart(); }
+
+    bool ExternalDsp::saveState (std::string& state)
+    {
+        state.clear();
+        if (! isRunning() || sharedMinor < 2)
+            return isRunning(); // a child before 2.2 keeps no state
+        if (! exchange (external::saveState, options.answerTimeoutSeconds))
+            return false;
+        if (block->status != external::ok)
+            return fail ("the DSP program failed to save its state: " + childMessage());
+        state.assign (reinterpret_cast<const char*> (audio), std::min<size_t> (block->stateBytes, stateCapacity()));
+        return true;
+    }
+
+    bool ExternalDsp::loadState (const std::string& state)
+    {
+        if (! isRunning())
+            return false;
+        if (sharedMinor < 2 || state.empty())
+            return true;
+        if (state.size() > stateCapacity())
+            return fail ("the DSP program's saved state is larger than its shared memory");
+        std::memcpy (audio, state.data(), state.size());
+        block->stateBytes = static_cast<uint32_t> (state.size());
+        if (! exchange (external::loadState, options.answerTimeoutSeconds))
+            return false;
+        if (block->status != external::ok)
+            return fail ("the DSP program refused its saved state: " + childMessage());
+        return true;
     }
 
     bool ExternalDsp::spawn()
@@ -456,6 +490,13 @@ namespace pg
     bool ExternalDsp::spawn() { return false; }
     bool ExternalDsp::greet() { return false; }
     void ExternalDsp::readDeclaredParameters() {}
+    size_t ExternalDsp::stateCapacity() const noexcept { return 0; }
+    bool ExternalDsp::saveState (std::string& state)
+    {
+        state.clear();
+        return false;
+    }
+    bool ExternalDsp::loadState (const std::string&) { return false; }
     void ExternalDsp::refreshStatsWhenDue() {}
     bool ExternalDsp::signalChild (int) noexcept { return false; }
     bool ExternalDsp::reapIfExited (int&, bool) noexcept { return false; }

@@ -41,6 +41,7 @@ namespace pg
             int maxFrames = 4096;
             double answerTimeoutSeconds = 2.0; // hello, prepare, collect, stats, quit
             double callBudgetSeconds = 0.5;    // one process call
+            std::string initialState;          // not empty: loaded after hello (a state saveState gave)
         };
 
         ExternalDsp() = default;
@@ -80,6 +81,11 @@ namespace pg
         // The parameters the child declared (minor 2): the host's macro knobs 1 to 8, named and
         // ranged by the program (the child maps each knob's 0..1 to its range itself).
         const std::vector<ScriptMacro>& getMacros() const noexcept override { return declaredMacros; }
+        // The program's state (minor 2; none before): bytes of its own that the session keeps, saved
+        // between process calls and loaded back into a new start (Options::initialState). False
+        // (the child stopped, getError) if it failed.
+        bool saveState (std::string& state);
+        bool loadState (const std::string& state);
         // Asks for the runtime's figures (they also arrive with every answer).
         bool refreshStats();
         const external::RuntimeStats& getStats() const noexcept { return stats; }
@@ -108,6 +114,7 @@ namespace pg
         bool spawn(); // starts the child on the block made by start
         bool greet(); // hello, and the versions compared
         void readDeclaredParameters();
+        size_t stateCapacity() const noexcept; // the audio area's bytes
         void refreshStatsWhenDue(); // minor >= 1: the child's stats on request, now and then
         bool signalChild (int signal) noexcept;
         bool reapIfExited (int& status, bool wait) noexcept; // true once reaped (status set)

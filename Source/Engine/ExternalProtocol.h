@@ -17,7 +17,8 @@
 //   2.2  the child may declare parameters of its own with its hello answer (declared): the host
 //        shows them as its macro knobs 1 to 8, in order, and automates them; declared parameter k
 //        is the host's parameter "macro<k+1>" (0 to 1), which the child maps to min..max. (The
-//        audio area moved from 1024 to 1408: a client reads audioOffset.)
+//        audio area moved from 1024 to 1408: a client reads audioOffset.) And the child may keep a
+//        state the session saves: saveState and loadState carry it in the audio area.
 //
 // Start. The host creates a shared memory file (memfd) of ExternalBlock::sizeFor (channels,
 // frames) bytes, writes the header, and starts the program with that file as descriptor 3 and
@@ -51,6 +52,12 @@
 //   collector flags: hostCollects = turn the automatic collector off, else back on (the DSP's
 //            state is kept: a strategy switch while playing).
 //   stats    only the stats.
+//   saveState (minor 2) the child writes its state (bytes of its own) at the start of the audio
+//            area, and their count in stateBytes (0: it keeps none). The area holds at least
+//            64 KB; a state that does not fit is a failure with a message.
+//   loadState (minor 2) the host wrote a state that child saved before (a session, or before a
+//            restart) at the start of the audio area, stateBytes long: the child takes it. Comes
+//            after hello, before prepare.
 //   quit     the child answers, then exits.
 // status 0 is success; otherwise message says what failed (it reaches the user).
 //
@@ -81,7 +88,9 @@ namespace pg
             collect = 4,
             stats = 5,
             quit = 6,
-            collector = 7
+            collector = 7,
+            saveState = 8, // minor 2
+            loadState = 9  // minor 2
         };
 
         enum Flags : uint32_t
@@ -146,7 +155,7 @@ namespace pg
             uint32_t channels;
             uint32_t frames;
             uint32_t flags;
-            uint32_t reserved1;
+            uint32_t stateBytes; // loadState: the host's; saveState: the child's answer
             double sampleRate;
 
             // The response: written by the child, then responseSeq.
@@ -169,9 +178,11 @@ namespace pg
             DeclaredParameter declared[maxDeclared];
 
             static constexpr size_t audioStart() noexcept { return (sizeof (ExternalBlock) + 63) & ~size_t (63); }
+            static constexpr size_t minAudioBytes = 65536; // (a state travels there too)
             static constexpr size_t sizeFor (int channels, int frames) noexcept
             {
-                return audioStart() + sizeof (float) * static_cast<size_t> (channels) * static_cast<size_t> (frames);
+                const size_t audio = sizeof (float) * static_cast<size_t> (channels) * static_cast<size_t> (frames);
+                return audioStart() + (audio > minAudioBytes ? audio : minAudioBytes);
             }
         };
 
@@ -182,6 +193,7 @@ namespace pg
         static_assert (offsetof (ExternalBlock, requestSeq) == 64);
         static_assert (offsetof (ExternalBlock, command) == 68 && offsetof (ExternalBlock, channels) == 72);
         static_assert (offsetof (ExternalBlock, frames) == 76 && offsetof (ExternalBlock, flags) == 80);
+        static_assert (offsetof (ExternalBlock, stateBytes) == 84);
         static_assert (offsetof (ExternalBlock, sampleRate) == 88);
         static_assert (offsetof (ExternalBlock, responseSeq) == 128);
         static_assert (offsetof (ExternalBlock, status) == 132);

@@ -69,7 +69,7 @@ func TestConstantsMatchTheHeader(t *testing.T) {
 	want := map[string]int64{
 		"magic": magic, "versionMajor": VersionMajor, "versionMinor": VersionMinor, "maxParameters": maxParameters,
 		"hello": cmdHello, "prepare": cmdPrepare, "process": cmdProcess, "collect": cmdCollect, "stats": cmdStats,
-		"quit": cmdQuit, "collector": cmdCollector, "hostCollects": flagHostGC, "concurrent": flagConcurrent,
+		"quit": cmdQuit, "collector": cmdCollector, "saveState": cmdSaveState, "loadState": cmdLoadState, "hostCollects": flagHostGC, "concurrent": flagConcurrent,
 		"ok": statusOK, "failed": statusFailed, "wrongVersion": statusVersion, "unknownCommand": statusUnknown,
 	}
 	for name, value := range want {

@@ -39,6 +39,15 @@ type Declarer interface {
 	Parameters() []ParameterSpec
 }
 
+// Stater is a Processor with a state the session keeps (a preset, a learned setting): the host
+// asks for it between Process calls when the session is saved, and gives it back to a new
+// start of the program (a reopened session, or a restart after a failure) before its first
+// Prepare. 64 KB at the most.
+type Stater interface {
+	SaveState() ([]byte, error)
+	LoadState(state []byte) error
+}
+
 // macroNames are the host's macro knobs, which a Declarer's parameters are, in order.
 var macroNames = [maxDeclared]string{"macro1", "macro2", "macro3", "macro4", "macro5", "macro6", "macro7", "macro8"}
 

@@ -19,6 +19,8 @@ const (
 	cmdStats       = 5
 	cmdQuit        = 6
 	cmdCollector   = 7
+	cmdSaveState   = 8
+	cmdLoadState   = 9
 	flagHostGC     = 1
 	flagConcurrent = 2
 	statusOK       = 0
@@ -29,23 +31,23 @@ const (
 
 // block mirrors pg::external::ExternalBlock.
 type block struct {
-	magic                                                   uint32
-	versionMajor, versionMinor                              uint16
-	audioOffset, maxChannels, maxFrames, hostPid            uint32
-	_                                                       [40]byte
-	requestSeq, command, channels, frames, flags, reserved1 uint32
-	sampleRate                                              float64
-	_                                                       [32]byte
-	responseSeq                                             uint32
-	status                                                  int32
-	childMajor, childMinor                                  uint16
-	collecting                                              uint32
-	stats                                                   Stats
-	message                                                 [256]byte
-	parameterCount, reserved3                               uint32
-	parameters                                              [maxParameters]parameter
-	declaredCount, reserved4                                uint32
-	declared                                                [maxDeclared]declaredParameter
+	magic                                                    uint32
+	versionMajor, versionMinor                               uint16
+	audioOffset, maxChannels, maxFrames, hostPid             uint32
+	_                                                        [40]byte
+	requestSeq, command, channels, frames, flags, stateBytes uint32
+	sampleRate                                               float64
+	_                                                        [32]byte
+	responseSeq                                              uint32
+	status                                                   int32
+	childMajor, childMinor                                   uint16
+	collecting                                               uint32
+	stats                                                    Stats
+	message                                                  [256]byte
+	parameterCount, reserved3                                uint32
+	parameters                                               [maxParameters]parameter
+	declaredCount, reserved4                                 uint32
+	declared                                                 [maxDeclared]declaredParameter
 }
 
 // maxDeclared is how many parameters a program may declare (ExternalProtocol.h).

@@ -129,6 +129,10 @@ func (s *server) answer() (quit bool) {
 		s.collector.collect(b.flags&flagConcurrent != 0)
 	case cmdCollector:
 		s.collector.setHostCollects(b.flags&flagHostGC != 0)
+	case cmdSaveState:
+		err = s.saveState()
+	case cmdLoadState:
+		err = s.loadState()
 	case cmdStats:
 	case cmdQuit:
 		quit = true
@@ -182,6 +186,36 @@ func (s *server) process() error {
 		s.channels = append(s.channels, s.audio[start:start+n:start+n])
 	}
 	return s.processor.Process(s.channels)
+}
+
+// stateArea is the audio area as bytes: a state travels there.
+func (s *server) stateArea() []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s.audio[0])), 4*len(s.audio))
+}
+
+func (s *server) saveState() error {
+	s.b.stateBytes = 0
+	st, ok := s.processor.(Stater)
+	if !ok {
+		return nil
+	}
+	state, err := st.SaveState()
+	if err != nil {
+		return err
+	}
+	if len(state) > len(s.stateArea()) {
+		return fmt.Errorf("a state of %d bytes: more than the %d the host has room for", len(state), len(s.stateArea()))
+	}
+	s.b.stateBytes = uint32(copy(s.stateArea(), state))
+	return nil
+}
+
+func (s *server) loadState() error {
+	st, ok := s.processor.(Stater)
+	if !ok || int(s.b.stateBytes) > len(s.stateArea()) {
+		return nil
+	}
+	return st.LoadState(append([]byte(nil), s.stateArea()[:s.b.stateBytes]...))
 }
 
 // exitWithHost ends the program when the host that started it is gone: its parent is then

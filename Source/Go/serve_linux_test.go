@@ -205,3 +205,49 @@ func TestADeclarersKnobsGoWithHelloAndAreReadThroughTheMacroKnobs(t *testing.T) 
 	h.request(t, cmdQuit)
 	<-done
 }
+
+// memo keeps a state: the bytes it was last given, or "fresh".
+type memo struct {
+	halver
+	state []byte
+}
+
+func (m *memo) SaveState() ([]byte, error) {
+	if m.state == nil {
+		return []byte("fresh"), nil
+	}
+	return m.state, nil
+}
+func (m *memo) LoadState(state []byte) error {
+	if string(state) == "bad" {
+		return errors.New("a bad state")
+	}
+	m.state = state
+	return nil
+}
+
+func TestServeSavesAndLoadsAStatersStateInTheAudioArea(t *testing.T) {
+	h := newFakeHost(t, 1, 16)
+	done := make(chan error, 1)
+	go func() { done <- Serve(context.Background(), &memo{}) }()
+	h.request(t, cmdHello)
+	area := unsafe.Slice((*byte)(unsafe.Pointer(&h.audio[0])), 64)
+	h.request(t, cmdSaveState)
+	if h.b.status != statusOK || string(area[:h.b.stateBytes]) != "fresh" {
+		t.Errorf("saveState: status %d, state %q", h.b.status, area[:h.b.stateBytes])
+	}
+	h.b.stateBytes = uint32(copy(area, "kept"))
+	h.request(t, cmdLoadState)
+	copy(area, "xxxx") // (the Stater keeps a copy)
+	h.request(t, cmdSaveState)
+	if string(area[:h.b.stateBytes]) != "kept" {
+		t.Errorf("the state loaded, saved again: %q", area[:h.b.stateBytes])
+	}
+	h.b.stateBytes = uint32(copy(area, "bad"))
+	h.request(t, cmdLoadState)
+	if h.b.status != statusFailed || h.message() != "a bad state" {
+		t.Errorf("a refused state: status %d, message %q", h.b.status, h.message())
+	}
+	h.request(t, cmdQuit)
+	<-done
+}

@@ -272,3 +272,34 @@ TEST_CASE ("External DSP: a forked copy of the host leaves the program alone", "
     CHECK (processOnce (dsp, x)); // it still answers
     CHECK (x[0] == 0.5f);
 }
+
+TEST_CASE ("External DSP: a 2.2 child's state is saved and loaded into a new start; a bad one is refused with its message",
+           "[engine][external][state]")
+{
+    pg::ExternalDsp dsp;
+    REQUIRE (dsp.start (testChild ("counter")));
+    REQUIRE (dsp.prepare (48000.0, 64, 1));
+    std::vector<float> x (8, 0.0f);
+    for (int call = 0; call < 3; ++call)
+        REQUIRE (processOnce (dsp, x));
+    std::string state;
+    REQUIRE (dsp.saveState (state));
+    CHECK (state == "count=3");
+
+    pg::ExternalDsp restored;
+    auto o = testChild ("counter");
+    o.initialState = state;
+    REQUIRE (restored.start (o));
+    REQUIRE (restored.prepare (48000.0, 64, 1));
+    REQUIRE (processOnce (restored, x));
+    CHECK (x[0] == 4.0f); // it goes on counting from the saved state
+
+    o.initialState = "rubbish";
+    CHECK_FALSE (restored.start (o));
+    CHECK (restored.getError() == "the DSP program refused its saved state: not a counter's state: rubbish");
+
+    pg::ExternalDsp stateless; // a child that keeps none saves an empty state
+    REQUIRE (stateless.start (testChild ("gain")));
+    REQUIRE (stateless.saveState (state));
+    CHECK (state.empty());
+}

@@ -10,6 +10,8 @@
 //   pauseguard_test_child non-finite    writes NaN, +Inf, -Inf, a subnormal and 0.25, over and over
 //   pauseguard_test_child hygiene       at prepare: its open descriptors, blocked and ignored signals
 //                                       and working directory on stderr, and a line on stdout
+//   pauseguard_test_child counter       keeps a state: the number of process calls, which it writes
+//                                       into each call's first sample (after the call is counted)
 //   pauseguard_test_child chatty        writes 256 KB on stderr at prepare, before it answers
 //   pauseguard_test_child slow-start MS sleeps MS ms before it maps the block (a host may die meanwhile)
 // Every mode exits within 50 ms once its parent is no longer the host that started it.
@@ -123,6 +125,7 @@ int main (int argc, char** argv)
     watchParent (static_cast<pid_t> (b->hostPid));
     auto* audio = reinterpret_cast<float*> (static_cast<char*> (mem) + b->audioOffset);
     uint32_t seen = 0, processCalls = 0;
+    uint32_t counted = 0; // counter mode's state
     for (;;)
     {
         const uint32_t seq = std::atomic_ref<uint32_t> (b->requestSeq).load (std::memory_order_acquire);
@@ -163,6 +166,8 @@ int main (int argc, char** argv)
             for (uint32_t c = 0; c < b->channels; ++c)
                 for (uint32_t i = 0; i < b->frames; ++i)
                     audio[c * b->maxFrames + i] *= gain;
+            if (mode == "counter")
+                audio[0] = static_cast<float> (++counted);
             if (mode == "non-finite")
                 for (uint32_t c = 0; c < b->channels; ++c)
                     writeNonFinite (audio + c * b->maxFrames, b->frames);
@@ -171,6 +176,19 @@ int main (int argc, char** argv)
                 std::ofstream (argument) << "late once\n";
                 std::this_thread::sleep_for (std::chrono::seconds (1));
             }
+        }
+        else if (command == saveState)
+            b->stateBytes = mode == "counter" ? static_cast<uint32_t> (std::snprintf (reinterpret_cast<char*> (audio), 64, "count=%u", counted)) : 0u;
+        else if (command == loadState && mode == "counter")
+        {
+            const std::string state (reinterpret_cast<const char*> (audio), b->stateBytes);
+            if (state.rfind ("count=", 0) != 0)
+            {
+                b->status = failed;
+                std::snprintf (b->message, sizeof (b->message), "not a counter's state: %s", state.c_str());
+            }
+            else
+                counted = static_cast<uint32_t> (std::stoul (state.substr (6)));
         }
         b->stats.heapBytes = 65536; // a runtime's figures: a heap that never changes
         ++b->stats.pauseCount;      // (counts the answers: the host's stats requests show in it)

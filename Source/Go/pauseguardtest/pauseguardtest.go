@@ -9,6 +9,7 @@
 //		...
 //		pauseguardtest.CheckBlockSizes(t, h, func() pauseguard.Processor { return &myEffect{} })
 //		pauseguardtest.CheckNaNInput(t, h, func() pauseguard.Processor { return &myEffect{} })
+//		pauseguardtest.CheckStateRoundTrip(t, h, func() pauseguard.Processor { return &myEffect{} })
 //	}
 package pauseguardtest
 
@@ -166,6 +167,45 @@ func CheckNaNInput(t testing.TB, h *Host, newProcessor func() pauseguard.Process
 				return
 			}
 		}
+	}
+}
+
+// CheckStateRoundTrip fails t if a Processor (a pauseguard.Stater) restored from another's saved
+// state, as a reopened session or a restart restores it, does not go on exactly as the one that
+// saved it: both run the same audio before and after the save, the restored one loaded before its
+// Prepare, as the host does.
+func CheckStateRoundTrip(t testing.TB, h *Host, newProcessor func() pauseguard.Processor) {
+	t.Helper()
+	first := newProcessor()
+	saver, ok := first.(pauseguard.Stater)
+	if !ok {
+		t.Fatalf("%T keeps no state (it is not a pauseguard.Stater)", first)
+	}
+	before, after := Noise(h.Config.Channels, 2*h.Config.MaxFrames+5, 5), Noise(h.Config.Channels, 2*h.Config.MaxFrames+5, 6)
+	if _, err := h.Run(first, before); err != nil {
+		t.Fatalf("before the save: %v", err)
+	}
+	state, err := saver.SaveState()
+	if err != nil {
+		t.Fatalf("SaveState: %v", err)
+	}
+	if len(state) > 65536 {
+		t.Errorf("a state of %d bytes: the host has room for 64 KB", len(state))
+	}
+	want, err := h.Process(first, after)
+	if err != nil {
+		t.Fatalf("after the save: %v", err)
+	}
+	second := newProcessor()
+	if err := second.(pauseguard.Stater).LoadState(state); err != nil {
+		t.Fatalf("LoadState: %v", err)
+	}
+	got, err := h.Run(second, after)
+	if err != nil {
+		t.Fatalf("restored: %v", err)
+	}
+	if c, i := firstDifference(want, got); c >= 0 {
+		t.Errorf("restored from the saved state: channel %d, frame %d is %v, not %v", c, i, got[c][i], want[c][i])
 	}
 }
 

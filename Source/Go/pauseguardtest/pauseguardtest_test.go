@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"pauseguard.dev/pauseguard"
@@ -128,5 +130,54 @@ func TestRunReusesOneBufferAndGivesTheParameters(t *testing.T) {
 	}
 	if got := h.Config.Params.Get("macro2", 1); got != 1 {
 		t.Errorf("an unset parameter is %v, not its fallback", got)
+	}
+}
+
+// accumulator keeps a running sum per channel; with forget it saves it but loads nothing back.
+type accumulator struct {
+	sum    []float32
+	loaded []float32
+	forget bool
+}
+
+func (a *accumulator) Prepare(c pauseguard.Config) error {
+	a.sum = make([]float32, c.Channels)
+	copy(a.sum, a.loaded)
+	return nil
+}
+func (a *accumulator) Process(channels [][]float32) error {
+	for c, x := range channels {
+		for i, v := range x {
+			a.sum[c] += v
+			x[i] = a.sum[c] * 1e-3
+		}
+	}
+	return nil
+}
+func (a *accumulator) SaveState() ([]byte, error) { return []byte(fmt.Sprint(a.sum)), nil }
+func (a *accumulator) LoadState(state []byte) error {
+	if a.forget {
+		return nil
+	}
+	a.loaded = nil
+	for _, field := range strings.Fields(strings.Trim(string(state), "[]")) {
+		v, err := strconv.ParseFloat(field, 32)
+		if err != nil {
+			return err
+		}
+		a.loaded = append(a.loaded, float32(v))
+	}
+	return nil
+}
+
+func TestCheckStateRoundTripCatchesAStateNotRestored(t *testing.T) {
+	h := New(48000, 2, 32)
+	if f := failures(func(tb testing.TB) { CheckStateRoundTrip(tb, h, func() pauseguard.Processor { return &accumulator{} }) }); len(f) != 0 {
+		t.Errorf("a processor that restores its state: %v", f)
+	}
+	if f := failures(func(tb testing.TB) {
+		CheckStateRoundTrip(tb, h, func() pauseguard.Processor { return &accumulator{forget: true} })
+	}); len(f) == 0 {
+		t.Error("a processor that does not restore its state passed")
 	}
 }

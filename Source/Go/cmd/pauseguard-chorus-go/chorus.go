@@ -23,7 +23,8 @@ type chorus struct {
 	sampleRate float64
 	lines      [][]float32 // per channel, a ring of the last input
 	write      int
-	phase      float64 // the LFO's, in cycles
+	phase      float64      // the LFO's, in cycles
+	restored   *chorusState // a state LoadState gave, until Prepare takes it
 }
 
 func newChorus() *chorus { return &chorus{} }
@@ -35,6 +36,9 @@ func (c *chorus) Parameters() []pauseguard.ParameterSpec { return knobs }
 func (c *chorus) Prepare(cfg pauseguard.Config) error {
 	c.params, c.sampleRate = cfg.Params, cfg.SampleRate
 	size := int(cfg.SampleRate*(baseDelay+maxDepth)) + 2
+	if c.takeRestored(cfg.Channels, size) {
+		return nil
+	}
 	c.lines = make([][]float32, cfg.Channels)
 	for i := range c.lines {
 		c.lines[i] = make([]float32, size)

@@ -58,3 +58,10 @@ func TestItsKnobs(t *testing.T) {
 		t.Errorf("depth 10 ms changed the output by %v only", moved)
 	}
 }
+
+func TestItsStateGoesWithTheSession(t *testing.T) {
+	pauseguardtest.CheckStateRoundTrip(t, pauseguardtest.New(48000, 2, 256), newProcessor)
+	if err := newChorus().LoadState([]byte("rubbish")); err == nil {
+		t.Error("a state that is not a chorus's was taken")
+	}
+}
