@@ -55,6 +55,7 @@ namespace pg
             std::lock_guard<std::mutex> lock (planLock);
             job.program = activeProgram;
         }
+        job.programState = latestProgramState();
         for (int i = 0; i < numScriptParameters; ++i)
         {
             const auto& p = scriptParameters[static_cast<size_t> (i)];
@@ -522,6 +523,7 @@ namespace pg
             dsp.reset(); // the previous program (if any) is stopped first
             ScriptLoader::Job job;
             job.program = settings.dspProgram;
+            job.programState = latestProgramState();
             job.numChannels = settings.numChannels;
             job.chunkFrames = chunkMax;
             job.limits = settings.luaLimits;
@@ -571,6 +573,30 @@ namespace pg
         nextRestartNanos.store (0, std::memory_order_relaxed);
         restartAttempts.store (0, std::memory_order_relaxed);
         restartsStopped.store (false, std::memory_order_relaxed);
+    }
+
+    void EngineCore::setProgramState (std::string state)
+    {
+        std::lock_guard<std::mutex> lock (stateLock);
+        programState = std::move (state);
+    }
+
+    std::string EngineCore::latestProgramState() const
+    {
+        std::lock_guard<std::mutex> lock (stateLock);
+        return programState;
+    }
+
+    // Control thread: the worker saves the running program's state before its next chunk.
+    std::string EngineCore::getProgramState (double timeoutSeconds)
+    {
+        if (! prepared.load (std::memory_order_acquire) || ! runningProgram.load (std::memory_order_acquire))
+            return latestProgramState();
+        const uint32_t wanted = stateRequests.fetch_add (1, std::memory_order_acq_rel) + 1;
+        std::unique_lock<std::mutex> lock (stateLock);
+        stateSaved.wait_for (lock, std::chrono::duration<double> (timeoutSeconds),
+                             [&] { return static_cast<int32_t> (stateAnswers.load (std::memory_order_acquire) - wanted) >= 0; });
+        return programState;
     }
 
     bool EngineCore::retryProgram()
@@ -638,7 +664,9 @@ namespace pg
         const int attempt = restartAttempts.fetch_add (1, std::memory_order_acq_rel) + 1;
         scheduleRestart (attempt);
         dspRestarts.fetch_add (1, std::memory_order_relaxed);
-        return restartPlan;
+        auto job = restartPlan;
+        job->programState = latestProgramState(); // a restart goes on from the last state saved
+        return job;
     }
 
     void EngineCore::leaveAudioThread() noexcept

@@ -115,6 +115,8 @@ namespace pg
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
         ProgramCommand getActiveProgram() const;
         bool retryProgram();
+        void setProgramState (std::string state);
+        std::string getProgramState (double timeoutSeconds);
         bool areRestartsStopped() const noexcept { return restartsStopped.load (std::memory_order_acquire); }
         bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
@@ -162,6 +164,8 @@ namespace pg
         void configureCollector (Dsp& target, Strategy s);
         bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
         void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
+        void saveProgramStateOnWorker();  // a state request answered (before a chunk)
+        std::string latestProgramState() const;
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
@@ -336,6 +340,13 @@ namespace pg
         std::atomic<int> restartAttempts { 0 };
         std::atomic<bool> restartsStopped { false }; // maxRestartsInARow attempts failed: until retryProgram
         static constexpr int maxRestartsInARow = 5;
+        // A DSP program's state (protocol 2.2): the latest known, as set or as the worker saved
+        // it when asked (stateRequests ahead of stateAnswers), loaded by every start and restart.
+        mutable std::mutex stateLock;
+        std::condition_variable stateSaved;
+        std::string programState;                      // stateLock
+        std::atomic<uint32_t> stateRequests { 0 };     // control thread counts
+        std::atomic<uint32_t> stateAnswers { 0 };      // worker counts
         std::atomic<uint64_t> dspRestarts { 0 };
         std::atomic<int> dspProcessId { 0 };
         std::atomic<bool> runningProgram { false }; // the worker's DSP is a program (the worker's view)

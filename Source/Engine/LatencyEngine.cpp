@@ -60,6 +60,8 @@ namespace pg
     ProgramCommand LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
     bool LatencyEngine::retryProgram() { return core->retryProgram(); }
     bool LatencyEngine::areProgramRestartsStopped() const noexcept { return core->areRestartsStopped(); }
+    void LatencyEngine::setProgramState (std::string state) { core->setProgramState (std::move (state)); }
+    std::string LatencyEngine::getProgramState (double timeoutSeconds) { return core->getProgramState (timeoutSeconds); }
     bool LatencyEngine::isProgramChoicePending() const { return core->isProgramChoicePending(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }
     bool LatencyEngine::isWarming() const noexcept { return core->isWarming(); }

@@ -170,6 +170,13 @@ namespace pg
         // message on the console, until retryProgram (false: restarts had not stopped). Any thread.
         bool retryProgram();
         bool areProgramRestartsStopped() const noexcept;
+        // A DSP program's state (protocol 2.2): bytes of its own that a session keeps. Every start
+        // of the program loads the state set here (a restart: the latest one saved); an empty one
+        // loads nothing. getProgramState asks the worker to save the running program's state
+        // before its next chunk and waits up to timeoutSeconds; with no answer (no audio runs) it
+        // gives the latest known. Control thread.
+        void setProgramState (std::string state);
+        std::string getProgramState (double timeoutSeconds = 0.1);
         bool isProgramChoicePending() const;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;

@@ -31,6 +31,7 @@ namespace pg
         {
             std::string source, name;
             ProgramCommand program; // not empty: a DSP program (ExternalDsp) in place of the script
+            std::string programState; // the program's saved state, loaded at its start (may be empty)
             double sampleRate = 48000.0;
             int chunkFrames = 512;
             int numChannels = 2;

@@ -231,7 +231,7 @@ namespace pauseguard
     {
         if (commandLine.trim().isEmpty())
         {
-            runProgram ({});
+            runProgram ({}, {});
             return true;
         }
         const auto resolved = resolveProgram (commandLine);
@@ -242,7 +242,7 @@ namespace pauseguard
         }
         if (remember)
             AllowedPrograms().add (resolved.command);
-        runProgram (resolved.command);
+        runProgram (resolved.command, {});
         return true;
     }
 
@@ -250,16 +250,36 @@ namespace pauseguard
     {
         if (remember)
             AllowedPrograms().add (shown);
-        runProgram (shown);
+        std::string sessionState; // the session's, for the program it named
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (pendingProgram.isNotEmpty())
+                sessionState = pendingProgramState;
+        }
+        runProgram (shown, sessionState);
+    }
+
+    // The running program's state (the worker saves it between two chunks, 0.1 s at the most), or
+    // the session's for a program not allowed yet.
+    std::string PauseGuardProcessor::savedProgramState()
+    {
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (dspProgram.isEmpty())
+                return pendingProgramState;
+        }
+        return engine.getProgramState (0.1);
     }
 
     // The program decided on (its files' hashes as they were allowed: the engine checks them again
     // at each start), or the script for an empty one.
-    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command)
+    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command, const std::string& programState)
     {
         std::lock_guard<std::mutex> lock (scriptLock); // held across loadProgram: keepWhatPlays sees both or neither
         if (command == dspCommand && pendingProgram.isEmpty())
-            return;
+            return; // (the program goes on, with its own state)
+        engine.setProgramState (programState);
+        pendingProgramState.clear();
         dspCommand = command;
         dspProgram = joinCommandLine (command.argv);
         pendingProgram.clear();
@@ -482,6 +502,7 @@ namespace pauseguard
         copy.setProperty ("latencySampleRate", savedSampleRate.load(), nullptr);
         copy.setProperty ("latencyBlockSize", savedBlockSize.load(), nullptr);
         copy.setProperty ("profiledLatency", profiledLatency.load(), nullptr);
+        const auto programState = savedProgramState(); // (it may wait for the worker: before the lock)
         {
             // A user script travels with the session, so that it opens on another machine.
             std::lock_guard<std::mutex> lock (scriptLock);
@@ -492,11 +513,14 @@ namespace pauseguard
                 script.setProperty ("source", juce::String (scriptSource), nullptr);
                 copy.appendChild (script, nullptr);
             }
-            // The program the session runs (or names, not allowed here yet): only its command line.
+            // The program the session runs (or names, not allowed here yet): its command line, and
+            // its state (protocol 2.2) as Base64.
             if (const auto program = dspProgram.isNotEmpty() ? dspProgram : pendingProgram; program.isNotEmpty())
             {
                 juce::ValueTree dsp ("DSPPROGRAM");
                 dsp.setProperty ("command", program, nullptr);
+                if (! programState.empty())
+                    dsp.setProperty ("state", juce::Base64::toBase64 (programState.data(), programState.size()), nullptr);
                 copy.appendChild (dsp, nullptr);
             }
         }
@@ -540,21 +564,26 @@ namespace pauseguard
         }
         if (changed)
             setScript (source, name.isNotEmpty() ? name : juce::String ("session.lua"));
-        restoreDspProgram (tree.getChildWithName ("DSPPROGRAM").getProperty ("command").toString().trim());
+        const auto program = tree.getChildWithName ("DSPPROGRAM");
+        juce::MemoryOutputStream decoded;
+        std::string programState;
+        if (juce::Base64::convertFromBase64 (decoded, program.getProperty ("state").toString())) // (a corrupt one: none)
+            programState.assign (static_cast<const char*> (decoded.getData()), decoded.getDataSize());
+        restoreDspProgram (program.getProperty ("command").toString().trim(), programState);
     }
 
     // A session never starts a program by itself: only one whose files are on the user's
     // allow-list, with the hashes they were allowed with.
-    void PauseGuardProcessor::restoreDspProgram (const juce::String& named)
+    void PauseGuardProcessor::restoreDspProgram (const juce::String& named, const std::string& programState)
     {
         if (named.isEmpty())
         {
-            runProgram ({});
+            runProgram ({}, {});
             return;
         }
         if (const auto resolved = resolveProgram (named); resolved.ok() && AllowedPrograms().allows (resolved.command))
         {
-            runProgram (resolved.command);
+            runProgram (resolved.command, programState);
             return;
         }
         bool wasRunning = false;
@@ -564,6 +593,7 @@ namespace pauseguard
             dspProgram.clear();
             dspCommand = {};
             pendingProgram = named;
+            pendingProgramState = programState;
         }
         pendingDismissed = false;
         ++pendingSerial;

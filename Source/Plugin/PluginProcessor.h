@@ -149,8 +149,9 @@ namespace pauseguard
         void timerCallback() override { messageThreadTick(); }
         void keepWhatPlays();
         void pushParametersToEngine() noexcept;
-        void restoreDspProgram (const juce::String& named);
-        void runProgram (const pg::ProgramCommand& command);
+        void restoreDspProgram (const juce::String& named, const std::string& programState = {});
+        void runProgram (const pg::ProgramCommand& command, const std::string& programState);
+        std::string savedProgramState();
         void addConsoleLine (pg::ConsoleLine::Kind kind, const juce::String& text);
         void recordLatency (int samples, LatencyChange::Reason reason);
         void rememberLatency();
@@ -176,6 +177,7 @@ namespace pauseguard
         juce::String dspProgram, pendingProgram; // scriptLock
         juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
         pg::ProgramCommand dspCommand, commandInEffect; // scriptLock: the two above, resolved and hashed
+        std::string pendingProgramState;                // scriptLock: the session's state for pendingProgram
         bool pendingDismissed = false;           // message thread
         std::atomic<int> pendingSerial { 0 };    // counted by setStateInformation, on any thread
         juce::File watchedFile;           // message thread

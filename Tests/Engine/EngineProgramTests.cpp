@@ -229,6 +229,7 @@ TEST_CASE ("Engine with the Go example: with GOGC off, the dynamic strategy's co
     const auto after = engine.getCounters();
     CHECK (after.fullCollections == end.fullCollections);
     CHECK (after.runtime.collections > end.runtime.collections);
+    INFO (engine.getScriptError());
     CHECK (engine.getScriptError().empty());
 }
 
@@ -465,5 +466,32 @@ TEST_CASE ("Engine with a program that keeps failing: restarts back off and stop
     CHECK (engine.retryProgram());
     REQUIRE (waitFor ([&] { return engine.getCounters().dspRestarts == 6; }, 5.0));
     CHECK_FALSE (engine.areProgramRestartsStopped());
+    engine.release();
+}
+
+TEST_CASE ("Engine with a program: its state set before prepare is loaded, and getProgramState saves it between chunks",
+           "[engine][external][state]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 1);
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "counter" };
+    engine.setProgramState ("count=1000");
+    REQUIRE (engine.prepare (s, "", "", -1));
+    // No audio yet: no chunk to save it before, so the latest known state after the wait.
+    CHECK (engine.getProgramState (0.05) == "count=1000");
+
+    pgtest::run (engine, pgtest::noise (1, 2048, 47), pgtest::fixedBlocks (256), true); // 8 chunks counted
+    std::atomic<bool> playing { true };
+    std::thread audio ([&] {
+        while (playing)
+            pgtest::run (engine, pgtest::noise (1, 2048, 48), pgtest::fixedBlocks (256), true);
+    });
+    const auto saved = engine.getProgramState (5.0);
+    playing = false;
+    audio.join();
+    INFO (saved);
+    REQUIRE (saved.rfind ("count=", 0) == 0);
+    CHECK (std::stoul (saved.substr (6)) > 1000); // it went on from the state it was given
     engine.release();
 }

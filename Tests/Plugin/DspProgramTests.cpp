@@ -481,3 +481,66 @@ TEST_CASE ("A program's own parameters are the plugin's macro knobs: named by it
     CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) > 1000);
     p.releaseResources();
 }
+
+namespace
+{
+    // The processor's state, saved while audio plays on another thread (the worker saves a
+    // program's state between two chunks), and its DSPPROGRAM element's decoded state.
+    std::string programStateSavedWhilePlaying (PauseGuardProcessor& p, juce::MemoryBlock& blob)
+    {
+        pgtest::runProcessor (p, pgtest::noise (2, 4096, 10), pgtest::fixedBlocks (512)); // (offline: the chunks are done)
+        std::atomic<bool> playing { true };
+        std::thread audio ([&] {
+            while (playing)
+                pgtest::runProcessor (p, pgtest::noise (2, 1024, 10), pgtest::fixedBlocks (512));
+        });
+        p.getStateInformation (blob);
+        playing = false;
+        audio.join();
+        auto xml = juce::AudioProcessor::getXmlFromBinary (blob.getData(), static_cast<int> (blob.getSize()));
+        const auto* program = xml != nullptr ? xml->getChildByName ("DSPPROGRAM") : nullptr;
+        juce::MemoryOutputStream decoded;
+        if (program == nullptr || ! juce::Base64::convertFromBase64 (decoded, program->getStringAttribute ("state")))
+            return {};
+        return decoded.toString().toStdString();
+    }
+
+    unsigned long countIn (const std::string& state) { return state.rfind ("count=", 0) == 0 ? std::stoul (state.substr (6)) : 0; }
+} // namespace
+
+TEST_CASE ("A program's state is saved with the session and restored with it; a session not allowed keeps it", "[plugin][program][state]")
+{
+    TemporaryAllowList temporary;
+    const juce::String counter = juce::String (PAUSEGUARD_TEST_CHILD) + " counter";
+    juce::MemoryBlock blob;
+    unsigned long saved = 0;
+    {
+        PauseGuardProcessor p;
+        REQUIRE (p.setDspProgram (counter)); // (allowed)
+        prepareStereo (p);
+        saved = countIn (programStateSavedWhilePlaying (p, blob));
+        CHECK (saved > 0);
+        p.releaseResources();
+    }
+    {
+        PauseGuardProcessor q; // the session reopened: the program goes on from its state
+        q.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        prepareStereo (q);
+        juce::MemoryBlock again;
+        CHECK (countIn (programStateSavedWhilePlaying (q, again)) > saved);
+        q.releaseResources();
+    }
+    pauseguard::AllowedPrograms().remove (pauseguard::resolveProgram (counter).command.argv);
+    {
+        PauseGuardProcessor r; // not allowed here: nothing runs, and the state is kept as it was
+        r.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        CHECK (r.getPendingDspProgram().isNotEmpty());
+        juce::MemoryBlock kept;
+        r.getStateInformation (kept);
+        auto xml = juce::AudioProcessor::getXmlFromBinary (kept.getData(), static_cast<int> (kept.getSize()));
+        REQUIRE (xml != nullptr);
+        juce::MemoryOutputStream decoded;
+        REQUIRE (juce::Base64::convertFromBase64 (decoded, xml->getChildByName ("DSPPROGRAM")->getStringAttribute ("state")));
+        CHECK (countIn (decoded.toString().toStdString()) == saved);
+    }
+}
