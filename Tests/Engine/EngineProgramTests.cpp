@@ -71,6 +71,15 @@ namespace
                 bad += out[c][n] != pgtest::delayedAt (wet[c], n, latency) ? 1u : 0u;
         return bad;
     }
+
+    // Mono, 256-sample blocks at 48 kHz, with the C++ test child in this mode as the DSP.
+    pg::EngineSettings testChildSettings (std::vector<std::string> modeAndArguments)
+    {
+        auto s = pgtest::settingsFor (48000.0, 256, 1);
+        s.dspProgram = { PAUSEGUARD_TEST_CHILD };
+        s.dspProgram.argv.insert (s.dspProgram.argv.end(), modeAndArguments.begin(), modeAndArguments.end());
+        return s;
+    }
 } // namespace
 
 TEST_CASE ("Engine with the Go example: alignment is exact in both strategies, at large and odd block sizes", "[engine][external][alignment]")
@@ -282,8 +291,7 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
     std::remove (marker.c_str());
     pg::LatencyEngine engine;
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
+    auto s = testChildSettings ({ "late", marker });
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
@@ -324,8 +332,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
 {
     pg::LatencyEngine engine;
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    auto s = testChildSettings ({ "gain" });
     REQUIRE (engine.prepare (s, "function process(ch, n) end", "quiet.lua", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
@@ -384,8 +391,7 @@ TEST_CASE ("Engine with a program: the host's parameters reach it, automation in
     pg::LatencyEngine engine;
     const int gain = engine.addScriptParameter ("gain", 0.25f);
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    auto s = testChildSettings ({ "gain" });
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const auto in = pgtest::noise (1, 48000, 51);
@@ -474,8 +480,7 @@ TEST_CASE ("Engine with a program: its state set before prepare is loaded, and g
 {
     pg::LatencyEngine engine;
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "counter" };
+    const auto s = testChildSettings ({ "counter" });
     engine.setProgramState ("count=1000");
     REQUIRE (engine.prepare (s, "", "", -1));
     // No audio yet: no chunk to save it before, so the latest known state after the wait.
