@@ -29,9 +29,10 @@ namespace pg
         void run();
         bool readAvailable(); // false once the pipe ended
 
-        const size_t kept;
-        int readFd = -1;
-        int wakeFd = -1; // an eventfd that ends the thread's wait
+        // ([[maybe_unused]]: off Linux the drain does nothing.)
+        [[maybe_unused]] const size_t kept;
+        [[maybe_unused]] int readFd = -1;
+        [[maybe_unused]] int wakeFd = -1; // an eventfd that ends the thread's wait
         std::thread thread;
         std::mutex lock;
         std::string text; // lock
