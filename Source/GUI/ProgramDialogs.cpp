@@ -20,10 +20,13 @@ namespace pauseguard
         void startAndTell (PauseGuardProcessor& processor, const juce::String& command, const std::function<void (const juce::String&)>& status)
         {
             const auto resolved = resolveProgram (command);
-            if (resolved.ok() && processor.setDspProgram (command))
-                status ("Starting (allowed from now on): " + resolved.describeFiles().replace ("\n", "; "));
-            else
+            if (! resolved.ok())
+            {
                 status ("Not started: " + resolved.error);
+                return;
+            }
+            processor.runProgramAsShown (resolved.command, true); // (exactly the files the status names)
+            status ("Starting (allowed from now on): " + resolved.describeFiles().replace ("\n", "; "));
         }
 
         void launchBrowser (juce::Component::SafePointer<juce::Component> owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)

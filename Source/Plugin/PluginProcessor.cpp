@@ -250,10 +250,10 @@ namespace pauseguard
     {
         if (remember)
             AllowedPrograms().add (shown);
-        std::string sessionState; // the session's, for the program it named
+        std::string sessionState; // the session's, for the program it named (only)
         {
             std::lock_guard<std::mutex> lock (scriptLock);
-            if (pendingProgram.isNotEmpty())
+            if (pendingProgram.isNotEmpty() && pendingArgv == shown.argv)
                 sessionState = pendingProgramState;
         }
         runProgram (shown, sessionState);
@@ -581,7 +581,8 @@ namespace pauseguard
             runProgram ({}, {});
             return;
         }
-        if (const auto resolved = resolveProgram (named); resolved.ok() && AllowedPrograms().allows (resolved.command))
+        const auto resolved = resolveProgram (named);
+        if (resolved.ok() && AllowedPrograms().allows (resolved.command))
         {
             runProgram (resolved.command, programState);
             return;
@@ -593,6 +594,7 @@ namespace pauseguard
             dspProgram.clear();
             dspCommand = {};
             pendingProgram = named;
+            pendingArgv = resolved.command.argv;
             pendingProgramState = programState;
         }
         pendingDismissed = false;

@@ -116,7 +116,8 @@ namespace pauseguard
         // program that can run (the console says why), and nothing changed.
         bool setDspProgram (const juce::String& commandLine, bool remember = true);
         // Message thread: runs exactly the program a prompt showed (resolved and hashed then: a
-        // file that changed since starts nothing); remember: it goes on the allow-list too.
+        // file that changed since starts nothing); remember: it goes on the allow-list too. The
+        // program the restored session named gets the state the session saved for it.
         void runProgramAsShown (const pg::ProgramCommand& shown, bool remember);
         juce::String getDspProgram() const;
         // A program the restored session names but the allow-list does not: not started. The
@@ -178,6 +179,7 @@ namespace pauseguard
         juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
         pg::ProgramCommand dspCommand, commandInEffect; // scriptLock: the two above, resolved and hashed
         std::string pendingProgramState;                // scriptLock: the session's state for pendingProgram
+        std::vector<std::string> pendingArgv;           // scriptLock: pendingProgram resolved (empty: it cannot run)
         bool pendingDismissed = false;           // message thread
         std::atomic<int> pendingSerial { 0 };    // counted by setStateInformation, on any thread
         juce::File watchedFile;           // message thread

@@ -543,4 +543,24 @@ TEST_CASE ("A program's state is saved with the session and restored with it; a 
         REQUIRE (juce::Base64::convertFromBase64 (decoded, xml->getChildByName ("DSPPROGRAM")->getStringAttribute ("state")));
         CHECK (countIn (decoded.toString().toStdString()) == saved);
     }
+    // A session whose counter is at a million: the program it names goes on from it once allowed;
+    // another program chosen instead gets none of it.
+    auto xml = juce::AudioProcessor::getXmlFromBinary (blob.getData(), static_cast<int> (blob.getSize()));
+    REQUIRE (xml != nullptr);
+    const std::string million = "count=1000000";
+    xml->getChildByName ("DSPPROGRAM")->setAttribute ("state", juce::Base64::toBase64 (million.data(), million.size()));
+    juce::MemoryBlock millionBlob;
+    juce::AudioProcessor::copyXmlToBinary (*xml, millionBlob);
+    for (const bool same : { true, false })
+    {
+        INFO ((same ? "the session's program" : "another program"));
+        PauseGuardProcessor other;
+        other.setStateInformation (millionBlob.getData(), static_cast<int> (millionBlob.getSize()));
+        other.runProgramAsShown (pauseguard::resolveProgram (same ? counter : counter + " other").command, false);
+        prepareStereo (other);
+        juce::MemoryBlock chosen;
+        const auto count = countIn (programStateSavedWhilePlaying (other, chosen));
+        CHECK ((same ? count > 1000000 : (count > 0 && count < 1000000)));
+        other.releaseResources();
+    }
 }
