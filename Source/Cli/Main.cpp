@@ -6,6 +6,7 @@
 #include "Trace/ChromeTrace.h"
 #include "Trace/RunFigures.h"
 #include "PluginProcessor.h"
+#include "ShellProgram.h"
 
 #include <juce_audio_formats/juce_audio_formats.h>
 #include <juce_events/juce_events.h>
@@ -47,6 +48,8 @@ namespace
         "  --latency-ms X|auto   --garbage-kb K   --live-heap-mb M   --script FILE   --json\n"
         "  --process \"COMMAND ARGS\"  a DSP program in its own process, in place of the script\n"
         "                           (soak, render, profile; --json adds its runtime's own figures)\n"
+        "  --param ID=VALUE         a plugin parameter, as its knob shows it (repeatable; e.g.\n"
+        "                           --param macro1=0.25 --param output_db=-6)\n"
         "  --instances N (soak)   --workers N (the shared worker pool's threads; default: cores - 1, at least 2)\n"
         "  --realtime --report FILE.json --keep-latency (render)   --audio-only --rounds N (bench)\n"
         "  --trace FILE.json (soak) the engine's trace, for Perfetto or chrome://tracing: each pool\n"
@@ -64,7 +67,7 @@ namespace
     struct Options
     {
         juce::String command, strategy = "deterministic", latency = "20", script, report, process, trace;
-        juce::StringArray files;
+        juce::StringArray files, params; // params: ID=VALUE
         double seconds = 10.0, rate = 48000.0, garbageKb = -1.0, liveHeapMb = -1.0, traceSeconds = 10.0;
         int block = 128, instances = 1, workers = 0, rounds = 15;
         int preparedBlock = 0; // the maximum block announced to prepareToPlay (0: block)
@@ -119,6 +122,12 @@ namespace
                 o.script = v;
             else if (a == "--process")
                 o.process = v;
+            else if (a == "--param")
+            {
+                if (! v.containsChar ('='))
+                    return "--param is ID=VALUE, not '" + v + "'";
+                o.params.add (v);
+            }
             else if (a == "--report")
                 o.report = v;
             else if (a == "--trace")
@@ -167,7 +176,13 @@ namespace
         if (o.script.isNotEmpty() && o.process.isNotEmpty())
             return "--script and --process each choose the DSP: give one";
         if (o.process.isNotEmpty())
-            p.setDspProgram (o.process, false); // the user's own command line: no allow-list needed
+        {
+            // The user's own command line, found as their shell would: no allow-list needed.
+            const auto resolved = pauseguard::resolveProgram (pauseguard::withProgramFoundAsShellWould (o.process));
+            if (! resolved.ok())
+                return "cannot run '" + o.process + "': " + resolved.error;
+            p.runProgramAsShown (resolved.command, false);
+        }
         if (o.script.isNotEmpty())
         {
             const juce::File f = juce::File::getCurrentWorkingDirectory().getChildFile (o.script);
@@ -179,6 +194,13 @@ namespace
             setParam (p, ids::garbageKb, static_cast<float> (o.garbageKb));
         if (o.liveHeapMb >= 0.0)
             setParam (p, ids::liveHeapMb, static_cast<float> (o.liveHeapMb));
+        for (const auto& assignment : o.params)
+        {
+            const auto id = assignment.upToFirstOccurrenceOf ("=", false, false).trim();
+            if (p.getState().getParameter (id) == nullptr)
+                return "--param: the plugin has no parameter '" + id + "'";
+            setParam (p, id.toRawUTF8(), assignment.fromFirstOccurrenceOf ("=", false, false).getFloatValue());
+        }
         setParam (p, ids::strategy, o.strategy == "dynamic" ? 1.0f : 0.0f);
         setParam (p, ids::autoLatency, o.latency == "auto" ? 1.0f : 0.0f);
         if (o.latency != "auto")

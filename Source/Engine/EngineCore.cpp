@@ -55,6 +55,7 @@ namespace pg
             std::lock_guard<std::mutex> lock (planLock);
             job.program = activeProgram;
         }
+        job.programState = latestProgramState();
         for (int i = 0; i < numScriptParameters; ++i)
         {
             const auto& p = scriptParameters[static_cast<size_t> (i)];
@@ -163,6 +164,7 @@ namespace pg
                     restartPlan = std::move (proposal->plan);
                     nextRestartNanos.store (0, std::memory_order_relaxed);
                     restartAttempts.store (0, std::memory_order_relaxed);
+                    restartsStopped.store (false, std::memory_order_relaxed);
                 }
                 proposal.reset();
             }
@@ -413,7 +415,7 @@ namespace pg
             if (const auto* program = dynamic_cast<const ExternalDsp*> (dsp.get()); program != nullptr && ! program->getChildName().empty())
                 name = program->getChildName();
             else
-                name = settings.dspProgram.front();
+                name = settings.dspProgram.argv.front();
         }
         else if (dspFactory)
         {
@@ -537,13 +539,14 @@ namespace pg
     {
         auto* running = dynamic_cast<ExternalDsp*> (dsp.get());
         const bool keep = running != nullptr && running->isRunning() && running->getError().empty()
-                          && running->getOptions().argv == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
+                          && running->getOptions().program == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
                           && running->getOptions().maxFrames >= chunkMax;
         if (! keep)
         {
             dsp.reset(); // the previous program (if any) is stopped first
             ScriptLoader::Job job;
             job.program = settings.dspProgram;
+            job.programState = latestProgramState();
             job.numChannels = settings.numChannels;
             job.chunkFrames = chunkMax;
             job.limits = settings.luaLimits;
@@ -556,7 +559,7 @@ namespace pg
         return ok;
     }
 
-    std::vector<std::string> EngineCore::getActiveProgram() const
+    ProgramCommand EngineCore::getActiveProgram() const
     {
         std::lock_guard<std::mutex> lock (planLock);
         return activeProgram;
@@ -592,19 +595,55 @@ namespace pg
         restartPlan = std::move (plan);
         nextRestartNanos.store (0, std::memory_order_relaxed);
         restartAttempts.store (0, std::memory_order_relaxed);
+        restartsStopped.store (false, std::memory_order_relaxed);
     }
 
-    void EngineCore::loadProgram (std::vector<std::string> argv, bool profileIt)
+    void EngineCore::setProgramState (std::string state)
+    {
+        std::lock_guard<std::mutex> lock (stateLock);
+        programState = std::move (state);
+    }
+
+    std::string EngineCore::latestProgramState() const
+    {
+        std::lock_guard<std::mutex> lock (stateLock);
+        return programState;
+    }
+
+    // Control thread: the worker saves the running program's state before its next chunk.
+    std::string EngineCore::getProgramState (double timeoutSeconds)
+    {
+        if (! prepared.load (std::memory_order_acquire) || ! runningProgram.load (std::memory_order_acquire))
+            return latestProgramState();
+        const uint32_t wanted = stateRequests.fetch_add (1, std::memory_order_acq_rel) + 1;
+        std::unique_lock<std::mutex> lock (stateLock);
+        stateSaved.wait_for (lock, std::chrono::duration<double> (timeoutSeconds),
+                             [&] { return static_cast<int32_t> (stateAnswers.load (std::memory_order_acquire) - wanted) >= 0; });
+        return programState;
+    }
+
+    bool EngineCore::retryProgram()
+    {
+        std::lock_guard<std::mutex> lock (planLock);
+        if (! restartPlan || ! restartsStopped.load (std::memory_order_acquire))
+            return false;
+        restartsStopped.store (false, std::memory_order_release);
+        restartAttempts.store (0, std::memory_order_release);
+        nextRestartNanos.store (nowNanos(), std::memory_order_release);
+        return true;
+    }
+
+    void EngineCore::loadProgram (ProgramCommand program, bool profileIt)
     {
         if (! prepared.load (std::memory_order_acquire))
             return; // prepare takes settings.dspProgram
         // The choice takes effect (and restarts follow it) only once its job has started it: one
         // that fails leaves the running DSP, and its restarts, as they were (onLoaderOutcome).
-        const bool toProgram = ! argv.empty();
-        auto job = toProgram ? loaderJob ({}, argv.front(), profileIt, true) : loaderJob (currentSource, currentName, profileIt, true);
-        job.program = argv;
+        const bool toProgram = ! program.empty();
+        auto job = toProgram ? loaderJob ({}, program.argv.front(), profileIt, true) : loaderJob (currentSource, currentName, profileIt, true);
+        job.program = program;
         Proposal p;
-        p.program = std::move (argv);
+        p.program = std::move (program);
         if (toProgram)
         {
             profileAsked = profileIt;
@@ -623,7 +662,8 @@ namespace pg
     }
 
     // Loader thread, when idle: the restart that is due, if any. The next attempt is scheduled at
-    // once, in case this one fails or is cancelled.
+    // once, in case this one fails or is cancelled. After maxRestartsInARow attempts in a row,
+    // restarts stop with a message, until retryProgram.
     std::optional<ScriptLoader::Job> EngineCore::dueRestartOnLoader()
     {
         int64_t due = nextRestartNanos.load (std::memory_order_acquire);
@@ -634,10 +674,22 @@ namespace pg
         std::lock_guard<std::mutex> lock (planLock);
         if (! restartPlan || ! nextRestartNanos.compare_exchange_strong (due, 0, std::memory_order_acq_rel))
             return std::nullopt;
+        if (restartAttempts.load (std::memory_order_acquire) >= maxRestartsInARow)
+        {
+            restartsStopped.store (true, std::memory_order_release);
+            ConsoleLine line;
+            line.kind = ConsoleLine::error;
+            std::snprintf (line.text, sizeof (line.text), "the DSP program failed %d times in a row: restarts stopped (the delayed dry "
+                           "signal plays until you try again)", maxRestartsInARow + 1);
+            loaderConsole.push (line);
+            return std::nullopt;
+        }
         const int attempt = restartAttempts.fetch_add (1, std::memory_order_acq_rel) + 1;
         scheduleRestart (attempt);
         dspRestarts.fetch_add (1, std::memory_order_relaxed);
-        return restartPlan;
+        auto job = restartPlan;
+        job->programState = latestProgramState(); // a restart goes on from the last state saved
+        return job;
     }
 
     void EngineCore::leaveAudioThread() noexcept

@@ -127,13 +127,17 @@ namespace pg
         std::string getScriptError() const;
 
         void loadScript (std::string source, std::string name, bool profile = false);
-        void loadProgram (std::vector<std::string> argv, bool profile = false);
+        void loadProgram (ProgramCommand program, bool profile = false);
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
         bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
         int getTraceInstance() const noexcept { return instanceId; }
-        std::vector<std::string> getActiveProgram() const;
+        ProgramCommand getActiveProgram() const;
+        bool retryProgram();
+        void setProgramState (std::string state);
+        std::string getProgramState (double timeoutSeconds);
+        bool areRestartsStopped() const noexcept { return restartsStopped.load (std::memory_order_acquire); }
         bool isProgramChoicePending() const;
         bool isLoading() const { return loader.isBusy(); }
         bool isWarming() const noexcept { return warmingJobs.load (std::memory_order_acquire) > 0; }
@@ -182,6 +186,8 @@ namespace pg
         void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
         bool restartDspForRenderOnWorker();
         void reportUnprocessedOnWorker (uint64_t from, int n, const char* why);
+        void saveProgramStateOnWorker();  // a state request answered (before a chunk)
+        std::string latestProgramState() const;
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
         void publishRuntimeFigures() noexcept;
@@ -359,22 +365,31 @@ namespace pg
         std::atomic<WorkerPool::Slot*> poolSlot { nullptr };
         int64_t loadWindowStart = 0, loadBusyNanos = 0; // this engine's share of the pool's time
         // A DSP program that failed: the loader starts it again, after a backoff that doubles with
-        // each attempt in a row (0.25 s to 8 s).
+        // each attempt in a row (0.25 s, 0.5 s, ...), maxRestartsInARow times; then restarts stop.
         mutable std::mutex planLock;
         std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
         // planLock: the program the engine runs (prepare's settings.dspProgram, or a loadProgram's
         // once it started; empty: the script), and a loadProgram's choice until its outcome.
-        std::vector<std::string> activeProgram;
+        ProgramCommand activeProgram;
         struct Proposal
         {
             uint64_t job = 0; // the loader's job number
-            std::vector<std::string> program;
+            ProgramCommand program;
             std::optional<ScriptLoader::Job> plan;
         };
         std::optional<Proposal> proposal;
         std::mutex outcomeLock; // held while an outcome is published: prepare and release pass it once
         std::atomic<int64_t> nextRestartNanos { 0 };   // 0: none due
         std::atomic<int> restartAttempts { 0 };
+        std::atomic<bool> restartsStopped { false }; // maxRestartsInARow attempts failed: until retryProgram
+        static constexpr int maxRestartsInARow = 5;
+        // A DSP program's state (protocol 2.2): the latest known, as set or as the worker saved
+        // it when asked (stateRequests ahead of stateAnswers), loaded by every start and restart.
+        mutable std::mutex stateLock;
+        std::condition_variable stateSaved;
+        std::string programState;                      // stateLock
+        std::atomic<uint32_t> stateRequests { 0 };     // control thread counts
+        std::atomic<uint32_t> stateAnswers { 0 };      // worker counts
         std::atomic<uint64_t> dspRestarts { 0 };
         std::atomic<int> dspProcessId { 0 };
         std::atomic<bool> runningProgram { false }; // the worker's DSP is a program (the worker's view)

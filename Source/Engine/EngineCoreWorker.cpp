@@ -169,6 +169,8 @@ namespace pg
             for (int ch = 0; ch < nch; ++ch)
                 std::copy (scratchPtrs[static_cast<size_t> (ch)], scratchPtrs[static_cast<size_t> (ch)] + n,
                            incomingPtrs[static_cast<size_t> (ch)]);
+        if (stateRequests.load (std::memory_order_acquire) != stateAnswers.load (std::memory_order_relaxed))
+            saveProgramStateOnWorker();
         const bool rendering = isOffline();
         dsp->setRendering (rendering); // a render waits for the DSP: only a hang fails it
         if (rendering && ! dsp->isReady() && dynamic_cast<const LuaDsp*> (dsp.get()) != nullptr)
@@ -471,6 +473,23 @@ namespace pg
         if (nowNanos() - takenOverNanos > 30'000'000'000)
             restartAttempts.store (0, std::memory_order_relaxed);
         scheduleRestart (restartAttempts.load (std::memory_order_relaxed));
+    }
+
+    void EngineCore::saveProgramStateOnWorker()
+    {
+        const uint32_t wanted = stateRequests.load (std::memory_order_acquire);
+        auto* program = dynamic_cast<ExternalDsp*> (dsp.get());
+        std::string state;
+        const bool saved = program != nullptr && program->isReady() && program->saveState (state);
+        if (program != nullptr && ! program->getError().empty())
+            dspFailedOnWorker(); // (the child failed while it saved: restarted as after a chunk)
+        {
+            std::lock_guard<std::mutex> lock (stateLock);
+            if (saved)
+                programState = std::move (state);
+            stateAnswers.store (wanted, std::memory_order_release);
+        }
+        stateSaved.notify_all();
     }
 
     void EngineCore::publishRuntimeFigures() noexcept

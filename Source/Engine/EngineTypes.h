@@ -7,7 +7,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pg
@@ -51,6 +53,33 @@ namespace pg
         RuntimeFigures runtime {}; // a DSP program's own figures at the profile's end
     };
 
+    // A file a DSP program needs (the program, or the script an interpreter runs) and the SHA-256
+    // (hex) it had when the user allowed it.
+    struct TrustedFile
+    {
+        std::string path;
+        std::string sha256;
+        friend bool operator== (const TrustedFile&, const TrustedFile&) = default;
+    };
+
+    // A DSP program as the engine runs it: argv[0] is an absolute path, run as it is (PATH is
+    // never searched), then its arguments; each start checks every file against its hash first,
+    // and a file that changed starts nothing.
+    struct ProgramCommand
+    {
+        ProgramCommand() = default;
+        ProgramCommand (std::initializer_list<std::string> words) : argv (words) {}
+        ProgramCommand (std::vector<std::string> words, std::vector<TrustedFile> trusted = {})
+            : argv (std::move (words)), files (std::move (trusted))
+        {
+        }
+        bool empty() const noexcept { return argv.empty(); }
+        friend bool operator== (const ProgramCommand&, const ProgramCommand&) = default;
+
+        std::vector<std::string> argv;
+        std::vector<TrustedFile> files;
+    };
+
     struct EngineSettings
     {
         double sampleRate = 48000.0;
@@ -59,9 +88,9 @@ namespace pg
         double maxLatencySeconds = 1.0; // the largest L this preparation supports
         LuaDspLimits luaLimits {};
         // Not empty: the DSP is this program, run in a process of its own (ExternalProtocol.h),
-        // in place of the script: argv[0] (a path, or a name found on PATH), then its arguments.
-        // The engine starts it; a program that fails is restarted with a backoff.
-        std::vector<std::string> dspProgram;
+        // in place of the script. The engine starts it; a program that fails is restarted with a
+        // backoff, and restarts stop after a few failures in a row (LatencyEngine::retryProgram).
+        ProgramCommand dspProgram;
     };
 
     enum class Strategy

@@ -1,10 +1,13 @@
 #include "ExternalDsp.h"
 
 #include "Clock.h"
+#include "Sha256.h"
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -17,6 +20,7 @@
 #include <linux/futex.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,11 +43,23 @@ namespace pg
                 case external::stats: return "stats";
                 case external::quit: return "quit";
                 case external::collector: return "collector";
+                case external::saveState: return "saveState";
+                case external::loadState: return "loadState";
                 default: return "?";
             }
         }
 
 #if defined(__linux__)
+        // The program's output as LuaDsp gives a script's: non-finite and subnormal samples are silence.
+        void copySanitised (float* out, const float* in, size_t n) noexcept
+        {
+            for (size_t i = 0; i < n; ++i)
+            {
+                const float v = in[i];
+                out[i] = std::isfinite (v) && std::abs (v) >= std::numeric_limits<float>::min() ? v : 0.0f;
+            }
+        }
+
         std::atomic_ref<uint32_t> word (uint32_t& w) { return std::atomic_ref<uint32_t> (w); }
 
         // Not FUTEX_PRIVATE: the word is shared with another process.
@@ -77,8 +93,16 @@ namespace pg
         childName.clear();
         stats = {};
         collecting = false;
-        if (options.argv.empty() || options.argv[0].empty())
+        sharedMinor = 0;
+        declaredMacros.clear();
+        const auto& argv = options.program.argv;
+        if (argv.empty() || argv[0].empty())
             return fail ("no DSP program was chosen");
+        if (argv[0].front() != '/')
+            return fail ("the DSP program " + argv[0] + " is not an absolute path (PATH is never searched)");
+        for (const auto& file : options.program.files)
+            if (fileSha256Hex (file.path) != file.sha256)
+                return fail ("the DSP program's file " + file.path + " changed since it was allowed: allow it again to run it");
         options.maxChannels = std::clamp (options.maxChannels, 1, 64);
         options.maxFrames = std::clamp (options.maxFrames, 1, 1 << 16);
 
@@ -89,29 +113,87 @@ namespace pg
         void* mapped = mmap (nullptr, blockBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memFd, 0);
         if (mapped == MAP_FAILED)
             return fail (std::string ("cannot map the shared memory: ") + std::strerror (errno));
+        madvise (mapped, blockBytes, MADV_DONTFORK); // a forked copy of the host never sees the block
+        ownerPid = getpid();
         block = new (mapped) external::ExternalBlock {};
         block->magic = external::magic;
-        block->version = external::version;
+        block->versionMajor = external::versionMajor;
+        block->versionMinor = external::versionMinor;
         block->audioOffset = static_cast<uint32_t> (external::ExternalBlock::audioStart());
         block->maxChannels = static_cast<uint32_t> (options.maxChannels);
         block->maxFrames = static_cast<uint32_t> (options.maxFrames);
+        block->hostPid = static_cast<uint32_t> (ownerPid);
         audio = reinterpret_cast<float*> (static_cast<char*> (mapped) + external::ExternalBlock::audioStart());
         std::memcpy (block->parameters, parameters, sizeof (parameters)); // those given before start
         block->parameterCount = parameterCount;
+        return spawn() && greet() && (options.initialState.empty() || loadState (options.initialState));
+    }
 
+    size_t ExternalDsp::stateCapacity() const noexcept { return blockBytes - external::ExternalBlock::audioStart(); }
+
+    bool ExternalDsp::saveState (std::string& state)
+    {
+        state.clear();
+        if (! isRunning() || sharedMinor < 2)
+            return isRunning(); // a child before 2.2 keeps no state
+        if (! exchange (external::saveState, options.answerTimeoutSeconds))
+            return false;
+        if (block->status != external::ok)
+            return fail ("the DSP program failed to save its state: " + childMessage());
+        state.assign (reinterpret_cast<const char*> (audio), std::min<size_t> (block->stateBytes, stateCapacity()));
+        return true;
+    }
+
+    bool ExternalDsp::loadState (const std::string& state)
+    {
+        if (! isRunning())
+            return false;
+        if (sharedMinor < 2 || state.empty())
+            return true;
+        if (state.size() > stateCapacity())
+            return fail ("the DSP program's saved state is larger than its shared memory");
+        std::memcpy (audio, state.data(), state.size());
+        block->stateBytes = static_cast<uint32_t> (state.size());
+        if (! exchange (external::loadState, options.answerTimeoutSeconds))
+            return false;
+        if (block->status != external::ok)
+            return fail ("the DSP program refused its saved state: " + childMessage());
+        return true;
+    }
+
+    bool ExternalDsp::spawn()
+    {
         int pipeFds[2] = { -1, -1 };
         if (pipe2 (pipeFds, O_CLOEXEC) != 0)
             return fail (std::string ("cannot create the stderr pipe: ") + std::strerror (errno));
-        stderrFd = pipeFds[0];
         pipeFds[1] = aboveChildFds (pipeFds[1]);
-        fcntl (stderrFd, F_SETFL, fcntl (stderrFd, F_GETFL) | O_NONBLOCK);
+        stderrDrain.start (pipeFds[0]);
 
+        // Descriptors 0-3 only, "/" as the working directory (a relative argument names nothing of
+        // the host's), and (dup2 clears close-on-exec) the block as descriptor 3.
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init (&actions);
-        posix_spawn_file_actions_adddup2 (&actions, memFd, external::fd); // (dup2 clears close-on-exec)
+        posix_spawn_file_actions_addopen (&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2 (&actions, pipeFds[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2 (&actions, pipeFds[1], STDERR_FILENO);
+        posix_spawn_file_actions_adddup2 (&actions, memFd, external::fd);
+        posix_spawn_file_actions_addclosefrom_np (&actions, external::fd + 1);
+        posix_spawn_file_actions_addchdir_np (&actions, "/");
+        // An empty signal mask, every signal's default action, the normal scheduling policy.
+        posix_spawnattr_t attributes;
+        posix_spawnattr_init (&attributes);
+        sigset_t none, all;
+        sigemptyset (&none);
+        sigfillset (&all);
+        posix_spawnattr_setsigmask (&attributes, &none);
+        posix_spawnattr_setsigdefault (&attributes, &all);
+        sched_param normal {};
+        posix_spawnattr_setschedpolicy (&attributes, SCHED_OTHER);
+        posix_spawnattr_setschedparam (&attributes, &normal);
+        posix_spawnattr_setflags (&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSCHEDULER);
+
         std::vector<char*> args;
-        for (auto& a : options.argv)
+        for (auto& a : options.program.argv)
             args.push_back (a.data());
         args.push_back (nullptr);
         std::vector<std::string> envStrings { "PAUSEGUARD_FD=" + std::to_string (external::fd) };
@@ -123,21 +205,33 @@ namespace pg
             env.push_back (e.data());
         env.push_back (nullptr);
         pid_t child = -1;
-        const int spawned = posix_spawnp (&child, args[0], &actions, nullptr, args.data(), env.data());
+        const int spawned = posix_spawn (&child, args[0], &actions, &attributes, args.data(), env.data());
+        posix_spawnattr_destroy (&attributes);
         posix_spawn_file_actions_destroy (&actions);
         close (pipeFds[1]);
         if (spawned != 0)
-            return fail ("cannot start " + options.argv[0] + ": " + std::strerror (spawned));
+            return fail ("cannot start " + options.program.argv[0] + ": " + std::strerror (spawned));
         pid = child;
+        pidFd = static_cast<int> (syscall (SYS_pidfd_open, child, 0)); // -1 on a kernel without (before 5.3)
+        return true;
+    }
 
+    bool ExternalDsp::greet()
+    {
         if (! exchange (external::hello, options.answerTimeoutSeconds))
             return false;
         childName = childMessage();
-        if (block->status == external::wrongVersion || block->childVersion != external::version)
-            return fail ("the DSP program speaks protocol version " + std::to_string (block->childVersion) + ", this host speaks version "
-                         + std::to_string (external::version));
+        const auto spoken = std::to_string (block->childMajor) + "." + std::to_string (block->childMinor);
+        const auto ours = std::to_string (external::versionMajor) + "." + std::to_string (external::versionMinor);
+        if (block->status == external::wrongVersion || block->childMajor != external::versionMajor)
+            return fail ("the DSP program speaks protocol " + spoken + ", this host speaks " + ours
+                         + ": their major versions differ (build the program with a client of protocol "
+                         + std::to_string (external::versionMajor) + ")");
         if (block->status != external::ok)
             return fail ("the DSP program refused hello: " + childName);
+        sharedMinor = std::min<int> (block->childMinor, external::versionMinor);
+        if (sharedMinor >= 2)
+            readDeclaredParameters();
         return true;
     }
 
@@ -147,6 +241,21 @@ namespace pg
         if (! fresh->start (options) || ! fresh->prepare (preparedWith.sampleRate, preparedWith.maxFrames, preparedWith.numChannels))
             return nullptr;
         return fresh;
+    }
+
+    void ExternalDsp::readDeclaredParameters()
+    {
+        const auto count = std::min<uint32_t> (block->declaredCount, external::maxDeclared);
+        for (uint32_t i = 0; i < count; ++i)
+        {
+            const auto& d = block->declared[i];
+            ScriptMacro m;
+            m.name.assign (d.name, strnlen (d.name, sizeof (d.name)));
+            m.min = d.min;
+            m.max = d.max;
+            if (! m.name.empty() && std::isfinite (m.min) && std::isfinite (m.max))
+                declaredMacros.push_back (std::move (m));
+        }
     }
 
     bool ExternalDsp::prepare (double sampleRate, int maxFrames, int numChannels)
@@ -195,9 +304,23 @@ namespace pg
             if (block->status != external::ok)
                 return fail ("the DSP program failed to process: " + childMessage());
             for (int c = 0; c < nch; ++c)
-                std::memcpy (channels[c] + offset, audio + static_cast<size_t> (c) * static_cast<size_t> (options.maxFrames), un * sizeof (float));
+                copySanitised (channels[c] + offset, audio + static_cast<size_t> (c) * static_cast<size_t> (options.maxFrames), un);
         }
+        refreshStatsWhenDue();
         return true;
+    }
+
+    // From minor 1 a child may leave its pause figures as they were when it answers process: they
+    // are asked for ten times a second.
+    void ExternalDsp::refreshStatsWhenDue()
+    {
+        if (sharedMinor < 1)
+            return;
+        const int64_t now = nowNanos();
+        if (now < statsDueNanos)
+            return;
+        statsDueNanos = now + 100'000'000;
+        refreshStats();
     }
 
     double ExternalDsp::fullCollection() { return collect (0u); }
@@ -270,18 +393,39 @@ namespace pg
         return true;
     }
 
+    bool ExternalDsp::signalChild (int signal) noexcept
+    {
+        if (pidFd >= 0)
+            return syscall (SYS_pidfd_send_signal, pidFd, signal, nullptr, 0) == 0;
+        return kill (pid, signal) == 0;
+    }
+
+    // Reaps the child if it exited (or, with wait, once it has). A host that ignores SIGCHLD reaps
+    // its children itself: the child is then gone without a status (0 is given).
+    bool ExternalDsp::reapIfExited (int& status, bool wait) noexcept
+    {
+        status = 0;
+        siginfo_t info {};
+        const int how = WEXITED | (wait ? 0 : WNOHANG);
+        int waited = 0;
+        do
+            waited = pidFd >= 0 ? waitid (static_cast<idtype_t> (P_PIDFD), static_cast<id_t> (pidFd), &info, how)
+                                : waitid (P_PID, static_cast<id_t> (pid), &info, how);
+        while (waited != 0 && errno == EINTR);
+        if (waited != 0)
+            return errno == ECHILD && ! signalChild (0);
+        if (info.si_pid == 0)
+            return false; // still running
+        status = info.si_code == CLD_EXITED ? W_EXITCODE (info.si_status, 0) : info.si_status;
+        return true;
+    }
+
     std::string ExternalDsp::exitDescription()
     {
         if (pid <= 0)
             return {};
         int status = 0;
-        const pid_t reaped = waitpid (pid, &status, WNOHANG);
-        if (reaped == -1 && errno == ECHILD && kill (pid, 0) != 0) // a host that ignores SIGCHLD reaps it itself
-        {
-            pid = -1;
-            return "the DSP program exited";
-        }
-        if (reaped != pid)
+        if (! reapIfExited (status, false))
             return {};
         pid = -1; // reaped
         if (WIFSIGNALED (status))
@@ -291,7 +435,6 @@ namespace pg
 
     bool ExternalDsp::fail (const std::string& message)
     {
-        drainStderr();
         error = message;
         shutDown (false); // no goodbye to a child that failed: killed at once
         return false;
@@ -301,6 +444,15 @@ namespace pg
 
     void ExternalDsp::shutDown (bool askToQuit)
     {
+        if (ownerPid > 0 && ownerPid != getpid())
+        {
+            // A forked copy of the host: the child and the block are the parent's (and the block
+            // is not mapped here). Forget them without a word to the child.
+            pid = pidFd = memFd = -1;
+            block = nullptr;
+            audio = nullptr;
+            return;
+        }
         if (askToQuit && pid > 0 && block != nullptr)
         {
             post (external::quit);
@@ -314,41 +466,26 @@ namespace pg
         }
         if (pid > 0)
         {
-            kill (pid, SIGKILL);
-            waitpid (pid, nullptr, 0);
+            signalChild (SIGKILL);
+            int status = 0;
+            reapIfExited (status, true);
             pid = -1;
         }
-        drainStderr();
+        if (pidFd >= 0)
+            close (pidFd);
+        pidFd = -1;
+        stderrDrain.stop(); // (the child is gone: its end of the pipe is closed)
         if (block != nullptr)
             munmap (block, blockBytes);
         block = nullptr;
         audio = nullptr;
         if (memFd >= 0)
             close (memFd);
-        if (stderrFd >= 0)
-            close (stderrFd);
-        memFd = stderrFd = -1;
+        memFd = -1;
         preparedChannels = preparedFrames = 0;
     }
 
-    void ExternalDsp::drainStderr()
-    {
-        if (stderrFd < 0)
-            return;
-        char buffer[4096];
-        for (ssize_t got; (got = read (stderrFd, buffer, sizeof (buffer))) > 0;)
-        {
-            stderrText.append (buffer, static_cast<size_t> (got));
-            if (stderrText.size() > 65536)
-                stderrText.erase (0, stderrText.size() - 65536);
-        }
-    }
-
-    std::string ExternalDsp::takeStderr()
-    {
-        drainStderr();
-        return std::exchange (stderrText, {});
-    }
+    std::string ExternalDsp::takeStderr() { return stderrDrain.take(); }
 #else
     bool ExternalDsp::start (const Options&) { return fail ("a DSP program in its own process needs Linux"); }
     bool ExternalDsp::prepare (double, int, int) { return false; }
@@ -359,6 +496,19 @@ namespace pg
     double ExternalDsp::collect (uint32_t) { return -1.0; }
     bool ExternalDsp::refreshStats() { return false; }
     bool ExternalDsp::exchange (uint32_t, double) { return false; }
+    bool ExternalDsp::spawn() { return false; }
+    bool ExternalDsp::greet() { return false; }
+    void ExternalDsp::readDeclaredParameters() {}
+    size_t ExternalDsp::stateCapacity() const noexcept { return 0; }
+    bool ExternalDsp::saveState (std::string& state)
+    {
+        state.clear();
+        return false;
+    }
+    bool ExternalDsp::loadState (const std::string&) { return false; }
+    void ExternalDsp::refreshStatsWhenDue() {}
+    bool ExternalDsp::signalChild (int) noexcept { return false; }
+    bool ExternalDsp::reapIfExited (int&, bool) noexcept { return false; }
     std::string ExternalDsp::exitDescription() { return {}; }
     bool ExternalDsp::fail (const std::string& message)
     {
@@ -367,8 +517,7 @@ namespace pg
     }
     void ExternalDsp::stop() {}
     void ExternalDsp::shutDown (bool) {}
-    void ExternalDsp::drainStderr() {}
-    std::string ExternalDsp::takeStderr() { return std::exchange (stderrText, {}); }
+    std::string ExternalDsp::takeStderr() { return {}; }
 #endif
 
     void ExternalDsp::setParameter (const char* name, double value)

@@ -55,13 +55,17 @@ namespace pg
     void LatencyEngine::resetStatistics() noexcept { core->resetStatistics(); }
     std::string LatencyEngine::getScriptError() const { return core->getScriptError(); }
     void LatencyEngine::loadScript (std::string source, std::string name, bool profile) { core->loadScript (std::move (source), std::move (name), profile); }
-    void LatencyEngine::loadProgram (std::vector<std::string> argv, bool profile) { core->loadProgram (std::move (argv), profile); }
+    void LatencyEngine::loadProgram (ProgramCommand program, bool profile) { core->loadProgram (std::move (program), profile); }
     std::string LatencyEngine::getScriptName() const { return core->getScriptName(); }
     std::vector<ScriptMacro> LatencyEngine::getScriptMacros() const { return core->getScriptMacros(); }
     bool LatencyEngine::popConsoleLine (ConsoleLine& line) noexcept { return core->popConsoleLine (line); }
     int LatencyEngine::getDspProcessId() const noexcept { return core->getDspProcessId(); }
     int LatencyEngine::getTraceInstance() const noexcept { return core->getTraceInstance(); }
-    std::vector<std::string> LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
+    ProgramCommand LatencyEngine::getActiveProgram() const { return core->getActiveProgram(); }
+    bool LatencyEngine::retryProgram() { return core->retryProgram(); }
+    bool LatencyEngine::areProgramRestartsStopped() const noexcept { return core->areRestartsStopped(); }
+    void LatencyEngine::setProgramState (std::string state) { core->setProgramState (std::move (state)); }
+    std::string LatencyEngine::getProgramState (double timeoutSeconds) { return core->getProgramState (timeoutSeconds); }
     bool LatencyEngine::isProgramChoicePending() const { return core->isProgramChoicePending(); }
     bool LatencyEngine::isLoading() const { return core->isLoading(); }
     bool LatencyEngine::isWarming() const noexcept { return core->isWarming(); }

@@ -168,9 +168,9 @@ namespace pg
         void loadScript (std::string source, std::string name, bool profile = false);
         // Control thread: runs a DSP program in place of the script from now on (as
         // settings.dspProgram would at prepare), started on the loader thread and crossfaded to; an
-        // empty argv goes back to the script. While a program is chosen, loadScript only reports
+        // empty program goes back to the script. While a program is chosen, loadScript only reports
         // on the console. Before prepare it does nothing: prepare takes settings.dspProgram.
-        void loadProgram (std::vector<std::string> argv, bool profile = false);
+        void loadProgram (ProgramCommand program, bool profile = false);
         // Control thread: the name of the script the worker runs, and the macros it declares.
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
@@ -183,7 +183,19 @@ namespace pg
         // Control thread: the DSP program in effect (prepare's settings.dspProgram, or the last
         // loadProgram's once it started; empty: the script), and whether a loadProgram's start is
         // still under way. A loadProgram that fails leaves the one before in effect.
-        std::vector<std::string> getActiveProgram() const;
+        ProgramCommand getActiveProgram() const;
+        // A program that failed is restarted after a backoff (0.25 s, doubling), 5 times in a row
+        // at the most (the backoff starts over once it ran 30 s); then restarts stop, with a
+        // message on the console, until retryProgram (false: restarts had not stopped). Any thread.
+        bool retryProgram();
+        bool areProgramRestartsStopped() const noexcept;
+        // A DSP program's state (protocol 2.2): bytes of its own that a session keeps. Every start
+        // of the program loads the state set here (a restart: the latest one saved); an empty one
+        // loads nothing. getProgramState asks the worker to save the running program's state
+        // before its next chunk and waits up to timeoutSeconds; with no answer (no audio runs) it
+        // gives the latest known. Control thread.
+        void setProgramState (std::string state);
+        std::string getProgramState (double timeoutSeconds = 0.1);
         bool isProgramChoicePending() const;
         // Control thread: true while the loader thread compiles, warms or profiles a script.
         bool isLoading() const;

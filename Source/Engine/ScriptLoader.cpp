@@ -128,7 +128,8 @@ namespace pg
         }
         auto program = std::make_unique<ExternalDsp>();
         ExternalDsp::Options options;
-        options.argv = job.program;
+        options.program = job.program;
+        options.initialState = job.programState;
         options.maxChannels = job.numChannels;
         options.maxFrames = job.chunkFrames;
         options.callBudgetSeconds = job.limits.callBudgetSeconds;

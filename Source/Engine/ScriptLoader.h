@@ -30,7 +30,8 @@ namespace pg
         struct Job
         {
             std::string source, name;
-            std::vector<std::string> program; // not empty: a DSP program (ExternalDsp) in place of the script
+            ProgramCommand program; // not empty: a DSP program (ExternalDsp) in place of the script
+            std::string programState; // the program's saved state, loaded at its start (may be empty)
             double sampleRate = 48000.0;
             int chunkFrames = 512;
             int numChannels = 2;

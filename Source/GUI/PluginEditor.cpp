@@ -56,6 +56,11 @@ namespace pauseguard
                 refreshScript (true);
             });
         };
+        script.onRetry = [this] {
+            if (pauseGuard.getEngine().retryProgram())
+                showStatus ("Starting the program again");
+            refreshScript (true);
+        };
         script.onClear = [this] {
             pauseGuard.clearConsole();
             refreshScript (true);
@@ -182,7 +187,7 @@ namespace pauseguard
         const auto watched = pauseGuard.getWatchedScriptFile();
         script.setScript ({ name, static_cast<int> (macros.size()),
                             watched == juce::File() ? juce::String() : watched.getFullPathName(), scriptError.isNotEmpty(),
-                            pauseGuard.getDspProgram(), engine.isProgramChoicePending() });
+                            pauseGuard.getDspProgram(), engine.isProgramChoicePending(), engine.areProgramRestartsStopped() });
         if (controls.setScriptMacros (macros, name))
             resized(); // the controls' height may have changed
     }

@@ -16,6 +16,19 @@ namespace pauseguard
             always
         };
 
+        // Starts a command line the user gave (and allows it), and says which files run.
+        void startAndTell (PauseGuardProcessor& processor, const juce::String& command, const std::function<void (const juce::String&)>& status)
+        {
+            const auto resolved = resolveProgram (command);
+            if (! resolved.ok())
+            {
+                status ("Not started: " + resolved.error);
+                return;
+            }
+            processor.runProgramAsShown (resolved.command, true); // (exactly the files the status names)
+            status ("Starting (allowed from now on): " + resolved.describeFiles().replace ("\n", "; "));
+        }
+
         void launchBrowser (juce::Component::SafePointer<juce::Component> owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)
         {
             auto chooser = std::make_shared<juce::FileChooser> ("Choose a DSP program",
@@ -26,8 +39,7 @@ namespace pauseguard
                                       if (owner == nullptr || file == juce::File())
                                           return;
                                       const auto path = file.getFullPathName();
-                                      processor.setDspProgram (path.containsChar (' ') ? path.quoted() : path);
-                                      status ("Starting " + file.getFileName() + " (allowed from now on)");
+                                      startAndTell (processor, path.containsChar (' ') ? path.quoted() : path, status);
                                   });
         }
     } // namespace
@@ -35,17 +47,17 @@ namespace pauseguard
     void showProgramDialog (juce::Component& owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)
     {
         juce::Component::SafePointer<juce::Component> safe (&owner);
-        const auto allowed = AllowedPrograms().list();
-        auto current = processor.getDspProgram();
-        if (current.isEmpty())
-            current = processor.getPendingDspProgram();
-        if (current.isEmpty() && ! allowed.isEmpty())
-            current = allowed[allowed.size() - 1];
+        juce::StringArray allowed;
+        for (const auto& program : AllowedPrograms().list())
+            allowed.add (joinCommandLine (program.argv));
+        // The program that plays, if any: never one a session names that was not allowed.
+        const auto current = processor.getDspProgram();
 
         auto* w = new juce::AlertWindow ("Run a DSP program",
                                          "The program runs in a process of its own, in place of the script, and speaks "
-                                         "PauseGuard's protocol (Go: the pauseguard package). Give its command line, or pick "
-                                         "one you allowed before. Choosing it here allows it for your sessions.",
+                                         "PauseGuard's protocol (Go: the pauseguard package). Give its command line (the "
+                                         "program's absolute path first), or pick one you allowed before. Choosing it here "
+                                         "allows its files, as they are now, for your sessions.",
                                          juce::MessageBoxIconType::NoIcon);
         w->addTextEditor ("command", current, "Command line");
         if (! allowed.isEmpty())
@@ -63,10 +75,7 @@ namespace pauseguard
                                     return;
                                 const auto command = w->getTextEditorContents ("command").trim();
                                 if (answer == run && command.isNotEmpty())
-                                {
-                                    processor.setDspProgram (command);
-                                    status ("Starting " + command);
-                                }
+                                    startAndTell (processor, command, status);
                                 else if (answer == browse)
                                     launchBrowser (safe, processor, status);
                                 else if (answer == script)
@@ -84,20 +93,26 @@ namespace pauseguard
         const auto named = processor.getPendingDspProgram();
         if (named.isEmpty())
             return;
-        auto* w = new juce::AlertWindow ("This session runs a DSP program",
-                                         "It names this program, which is not on your list of allowed programs:\n\n" + named
-                                             + "\n\nA program runs with your rights. Start it?",
-                                         juce::MessageBoxIconType::NoIcon);
-        w->addButton ("Run once", runOnce);
-        w->addButton ("Always allow", always);
-        w->addButton ("Keep the script", cancel, juce::KeyPress (juce::KeyPress::escapeKey));
-        w->enterModalState (true, juce::ModalCallbackFunction::create ([safe, &processor, named, status] (int answer) {
+        // What would run, as the files are now: the buttons start exactly that.
+        const auto resolved = resolveProgram (named);
+        const auto text = resolved.ok() ? "It names a program that is not on your list of allowed programs, or whose files changed "
+                                          "since you allowed it:\n\n"
+                                              + resolved.describeFiles() + "\n\nA program runs with your rights. Start it?"
+                                        : "It names a program that cannot run here: " + resolved.error;
+        auto* w = new juce::AlertWindow ("This session runs a DSP program", text, juce::MessageBoxIconType::WarningIcon);
+        w->addButton ("Keep the script", cancel, juce::KeyPress (juce::KeyPress::returnKey), juce::KeyPress (juce::KeyPress::escapeKey));
+        if (resolved.ok())
+        {
+            w->addButton ("Run once", runOnce);
+            w->addButton ("Always allow", always);
+        }
+        w->enterModalState (true, juce::ModalCallbackFunction::create ([safe, &processor, named, resolved, status] (int answer) {
                                 if (safe == nullptr || processor.getPendingDspProgram() != named)
                                     return; // the session changed meanwhile
                                 if (answer == runOnce || answer == always)
                                 {
-                                    processor.setDspProgram (named, answer == always);
-                                    status ("Starting " + named);
+                                    processor.runProgramAsShown (resolved.command, answer == always);
+                                    status ("Starting " + resolved.commandLine());
                                 }
                                 else
                                 {

@@ -45,6 +45,13 @@ namespace pauseguard
             if (onProgram)
                 onProgram();
         };
+        retryButton.setTooltip ("The program failed too often and is no longer restarted: start it again");
+        retryButton.setComponentID ("retry");
+        retryButton.onClick = [this] {
+            if (onRetry)
+                onRetry();
+        };
+        addChildComponent (retryButton);
         loadButton.onClick = [this] {
             if (onLoad)
                 onLoad();
@@ -184,6 +191,12 @@ namespace pauseguard
         clearButton.setBounds (watchRow.removeFromRight (static_cast<float> (clearWidth)).toNearestInt());
         watchRow.removeFromRight (6.0f);
         programButton.setBounds (watchRow.removeFromRight (84.0f).toNearestInt());
+        retryButton.setVisible (shown.restartsStopped);
+        if (shown.restartsStopped)
+        {
+            watchRow.removeFromRight (6.0f);
+            retryButton.setBounds (watchRow.removeFromRight (80.0f).toNearestInt());
+        }
         const auto line = shown.program.isNotEmpty() ? (shown.starting ? "starting " : "running ") + shown.program : watchLine (shown.watchedPath, small, watchRow.getWidth() - 8.0f);
         watchText.set (line, small, watchRow.withTrimmedRight (8.0f));
         r.removeFromTop (rowGap);

@@ -10,7 +10,8 @@ namespace pauseguard
 {
     // The script the engine runs, as a panel: its name, how many macros it declares, the file that
     // is watched for live reload (or the DSP program that runs in place of the script), buttons to
-    // load a .lua file, go back to the built-in effect or choose a DSP program, and the console (the
+    // load a .lua file, go back to the built-in effect or choose a DSP program (and try a program
+    // whose restarts stopped again: component ID "retry"), and the console (the
     // script's print output or the program's stderr, load events and errors, the newest at the bottom).
     // Message thread only.
     class ScriptPanel final : public juce::Component
@@ -24,12 +25,13 @@ namespace pauseguard
             bool failed = false;
             juce::String program; // the DSP program's command line; empty: the script runs
             bool starting = false; // the program was just chosen: its start is under way
+            bool restartsStopped = false; // the program failed too often: "Try again" is shown
             bool operator== (const Shown&) const = default;
         };
 
         ScriptPanel();
 
-        std::function<void()> onLoad, onBuiltin, onClear, onProgram;
+        std::function<void()> onLoad, onBuiltin, onClear, onProgram, onRetry;
 
         // Lays out and repaints only if something shown changed.
         void setScript (const Shown& s);
@@ -55,7 +57,7 @@ namespace pauseguard
         bool dropHighlight = false;
 
         juce::TextButton loadButton{ juce::String::fromUTF8 ("Load script\xe2\x80\xa6") }, builtinButton{ "Built-in" },
-            clearButton{ "Clear" }, programButton{ juce::String::fromUTF8 ("Program\xe2\x80\xa6") };
+            clearButton{ "Clear" }, programButton{ juce::String::fromUTF8 ("Program\xe2\x80\xa6") }, retryButton{ "Try again" };
         juce::TextEditor console;
 
         // What the console shows: the number of lines, the first and the last.

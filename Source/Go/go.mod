@@ -1,3 +1,3 @@
-module pauseguard
+module pauseguard.dev/pauseguard
 
 go 1.19

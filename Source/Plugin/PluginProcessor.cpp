@@ -215,8 +215,9 @@ namespace pauseguard
             std::lock_guard<std::mutex> lock (scriptLock);
             source = scriptSource.empty() ? std::string (builtinScript()) : scriptSource;
             name = scriptSource.empty() ? std::string ("BuiltinEffect.lua") : scriptName;
-            settings.dspProgram = splitCommandLine (dspProgram);
+            settings.dspProgram = dspCommand;
             programInEffect = dspProgram;
+            commandInEffect = dspCommand;
         }
         engine.prepare (settings, source, name, start, useAuto || dynamic); // a manual latency never profiles
         appliedStrategy = params.strategy.getIndex();
@@ -248,19 +249,75 @@ namespace pauseguard
                                params.autoLatency.get() || params.strategy.getIndex() == 1);
     }
 
-    void PauseGuardProcessor::setDspProgram (const juce::String& commandLine, bool remember)
+    bool PauseGuardProcessor::setDspProgram (const juce::String& commandLine, bool remember)
     {
-        const auto trimmed = commandLine.trim();
-        if (remember && trimmed.isNotEmpty())
-            AllowedPrograms().add (trimmed);
+        if (commandLine.trim().isEmpty())
+        {
+            runProgram ({}, {});
+            return true;
+        }
+        const auto resolved = resolveProgram (commandLine);
+        if (! resolved.ok())
+        {
+            addConsoleLine (pg::ConsoleLine::error, resolved.error + " (not started)");
+            return false;
+        }
+        if (remember)
+            AllowedPrograms().add (resolved.command);
+        runProgram (resolved.command, {});
+        return true;
+    }
+
+    void PauseGuardProcessor::runProgramAsShown (const pg::ProgramCommand& shown, bool remember)
+    {
+        if (remember)
+            AllowedPrograms().add (shown);
+        std::string sessionState; // the session's, for the program it named (only)
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (pendingProgram.isNotEmpty() && pendingArgv == shown.argv)
+                sessionState = pendingProgramState;
+        }
+        runProgram (shown, sessionState);
+    }
+
+    // The running program's state (the worker saves it between two chunks, 0.1 s at the most), or
+    // the session's for a program not allowed yet.
+    std::string PauseGuardProcessor::savedProgramState()
+    {
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (dspProgram.isEmpty())
+                return pendingProgramState;
+        }
+        return engine.getProgramState (0.1);
+    }
+
+    // The program decided on (its files' hashes as they were allowed: the engine checks them again
+    // at each start), or the script for an empty one.
+    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command, const std::string& programState)
+    {
         std::lock_guard<std::mutex> lock (scriptLock); // held across loadProgram: keepWhatPlays sees both or neither
-        if (trimmed == dspProgram && pendingProgram.isEmpty())
-            return;
-        dspProgram = trimmed;
+        if (command == dspCommand && pendingProgram.isEmpty())
+            return; // (the program goes on, with its own state)
+        engine.setProgramState (programState);
+        pendingProgramState.clear();
+        dspCommand = command;
+        dspProgram = joinCommandLine (command.argv);
         pendingProgram.clear();
         pendingDismissed = false;
         if (engine.isPrepared())
-            engine.loadProgram (splitCommandLine (trimmed), params.autoLatency.get() || params.strategy.getIndex() == 1);
+            engine.loadProgram (command, params.autoLatency.get() || params.strategy.getIndex() == 1);
+    }
+
+    void PauseGuardProcessor::addConsoleLine (pg::ConsoleLine::Kind kind, const juce::String& text)
+    {
+        pg::ConsoleLine line;
+        line.kind = kind;
+        text.copyToUTF8 (line.text, sizeof (line.text));
+        consoleLines.push_back (line);
+        if (consoleLines.size() > 500)
+            consoleLines.pop_front();
     }
 
     // Message thread: a program the user chose that did not start (its message is on the console)
@@ -273,10 +330,16 @@ namespace pauseguard
         if (dspProgram == programInEffect || engine.isProgramChoicePending() || ! pendingProgram.isEmpty())
             return; // (the same choice: nothing to keep)
         const auto active = engine.getActiveProgram();
-        if (splitCommandLine (dspProgram) == active)
+        if (dspCommand == active)
+        {
             programInEffect = dspProgram;
-        else if (splitCommandLine (programInEffect) == active)
+            commandInEffect = dspCommand;
+        }
+        else if (commandInEffect == active)
+        {
             dspProgram = programInEffect;
+            dspCommand = commandInEffect;
+        }
     }
 
     juce::String PauseGuardProcessor::getDspProgram() const
@@ -327,11 +390,7 @@ namespace pauseguard
         keepWhatPlays();
         pg::ConsoleLine line;
         while (engine.popConsoleLine (line))
-        {
-            consoleLines.push_back (line);
-            if (consoleLines.size() > 500)
-                consoleLines.pop_front();
-        }
+            addConsoleLine (line.kind, line.text);
         // Live reload: the watched file was saved again.
         if (watchedFile != juce::File() && watchedFile.existsAsFile())
         {
@@ -474,6 +533,7 @@ namespace pauseguard
         copy.setProperty ("latencySampleRate", savedSampleRate.load(), nullptr);
         copy.setProperty ("latencyBlockSize", savedBlockSize.load(), nullptr);
         copy.setProperty ("profiledLatency", profiledLatency.load(), nullptr);
+        const auto programState = savedProgramState(); // (it may wait for the worker: before the lock)
         {
             // A user script travels with the session, so that it opens on another machine.
             std::lock_guard<std::mutex> lock (scriptLock);
@@ -484,11 +544,14 @@ namespace pauseguard
                 script.setProperty ("source", juce::String (scriptSource), nullptr);
                 copy.appendChild (script, nullptr);
             }
-            // The program the session runs (or names, not allowed here yet): only its command line.
+            // The program the session runs (or names, not allowed here yet): its command line, and
+            // its state (protocol 2.2) as Base64.
             if (const auto program = dspProgram.isNotEmpty() ? dspProgram : pendingProgram; program.isNotEmpty())
             {
                 juce::ValueTree dsp ("DSPPROGRAM");
                 dsp.setProperty ("command", program, nullptr);
+                if (! programState.empty())
+                    dsp.setProperty ("state", juce::Base64::toBase64 (programState.data(), programState.size()), nullptr);
                 copy.appendChild (dsp, nullptr);
             }
         }
@@ -532,15 +595,27 @@ namespace pauseguard
         }
         if (changed)
             setScript (source, name.isNotEmpty() ? name : juce::String ("session.lua"));
-        restoreDspProgram (tree.getChildWithName ("DSPPROGRAM").getProperty ("command").toString().trim());
+        const auto program = tree.getChildWithName ("DSPPROGRAM");
+        juce::MemoryOutputStream decoded;
+        std::string programState;
+        if (juce::Base64::convertFromBase64 (decoded, program.getProperty ("state").toString())) // (a corrupt one: none)
+            programState.assign (static_cast<const char*> (decoded.getData()), decoded.getDataSize());
+        restoreDspProgram (program.getProperty ("command").toString().trim(), programState);
     }
 
-    // A session never starts a program by itself: only one on the user's allow-list.
-    void PauseGuardProcessor::restoreDspProgram (const juce::String& named)
+    // A session never starts a program by itself: only one whose files are on the user's
+    // allow-list, with the hashes they were allowed with.
+    void PauseGuardProcessor::restoreDspProgram (const juce::String& named, const std::string& programState)
     {
-        if (named.isEmpty() || AllowedPrograms().contains (named))
+        if (named.isEmpty())
         {
-            setDspProgram (named, false);
+            runProgram ({}, {});
+            return;
+        }
+        const auto resolved = resolveProgram (named);
+        if (resolved.ok() && AllowedPrograms().allows (resolved.command))
+        {
+            runProgram (resolved.command, programState);
             return;
         }
         bool wasRunning = false;
@@ -548,7 +623,10 @@ namespace pauseguard
             std::lock_guard<std::mutex> lock (scriptLock);
             wasRunning = dspProgram.isNotEmpty();
             dspProgram.clear();
+            dspCommand = {};
             pendingProgram = named;
+            pendingArgv = resolved.command.argv;
+            pendingProgramState = programState;
         }
         pendingDismissed = false;
         ++pendingSerial;

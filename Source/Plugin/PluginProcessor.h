@@ -109,11 +109,17 @@ namespace pauseguard
         juce::String getScriptSource() const;
         juce::File getWatchedScriptFile() const { return watchedFile; }
 
-        // Message thread: runs a DSP program (a command line: the program, then its arguments) in
-        // place of the script, as the user chose it in the editor; remember: it also goes on the
-        // per-user allow-list, so that a session naming it starts it without asking. The command
-        // line is saved in the plugin state. An empty one goes back to the script.
-        void setDspProgram (const juce::String& commandLine, bool remember = true);
+        // Message thread: runs a DSP program (a command line: the program's absolute path, then its
+        // arguments) in place of the script, as the user chose it in the editor; remember: its
+        // files and their hashes also go on the per-user allow-list, so that a session naming it
+        // starts it without asking while they do not change (DspPrograms.h). The command line is
+        // saved in the plugin state. An empty one goes back to the script. False: it names no
+        // program that can run (the console says why), and nothing changed.
+        bool setDspProgram (const juce::String& commandLine, bool remember = true);
+        // Message thread: runs exactly the program a prompt showed (resolved and hashed then: a
+        // file that changed since starts nothing); remember: it goes on the allow-list too. The
+        // program the restored session named gets the state the session saved for it.
+        void runProgramAsShown (const pg::ProgramCommand& shown, bool remember);
         juce::String getDspProgram() const;
         // A program the restored session names but the allow-list does not: not started. The
         // editor asks the user (setDspProgram starts it; dismissPendingDspProgram keeps the script,
@@ -147,7 +153,10 @@ namespace pauseguard
         void timerCallback() override { messageThreadTick(); }
         void keepWhatPlays();
         void pushParametersToEngine() noexcept;
-        void restoreDspProgram (const juce::String& named);
+        void restoreDspProgram (const juce::String& named, const std::string& programState = {});
+        void runProgram (const pg::ProgramCommand& command, const std::string& programState);
+        std::string savedProgramState();
+        void addConsoleLine (pg::ConsoleLine::Kind kind, const juce::String& text);
         void recordLatency (int samples, LatencyChange::Reason reason);
         void rememberLatency();
         void processWithEngine (juce::AudioBuffer<float>&, bool forceBypass) noexcept PG_NONBLOCKING;
@@ -173,6 +182,9 @@ namespace pauseguard
         std::string scriptSource, scriptName;
         juce::String dspProgram, pendingProgram; // scriptLock
         juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
+        pg::ProgramCommand dspCommand, commandInEffect; // scriptLock: the two above, resolved and hashed
+        std::string pendingProgramState;                // scriptLock: the session's state for pendingProgram
+        std::vector<std::string> pendingArgv;           // scriptLock: pendingProgram resolved (empty: it cannot run)
         bool pendingDismissed = false;           // message thread
         std::atomic<int> pendingSerial { 0 };    // counted by setStateInformation, on any thread
         juce::File watchedFile;           // message thread

@@ -252,7 +252,35 @@ TEST_CASE ("The CLI with --process: a program that cannot start, or with --scrip
     CHECK (both.exitCode == 2);
     CHECK (both.output.contains ("--script and --process each choose the DSP: give one"));
     const auto missing = runCli ({ "soak", "--process", "/nonexistent/dsp", "--seconds", "1" });
-    CHECK (missing.output.contains ("the DSP program stopped: cannot start /nonexistent/dsp"));
+    CHECK (missing.output.contains ("cannot run '/nonexistent/dsp': /nonexistent/dsp is not a file"));
+}
+
+TEST_CASE ("The CLI's --param sets a plugin parameter (a program's knob); --process finds a bare name as a shell would", "[cli][external]")
+{
+    const auto unknown = runCli ({ "soak", "--param", "nope=1", "--seconds", "1" });
+    CHECK (unknown.exitCode == 2);
+    CHECK (unknown.output.contains ("--param: the plugin has no parameter 'nope'"));
+
+    // The Go example by its bare name, found on PATH; its output at -20 dB: 0.04 and 0.02.
+    const auto folder = juce::File (PAUSEGUARD_GO_EXAMPLE).getParentDirectory().getFullPathName();
+    const auto path = juce::SystemStats::getEnvironmentVariable ("PATH", {});
+    setenv ("PATH", (folder + ":" + path).toRawUTF8(), 1);
+    const auto in = outputDir().getChildFile ("param-in.wav"), out = outputDir().getChildFile ("param-out.wav");
+    const int frames = 12000, impulseAt = 3333;
+    REQUIRE (writeImpulse (in, 1, frames, impulseAt, 32));
+    const auto rendered = runCli ({ "render", in.getFullPathName(), out.getFullPathName(), "--process",
+                                    "pauseguard-example-go -live-heap-mb 1", "--param", "output_db=-20" });
+    setenv ("PATH", path.toRawUTF8(), 1);
+    INFO (rendered.output);
+    REQUIRE (rendered.exitCode == 0);
+    juce::AudioFormatManager formats;
+    formats.registerBasicFormats();
+    std::unique_ptr<juce::AudioFormatReader> reader (formats.createReaderFor (out));
+    REQUIRE (reader != nullptr);
+    juce::AudioBuffer<float> b (1, frames);
+    reader->read (&b, 0, frames, 0, true, false);
+    CHECK (b.getSample (0, impulseAt) == Approx (0.04f).margin (1.0e-5));
+    CHECK (b.getSample (0, impulseAt + 1) == Approx (0.02f).margin (1.0e-5));
 }
 
 TEST_CASE ("render --block up to 1,048,576: the same output, at the latency playback reports", "[cli][render]")

@@ -22,7 +22,7 @@ namespace
     {
         auto s = pgtest::settingsFor (48000.0, block, 2);
         s.dspProgram = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "2" };
-        s.dspProgram.insert (s.dspProgram.end(), extra.begin(), extra.end());
+        s.dspProgram.argv.insert (s.dspProgram.argv.end(), extra.begin(), extra.end());
         return s;
     }
 
@@ -61,6 +61,15 @@ namespace
             for (size_t n = from; n < in[c].size(); ++n)
                 bad += out[c][n] != pgtest::delayedAt (wet[c], n, latency) ? 1u : 0u;
         return bad;
+    }
+
+    // Mono, 256-sample blocks at 48 kHz, with the C++ test child in this mode as the DSP.
+    pg::EngineSettings testChildSettings (std::vector<std::string> modeAndArguments)
+    {
+        auto s = pgtest::settingsFor (48000.0, 256, 1);
+        s.dspProgram = { PAUSEGUARD_TEST_CHILD };
+        s.dspProgram.argv.insert (s.dspProgram.argv.end(), modeAndArguments.begin(), modeAndArguments.end());
+        return s;
     }
 } // namespace
 
@@ -147,7 +156,7 @@ TEST_CASE ("Engine with a program that never answers: prepare returns within its
         pg::LatencyEngine engine;
         engine.setOffline (true);
         auto s = pgtest::settingsFor (48000.0, 256, 2);
-        s.dspProgram = { "sleep", "30" };
+        s.dspProgram = { "/bin/sleep", "30" };
         const auto t0 = std::chrono::steady_clock::now();
         CHECK_FALSE (engine.prepare (s, "", "", -1));
         const auto took = std::chrono::steady_clock::now() - t0;
@@ -162,14 +171,14 @@ TEST_CASE ("Engine with a program that never answers: prepare returns within its
     CHECK (childProcesses() == before); // every restart attempt was stopped and reaped
 }
 
-TEST_CASE ("Engine with a program: another protocol version fails prepare with a clear error; its stderr reaches the console",
+TEST_CASE ("Engine with a program: another major protocol version fails prepare with a clear error; its stderr reaches the console",
            "[engine][external]")
 {
     pg::LatencyEngine engine;
     auto s = pgtest::settingsFor (44100.0, 64, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-version" };
+    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "wrong-major" };
     CHECK_FALSE (engine.prepare (s, "", "", -1));
-    CHECK (engine.getScriptError() == "the DSP program speaks protocol version 99, this host speaks version 1");
+    CHECK (engine.getScriptError() == "the DSP program speaks protocol 99.0, this host speaks 2.2: their major versions differ (build the program with a client of protocol 2)");
 
     s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
     REQUIRE (engine.prepare (s, "", "", -1));
@@ -220,6 +229,7 @@ TEST_CASE ("Engine with the Go example: with GOGC off, the dynamic strategy's co
     const auto after = engine.getCounters();
     CHECK (after.fullCollections == end.fullCollections);
     CHECK (after.runtime.collections > end.runtime.collections);
+    INFO (engine.getScriptError());
     CHECK (engine.getScriptError().empty());
 }
 
@@ -233,8 +243,8 @@ TEST_CASE ("Engine: loadProgram while playing crossfades from the script to the 
                              "invert.lua", -1));
     const int latency = engine.getLatencySamples();
     const auto in = pgtest::noise (2, 48000, 46);
-    auto toProgram = [&] (std::vector<std::string> argv, const char* expectedName) {
-        engine.loadProgram (std::move (argv));
+    auto toProgram = [&] (pg::ProgramCommand program, const char* expectedName) {
+        engine.loadProgram (std::move (program));
         // The loader starts it; the worker takes it at its next chunk. Play until it has.
         for (int tries = 0; tries < 400 && engine.getScriptName() != expectedName; ++tries)
         {
@@ -271,8 +281,7 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
     const auto marker = (std::filesystem::temp_directory_path() / ("pauseguard-late-child-" + std::to_string (getpid()))).string();
     std::remove (marker.c_str());
     pg::LatencyEngine engine; // in real time (the harness waits for the worker after each block, as an idle machine)
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
+    auto s = testChildSettings ({ "late", marker });
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
@@ -313,8 +322,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
 {
     pg::LatencyEngine engine;
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    auto s = testChildSettings ({ "gain" });
     REQUIRE (engine.prepare (s, "function process(ch, n) end", "quiet.lua", -1));
     const int latency = engine.getLatencySamples();
     const int firstPid = engine.getDspProcessId();
@@ -330,10 +338,10 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
         return done();
     };
 
-    // Another protocol version: refused by its hello, on the loader.
-    engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-version" });
+    // Another major protocol version: refused by its hello, on the loader.
+    engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-major" });
     std::string text;
-    REQUIRE (playUntil ([&] { text += pgtest::consoleText (engine); return ! engine.isLoading() && text.find ("version 99") != std::string::npos; }));
+    REQUIRE (playUntil ([&] { text += pgtest::consoleText (engine); return ! engine.isLoading() && text.find ("protocol 99.0") != std::string::npos; }));
     CHECK_THAT (text, Catch::Contains ("not started: the current DSP keeps playing"));
     CHECK (engine.getDspProcessId() == firstPid);
     CHECK (engine.getScriptName() == "test child (gain)");
@@ -373,8 +381,7 @@ TEST_CASE ("Engine with a program: the host's parameters reach it, automation in
     pg::LatencyEngine engine;
     const int gain = engine.addScriptParameter ("gain", 0.25f);
     engine.setOffline (true);
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "gain" };
+    auto s = testChildSettings ({ "gain" });
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const auto in = pgtest::noise (1, 48000, 51);
@@ -405,7 +412,7 @@ TEST_CASE ("Engine with a program: the host's parameters reach it, automation in
     CHECK (switchedAt <= changeAt + 256);
 }
 
-TEST_CASE ("Engine with the Go example: the host's output_db scales its output (pauseguard.Parameter)", "[engine][external][parameters]")
+TEST_CASE ("Engine with the Go example: the host's output_db scales its output (pauseguard.Params)", "[engine][external][parameters]")
 {
     pg::LatencyEngine engine;
     engine.addScriptParameter ("output_db", -6.0f);
@@ -433,8 +440,7 @@ TEST_CASE ("Engine with a program that answers late while the host renders: wait
     std::remove (marker.c_str());
     pg::LatencyEngine engine;
     engine.setOffline (true); // no wall-clock budget fails a call while rendering: only a hang would
-    auto s = pgtest::settingsFor (48000.0, 256, 1);
-    s.dspProgram = { PAUSEGUARD_TEST_CHILD, "late", marker };
+    auto s = testChildSettings ({ "late", marker });
     REQUIRE (engine.prepare (s, "", "", -1));
     const int latency = engine.getLatencySamples();
     const int pid = engine.getDspProcessId();
@@ -490,4 +496,62 @@ TEST_CASE ("Engine with the Go example killed while the host renders: started ag
     INFO ("first frame off: " << firstBad << " (L " << latency << "), " << bad << " samples off");
     CHECK (bad <= 2);
     CHECK (kill (firstPid, 0) != 0); // reaped
+}
+
+TEST_CASE ("Engine with a program that keeps failing: restarts back off and stop after 5 with a message; retryProgram tries again",
+           "[engine][external][robustness]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    auto s = pgtest::settingsFor (48000.0, 256, 2);
+    s.dspProgram = { "/bin/false" }; // exits at once, every time
+    CHECK_FALSE (engine.prepare (s, "", "", -1));
+    std::string text;
+    const auto waitFor = [&] (auto condition, double seconds) {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double> (seconds);
+        while (! condition() && std::chrono::steady_clock::now() < end)
+        {
+            text += pgtest::consoleText (engine);
+            std::this_thread::sleep_for (std::chrono::milliseconds (20));
+        }
+        text += pgtest::consoleText (engine);
+        return condition();
+    };
+    // 0.25 + 0.5 + 1 + 2 + 4 s of backoff, then no more.
+    REQUIRE (waitFor ([&] { return engine.areProgramRestartsStopped(); }, 30.0));
+    CHECK (engine.getCounters().dspRestarts == 5);
+    CHECK_THAT (text, Catch::Contains ("failed 6 times in a row: restarts stopped"));
+    std::this_thread::sleep_for (std::chrono::milliseconds (300));
+    CHECK (engine.getCounters().dspRestarts == 5);
+
+    CHECK (engine.retryProgram());
+    REQUIRE (waitFor ([&] { return engine.getCounters().dspRestarts == 6; }, 5.0));
+    CHECK_FALSE (engine.areProgramRestartsStopped());
+    engine.release();
+}
+
+TEST_CASE ("Engine with a program: its state set before prepare is loaded, and getProgramState saves it between chunks",
+           "[engine][external][state]")
+{
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    const auto s = testChildSettings ({ "counter" });
+    engine.setProgramState ("count=1000");
+    REQUIRE (engine.prepare (s, "", "", -1));
+    // No audio yet: no chunk to save it before, so the latest known state after the wait.
+    CHECK (engine.getProgramState (0.05) == "count=1000");
+
+    pgtest::run (engine, pgtest::noise (1, 2048, 47), pgtest::fixedBlocks (256), true); // 8 chunks counted
+    std::atomic<bool> playing { true };
+    std::thread audio ([&] {
+        while (playing)
+            pgtest::run (engine, pgtest::noise (1, 2048, 48), pgtest::fixedBlocks (256), true);
+    });
+    const auto saved = engine.getProgramState (5.0);
+    playing = false;
+    audio.join();
+    INFO (saved);
+    REQUIRE (saved.rfind ("count=", 0) == 0);
+    CHECK (std::stoul (saved.substr (6)) > 1000); // it went on from the state it was given
+    engine.release();
 }

@@ -16,8 +16,8 @@ namespace
     pg::ExternalDsp::Options goExample (std::vector<std::string> extra = {})
     {
         pg::ExternalDsp::Options o;
-        o.argv = { PAUSEGUARD_GO_EXAMPLE };
-        o.argv.insert (o.argv.end(), extra.begin(), extra.end());
+        o.program = { PAUSEGUARD_GO_EXAMPLE };
+        o.program.argv.insert (o.program.argv.end(), extra.begin(), extra.end());
         o.maxChannels = 2;
         o.maxFrames = 512;
         return o;
@@ -103,7 +103,7 @@ TEST_CASE ("External DSP: a program that never answers is stopped within the bou
 {
     pg::ExternalDsp dsp;
     pg::ExternalDsp::Options o;
-    o.argv = { "sleep", "30" };
+    o.program = { "/bin/sleep", "30" };
     o.answerTimeoutSeconds = 0.5;
     const auto t0 = std::chrono::steady_clock::now();
     CHECK_FALSE (dsp.start (o));
@@ -115,23 +115,23 @@ TEST_CASE ("External DSP: a program that never answers is stopped within the bou
     CHECK (waitpid (-1, nullptr, WNOHANG) <= 0); // no child of ours is left to reap
 }
 
-TEST_CASE ("External DSP: another protocol version, a missing program or a crash at start give a clear error", "[engine][external]")
+TEST_CASE ("External DSP: another major protocol version, a missing program or a crash at start give a clear error", "[engine][external]")
 {
     pg::ExternalDsp dsp;
     pg::ExternalDsp::Options o;
-    o.argv = { PAUSEGUARD_TEST_CHILD, "wrong-version" };
+    o.program = { PAUSEGUARD_TEST_CHILD, "wrong-major" };
     CHECK_FALSE (dsp.start (o));
-    CHECK (dsp.getError() == "the DSP program speaks protocol version 99, this host speaks version 1");
+    CHECK (dsp.getError() == "the DSP program speaks protocol 99.0, this host speaks 2.2: their major versions differ (build the program with a client of protocol 2)");
 
-    o.argv = { "/nonexistent/dsp-program" };
+    o.program = { "/nonexistent/dsp-program" };
     CHECK_FALSE (dsp.start (o));
     CHECK_THAT (dsp.getError(), Catch::Contains ("cannot start /nonexistent/dsp-program"));
 
-    o.argv = { "false" }; // exits at once with code 1
+    o.program = { "/bin/false" }; // exits at once with code 1
     CHECK_FALSE (dsp.start (o));
     CHECK (dsp.getError() == "the DSP program exited with code 1");
 
-    o.argv = {};
+    o.program = {};
     CHECK_FALSE (dsp.start (o));
     CHECK (dsp.getError() == "no DSP program was chosen");
 }
@@ -140,7 +140,7 @@ TEST_CASE ("External DSP: a client in C++ from the protocol header alone; its st
 {
     pg::ExternalDsp dsp;
     pg::ExternalDsp::Options o;
-    o.argv = { PAUSEGUARD_TEST_CHILD, "gain" };
+    o.program = { PAUSEGUARD_TEST_CHILD, "gain" };
     REQUIRE (dsp.start (o));
     CHECK (dsp.getChildName() == "test child (gain)");
     REQUIRE (dsp.prepare (44100.0, 64, 1));

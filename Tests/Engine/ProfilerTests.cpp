@@ -129,7 +129,7 @@ TEST_CASE ("Profiler: a DSP program's runtime collects concurrently: its auto la
 {
     pg::ExternalDsp dsp;
     pg::ExternalDsp::Options o;
-    o.argv = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "8" };
+    o.program = { PAUSEGUARD_GO_EXAMPLE, "-live-heap-mb", "8" };
     o.maxChannels = 2;
     o.maxFrames = 128;
     REQUIRE (dsp.start (o));

@@ -25,8 +25,9 @@ DISPLAY_NUMBER="${DISPLAY_NUMBER:-57}"
 # script (empty: the built-in effect).
 PARAMS="${PARAMS:-strategy=0 auto_latency=1 macro1=0.5 macro2=1 macro3=0.25 macro4=0.25}"
 SCRIPT="${SCRIPT-$ROOT/Tests/GUI/ScreenshotScript.lua}"
-# A DSP program the state names (a command line; empty: none). It runs if PAUSEGUARD_ALLOWED_PROGRAMS
-# lists it; otherwise the editor asks first, and the shot shows the question.
+# A DSP program the state names (a command line; empty: none). It runs if ALLOW_PROGRAM=1 (it is
+# then put on the temporary HOME's allow-list); otherwise the editor asks first, and the shot shows
+# the question.
 PROGRAM="${PROGRAM:-}"
 # The editor's view at the shot: pauses (the histogram) or pool (the pool's last second, from the trace).
 VIEW="${VIEW:-pauses}"
@@ -76,8 +77,12 @@ with open(path, 'w') as f:
             '  <VALUE name="shouldMuteInput" val="0"/>\n'
             + ('' if no_device else f'  <VALUE name="audioSetup">\n    {setup}\n  </VALUE>\n') + '</PROPERTIES>\n')
 PY
+if [[ ${ALLOW_PROGRAM:-0} == 1 && -n $PROGRAM ]]; then
+    source "$ROOT/Tests/Hosts/allow_program.sh"
+    HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" pauseguard_allow_program "$PROGRAM"
+fi
 
-HOME="$WORK/home" DISPLAY=":$DISPLAY_NUMBER" "$APP" >"$WORK/app.log" 2>&1 &
+HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" DISPLAY=":$DISPLAY_NUMBER" "$APP" >"$WORK/app.log" 2>&1 &
 PIDS+=($!)
 export DISPLAY=":$DISPLAY_NUMBER"
 if [ -n "$SWITCH_AFTER" ]; then

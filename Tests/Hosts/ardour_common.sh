@@ -24,7 +24,7 @@ ardour_setup() { # vst3|lv2, bundle
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     mkdir -p "$work/home/.config/ardour7/scripts" "$work/plugins"
-    export HOME=$work/home
+    export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
     cp -r "$bundle" "$work/plugins/"
     find "$work/plugins" -exec touch -d '1 hour ago' {} +
     case $format in
@@ -44,9 +44,11 @@ ardour_setup() { # vst3|lv2, bundle
     export PG_COMMON_LUA
 }
 
-ardour_allow_program() { # command line: new PauseGuard instances run it (on a private allow-list)
-    export PAUSEGUARD_ALLOWED_PROGRAMS=$work/allowed-programs.txt PAUSEGUARD_DSP_PROGRAM=$1
-    printf '%s\n' "$1" >"$PAUSEGUARD_ALLOWED_PROGRAMS"
+source "$(dirname "${BASH_SOURCE[0]}")/allow_program.sh"
+
+ardour_allow_program() { # command line: new PauseGuard instances run it (on the private HOME's allow-list)
+    export PAUSEGUARD_DSP_PROGRAM=$1
+    pauseguard_allow_program "$1"
     echo "ardour: PauseGuard runs the DSP program $1"
 }
 

@@ -59,8 +59,10 @@ unset DISPLAY
 dynamic_below=960
 if [[ -n $program ]]; then
     dynamic_below=$rate
-    export PAUSEGUARD_ALLOWED_PROGRAMS=$work/allowed-programs.txt PAUSEGUARD_DSP_PROGRAM=$program
-    printf '%s\n' "$program" >"$PAUSEGUARD_ALLOWED_PROGRAMS"
+    # (on the allow-list of a HOME of its own)
+    export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config PAUSEGUARD_DSP_PROGRAM=$program
+    source "$(dirname "${BASH_SOURCE[0]}")/allow_program.sh"
+    pauseguard_allow_program "$program"
     echo "jalv: PauseGuard runs the DSP program $program"
 fi
 

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <thread>
+#include <unistd.h>
 
 using pauseguard::PauseGuardProcessor;
 
@@ -20,15 +21,17 @@ namespace
         TemporaryAllowList()
         {
             file.deleteFile();
-            setenv ("PAUSEGUARD_ALLOWED_PROGRAMS", file.getFullPathName().toRawUTF8(), 1);
+            pauseguard::AllowedPrograms::useFileInstead (file);
         }
         ~TemporaryAllowList()
         {
-            unsetenv ("PAUSEGUARD_ALLOWED_PROGRAMS");
+            pauseguard::AllowedPrograms::useFileInstead ({});
             file.deleteFile();
         }
-        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-allowed-test.txt");
+        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-allowed-test.json");
     };
+
+    bool allow (const juce::String& commandLine) { return pauseguard::AllowedPrograms().add (pauseguard::resolveProgram (commandLine).command); }
 
     const juce::String goExample = juce::String (PAUSEGUARD_GO_EXAMPLE) + " -live-heap-mb 1";
 
@@ -61,20 +64,27 @@ TEST_CASE ("Command lines split into words; \"quotes\" keep spaces", "[plugin][p
     CHECK (pauseguard::splitCommandLine ("").empty());
 }
 
-TEST_CASE ("The allow-list: a file of command lines the user allowed, each once", "[plugin][program]")
+TEST_CASE ("The allow-list: programs the user allowed, each once, with their files' hashes", "[plugin][program]")
 {
     TemporaryAllowList temporary;
     pauseguard::AllowedPrograms allowed;
     CHECK (allowed.getFile() == temporary.file);
-    CHECK_FALSE (allowed.contains ("dsp -a"));
-    REQUIRE (allowed.add ("dsp -a"));
-    REQUIRE (allowed.add (" dsp -a ")); // the same, once
-    REQUIRE (allowed.add ("other"));
-    CHECK (allowed.list() == juce::StringArray { "dsp -a", "other" });
-    CHECK (pauseguard::AllowedPrograms().contains ("dsp -a")); // read back from the file
-    REQUIRE (allowed.remove ("dsp -a"));
-    CHECK (allowed.list() == juce::StringArray { "other" });
-    CHECK_FALSE (pauseguard::AllowedPrograms (juce::File ("/proc/pauseguard/none.txt")).add ("x")); // cannot be written: false
+    const pg::ProgramCommand a ({ "/usr/bin/dsp", "-a" }, { { "/usr/bin/dsp", std::string (64, 'a') } });
+    auto changed = a;
+    changed.files[0].sha256 = std::string (64, 'b');
+    const pg::ProgramCommand other ({ "/opt/other" }, { { "/opt/other", std::string (64, 'c') } });
+    CHECK_FALSE (allowed.allows (a));
+    REQUIRE (allowed.add (a));
+    REQUIRE (allowed.add (a)); // the same, once
+    REQUIRE (allowed.add (other));
+    CHECK (allowed.list() == std::vector<pg::ProgramCommand> { a, other });
+    CHECK (pauseguard::AllowedPrograms().allows (a)); // read back from the file
+    CHECK_FALSE (allowed.allows (changed));           // another hash: not allowed
+    REQUIRE (allowed.add (changed));                  // allowed again: in place of the old one
+    CHECK (allowed.list() == std::vector<pg::ProgramCommand> { other, changed });
+    REQUIRE (allowed.remove (changed.argv));
+    CHECK (allowed.list() == std::vector<pg::ProgramCommand> { other });
+    CHECK_FALSE (pauseguard::AllowedPrograms (juce::File ("/proc/pauseguard/none.json")).add (a)); // cannot be written: false
 }
 
 TEST_CASE ("A session never starts a program by itself: one not allowed waits for the user, and is kept in the state",
@@ -108,7 +118,7 @@ TEST_CASE ("A session never starts a program by itself: one not allowed waits fo
     // The user allows it (the editor's "Always allow"): it starts, and goes on the list.
     p.setDspProgram (p.getPendingDspProgram(), true);
     CHECK (p.getPendingDspProgram().isEmpty());
-    CHECK (pauseguard::AllowedPrograms().contains (goExample));
+    CHECK (pauseguard::AllowedPrograms().allows (pauseguard::resolveProgram (goExample).command));
     for (int tries = 0; tries < 400 && p.getEngine().getDspProcessId() == 0; ++tries)
     {
         pgtest::runProcessor (p, pgtest::noise (2, 512, 1), pgtest::fixedBlocks (512));
@@ -121,7 +131,7 @@ TEST_CASE ("A session never starts a program by itself: one not allowed waits fo
 TEST_CASE ("A session that names an allowed program starts it at prepare, exactly aligned; release stops it", "[plugin][program][state]")
 {
     TemporaryAllowList temporary;
-    REQUIRE (pauseguard::AllowedPrograms().add (goExample));
+    REQUIRE (allow (goExample));
     const auto blob = sessionNaming (goExample);
 
     PauseGuardProcessor p;
@@ -178,7 +188,7 @@ TEST_CASE ("PAUSEGUARD_DSP_PROGRAM gives new instances a program, only if it is 
         CHECK (notAllowed.getDspProgram().isEmpty());
         CHECK (notAllowed.getPendingDspProgram() == goExample);
     }
-    REQUIRE (pauseguard::AllowedPrograms().add (goExample));
+    REQUIRE (allow (goExample));
     {
         PauseGuardProcessor allowed;
         CHECK (allowed.getDspProgram() == goExample);
@@ -200,8 +210,13 @@ TEST_CASE ("A program chosen while another plays that does not start: the one pl
     const int pid = p.getEngine().getDspProcessId();
     REQUIRE (pid > 0);
 
-    p.setDspProgram ("/nonexistent/pauseguard-dsp-program");
-    CHECK (p.getDspProgram() == "/nonexistent/pauseguard-dsp-program"); // until its start is known
+    // A file that is not there: refused at once, the choice unchanged.
+    CHECK_FALSE (p.setDspProgram ("/nonexistent/pauseguard-dsp-program"));
+    CHECK (p.getDspProgram() == goExample);
+    CHECK_THAT (p.getConsole().back().text, Catch::Contains ("/nonexistent/pauseguard-dsp-program is not a file"));
+    // One that fails to start (exits at once): the choice until its start is known.
+    REQUIRE (p.setDspProgram ("/bin/false"));
+    CHECK (p.getDspProgram() == "/usr/bin/false"); // (the file /bin/false names)
     for (int tries = 0; tries < 400 && p.getDspProgram() != goExample; ++tries)
     {
         pgtest::runProcessor (p, pgtest::noise (2, 512, 6), pgtest::fixedBlocks (512));
@@ -213,7 +228,7 @@ TEST_CASE ("A program chosen while another plays that does not start: the one pl
     juce::String console;
     for (const auto& line : p.getConsole())
         console << line.text << "\n";
-    CHECK_THAT (console.toStdString(), Catch::Contains ("/nonexistent/pauseguard-dsp-program") && Catch::Contains ("not started"));
+    CHECK_THAT (console.toStdString(), Catch::Contains ("exited with code 1") && Catch::Contains ("not started"));
 
     juce::MemoryBlock saved;
     p.getStateInformation (saved);
@@ -221,4 +236,332 @@ TEST_CASE ("A program chosen while another plays that does not start: the one pl
     q.setStateInformation (saved.getData(), static_cast<int> (saved.getSize()));
     CHECK (q.getDspProgram() == goExample);
     p.releaseResources();
+}
+
+namespace
+{
+    // A folder of the test's own, a program in it that leaves a mark when it runs, and a copy of
+    // the Go example: what a session may name, and what may be put in its place.
+    struct TrustFolder
+    {
+        TrustFolder()
+        {
+            folder.deleteRecursively();
+            folder.createDirectory();
+            mark.deleteFile();
+        }
+        ~TrustFolder() { folder.deleteRecursively(); }
+
+        juce::File markingProgram (const juce::String& name) const
+        {
+            auto f = folder.getChildFile (name);
+            f.replaceWithText ("#!/bin/sh\ntouch '" + mark.getFullPathName() + "'\n", false, false, "\n");
+            f.setExecutePermission (true);
+            return f;
+        }
+        juce::File goCopy (const juce::String& name) const
+        {
+            auto f = folder.getChildFile (name);
+            juce::File (PAUSEGUARD_GO_EXAMPLE).copyFileTo (f);
+            f.setExecutePermission (true);
+            return f;
+        }
+
+        // A session naming it starts nothing, leaves no mark, and asks about it.
+        void checkSessionStartsNothing (const juce::String& named) const;
+
+        juce::File folder = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-trust-" + juce::String (getpid()));
+        juce::File mark = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-ran-" + juce::String (getpid()));
+    };
+
+    // A processor restoring a session that names commandLine, prepared and played a while: the
+    // process id of the program it runs (0: none).
+    int playSessionNaming (const juce::String& commandLine, juce::String* pending = nullptr)
+    {
+        juce::MemoryBlock blob;
+        {
+            PauseGuardProcessor writer;
+            writer.getStateInformation (blob);
+            auto xml = juce::AudioProcessor::getXmlFromBinary (blob.getData(), static_cast<int> (blob.getSize()));
+            xml->deleteAllChildElementsWithTagName ("DSPPROGRAM");
+            xml->createNewChildElement ("DSPPROGRAM")->setAttribute ("command", commandLine);
+            blob.reset();
+            juce::AudioProcessor::copyXmlToBinary (*xml, blob);
+        }
+        PauseGuardProcessor p;
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        prepareStereo (p);
+        for (int i = 0; i < 20; ++i)
+        {
+            pgtest::runProcessor (p, pgtest::noise (2, 512, 7), pgtest::fixedBlocks (512));
+            p.messageThreadTick();
+            std::this_thread::sleep_for (std::chrono::milliseconds (5));
+        }
+        const int pid = p.getEngine().getDspProcessId();
+        if (pending != nullptr)
+            *pending = p.getPendingDspProgram();
+        p.releaseResources();
+        return pid;
+    }
+
+    void TrustFolder::checkSessionStartsNothing (const juce::String& named) const
+    {
+        juce::String pending;
+        CHECK (playSessionNaming (named, &pending) == 0);
+        CHECK (pending == named);
+        CHECK_FALSE (mark.exists());
+    }
+} // namespace
+
+TEST_CASE ("Trust is bound to a file: a binary swapped after it was allowed starts nothing, and is asked about", "[plugin][program][trust]")
+{
+    TemporaryAllowList temporary;
+    TrustFolder t;
+    const auto dsp = t.goCopy ("dsp").getFullPathName();
+    REQUIRE (allow (dsp));
+    CHECK (playSessionNaming (dsp) > 0); // as allowed: it plays
+
+    t.markingProgram ("other").moveFileTo (juce::File (dsp));
+    t.checkSessionStartsNothing (dsp);
+}
+
+TEST_CASE ("Trust is bound to a file: a symbolic link pointed at another file starts nothing", "[plugin][program][trust]")
+{
+    TemporaryAllowList temporary;
+    TrustFolder t;
+    const auto allowed = t.goCopy ("allowed");
+    const auto other = t.markingProgram ("other");
+    const auto link = t.folder.getChildFile ("link");
+    REQUIRE (allowed.createSymbolicLink (link, true));
+    REQUIRE (allow (link.getFullPathName()));
+    CHECK (pauseguard::AllowedPrograms().list().front().argv.front() == allowed.getFullPathName().toStdString()); // the file, not the link
+    CHECK (playSessionNaming (link.getFullPathName()) > 0);
+
+    REQUIRE (other.createSymbolicLink (link, true));
+    t.checkSessionStartsNothing (link.getFullPathName());
+}
+
+TEST_CASE ("Trust is bound to a file: a relative path, a bare name and the PATH (an empty entry too) start nothing", "[plugin][program][trust]")
+{
+    TemporaryAllowList temporary;
+    TrustFolder t;
+    t.markingProgram ("dsp");
+    t.folder.getChildFile ("bin").createDirectory();
+    t.markingProgram ("bin/dsp");
+    // An old allow-list of command lines as text grants nothing.
+    temporary.file.replaceWithText ("dsp\nbin/dsp\n./dsp\n");
+    const auto previousFolder = juce::File::getCurrentWorkingDirectory();
+    const auto previousPath = juce::SystemStats::getEnvironmentVariable ("PATH", {});
+    t.folder.setAsCurrentWorkingDirectory();
+    setenv ("PATH", (":" + t.folder.getChildFile ("bin").getFullPathName() + ":" + previousPath).toRawUTF8(), 1);
+    for (const juce::String named : { "dsp", "bin/dsp", "./dsp" })
+    {
+        INFO (named);
+        t.checkSessionStartsNothing (named);
+        PauseGuardProcessor chosen;
+        CHECK_FALSE (chosen.setDspProgram (named)); // even chosen in the editor
+        CHECK (chosen.getDspProgram().isEmpty());
+        CHECK_THAT (chosen.getConsole().back().text, Catch::Contains ("is not an absolute path"));
+    }
+    setenv ("PATH", previousPath.toRawUTF8(), 1);
+    previousFolder.setAsCurrentWorkingDirectory();
+    CHECK_FALSE (t.mark.exists());
+    CHECK (pauseguard::AllowedPrograms().list().empty());
+}
+
+TEST_CASE ("Trust is bound to a file: the script an allowed interpreter runs, changed, starts nothing", "[plugin][program][trust]")
+{
+    TemporaryAllowList temporary;
+    TrustFolder t;
+    const auto script = t.markingProgram ("dsp.sh");
+    const auto command = "/bin/sh " + script.getFullPathName();
+    REQUIRE (allow (command));
+    CHECK (pauseguard::AllowedPrograms().list().front().files.size() == 2); // the interpreter and its script
+    playSessionNaming (command);
+    CHECK (t.mark.existsAsFile()); // as allowed, it runs (and, being no DSP, exits)
+    t.mark.deleteFile();
+
+    script.appendText ("# changed\n", false, false, "\n");
+    t.checkSessionStartsNothing (command);
+}
+
+TEST_CASE ("A command line that names a huge file (a session could name /proc/kcore) is refused without reading it",
+           "[plugin][program][trust]")
+{
+    TrustFolder t;
+    const auto huge = t.folder.getChildFile ("huge");
+    REQUIRE (huge.create().wasOk());
+    REQUIRE (truncate (huge.getFullPathName().toRawUTF8(), off_t (1) << 40) == 0); // 1 TB, sparse
+    const auto t0 = juce::Time::getMillisecondCounterHiRes();
+    const auto resolved = pauseguard::resolveProgram ("/bin/sh " + huge.getFullPathName());
+    CHECK_FALSE (resolved.ok());
+    CHECK_THAT (resolved.error.toStdString(), Catch::Contains ("too large to be checked"));
+    CHECK (juce::Time::getMillisecondCounterHiRes() - t0 < 5000.0);
+}
+
+TEST_CASE ("The environment alone never starts a program, whatever list PAUSEGUARD_ALLOWED_PROGRAMS names", "[plugin][program][trust]")
+{
+    TemporaryAllowList temporary;
+    TrustFolder t;
+    const auto dsp = t.markingProgram ("dsp").getFullPathName();
+    // A list that would allow it, in both forms, where the variable points.
+    const auto planted = t.folder.getChildFile ("planted.json");
+    pauseguard::AllowedPrograms (planted).add (pauseguard::resolveProgram (dsp).command);
+    planted.appendText (dsp + "\n");
+    setenv ("PAUSEGUARD_ALLOWED_PROGRAMS", planted.getFullPathName().toRawUTF8(), 1);
+    setenv ("PAUSEGUARD_DSP_PROGRAM", dsp.toRawUTF8(), 1);
+    {
+        PauseGuardProcessor p;
+        CHECK (p.getDspProgram().isEmpty());
+        CHECK (p.getPendingDspProgram() == dsp);
+        prepareStereo (p);
+        pgtest::runProcessor (p, pgtest::noise (2, 4096, 8), pgtest::fixedBlocks (512));
+        CHECK (p.getEngine().getDspProcessId() == 0);
+        p.releaseResources();
+    }
+    unsetenv ("PAUSEGUARD_ALLOWED_PROGRAMS");
+    unsetenv ("PAUSEGUARD_DSP_PROGRAM");
+    CHECK_FALSE (t.mark.exists());
+}
+
+TEST_CASE ("Editor: a program whose restarts stopped shows Try again, which starts it again", "[plugin][program][editor]")
+{
+    TemporaryAllowList temporary;
+    PauseGuardProcessor p;
+    REQUIRE (p.setDspProgram ("/bin/false")); // exits at once, every time
+    prepareStereo (p);
+    std::unique_ptr<juce::AudioProcessorEditor> base (p.createEditor());
+    auto* editor = dynamic_cast<pauseguard::PauseGuardEditor*> (base.get());
+    REQUIRE (editor != nullptr);
+    editor->setSize (1100, 720);
+    auto* retry = dynamic_cast<juce::Button*> (editor->getScriptPanel().findChildWithID ("retry"));
+    REQUIRE (retry != nullptr);
+    editor->refresh();
+    CHECK_FALSE (retry->isVisible());
+
+    // 0.25 + 0.5 + 1 + 2 + 4 s of backoff, then no more restarts.
+    for (int tries = 0; tries < 1500 && ! p.getEngine().areProgramRestartsStopped(); ++tries)
+        std::this_thread::sleep_for (std::chrono::milliseconds (20));
+    REQUIRE (p.getEngine().areProgramRestartsStopped());
+    p.messageThreadTick();
+    editor->refresh();
+    CHECK (retry->isVisible());
+    const auto restarts = p.getEngine().getCounters().dspRestarts;
+    retry->onClick();
+    CHECK_FALSE (p.getEngine().areProgramRestartsStopped());
+    for (int tries = 0; tries < 250 && p.getEngine().getCounters().dspRestarts == restarts; ++tries)
+        std::this_thread::sleep_for (std::chrono::milliseconds (20));
+    CHECK (p.getEngine().getCounters().dspRestarts == restarts + 1);
+    base.reset();
+    p.releaseResources();
+}
+
+TEST_CASE ("A program's own parameters are the plugin's macro knobs: named by it, and automated through them", "[plugin][program][parameters]")
+{
+    TemporaryAllowList temporary;
+    PauseGuardProcessor p;
+    REQUIRE (p.setDspProgram (PAUSEGUARD_GO_CHORUS));
+    pgtest::setParam (p, pauseguard::ParamIDs::mix, 100.0f);
+    pgtest::setParam (p, pauseguard::ParamIDs::macros[2], 0.0f); // the chorus's own mix: 0 %, the dry signal
+    prepareStereo (p);
+    REQUIRE (p.getEngine().getDspProcessId() > 0);
+    const auto macros = p.getEngine().getScriptMacros();
+    REQUIRE (macros.size() == 3);
+    CHECK (macros[0].name == "rate");
+    CHECK (macros[1].name == "depth");
+    CHECK (macros[2].name == "mix");
+    CHECK (macros[2].max == Approx (100.0));
+
+    const int latency = p.getLatencySamples();
+    const auto in = pgtest::noise (2, 24000, 9);
+    auto out = pgtest::runProcessor (p, in, pgtest::fixedBlocks (512));
+    CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) == 0); // mix 0: the input, delayed by L
+
+    pgtest::setParam (p, pauseguard::ParamIDs::macros[2], 1.0f); // 100 %: the chorus
+    out = pgtest::runProcessor (p, in, pgtest::fixedBlocks (512));
+    CHECK (pgtest::countMisaligned (in, in, out, latency, 1.0f) > 1000);
+    p.releaseResources();
+}
+
+namespace
+{
+    // The processor's state, saved while audio plays on another thread (the worker saves a
+    // program's state between two chunks), and its DSPPROGRAM element's decoded state.
+    std::string programStateSavedWhilePlaying (PauseGuardProcessor& p, juce::MemoryBlock& blob)
+    {
+        pgtest::runProcessor (p, pgtest::noise (2, 4096, 10), pgtest::fixedBlocks (512)); // (offline: the chunks are done)
+        std::atomic<bool> playing { true };
+        std::thread audio ([&] {
+            while (playing)
+                pgtest::runProcessor (p, pgtest::noise (2, 1024, 10), pgtest::fixedBlocks (512));
+        });
+        p.getStateInformation (blob);
+        playing = false;
+        audio.join();
+        auto xml = juce::AudioProcessor::getXmlFromBinary (blob.getData(), static_cast<int> (blob.getSize()));
+        const auto* program = xml != nullptr ? xml->getChildByName ("DSPPROGRAM") : nullptr;
+        juce::MemoryOutputStream decoded;
+        if (program == nullptr || ! juce::Base64::convertFromBase64 (decoded, program->getStringAttribute ("state")))
+            return {};
+        return decoded.toString().toStdString();
+    }
+
+    unsigned long countIn (const std::string& state) { return state.rfind ("count=", 0) == 0 ? std::stoul (state.substr (6)) : 0; }
+} // namespace
+
+TEST_CASE ("A program's state is saved with the session and restored with it; a session not allowed keeps it", "[plugin][program][state]")
+{
+    TemporaryAllowList temporary;
+    const juce::String counter = juce::String (PAUSEGUARD_TEST_CHILD) + " counter";
+    juce::MemoryBlock blob;
+    unsigned long saved = 0;
+    {
+        PauseGuardProcessor p;
+        REQUIRE (p.setDspProgram (counter)); // (allowed)
+        prepareStereo (p);
+        saved = countIn (programStateSavedWhilePlaying (p, blob));
+        CHECK (saved > 0);
+        p.releaseResources();
+    }
+    {
+        PauseGuardProcessor q; // the session reopened: the program goes on from its state
+        q.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        prepareStereo (q);
+        juce::MemoryBlock again;
+        CHECK (countIn (programStateSavedWhilePlaying (q, again)) > saved);
+        q.releaseResources();
+    }
+    pauseguard::AllowedPrograms().remove (pauseguard::resolveProgram (counter).command.argv);
+    {
+        PauseGuardProcessor r; // not allowed here: nothing runs, and the state is kept as it was
+        r.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        CHECK (r.getPendingDspProgram().isNotEmpty());
+        juce::MemoryBlock kept;
+        r.getStateInformation (kept);
+        auto xml = juce::AudioProcessor::getXmlFromBinary (kept.getData(), static_cast<int> (kept.getSize()));
+        REQUIRE (xml != nullptr);
+        juce::MemoryOutputStream decoded;
+        REQUIRE (juce::Base64::convertFromBase64 (decoded, xml->getChildByName ("DSPPROGRAM")->getStringAttribute ("state")));
+        CHECK (countIn (decoded.toString().toStdString()) == saved);
+    }
+    // A session whose counter is at a million: the program it names goes on from it once allowed;
+    // another program chosen instead gets none of it.
+    auto xml = juce::AudioProcessor::getXmlFromBinary (blob.getData(), static_cast<int> (blob.getSize()));
+    REQUIRE (xml != nullptr);
+    const std::string million = "count=1000000";
+    xml->getChildByName ("DSPPROGRAM")->setAttribute ("state", juce::Base64::toBase64 (million.data(), million.size()));
+    juce::MemoryBlock millionBlob;
+    juce::AudioProcessor::copyXmlToBinary (*xml, millionBlob);
+    for (const bool same : { true, false })
+    {
+        INFO ((same ? "the session's program" : "another program"));
+        PauseGuardProcessor other;
+        other.setStateInformation (millionBlob.getData(), static_cast<int> (millionBlob.getSize()));
+        other.runProgramAsShown (pauseguard::resolveProgram (same ? counter : counter + " other").command, false);
+        prepareStereo (other);
+        juce::MemoryBlock chosen;
+        const auto count = countIn (programStateSavedWhilePlaying (other, chosen));
+        CHECK ((same ? count > 1000000 : (count > 0 && count < 1000000)));
+        other.releaseResources();
+    }
 }
