@@ -7,7 +7,7 @@ JOBS="$(nproc 2>/dev/null || echo 2)"
 
 # What building needs (golang-go: the Go client and its example DSP), and what the test suite's real hosts need.
 BUILD_PACKAGES=(build-essential cmake pkg-config ccache juce-modules-source liblua5.4-dev catch2 libjack-jackd2-dev golang-go)
-HOST_PACKAGES=(ardour jalv jackd2 audacity xvfb xauth)
+HOST_PACKAGES=(clang-format ardour jalv jackd2 audacity xvfb xauth)
 # The state fuzzer: clang with its libFuzzer and sanitizer runtimes; RealtimeSanitizer: clang-22.
 FUZZ_PACKAGES=(clang libclang-rt-14-dev clang-22 libclang-rt-22-dev)
 

@@ -567,7 +567,7 @@ namespace
                 poolFigures->largestChunkSeconds = static_cast<double> (runFigures.largestChunkNanos()) * 1.0e-9;
                 const double load = std::min (0.95, poolFigures->meanLoadPercent / (100.0 * poolFigures->threads));
                 poolFigures->physicalFloorSamples = block + static_cast<int> (std::ceil (
-                    (poolFigures->worstStallSeconds / (1.0 - load) + poolFigures->largestChunkSeconds) * rate));
+                                                                (poolFigures->worstStallSeconds / (1.0 - load) + poolFigures->largestChunkSeconds) * rate));
             }
         }
         std::vector<Summary> summaries;
@@ -1083,7 +1083,8 @@ namespace
         auto o = base;
         const double seconds = o.secondsGiven ? o.seconds : 4.0;
         std::printf ("PauseGuard headless demo: the built-in Lua saturator on a worker thread, a simulated\n"
-                     "audio callback at %.0f Hz / %d samples, a demo arpeggio as input.\n\n", o.rate, o.block);
+                     "audio callback at %.0f Hz / %d samples, a demo arpeggio as input.\n\n",
+                     o.rate, o.block);
         {
             PauseGuardProcessor p;
             setUp (p, o);

@@ -12,33 +12,33 @@ namespace pg
 {
     struct SchedulerSettings
     {
-        double budgetFraction = 0.25;      // collector time per chunk, as a fraction of its real-time duration
-        double intervalSeconds = 5.0;      // a full collection at least this often, when the slack allows
+        double budgetFraction = 0.25; // collector time per chunk, as a fraction of its real-time duration
+        double intervalSeconds = 5.0; // a full collection at least this often, when the slack allows
         size_t heapThresholdBytes = size_t (384) << 20; // past this, a forced full collection (may stall)
-        double silenceHoldSeconds = 0.25;  // input silent this long is a natural break
-        double minGapSeconds = 1.0;        // never two natural-break collections closer than this
+        double silenceHoldSeconds = 0.25; // input silent this long is a natural break
+        double minGapSeconds = 1.0; // never two natural-break collections closer than this
     };
 
     struct SchedulerInput
     {
-        double now = 0.0;                  // seconds, any monotonic origin
-        double chunkSeconds = 0.0;         // real-time duration of the chunk just processed
+        double now = 0.0; // seconds, any monotonic origin
+        double chunkSeconds = 0.0; // real-time duration of the chunk just processed
         size_t heapBytes = 0;
-        size_t heapAfterLastFull = 0;      // the live heap the last full collection left
-        double lastFullAt = -1.0e9;        // when the last full collection ran
-        double lastFullSeconds = 0.0;      // how long it took
-        double slackSeconds = 0.0;         // L - one block - the recent worst response time
+        size_t heapAfterLastFull = 0; // the live heap the last full collection left
+        double lastFullAt = -1.0e9; // when the last full collection ran
+        double lastFullSeconds = 0.0; // how long it took
+        double slackSeconds = 0.0; // L - one block - the recent worst response time
         bool transportPlaying = true;
-        double silentSeconds = 0.0;        // how long the input has been silent
+        double silentSeconds = 0.0; // how long the input has been silent
     };
 
     enum class CollectorAction
     {
-        slices,            // incremental steps within sliceBudgetSeconds
-        fullForced,        // the heap passed its threshold
-        fullTransport,     // transport stopped
-        fullSilence,       // input silent for the hold time
-        fullInterval,      // interval elapsed with slack to spare
+        slices, // incremental steps within sliceBudgetSeconds
+        fullForced, // the heap passed its threshold
+        fullTransport, // transport stopped
+        fullSilence, // input silent for the hold time
+        fullInterval, // interval elapsed with slack to spare
     };
 
     struct SchedulerDecision
@@ -65,7 +65,7 @@ namespace pg
         int gridSamples = 32;
         int minLatencySamples = 0;
         int maxLatencySamples = 48000;
-        double quietSeconds = 10.0;  // no growth for this long before a shrink
+        double quietSeconds = 10.0; // no growth for this long before a shrink
         double windowSeconds = 10.0; // the shrink looks at the worst response in this window
     };
 

@@ -13,8 +13,8 @@ namespace pg
         std::atomic<int> ranks { 0 };
         constexpr double golden = 0.6180339887498949;
         constexpr size_t smallestDrop = size_t (64) << 10; // less is a chunk's garbage, not a cycle
-        constexpr int settleCycles = 4;                     // cycle ends left alone after a move
-        constexpr double estimateAfter = 0.02;              // seconds of growth before the first estimate
+        constexpr int settleCycles = 4; // cycle ends left alone after a move
+        constexpr double estimateAfter = 0.02; // seconds of growth before the first estimate
 
         // Each instance's next cycle end and period (seconds; < 0: none), by rank.
         struct NextEnds
@@ -92,7 +92,7 @@ namespace pg
             return true;
         }
         if (heap < heapFloor && heapPeak < heapFloor + smallestDrop) // still falling, not grown since:
-        {                                                             // the same cycle's sweep, over several chunks
+        { // the same cycle's sweep, over several chunks
             heapFloor = heapPeak = heap;
             return false;
         }

@@ -63,9 +63,9 @@ namespace pg
         int pause = 200;
         size_t heapFloor = 0, heapPeak = 0, heapStart = 0;
         double startedAt = 0.0, lastEnd = -1.0, period = 0.0, collectAt = -1.0, aimedEnd = -1.0;
-        double lag = 0.0;    // how much later than one period after a move its next cycle ends (seconds)
+        double lag = 0.0; // how much later than one period after a move its next cycle ends (seconds)
         double jitter = 0.0; // how far its cycle ends wander from one period apart (seconds)
-        int settling = 0;  // cycle ends still to pass before the spacing is checked again
+        int settling = 0; // cycle ends still to pass before the spacing is checked again
         bool estimated = false, movePending = false, lastEndWasCollection = false, lastCollectionWasMove = false;
     };
 } // namespace pg

@@ -151,7 +151,7 @@ namespace pg
         std::lock_guard<std::mutex> published (outcomeLock);
         if (o.tag != generation.load (std::memory_order_acquire))
             return; // a job from before the last prepare or release
-        bool choice = false;     // a loadProgram's job: its choice takes effect only if it started
+        bool choice = false; // a loadProgram's job: its choice takes effect only if it started
         bool restarting = false; // a program's restarts are planned (as the outcome leaves them)
         {
             std::lock_guard<std::mutex> lock (planLock);
@@ -223,8 +223,7 @@ namespace pg
     bool EngineCore::waitForProfile (double timeoutSeconds) const
     {
         std::unique_lock<std::mutex> lock (profileLock);
-        return profileDone.wait_for (lock, std::chrono::duration<double> (timeoutSeconds), [this] { return ! profileRunning; })
-               && profile.complete;
+        return profileDone.wait_for (lock, std::chrono::duration<double> (timeoutSeconds), [this] { return ! profileRunning; }) && profile.complete;
     }
 
     std::string EngineCore::getScriptName() const
@@ -260,7 +259,7 @@ namespace pg
         if (incoming != nullptr && ! loader.retire (incoming.get()))
             incoming.reset(); // the loader's queue is full: freed here, once
         else
-            (void) incoming.release();
+            (void)incoming.release();
         incoming = std::move (ready->dsp);
         configureCollector (*incoming, workerStrategy); // as the loader set it, unless the strategy changed since
         incomingName = ready->name;
@@ -316,13 +315,15 @@ namespace pg
     // ---- control thread --------------------------------------------------------------------------
 
     bool EngineCore::prepare (const EngineSettings& newSettings, std::string_view scriptSource,
-                                 std::string_view scriptName, int latencySamples, bool profileIt,
-                                 double profileBudgetSeconds)
+                              std::string_view scriptName, int latencySamples, bool profileIt,
+                              double profileBudgetSeconds)
     {
         leaveAudioThread();
         stopWorker();
         generation.fetch_add (1, std::memory_order_acq_rel); // outcomes of earlier jobs are dropped
-        { std::lock_guard<std::mutex> published (outcomeLock); } // one being published has ended
+        {
+            std::lock_guard<std::mutex> published (outcomeLock);
+        } // one being published has ended
         loader.cancel();
         while (warmingJobs.load (std::memory_order_acquire) > 0) // the loader is inside dsp: it stops at its next chunk
             sleepNanos (100'000);
@@ -358,7 +359,7 @@ namespace pg
         wetGain = fadeWetGain = 1.0f;
         // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
         audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",
-                                                        2.0 * settings.sampleRate / std::max (16, settings.maxBlockSize) + 100.0);
+                                                       2.0 * settings.sampleRate / std::max (16, settings.maxBlockSize) + 100.0);
 
         const auto maxLatency = static_cast<size_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
         const auto block = static_cast<size_t> (settings.maxBlockSize);
@@ -523,7 +524,9 @@ namespace pg
             }
             runningProgram.store (false, std::memory_order_relaxed);
             generation.fetch_add (1, std::memory_order_acq_rel); // a restart running now is dropped
-            { std::lock_guard<std::mutex> published (outcomeLock); }
+            {
+                std::lock_guard<std::mutex> published (outcomeLock);
+            }
             loader.cancel();
             while (warmingJobs.load (std::memory_order_acquire) > 0) // as prepare: the loader leaves dsp first
                 sleepNanos (100'000);
@@ -538,9 +541,7 @@ namespace pg
     bool EngineCore::startProgram()
     {
         auto* running = dynamic_cast<ExternalDsp*> (dsp.get());
-        const bool keep = running != nullptr && running->isRunning() && running->getError().empty()
-                          && running->getOptions().program == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels
-                          && running->getOptions().maxFrames >= chunkMax;
+        const bool keep = running != nullptr && running->isRunning() && running->getError().empty() && running->getOptions().program == settings.dspProgram && running->getOptions().maxChannels >= settings.numChannels && running->getOptions().maxFrames >= chunkMax;
         if (! keep)
         {
             dsp.reset(); // the previous program (if any) is stopped first
@@ -668,8 +669,7 @@ namespace pg
     {
         int64_t due = nextRestartNanos.load (std::memory_order_acquire);
         const int64_t now = nowNanos();
-        if (due == 0 || now < due || ! scriptFailed.load (std::memory_order_acquire)
-            || readyScript.load (std::memory_order_acquire) != nullptr)
+        if (due == 0 || now < due || ! scriptFailed.load (std::memory_order_acquire) || readyScript.load (std::memory_order_acquire) != nullptr)
             return std::nullopt;
         std::lock_guard<std::mutex> lock (planLock);
         if (! restartPlan || ! nextRestartNanos.compare_exchange_strong (due, 0, std::memory_order_acq_rel))
@@ -680,7 +680,8 @@ namespace pg
             ConsoleLine line;
             line.kind = ConsoleLine::error;
             std::snprintf (line.text, sizeof (line.text), "the DSP program failed %d times in a row: restarts stopped (the delayed dry "
-                           "signal plays until you try again)", maxRestartsInARow + 1);
+                                                          "signal plays until you try again)",
+                           maxRestartsInARow + 1);
             loaderConsole.push (line);
             return std::nullopt;
         }

@@ -163,7 +163,13 @@ namespace pg
             int64_t offsetAfter = 0;
         };
 
-        enum class RunKind { preRoll, wet, missing, transition };
+        enum class RunKind
+        {
+            preRoll,
+            wet,
+            missing,
+            transition
+        };
         struct Run
         {
             RunKind kind;
@@ -182,11 +188,11 @@ namespace pg
         void applyStrategyOnWorker();
         void configureCollector (Strategy s);
         void configureCollector (Dsp& target, Strategy s);
-        bool startProgram();              // control thread, in prepare: the DSP program, started (or kept) and prepared
-        void dspFailedOnWorker();         // the DSP failed: its error kept, and a program restarted
+        bool startProgram(); // control thread, in prepare: the DSP program, started (or kept) and prepared
+        void dspFailedOnWorker(); // the DSP failed: its error kept, and a program restarted
         bool restartDspForRenderOnWorker();
         void reportUnprocessedOnWorker (uint64_t from, int n, const char* why);
-        void saveProgramStateOnWorker();  // a state request answered (before a chunk)
+        void saveProgramStateOnWorker(); // a state request answered (before a chunk)
         std::string latestProgramState() const;
         void scheduleRestart (int attempt) noexcept;
         std::optional<ScriptLoader::Job> dueRestartOnLoader();
@@ -228,7 +234,7 @@ namespace pg
         // ---- shared (atomics) -------------------------------------------------------------------
         // Grouped by the thread that writes them, a cache line apart: the audio thread reads no
         // line that the worker writes every chunk, except the rings' positions and their data.
-        SampleRing inputRing;  // audio -> worker
+        SampleRing inputRing; // audio -> worker
         SampleRing outputRing; // worker -> audio; ring positions equal the input's
         SpscQueue<BlockStamp> stamps;
         // written by the audio thread
@@ -258,7 +264,7 @@ namespace pg
         // control
         std::atomic<int64_t> measureFromNanos { 0 }; // responses of chunks that arrived before are not measured
         std::atomic<int> profiledDynamicStart { 0 }; // the newest profile's dynamic start (0: none)
-        int profiledDynamicSeen = 0;                  // worker: the one it has taken
+        int profiledDynamicSeen = 0; // worker: the one it has taken
         std::atomic<int> pacingPause { 200 }, pacingStepMul { 100 };
         // dynamic settings, each an atomic so that any thread may set them
         std::atomic<double> budgetFraction { 0.25 }, intervalSeconds { 5.0 }, silenceHoldSeconds { 0.25 };
@@ -276,13 +282,13 @@ namespace pg
 
         // counters: each written by one thread
         std::atomic<uint64_t> dropoutFrames { 0 }, dropoutEvents { 0 }, inputOverflowFrames { 0 }; // audio
-        std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 };    // worker
-        std::atomic<uint64_t> unprocessedFrames { 0 };                                               // worker
-        std::atomic<uint64_t> heapBytes { 0 };                                                      // worker
+        std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 }; // worker
+        std::atomic<uint64_t> unprocessedFrames { 0 }; // worker
+        std::atomic<uint64_t> heapBytes { 0 }; // worker
         std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 }; // worker
-        std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };                         // worker
-        std::atomic<double> collectorSeconds { 0.0 };                                              // worker
-        std::atomic<double> workerLoadPercent { 0.0 };                                             // worker
+        std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 }; // worker
+        std::atomic<double> collectorSeconds { 0.0 }; // worker
+        std::atomic<double> workerLoadPercent { 0.0 }; // worker
         std::atomic<bool> scriptFailed { false };
         std::array<std::atomic<char>, 512> scriptError {};
         DurationHistogram processingTimes, lateness, pauses, responseTimes; // worker
@@ -296,10 +302,10 @@ namespace pg
         int latency = 0;
         float mixCurrent = 1.0f;
         float outputGainCurrent = 1.0f; // on the wet signal, at the output stage
-        int crossfadeSamples = 240;  // a script swap's crossfade (the worker's), and a latency fade's nominal length
-        int dropoutFade = 48;        // wet <-> delayed dry when the worker is late (set by prepare)
+        int crossfadeSamples = 240; // a script swap's crossfade (the worker's), and a latency fade's nominal length
+        int dropoutFade = 48; // wet <-> delayed dry when the worker is late (set by prepare)
         float wetGain = 1.0f, fadeWetGain = 1.0f; // that fade's gain, at L and at the previous L
-        int fadeFromLatency = 0;     // crossfade from the previous L after a change
+        int fadeFromLatency = 0; // crossfade from the previous L after a change
         LatencyCrossfade latencyFade;
         std::vector<float> fadeScratch;
         std::array<float*, maxChannels> fadePtrs {};
@@ -320,25 +326,25 @@ namespace pg
         mutable std::mutex scriptLock;
         std::string runningName;
         std::string currentSource, currentName; // control thread: the script prepare or loadScript gave last
-        bool profileAsked = false;              // control thread: for that script
+        bool profileAsked = false; // control thread: for that script
         std::vector<ScriptMacro> runningMacros;
         std::atomic<ReadyScript*> readyScript { nullptr }; // loader -> worker
-        std::atomic<uint64_t> generation { 0 };             // prepare counts; a stale job's outcome is dropped
-        std::atomic<int> warmingJobs { 0 };                 // loader jobs warming `dsp` in place: the worker waits
-        SpscQueue<ConsoleLine> console;                     // worker -> control thread
-        SpscQueue<ConsoleLine> loaderConsole;               // loader -> control thread
+        std::atomic<uint64_t> generation { 0 }; // prepare counts; a stale job's outcome is dropped
+        std::atomic<int> warmingJobs { 0 }; // loader jobs warming `dsp` in place: the worker waits
+        SpscQueue<ConsoleLine> console; // worker -> control thread
+        SpscQueue<ConsoleLine> loaderConsole; // loader -> control thread
         mutable std::mutex profileLock;
         mutable std::condition_variable profileDone;
-        ProfileResult profile;     // the newest complete one
+        ProfileResult profile; // the newest complete one
         bool profileFresh = false; // not taken yet
         bool profileRunning = false;
 
         // ---- worker only --------------------------------------------------------------------
-        std::unique_ptr<Dsp> dsp;      // a LuaDsp, or an ExternalDsp when settings.dspProgram is set
+        std::unique_ptr<Dsp> dsp; // a LuaDsp, or an ExternalDsp when settings.dspProgram is set
         std::unique_ptr<Dsp> incoming; // a new script, crossfading in
         std::function<std::unique_ptr<Dsp>()> dspFactory; // control thread: see setDspFactory
-        int64_t takenOverNanos = 0;    // when the running DSP took over
-        int renderRestartsFailed = 0;  // a render's restarts of the DSP that failed in a row (prepare resets it)
+        int64_t takenOverNanos = 0; // when the running DSP took over
+        int renderRestartsFailed = 0; // a render's restarts of the DSP that failed in a row (prepare resets it)
         int incomingFadeDone = 0;
         std::string incomingName;
         std::vector<float> incomingScratch;
@@ -352,8 +358,8 @@ namespace pg
         CollectorScheduler scheduler;
         LatencyAdapter adapter;
         int64_t chunkCollectorNanos = 0; // the collector's time in the chunk being run (for the trace)
-        CyclePhases phases;              // deterministic: this instance's collection cycles, spread
-        int phaseRank = 0;               // (control thread, in prepare) its rank among instances
+        CyclePhases phases; // deterministic: this instance's collection cycles, spread
+        int phaseRank = 0; // (control thread, in prepare) its rank among instances
         bool phasesStarted = false;
         void spreadCycleOnWorker (double now);
         size_t heapAfterLastFull = 0;
@@ -367,7 +373,7 @@ namespace pg
         // A DSP program that failed: the loader starts it again, after a backoff that doubles with
         // each attempt in a row (0.25 s, 0.5 s, ...), maxRestartsInARow times; then restarts stop.
         mutable std::mutex planLock;
-        std::optional<ScriptLoader::Job> restartPlan;  // control thread writes, loader copies (planLock)
+        std::optional<ScriptLoader::Job> restartPlan; // control thread writes, loader copies (planLock)
         // planLock: the program the engine runs (prepare's settings.dspProgram, or a loadProgram's
         // once it started; empty: the script), and a loadProgram's choice until its outcome.
         ProgramCommand activeProgram;
@@ -379,7 +385,7 @@ namespace pg
         };
         std::optional<Proposal> proposal;
         std::mutex outcomeLock; // held while an outcome is published: prepare and release pass it once
-        std::atomic<int64_t> nextRestartNanos { 0 };   // 0: none due
+        std::atomic<int64_t> nextRestartNanos { 0 }; // 0: none due
         std::atomic<int> restartAttempts { 0 };
         std::atomic<bool> restartsStopped { false }; // maxRestartsInARow attempts failed: until retryProgram
         static constexpr int maxRestartsInARow = 5;
@@ -387,9 +393,9 @@ namespace pg
         // it when asked (stateRequests ahead of stateAnswers), loaded by every start and restart.
         mutable std::mutex stateLock;
         std::condition_variable stateSaved;
-        std::string programState;                      // stateLock
-        std::atomic<uint32_t> stateRequests { 0 };     // control thread counts
-        std::atomic<uint32_t> stateAnswers { 0 };      // worker counts
+        std::string programState; // stateLock
+        std::atomic<uint32_t> stateRequests { 0 }; // control thread counts
+        std::atomic<uint32_t> stateAnswers { 0 }; // worker counts
         std::atomic<uint64_t> dspRestarts { 0 };
         std::atomic<int> dspProcessId { 0 };
         std::atomic<bool> runningProgram { false }; // the worker's DSP is a program (the worker's view)

@@ -72,8 +72,7 @@ namespace pg
             return;
         }
         // Forget gaps that no latency can reach any more (or the oldest, if the table is full).
-        const auto reach = static_cast<uint64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate))
-                           + static_cast<uint64_t> (settings.maxBlockSize);
+        const auto reach = static_cast<uint64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate)) + static_cast<uint64_t> (settings.maxBlockSize);
         while (numGaps > 0 && (numGaps == static_cast<int> (gaps.size()) || gaps[0].absEnd + reach < absStart))
         {
             baseOffset = gaps[0].offsetAfter;
@@ -160,8 +159,7 @@ namespace pg
                     else
                         g = std::max (0.0f, g - gainStep);
                     const float dry = dryLine.sample (c, dryStart + static_cast<uint64_t> (k));
-                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k))
-                                              * (outputGainCurrent + outputGainStep * static_cast<float> (i + k))
+                    const float w = wet ? outputRing.sample (c, run.ringPos + static_cast<uint64_t> (k)) * (outputGainCurrent + outputGainStep * static_cast<float> (i + k))
                                         : dry;
                     const float m = mixCurrent + mixStep * static_cast<float> (i + k);
                     const float faded = g >= 1.0f ? w : w * g + dry * (1.0f - g);

@@ -577,8 +577,7 @@ namespace pg
         in.heapAfterLastFull = heapAfterLastFull;
         in.lastFullAt = lastFullAt;
         in.lastFullSeconds = lastFullSeconds;
-        in.slackSeconds = static_cast<double> (publishedLatency.load (std::memory_order_relaxed) - settings.maxBlockSize) / settings.sampleRate
-                          - adapter.worstInWindow();
+        in.slackSeconds = static_cast<double> (publishedLatency.load (std::memory_order_relaxed) - settings.maxBlockSize) / settings.sampleRate - adapter.worstInWindow();
         in.transportPlaying = transportPlaying.load (std::memory_order_relaxed);
         in.silentSeconds = silentSince < 0.0 ? 0.0 : now - silentSince;
 

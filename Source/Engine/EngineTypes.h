@@ -17,7 +17,7 @@ namespace pg
     struct LuaDspLimits
     {
         size_t memoryLimitBytes = size_t (1) << 30; // our allocator refuses past this
-        double callBudgetSeconds = 0.5;             // one script call longer than this is aborted
+        double callBudgetSeconds = 0.5; // one script call longer than this is aborted
     };
 
     // A macro knob the script declares in its global `macros` table: the host's 0..1 knob maps to
@@ -32,24 +32,24 @@ namespace pg
     struct RuntimeFigures
     {
         bool reported = false;
-        uint64_t heapBytes = 0;   // its heap, garbage not yet collected included
+        uint64_t heapBytes = 0; // its heap, garbage not yet collected included
         uint64_t collections = 0; // completed collection cycles
-        uint64_t pauseCount = 0;  // stop-the-world pauses
+        uint64_t pauseCount = 0; // stop-the-world pauses
         double pauseP50Seconds = 0.0, pauseP99Seconds = 0.0, pauseMaxSeconds = 0.0; // over every pause so far
     };
 
     struct ProfileResult
     {
         double worstCollectionSeconds = 0.0; // longest forced full collection
-        double worstChunkSeconds = 0.0;      // longest script call (with its automatic collector work)
-        double worstStepSeconds = 0.0;       // longest basic collector step (collector stopped)
-        double worstBareChunkSeconds = 0.0;  // longest script call with the collector stopped
-        int dynamicLatencySamples = 0;       // the dynamic strategy's starting latency
+        double worstChunkSeconds = 0.0; // longest script call (with its automatic collector work)
+        double worstStepSeconds = 0.0; // longest basic collector step (collector stopped)
+        double worstBareChunkSeconds = 0.0; // longest script call with the collector stopped
+        int dynamicLatencySamples = 0; // the dynamic strategy's starting latency
         double elapsedSeconds = 0.0;
         size_t heapBytes = 0;
         int latencySamples = 0; // one block + 2 x worst pause, at least 10 ms and the floor
-        int chunksTimed = 0;    // the steady-state chunks worstChunkSeconds comes from
-        bool complete = false;  // false: the script failed or the profile was cancelled
+        int chunksTimed = 0; // the steady-state chunks worstChunkSeconds comes from
+        bool complete = false; // false: the script failed or the profile was cancelled
         RuntimeFigures runtime {}; // a DSP program's own figures at the profile's end
     };
 
@@ -68,9 +68,13 @@ namespace pg
     struct ProgramCommand
     {
         ProgramCommand() = default;
-        ProgramCommand (std::initializer_list<std::string> words) : argv (words) {}
+        ProgramCommand (std::initializer_list<std::string> words)
+            : argv (words)
+        {
+        }
         ProgramCommand (std::vector<std::string> words, std::vector<TrustedFile> trusted = {})
-            : argv (std::move (words)), files (std::move (trusted))
+            : argv (std::move (words))
+            , files (std::move (trusted))
         {
         }
         bool empty() const noexcept { return argv.empty(); }
@@ -96,7 +100,7 @@ namespace pg
     enum class Strategy
     {
         deterministic, // fixed L; Lua's automatic collector runs inside the script
-        dynamic        // the engine schedules the collector; L adapts to measured response times
+        dynamic // the engine schedules the collector; L adapts to measured response times
     };
 
     // How the dynamic strategy runs the collector and chooses L. Any thread may set it.
@@ -110,16 +114,16 @@ namespace pg
 
     struct EngineCounters
     {
-        uint64_t dropoutFrames = 0;      // frames played from the dry path because wet was late
-        uint64_t dropoutEvents = 0;      // audio blocks that had at least one such frame
+        uint64_t dropoutFrames = 0; // frames played from the dry path because wet was late
+        uint64_t dropoutEvents = 0; // audio blocks that had at least one such frame
         uint64_t inputOverflowFrames = 0;
-        uint64_t skippedFrames = 0;      // stale input the worker skipped after a long stall
-        uint64_t unprocessedFrames = 0;  // frames of a render that could not be processed (the console says which)
+        uint64_t skippedFrames = 0; // stale input the worker skipped after a long stall
+        uint64_t unprocessedFrames = 0; // frames of a render that could not be processed (the console says which)
         uint64_t chunksProcessed = 0;
-        uint64_t fullCollections = 0;        // all full collections the engine ran (dynamic, or forced by a test)
-        uint64_t forcedCollections = 0;      // those forced by the heap threshold
-        uint64_t incrementalSteps = 0;       // basic steps run by the dynamic scheduler
-        double collectorSeconds = 0.0;       // total time in collector calls made by the engine
+        uint64_t fullCollections = 0; // all full collections the engine ran (dynamic, or forced by a test)
+        uint64_t forcedCollections = 0; // those forced by the heap threshold
+        uint64_t incrementalSteps = 0; // basic steps run by the dynamic scheduler
+        double collectorSeconds = 0.0; // total time in collector calls made by the engine
         uint64_t adaptiveGrowths = 0, adaptiveShrinks = 0;
         int wantedDynamicLatency = 0;
         uint64_t framesProcessed = 0;
@@ -127,7 +131,7 @@ namespace pg
         double workerLoadPercent = 0.0; // the worker's busy share of wall time over the last ~0.5 s
         int latencySamples = 0;
         bool scriptFailed = false;
-        uint64_t dspRestarts = 0;  // a DSP program's restarts after it failed
+        uint64_t dspRestarts = 0; // a DSP program's restarts after it failed
         RuntimeFigures runtime {}; // a DSP program's own collector figures
     };
 

@@ -36,16 +36,26 @@ namespace pg
         {
             switch (command)
             {
-                case external::hello: return "hello";
-                case external::prepare: return "prepare";
-                case external::process: return "process";
-                case external::collect: return "collect";
-                case external::stats: return "stats";
-                case external::quit: return "quit";
-                case external::collector: return "collector";
-                case external::saveState: return "saveState";
-                case external::loadState: return "loadState";
-                default: return "?";
+                case external::hello:
+                    return "hello";
+                case external::prepare:
+                    return "prepare";
+                case external::process:
+                    return "process";
+                case external::collect:
+                    return "collect";
+                case external::stats:
+                    return "stats";
+                case external::quit:
+                    return "quit";
+                case external::collector:
+                    return "collector";
+                case external::saveState:
+                    return "saveState";
+                case external::loadState:
+                    return "loadState";
+                default:
+                    return "?";
             }
         }
 
@@ -224,9 +234,7 @@ namespace pg
         const auto spoken = std::to_string (block->childMajor) + "." + std::to_string (block->childMinor);
         const auto ours = std::to_string (external::versionMajor) + "." + std::to_string (external::versionMinor);
         if (block->status == external::wrongVersion || block->childMajor != external::versionMajor)
-            return fail ("the DSP program speaks protocol " + spoken + ", this host speaks " + ours
-                         + ": their major versions differ (build the program with a client of protocol "
-                         + std::to_string (external::versionMajor) + ")");
+            return fail ("the DSP program speaks protocol " + spoken + ", this host speaks " + ours + ": their major versions differ (build the program with a client of protocol " + std::to_string (external::versionMajor) + ")");
         if (block->status != external::ok)
             return fail ("the DSP program refused hello: " + childName);
         sharedMinor = std::min<int> (block->childMinor, external::versionMinor);
@@ -349,8 +357,7 @@ namespace pg
             return; // prepare sends it
         block->flags = hostCollects ? external::hostCollects : 0u;
         // A client without the command keeps the mode its prepare gave it (the next prepare sends this one).
-        if (exchange (external::collector, options.answerTimeoutSeconds) && block->status != external::ok
-            && block->status != external::unknownCommand)
+        if (exchange (external::collector, options.answerTimeoutSeconds) && block->status != external::ok && block->status != external::unknownCommand)
             fail ("the DSP program refused to change its collector: " + childMessage());
     }
 
@@ -380,8 +387,7 @@ namespace pg
             if (left <= 0.0)
             {
                 const auto gone = exitDescription();
-                return fail (gone.empty() ? "the DSP program did not answer " + std::string (commandName (command)) + " within "
-                                                + std::to_string (static_cast<int> (timeoutSeconds * 1000.0)) + " ms"
+                return fail (gone.empty() ? "the DSP program did not answer " + std::string (commandName (command)) + " within " + std::to_string (static_cast<int> (timeoutSeconds * 1000.0)) + " ms"
                                           : gone);
             }
             if (const auto gone = exitDescription(); ! gone.empty())
@@ -487,7 +493,10 @@ namespace pg
 
     std::string ExternalDsp::takeStderr() { return stderrDrain.take(); }
 #else
-    bool ExternalDsp::start (const Options&) { return fail ("a DSP program in its own process needs Linux"); }
+    bool ExternalDsp::start (const Options&)
+    {
+        return fail ("a DSP program in its own process needs Linux");
+    }
     bool ExternalDsp::prepare (double, int, int) { return false; }
     void ExternalDsp::setAutomaticCollection (bool enabled) { hostCollects = ! enabled; }
     bool ExternalDsp::process (float* const*, int, int) { return false; }

@@ -40,8 +40,8 @@ namespace pg
             int maxChannels = 8;
             int maxFrames = 4096;
             double answerTimeoutSeconds = 2.0; // hello, prepare, collect, stats, quit
-            double callBudgetSeconds = 0.5;    // one process call
-            std::string initialState;          // not empty: loaded after hello (a state saveState gave)
+            double callBudgetSeconds = 0.5; // one process call
+            std::string initialState; // not empty: loaded after hello (a state saveState gave)
         };
 
         ExternalDsp() = default;
@@ -106,13 +106,13 @@ namespace pg
         std::string takeStderr();
 
     private:
-        uint32_t post (uint32_t command);    // writes the command and wakes the child; its sequence number
+        uint32_t post (uint32_t command); // writes the command and wakes the child; its sequence number
         bool exchange (uint32_t command, double timeoutSeconds);
-        double collect (uint32_t flags);   // the collect command: its round trip, or < 0
-        std::string childMessage() const;    // the response's message
+        double collect (uint32_t flags); // the collect command: its round trip, or < 0
+        std::string childMessage() const; // the response's message
         bool fail (const std::string& message); // records, kills the child, returns false
-        void shutDown (bool askToQuit);       // quit (if asked), then SIGKILL if still there; reaps; frees
-        std::string exitDescription();          // why the child is gone, if it is
+        void shutDown (bool askToQuit); // quit (if asked), then SIGKILL if still there; reaps; frees
+        std::string exitDescription(); // why the child is gone, if it is
         bool spawn(); // starts the child on the block made by start
         bool greet(); // hello, and the versions compared
         void readDeclaredParameters();
@@ -124,7 +124,7 @@ namespace pg
         Options options;
         pid_t pid = -1;
         pid_t ownerPid = -1; // the process that started the child (a forked copy must not touch it)
-        int pidFd = -1;      // the child's pidfd, or -1 where the kernel has none
+        int pidFd = -1; // the child's pidfd, or -1 where the kernel has none
         int memFd = -1;
         int sharedMinor = 0;
         int64_t statsDueNanos = 0;

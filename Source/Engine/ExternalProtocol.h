@@ -90,20 +90,20 @@ namespace pg
             quit = 6,
             collector = 7,
             saveState = 8, // minor 2
-            loadState = 9  // minor 2
+            loadState = 9 // minor 2
         };
 
         enum Flags : uint32_t
         {
             hostCollects = 1, // prepare, collector
-            concurrent = 2    // collect
+            concurrent = 2 // collect
         };
 
         enum Status : int32_t
         {
             ok = 0,
-            failed = -1,         // the command failed: see message
-            wrongVersion = -2,   // hello: the child does not speak the host's major version
+            failed = -1, // the command failed: see message
+            wrongVersion = -2, // hello: the child does not speak the host's major version
             unknownCommand = -3
         };
 
@@ -111,13 +111,13 @@ namespace pg
         // minor 1, a process answer may leave the pause figures as they were).
         struct RuntimeStats
         {
-            uint64_t heapBytes = 0;        // live heap objects
-            uint64_t collections = 0;      // completed collection cycles
-            uint64_t pauseCount = 0;       // stop-the-world pauses
-            double pauseP50Seconds = 0.0;  // over every pause so far
+            uint64_t heapBytes = 0; // live heap objects
+            uint64_t collections = 0; // completed collection cycles
+            uint64_t pauseCount = 0; // stop-the-world pauses
+            double pauseP50Seconds = 0.0; // over every pause so far
             double pauseP99Seconds = 0.0;
             double pauseMaxSeconds = 0.0;
-            double collectSeconds = 0.0;   // the last `collect` command's duration
+            double collectSeconds = 0.0; // the last `collect` command's duration
         };
 
         constexpr int maxParameters = 16;
@@ -132,7 +132,7 @@ namespace pg
         struct DeclaredParameter
         {
             char name[24]; // NUL-terminated: the name the child reads it by
-            char unit[8];  // NUL-terminated: "Hz", "ms", "%", "dB" or empty
+            char unit[8]; // NUL-terminated: "Hz", "ms", "%", "dB" or empty
             float min, max, defaultValue;
             uint32_t reserved;
         };

@@ -124,7 +124,7 @@ namespace pg
             // The gain step delta must keep |y - last| <= limit on every channel, where
             // y = (1 - gain) from + gain to + delta (to - from).
             float lo = 0.0f, hi = std::min (nominalStep, 1.0f - gain);
-            std::array<float, maxChannels> base{}, diff{};
+            std::array<float, maxChannels> base {}, diff {};
             for (int c = 0; c < nch; ++c)
             {
                 const auto uc = static_cast<size_t> (c);
@@ -146,7 +146,7 @@ namespace pg
             }
             havePrevTo = true;
             float delta = lo <= hi ? hi : 0.0f; // no step keeps every channel within its limit: hold
-            if (elapsed >= maximum - nominal)   // held back too long: finish at the nominal rate
+            if (elapsed >= maximum - nominal) // held back too long: finish at the nominal rate
                 delta = std::max (delta, nominalStep);
             gain = std::min (1.0f, gain + delta);
             ++elapsed;
@@ -166,8 +166,8 @@ namespace pg
         float gain = 1.0f; // 1: no fade
         int elapsed = 0;
         bool havePrevTo = false;
-        std::array<float, maxChannels> last{};       // the last output sample
-        std::array<float, maxChannels> recentStep{}; // the output's largest recent step (decaying)
-        std::array<float, maxChannels> prevFrom{}, prevTo{};
+        std::array<float, maxChannels> last {}; // the last output sample
+        std::array<float, maxChannels> recentStep {}; // the output's largest recent step (decaying)
+        std::array<float, maxChannels> prevFrom {}, prevTo {};
     };
 } // namespace pg

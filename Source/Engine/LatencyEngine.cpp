@@ -8,7 +8,10 @@
 
 namespace pg
 {
-    LatencyEngine::LatencyEngine() : core (std::make_unique<EngineCore>()) {}
+    LatencyEngine::LatencyEngine()
+        : core (std::make_unique<EngineCore>())
+    {
+    }
     LatencyEngine::~LatencyEngine() = default;
 
     int LatencyEngine::addScriptParameter (const char* name, float initialValue) { return core->addScriptParameter (name, initialValue); }

@@ -8,8 +8,7 @@
 #include <cstring>
 #include <limits>
 
-extern "C"
-{
+extern "C" {
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -133,7 +132,10 @@ end
 )lua";
     } // namespace
 
-    LuaDsp::LuaDsp (LuaDspLimits l) : limits (l) {}
+    LuaDsp::LuaDsp (LuaDspLimits l)
+        : limits (l)
+    {
+    }
 
     LuaDsp::~LuaDsp() { close(); }
 
@@ -183,9 +185,7 @@ end
         lua_setfield (L, LUA_REGISTRYINDEX, "pauseguard.dsp");
 
         // Only the safe standard libraries.
-        const luaL_Reg libs[] = { { LUA_GNAME, luaopen_base },         { LUA_TABLIBNAME, luaopen_table },
-                                  { LUA_STRLIBNAME, luaopen_string },  { LUA_MATHLIBNAME, luaopen_math },
-                                  { LUA_UTF8LIBNAME, luaopen_utf8 },   { LUA_COLIBNAME, luaopen_coroutine } };
+        const luaL_Reg libs[] = { { LUA_GNAME, luaopen_base }, { LUA_TABLIBNAME, luaopen_table }, { LUA_STRLIBNAME, luaopen_string }, { LUA_MATHLIBNAME, luaopen_math }, { LUA_UTF8LIBNAME, luaopen_utf8 }, { LUA_COLIBNAME, luaopen_coroutine } };
         for (const auto& lib : libs)
         {
             luaL_requiref (L, lib.name, lib.func, 1);
@@ -272,7 +272,6 @@ end
         }
         return 0;
     }
-
 
     // Inside a protected call only (it may allocate).
     void LuaDsp::flushParameters()

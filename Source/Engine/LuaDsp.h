@@ -84,7 +84,6 @@ namespace pg
         size_t memoryLimit() const noexcept { return limits.memoryLimitBytes; }
         lua_State* state() const noexcept { return L; }
 
-
     private:
         static int processProtected (lua_State*);
         static int prepareProtected (lua_State*);

@@ -20,7 +20,10 @@ namespace pg
         static constexpr size_t maxSmall = 1024;
         static constexpr size_t slabBytes = 64 * 1024;
 
-        explicit ManagedHeap (size_t limitBytes = SIZE_MAX) : limit (limitBytes) {}
+        explicit ManagedHeap (size_t limitBytes = SIZE_MAX)
+            : limit (limitBytes)
+        {
+        }
         ~ManagedHeap();
         ManagedHeap (const ManagedHeap&) = delete;
         ManagedHeap& operator= (const ManagedHeap&) = delete;

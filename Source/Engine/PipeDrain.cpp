@@ -69,7 +69,9 @@ namespace pg
         }
     }
 #else
-    void PipeDrain::start (int) {}
+    void PipeDrain::start (int)
+    {
+    }
     void PipeDrain::stop() {}
     void PipeDrain::run() {}
     bool PipeDrain::readAvailable() { return false; }

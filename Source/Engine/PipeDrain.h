@@ -13,7 +13,10 @@ namespace pg
     class PipeDrain
     {
     public:
-        explicit PipeDrain (size_t keptBytes = 65536) : kept (keptBytes) {}
+        explicit PipeDrain (size_t keptBytes = 65536)
+            : kept (keptBytes)
+        {
+        }
         ~PipeDrain() { stop(); }
         PipeDrain (const PipeDrain&) = delete;
         PipeDrain& operator= (const PipeDrain&) = delete;

@@ -18,7 +18,10 @@ namespace pg
         {
         public:
             ToneRunner (Dsp& d, const ProfileRequest& q, const std::function<void (Dsp&)>& push)
-                : dsp (d), n (std::max (1, q.chunkFrames)), nch (std::max (1, q.numChannels)), pushParameters (push)
+                : dsp (d)
+                , n (std::max (1, q.chunkFrames))
+                , nch (std::max (1, q.numChannels))
+                , pushParameters (push)
             {
                 buffer.resize (static_cast<size_t> (n * nch));
                 for (int c = 0; c < nch; ++c)

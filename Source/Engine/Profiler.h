@@ -16,14 +16,14 @@ namespace pg
     struct ProfileRequest
     {
         double sampleRate = 48000.0;
-        int blockSize = 512;  // the host's block
+        int blockSize = 512; // the host's block
         int chunkFrames = 512; // the worker's largest chunk
         int numChannels = 2;
         int pausePercent = 200, stepMultiplierPercent = 100; // the deterministic pacing
         double budgetSeconds = 0.4;
-        double safetyFactor = 1.5;       // the dynamic strategy's
-        int minLatencySamples = 0;       // the latency floor
-        int maxLatencySamples = 48000;   // what the engine can hold
+        double safetyFactor = 1.5; // the dynamic strategy's
+        int minLatencySamples = 0; // the latency floor
+        int maxLatencySamples = 48000; // what the engine can hold
         int maxDynamicLatencySamples = 4800;
     };
 

@@ -8,7 +8,8 @@
 namespace pg
 {
     ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback, std::function<std::optional<Job>()> due)
-        : onOutcome (std::move (callback)), dueJob (std::move (due))
+        : onOutcome (std::move (callback))
+        , dueJob (std::move (due))
     {
         retired.allocate (16);
         thread = std::thread ([this] { run(); });

@@ -37,11 +37,11 @@ namespace pg
             int numChannels = 2;
             LuaDspLimits limits {};
             std::vector<std::pair<const char*, float>> parameters; // the host's parameters, as now
-            bool profile = false;       // measure the auto latency (ProfileRequest below)
+            bool profile = false; // measure the auto latency (ProfileRequest below)
             bool deliverScript = false; // hand the prepared script over (a reload); else profile only
             ProfileRequest request {};
             std::function<void (Dsp&)> configureCollector; // applied before it is handed over
-            uint64_t tag = 0;                                 // the caller's, given back in the outcome
+            uint64_t tag = 0; // the caller's, given back in the outcome
             // An engine's own script to warm in place first: its live heap built, a full
             // collection, prepared again and its collector configured. The caller does not touch
             // it until onWarmed, which is called exactly once: after the warm-up (true if the
@@ -55,10 +55,10 @@ namespace pg
             uint64_t job = 0, tag = 0;
             std::unique_ptr<Dsp> script; // deliverScript and it prepared: ready to play
             std::string name;
-            std::string error;          // empty if the script compiled, prepared and ran
-            ProfileResult profile {};   // complete if it was asked for and ran to the end
+            std::string error; // empty if the script compiled, prepared and ran
+            ProfileResult profile {}; // complete if it was asked for and ran to the end
             bool profiled = false;
-            bool program = false;       // the job was a DSP program's
+            bool program = false; // the job was a DSP program's
         };
 
         // dueJob, if given, is asked for a job of its own each time the loader is idle (about every

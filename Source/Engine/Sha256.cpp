@@ -23,8 +23,7 @@ namespace pg
     {
         uint32_t w[64];
         for (int i = 0; i < 16; ++i)
-            w[i] = static_cast<uint32_t> (chunk[4 * i]) << 24 | static_cast<uint32_t> (chunk[4 * i + 1]) << 16
-                   | static_cast<uint32_t> (chunk[4 * i + 2]) << 8 | static_cast<uint32_t> (chunk[4 * i + 3]);
+            w[i] = static_cast<uint32_t> (chunk[4 * i]) << 24 | static_cast<uint32_t> (chunk[4 * i + 1]) << 16 | static_cast<uint32_t> (chunk[4 * i + 2]) << 8 | static_cast<uint32_t> (chunk[4 * i + 3]);
         for (int i = 16; i < 64; ++i)
         {
             const uint32_t s0 = rotr (w[i - 15], 7) ^ rotr (w[i - 15], 18) ^ (w[i - 15] >> 3);

@@ -158,8 +158,8 @@ namespace pg
         }
 
         static constexpr uint64_t numSlots = 8;
-        Snapshot state;                        // writer only
-        std::array<Slot, numSlots> slots {};   // written by the writer, read by any thread
+        Snapshot state; // writer only
+        std::array<Slot, numSlots> slots {}; // written by the writer, read by any thread
         std::atomic<uint64_t> generation { 0 }; // the newest complete slot
     };
 

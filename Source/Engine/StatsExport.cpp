@@ -92,7 +92,15 @@ namespace pg
         // numbers kept as their text so that integers and doubles convert exactly.
         struct JsonValue
         {
-            enum class Type { null, boolean, number, string, array, object } type = Type::null;
+            enum class Type
+            {
+                null,
+                boolean,
+                number,
+                string,
+                array,
+                object
+            } type = Type::null;
             std::string text; // number literal, string contents, or "true"/"false"
             std::vector<JsonValue> items;
             std::vector<std::string> keys; // object: keys[i] names items[i]
@@ -109,7 +117,10 @@ namespace pg
         class JsonReader
         {
         public:
-            explicit JsonReader (std::string_view t) : text (t) {}
+            explicit JsonReader (std::string_view t)
+                : text (t)
+            {
+            }
 
             bool parseDocument (JsonValue& v)
             {
@@ -156,25 +167,41 @@ namespace pg
                     const char e = text[pos++];
                     switch (e)
                     {
-                        case '"': out.push_back ('"'); break;
-                        case '\\': out.push_back ('\\'); break;
-                        case '/': out.push_back ('/'); break;
-                        case 'b': out.push_back ('\b'); break;
-                        case 'f': out.push_back ('\f'); break;
-                        case 'n': out.push_back ('\n'); break;
-                        case 'r': out.push_back ('\r'); break;
-                        case 't': out.push_back ('\t'); break;
+                        case '"':
+                            out.push_back ('"');
+                            break;
+                        case '\\':
+                            out.push_back ('\\');
+                            break;
+                        case '/':
+                            out.push_back ('/');
+                            break;
+                        case 'b':
+                            out.push_back ('\b');
+                            break;
+                        case 'f':
+                            out.push_back ('\f');
+                            break;
+                        case 'n':
+                            out.push_back ('\n');
+                            break;
+                        case 'r':
+                            out.push_back ('\r');
+                            break;
+                        case 't':
+                            out.push_back ('\t');
+                            break;
                         case 'u':
                         {
                             unsigned code = 0;
-                            if (pos + 4 > text.size()
-                                || std::from_chars (text.data() + pos, text.data() + pos + 4, code, 16).ptr != text.data() + pos + 4)
+                            if (pos + 4 > text.size() || std::from_chars (text.data() + pos, text.data() + pos + 4, code, 16).ptr != text.data() + pos + 4)
                                 return false;
                             pos += 4;
                             out.push_back (code < 0x80 ? static_cast<char> (code) : '?'); // our files are ASCII
                             break;
                         }
-                        default: return false;
+                        default:
+                            return false;
                     }
                 }
                 return false;
@@ -376,12 +403,10 @@ namespace pg
             return false;
         const auto* format = root.find ("format");
         int version = 0;
-        if (format == nullptr || format->text != formatName || ! readJson (root.find ("version"), version)
-            || version > StatsReport::formatVersion)
+        if (format == nullptr || format->text != formatName || ! readJson (root.find ("version"), version) || version > StatsReport::formatVersion)
             return false;
 
-        bool ok = readJson (root.find ("sample_rate_hz"), out.sampleRate) && readJson (root.find ("block_size"), out.blockSize)
-                  && readJson (root.find ("latency_samples"), out.latencySamples);
+        bool ok = readJson (root.find ("sample_rate_hz"), out.sampleRate) && readJson (root.find ("block_size"), out.blockSize) && readJson (root.find ("latency_samples"), out.latencySamples);
         const auto* counters = root.find ("counters");
         ok = ok && counters != nullptr;
         if (ok)
@@ -393,8 +418,7 @@ namespace pg
             const auto* hv = histograms != nullptr ? histograms->find (histogramNames[h]) : nullptr;
             const auto* bins = hv != nullptr ? hv->find ("bins") : nullptr;
             auto& snap = out.histograms[static_cast<size_t> (h)];
-            ok = bins != nullptr && bins->items.size() == snap.bins.size() && readJson (hv->find ("count"), snap.count)
-                 && readJson (hv->find ("sum_s"), snap.sumSeconds) && readJson (hv->find ("max_s"), snap.maxSeconds);
+            ok = bins != nullptr && bins->items.size() == snap.bins.size() && readJson (hv->find ("count"), snap.count) && readJson (hv->find ("sum_s"), snap.sumSeconds) && readJson (hv->find ("max_s"), snap.maxSeconds);
             for (size_t b = 0; ok && b < snap.bins.size(); ++b)
                 ok = readJson (&bins->items[b], snap.bins[b]);
         }
@@ -428,18 +452,15 @@ namespace pg
         };
         const auto* format = value ("format");
         int version = 0;
-        if (values.empty() || values[0].first != "key" || format == nullptr || *format != formatName
-            || ! read ("version", version) || version > StatsReport::formatVersion)
+        if (values.empty() || values[0].first != "key" || format == nullptr || *format != formatName || ! read ("version", version) || version > StatsReport::formatVersion)
             return false;
-        bool ok = read ("sample_rate_hz", out.sampleRate) && read ("block_size", out.blockSize)
-                  && read ("latency_samples", out.latencySamples);
+        bool ok = read ("sample_rate_hz", out.sampleRate) && read ("block_size", out.blockSize) && read ("latency_samples", out.latencySamples);
         forEachCounter (out.counters, [&] (const char* name, auto& v) { ok = ok && read (name, v); });
         for (int h = 0; ok && h < StatsReport::numHistograms; ++h)
         {
             auto& snap = out.histograms[static_cast<size_t> (h)];
             const std::string prefix = std::string (histogramNames[h]) + "_";
-            ok = read (prefix + "count", snap.count) && read (prefix + "sum_s", snap.sumSeconds)
-                 && read (prefix + "max_s", snap.maxSeconds);
+            ok = read (prefix + "count", snap.count) && read (prefix + "sum_s", snap.sumSeconds) && read (prefix + "max_s", snap.maxSeconds);
         }
 
         // The bins table: a header, then one row per bin.

@@ -18,10 +18,10 @@ namespace pg
         static constexpr int numHistograms = 4;
         enum HistogramIndex
         {
-            pauses,     // each collector call the engine made
+            pauses, // each collector call the engine made
             processing, // each chunk's script call
-            lateness,   // max (0, completion - deadline) per chunk
-            response    // a chunk's input arrival to its output's delivery
+            lateness, // max (0, completion - deadline) per chunk
+            response // a chunk's input arrival to its output's delivery
         };
         static const char* histogramName (int index) noexcept; // "pauses", "processing", ...
 

@@ -70,7 +70,10 @@ namespace pg
 
     private:
 #if defined(__linux__)
-        uint32_t* word() noexcept { return reinterpret_cast<uint32_t*> (&sequence); }
+        uint32_t* word() noexcept
+        {
+            return reinterpret_cast<uint32_t*> (&sequence);
+        }
         static_assert (sizeof (std::atomic<uint32_t>) == sizeof (uint32_t) && std::atomic<uint32_t>::is_always_lock_free);
 #endif
         std::atomic<uint32_t> sequence { 0 };

@@ -22,8 +22,8 @@ namespace pg
         std::atomic<RunFunction> run { nullptr };
         std::atomic<void*> client { nullptr };
         std::atomic<int64_t> deadline { noDeadline }; // of the oldest pending input; noDeadline: none
-        std::atomic<int64_t> retryAt { 0 };           // blocked: not picked again before this
-        std::atomic<bool> busy { false };             // a thread runs the client
+        std::atomic<int64_t> retryAt { 0 }; // blocked: not picked again before this
+        std::atomic<bool> busy { false }; // a thread runs the client
     };
 
     namespace
@@ -50,8 +50,11 @@ namespace pg
             _mm_setcsr (_mm_getcsr() | 0x8040); // FTZ and DAZ
 #elif defined(__aarch64__)
             uint64_t fpcr = 0;
-            asm volatile ("mrs %0, fpcr" : "=r"(fpcr));
-            asm volatile ("msr fpcr, %0" : : "r"(fpcr | (uint64_t (1) << 24)));
+            asm volatile("mrs %0, fpcr"
+                         : "=r"(fpcr));
+            asm volatile("msr fpcr, %0"
+                         :
+                         : "r"(fpcr | (uint64_t (1) << 24)));
 #endif
         }
     } // namespace
@@ -173,8 +176,7 @@ namespace pg
         if (slot == nullptr)
             return;
         int64_t current = slot->deadline.load (std::memory_order_relaxed);
-        while (deadlineNanos < current
-               && ! slot->deadline.compare_exchange_weak (current, deadlineNanos, std::memory_order_seq_cst))
+        while (deadlineNanos < current && ! slot->deadline.compare_exchange_weak (current, deadlineNanos, std::memory_order_seq_cst))
         {
         }
         const int64_t now = nowNanos();

@@ -34,9 +34,9 @@ namespace pg
         // What a client's run did.
         enum class Ran
         {
-            worked,  // processed a chunk (there may be more)
-            idle,    // nothing pending
-            blocked  // input pending but no progress possible now (held, or its output is full)
+            worked, // processed a chunk (there may be more)
+            idle, // nothing pending
+            blocked // input pending but no progress possible now (held, or its output is full)
         };
         using RunFunction = Ran (*) (void* client);
 
@@ -93,9 +93,9 @@ namespace pg
         std::atomic<bool> quit { false };
         std::unique_ptr<std::atomic<double>[]> loads;
         std::unique_ptr<std::atomic<int64_t>[]> states; // per thread: see `scanning`
-        std::atomic<int64_t> lastMark { 0 };            // when the audio thread last marked a client
+        std::atomic<int64_t> lastMark { 0 }; // when the audio thread last marked a client
         size_t threadTotal = 0;
-        std::vector<std::thread> threads;           // real ones (none in a simulation)
-        std::atomic<int> simulatedRunning { 0 };    // a simulation's threads still in threadMain
+        std::vector<std::thread> threads; // real ones (none in a simulation)
+        std::atomic<int> simulatedRunning { 0 }; // a simulation's threads still in threadMain
     };
 } // namespace pg

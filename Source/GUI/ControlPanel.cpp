@@ -114,8 +114,7 @@ namespace pauseguard
                 const double lo = m.min, hi = m.max, span = std::abs (hi - lo);
                 const int decimals = span >= 100.0 ? 0 : (span >= 10.0 ? 1 : (span >= 1.0 ? 2 : 3));
                 row.label.setText (juce::String (m.name), juce::dontSendNotification);
-                row.label.setTooltip (juce::String (m.name) + ": " + juce::String (lo) + " to " + juce::String (hi) + " ("
-                                      + param->getName (40) + ")");
+                row.label.setTooltip (juce::String (m.name) + ": " + juce::String (lo) + " to " + juce::String (hi) + " (" + param->getName (40) + ")");
                 slider->textFromValueFunction = [lo, hi, decimals] (double knob) { return juce::String (lo + (hi - lo) * knob, decimals); };
                 slider->valueFromTextFunction = [lo, hi] (const juce::String& text) {
                     return hi == lo ? 0.0 : juce::jlimit (0.0, 1.0, (text.getDoubleValue() - lo) / (hi - lo));
@@ -205,11 +204,20 @@ namespace pauseguard
             bool applies = true;
             switch (row->appliesTo)
             {
-                case AppliesTo::always: break;
-                case AppliesTo::deterministic: applies = ! dynamic; break;
-                case AppliesTo::dynamic: applies = dynamic; break;
-                case AppliesTo::manualLatency: applies = ! dynamic && ! autoLatency; break;
-                case AppliesTo::declaredMacro: applies = row->declared; break;
+                case AppliesTo::always:
+                    break;
+                case AppliesTo::deterministic:
+                    applies = ! dynamic;
+                    break;
+                case AppliesTo::dynamic:
+                    applies = dynamic;
+                    break;
+                case AppliesTo::manualLatency:
+                    applies = ! dynamic && ! autoLatency;
+                    break;
+                case AppliesTo::declaredMacro:
+                    applies = row->declared;
+                    break;
             }
             const float alpha = applies ? 1.0f : 0.38f;
             if (row->label.getAlpha() != alpha)
@@ -279,7 +287,7 @@ namespace pauseguard
             group.note.draw (g, theme::colours::dim);
             const auto box = group.text.getGlyphs().getBoundingBox (0, -1, true);
             const float lineEnd = group.note.getText().isNotEmpty() ? group.note.getGlyphs().getBoundingBox (0, -1, true).getX() - 10.0f
-                                                                     : static_cast<float> (getWidth() - padding);
+                                                                    : static_cast<float> (getWidth() - padding);
             g.setColour (theme::colours::outline);
             if (lineEnd > box.getRight() + 10.0f)
                 g.drawHorizontalLine (juce::roundToInt (box.getCentreY()), box.getRight() + 10.0f, lineEnd);

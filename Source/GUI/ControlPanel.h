@@ -43,7 +43,7 @@ namespace pauseguard
             deterministic,
             dynamic,
             manualLatency, // deterministic, auto latency off
-            declaredMacro  // a macro the running script declares
+            declaredMacro // a macro the running script declares
         };
 
         struct Row

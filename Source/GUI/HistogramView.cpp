@@ -47,8 +47,7 @@ namespace pauseguard
     void HistogramView::setData (const pg::DurationHistogram::Snapshot& snapshot, Kind newKind, double budgetSeconds,
                                  const juce::String& emptyMessage)
     {
-        const bool same = kind == newKind && budget == budgetSeconds && snap.count == snapshot.count
-                          && snap.maxSeconds == snapshot.maxSeconds && snap.bins == snapshot.bins && empty == emptyMessage;
+        const bool same = kind == newKind && budget == budgetSeconds && snap.count == snapshot.count && snap.maxSeconds == snapshot.maxSeconds && snap.bins == snapshot.bins && empty == emptyMessage;
         if (same)
             return;
         snap = snapshot;
@@ -135,8 +134,8 @@ namespace pauseguard
         {
             const float y = yForCount (c);
             yLabels[static_cast<size_t> (numYLabels++)].set (format::shortCount (c), labelFont,
-                                                              { 0.0f, y - 7.0f, leftMargin - 8.0f, 14.0f },
-                                                              juce::Justification::centredRight);
+                                                             { 0.0f, y - 7.0f, leftMargin - 8.0f, 14.0f },
+                                                             juce::Justification::centredRight);
         }
         for (int i = numYLabels; i < static_cast<int> (yLabels.size()); ++i)
             yLabels[static_cast<size_t> (i)].set ({}, labelFont, {});

@@ -15,9 +15,9 @@ namespace pauseguard
     public:
         enum class Kind
         {
-            pauses,     // collector calls: the budget is the slack
+            pauses, // collector calls: the budget is the slack
             processing, // script calls per chunk: likewise
-            lateness    // past the deadline: anything but "on time" reached the output late
+            lateness // past the deadline: anything but "on time" reached the output late
         };
 
         HistogramView();

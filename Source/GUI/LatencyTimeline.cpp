@@ -47,24 +47,29 @@ namespace pauseguard
     {
         switch (reason)
         {
-            case LatencyChange::Reason::prepare: return juce::Colour (0xffb8c2cf);
-            case LatencyChange::Reason::parameter: return theme::colours::accent;
-            case LatencyChange::Reason::strategySwitch: return juce::Colour (0xffb39ddb);
-            case LatencyChange::Reason::adaptiveGrowth: return theme::colours::p999;
-            case LatencyChange::Reason::adaptiveShrink: return theme::colours::ok;
-            case LatencyChange::Reason::profile: return juce::Colour (0xff80cbc4);
-            case LatencyChange::Reason::blockSize: return juce::Colour (0xffffb74d);
-            case LatencyChange::Reason::measured: return juce::Colour (0xfff48fb1);
+            case LatencyChange::Reason::prepare:
+                return juce::Colour (0xffb8c2cf);
+            case LatencyChange::Reason::parameter:
+                return theme::colours::accent;
+            case LatencyChange::Reason::strategySwitch:
+                return juce::Colour (0xffb39ddb);
+            case LatencyChange::Reason::adaptiveGrowth:
+                return theme::colours::p999;
+            case LatencyChange::Reason::adaptiveShrink:
+                return theme::colours::ok;
+            case LatencyChange::Reason::profile:
+                return juce::Colour (0xff80cbc4);
+            case LatencyChange::Reason::blockSize:
+                return juce::Colour (0xffffb74d);
+            case LatencyChange::Reason::measured:
+                return juce::Colour (0xfff48fb1);
         }
         return theme::colours::text;
     }
 
     void LatencyTimeline::setHistory (const std::vector<LatencyChange>& changes, double newNow, double sampleRate)
     {
-        const bool sameHistory = changes.size() == history.size()
-                                 && (changes.empty()
-                                     || (changes.back().seconds == history.back().seconds
-                                         && changes.front().seconds == history.front().seconds));
+        const bool sameHistory = changes.size() == history.size() && (changes.empty() || (changes.back().seconds == history.back().seconds && changes.front().seconds == history.front().seconds));
         if (sameHistory && std::abs (newNow - now) < 0.05 && sampleRate == rate)
             return;
         if (! sameHistory)
@@ -144,8 +149,8 @@ namespace pauseguard
         numXLabels = 0;
         for (double t = 0.0; t <= end + 1e-9 && numXLabels < static_cast<int> (xLabels.size()); t += xStep)
             xLabels[static_cast<size_t> (numXLabels++)].set (timeLabel (t), small,
-                                                              { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
-                                                              juce::Justification::centred);
+                                                             { xFor (t) - 30.0f, plot.getBottom() + 3.0f, 60.0f, 14.0f },
+                                                             juce::Justification::centred);
 
         // Dots: at each change, in the legend and in the list.
         for (auto& d : dots)
@@ -176,9 +181,7 @@ namespace pauseguard
                 dots[static_cast<size_t> (c.reason)].addEllipse (row.getX() + 1.0f, row.getCentreY() - 4.0f, 8.0f, 8.0f);
                 // A narrow list leaves out the samples (the plot's axis is in ms too).
                 const bool wide = list.getWidth() >= 260.0f;
-                rows[k].set (juce::String (c.seconds, 1) + (wide ? " s    " + juce::String (c.samples) + " smp  " : juce::String (" s   "))
-                                 + juce::String (1000.0 * c.samples / rate, 1) + (wide ? " ms    " : " ms   ")
-                                 + LatencyChange::describe (c.reason),
+                rows[k].set (juce::String (c.seconds, 1) + (wide ? " s    " + juce::String (c.samples) + " smp  " : juce::String (" s   ")) + juce::String (1000.0 * c.samples / rate, 1) + (wide ? " ms    " : " ms   ") + LatencyChange::describe (c.reason),
                              rowFont, row.withTrimmedLeft (14.0f));
             }
             else

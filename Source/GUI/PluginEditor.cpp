@@ -154,8 +154,7 @@ namespace pauseguard
         // A restored session names a program the user has not allowed: ask, once per program and
         // session (a session loaded again asks again).
         const auto named = pauseGuard.getPendingDspProgram();
-        if (named.isNotEmpty() && pauseGuard.getPendingDspProgramSerial() != askedSessionProgram
-            && ! pauseGuard.isPendingDspProgramDismissed())
+        if (named.isNotEmpty() && pauseGuard.getPendingDspProgramSerial() != askedSessionProgram && ! pauseGuard.isPendingDspProgramDismissed())
         {
             askedSessionProgram = pauseGuard.getPendingDspProgramSerial();
             showSessionProgramQuestion (*this, pauseGuard, [this] (const juce::String& m) {
@@ -286,8 +285,7 @@ namespace pauseguard
         const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
         chooser = std::make_unique<juce::FileChooser> ("Export the trace", documents.getChildFile (name), "*.json");
         juce::Component::SafePointer<PauseGuardEditor> safe (this);
-        const int flags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles
-                          | juce::FileBrowserComponent::warnAboutOverwriting;
+        const int flags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles | juce::FileBrowserComponent::warnAboutOverwriting;
         chooser->launchAsync (flags, [safe] (const juce::FileChooser& fc) {
             const auto file = fc.getResult();
             if (file == juce::File())
@@ -335,8 +333,7 @@ namespace pauseguard
         const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
         chooser = std::make_unique<juce::FileChooser> ("Export statistics", documents.getChildFile (name), "*." + extension);
         juce::Component::SafePointer<PauseGuardEditor> safe (this);
-        const int chooserFlags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles
-                          | juce::FileBrowserComponent::warnAboutOverwriting;
+        const int chooserFlags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles | juce::FileBrowserComponent::warnAboutOverwriting;
         chooser->launchAsync (chooserFlags, [safe, report, format] (const juce::FileChooser& fc) {
             const auto file = fc.getResult();
             if (file == juce::File())

@@ -36,7 +36,7 @@ namespace pauseguard
         };
         float xFor (int64_t t) const noexcept;
 
-        std::vector<Lane> lanes;      // a row each
+        std::vector<Lane> lanes; // a row each
         std::map<int, int> rowOfLane; // the trace's lane -> its row
         std::vector<pg::trace::Event> events;
         std::vector<pg::trace::DropoutCause> marks;

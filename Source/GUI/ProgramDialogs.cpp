@@ -96,8 +96,8 @@ namespace pauseguard
         // What would run, as the files are now: the buttons start exactly that.
         const auto resolved = resolveProgram (named);
         const auto text = resolved.ok() ? "It names a program that is not on your list of allowed programs, or whose files changed "
-                                          "since you allowed it:\n\n"
-                                              + resolved.describeFiles() + "\n\nA program runs with your rights. Start it?"
+                                          "since you allowed it:\n\n" +
+                                              resolved.describeFiles() + "\n\nA program runs with your rights. Start it?"
                                         : "It names a program that cannot run here: " + resolved.error;
         auto* w = new juce::AlertWindow ("This session runs a DSP program", text, juce::MessageBoxIconType::WarningIcon);
         w->addButton ("Keep the script", cancel, juce::KeyPress (juce::KeyPress::returnKey), juce::KeyPress (juce::KeyPress::escapeKey));

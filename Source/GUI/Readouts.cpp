@@ -90,8 +90,8 @@ namespace pauseguard
     void CounterTiles::setCounters (const pg::EngineCounters& c, double sampleRate, bool dynamic)
     {
         const Shown now { c.fullCollections, c.forcedCollections, c.incrementalSteps, c.framesProcessed, c.dropoutEvents,
-                          c.dropoutFrames,   c.heapBytes,         c.collectorSeconds, c.workerLoadPercent, sampleRate,
-                          dynamic,           true,                c.runtime.reported, c.runtime.collections, c.runtime.pauseMaxSeconds };
+                          c.dropoutFrames, c.heapBytes, c.collectorSeconds, c.workerLoadPercent, sampleRate,
+                          dynamic, true, c.runtime.reported, c.runtime.collections, c.runtime.pauseMaxSeconds };
         if (now == shown)
             return;
         shown = now;
@@ -133,7 +133,7 @@ namespace pauseguard
     void CounterTiles::layout()
     {
         const char* const titles[numTiles] = { "FULL COLLECTIONS", shown.runtime ? "RUNTIME GC PAUSES" : "INCREMENTAL STEPS",
-                                               "COLLECTOR TIME",   "DROPOUTS", "HEAP", "WORKER LOAD" };
+                                               "COLLECTOR TIME", "DROPOUTS", "HEAP", "WORKER LOAD" };
         auto r = getLocalBounds().toFloat();
         const int columns = 3;
         const int rowsCount = static_cast<int> ((numTiles + static_cast<size_t> (columns) - 1) / static_cast<size_t> (columns));

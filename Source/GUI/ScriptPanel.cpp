@@ -15,9 +15,12 @@ namespace pauseguard
         {
             switch (kind)
             {
-                case pg::ConsoleLine::error: return colours::warn;
-                case pg::ConsoleLine::info: return colours::dim;
-                case pg::ConsoleLine::print: break;
+                case pg::ConsoleLine::error:
+                    return colours::warn;
+                case pg::ConsoleLine::info:
+                    return colours::dim;
+                case pg::ConsoleLine::print:
+                    break;
             }
             return colours::text;
         }
@@ -109,14 +112,12 @@ namespace pauseguard
     bool ScriptPanel::setConsole (const std::deque<pg::ConsoleLine>& lines)
     {
         // Compared in place, every refresh: no text is copied unless the console changed.
-        if (lines.size() == consoleCount
-            && (lines.empty() || (sameText (consoleFirst, lines.front()) && sameText (consoleLast, lines.back()))))
+        if (lines.size() == consoleCount && (lines.empty() || (sameText (consoleFirst, lines.front()) && sameText (consoleLast, lines.back()))))
             return false;
 
         const auto textOf = [] (const pg::ConsoleLine& line) { return std::string (line.text, strnlen (line.text, sizeof (line.text))); };
         // Only grew (nothing dropped at the front, the last line shown still in place): append.
-        const bool grew = consoleCount > 0 && lines.size() > consoleCount && sameText (consoleFirst, lines.front())
-                          && sameText (consoleLast, lines[consoleCount - 1]);
+        const bool grew = consoleCount > 0 && lines.size() > consoleCount && sameText (consoleFirst, lines.front()) && sameText (consoleLast, lines[consoleCount - 1]);
         if (grew)
             appendLines (lines, consoleCount);
         else

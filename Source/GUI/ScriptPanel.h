@@ -56,8 +56,8 @@ namespace pauseguard
         Shown shown;
         bool dropHighlight = false;
 
-        juce::TextButton loadButton{ juce::String::fromUTF8 ("Load script\xe2\x80\xa6") }, builtinButton{ "Built-in" },
-            clearButton{ "Clear" }, programButton{ juce::String::fromUTF8 ("Program\xe2\x80\xa6") }, retryButton{ "Try again" };
+        juce::TextButton loadButton { juce::String::fromUTF8 ("Load script\xe2\x80\xa6") }, builtinButton { "Built-in" },
+            clearButton { "Clear" }, programButton { juce::String::fromUTF8 ("Program\xe2\x80\xa6") }, retryButton { "Try again" };
         juce::TextEditor console;
 
         // What the console shows: the number of lines, the first and the last.

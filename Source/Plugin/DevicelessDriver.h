@@ -20,13 +20,13 @@ namespace pauseguard
     public:
         struct Target
         {
-            std::function<bool()> isPrepared;                        // the processor is ready to process
-            std::function<void (double rate, int block)> prepare;    // as a host's prepareToPlay
+            std::function<bool()> isPrepared; // the processor is ready to process
+            std::function<void (double rate, int block)> prepare; // as a host's prepareToPlay
             std::function<void (juce::AudioBuffer<float>&)> process; // as a host's processBlock
         };
 
         static constexpr double sampleRate = 48000.0;
-        static constexpr int blockSize = 480;                     // 10 ms, one a tick
+        static constexpr int blockSize = 480; // 10 ms, one a tick
         static constexpr int64_t hostSilenceNanos = 250'000'000; // the host's silence before the timer drives
 
         explicit DevicelessDriver (Target target);

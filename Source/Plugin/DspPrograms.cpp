@@ -18,7 +18,9 @@ namespace pauseguard
         std::string realFile (const std::string& path, off_t& size)
         {
             char resolved[PATH_MAX];
-            struct stat st {};
+            struct stat st
+            {
+            };
             if (realpath (path.c_str(), resolved) == nullptr || stat (resolved, &st) != 0 || ! S_ISREG (st.st_mode))
                 return {};
             size = st.st_size;

@@ -30,7 +30,7 @@ namespace pauseguard
     struct ResolvedProgram
     {
         pg::ProgramCommand command; // argv with its paths resolved, and each file with its hash
-        juce::String error;         // not empty: nothing can run (no such file, a relative path, ...)
+        juce::String error; // not empty: nothing can run (no such file, a relative path, ...)
 
         bool ok() const noexcept { return error.isEmpty() && ! command.empty(); }
         juce::String commandLine() const { return joinCommandLine (command.argv); }
@@ -49,7 +49,10 @@ namespace pauseguard
         // For tests: the file every AllowedPrograms() uses from now on (an empty File: the default).
         static void useFileInstead (const juce::File& file);
 
-        explicit AllowedPrograms (juce::File listFile = defaultFile()) : file (std::move (listFile)) {}
+        explicit AllowedPrograms (juce::File listFile = defaultFile())
+            : file (std::move (listFile))
+        {
+        }
 
         std::vector<pg::ProgramCommand> list() const;
         // The same argv, and every file with the same hash.

@@ -26,11 +26,32 @@ namespace pg
         {
             switch (size)
             {
-                case 1: { int8_t v; std::memcpy (&v, value, 1); return v; }
-                case 2: { int16_t v; std::memcpy (&v, value, 2); return v; }
-                case 4: { int32_t v; std::memcpy (&v, value, 4); return v; }
-                case 8: { int64_t v; std::memcpy (&v, value, 8); return v; }
-                default: return std::nullopt;
+                case 1:
+                {
+                    int8_t v;
+                    std::memcpy (&v, value, 1);
+                    return v;
+                }
+                case 2:
+                {
+                    int16_t v;
+                    std::memcpy (&v, value, 2);
+                    return v;
+                }
+                case 4:
+                {
+                    int32_t v;
+                    std::memcpy (&v, value, 4);
+                    return v;
+                }
+                case 8:
+                {
+                    int64_t v;
+                    std::memcpy (&v, value, 8);
+                    return v;
+                }
+                default:
+                    return std::nullopt;
             }
         }
     } // namespace

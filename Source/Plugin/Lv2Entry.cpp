@@ -27,8 +27,7 @@ extern "C" LV2_SYMBOL_EXPORT const LV2_Descriptor* lv2_descriptor (uint32_t inde
 {
     if (index != 0 || juceDescriptor() == nullptr)
         return nullptr;
-    static const LV2_Descriptor descriptor = []
-    {
+    static const LV2_Descriptor descriptor = [] {
         auto copy = *juceDescriptor();
         copy.instantiate = instantiateWithReadableOptions;
         return copy;

@@ -69,14 +69,22 @@ namespace pauseguard
     {
         switch (r)
         {
-            case Reason::prepare: return "prepare";
-            case Reason::parameter: return "parameter";
-            case Reason::strategySwitch: return "strategy switch";
-            case Reason::adaptiveGrowth: return "adaptive growth";
-            case Reason::adaptiveShrink: return "adaptive shrink";
-            case Reason::profile: return "auto profile";
-            case Reason::measured: return "auto, measured lateness";
-            case Reason::blockSize: return "block size";
+            case Reason::prepare:
+                return "prepare";
+            case Reason::parameter:
+                return "parameter";
+            case Reason::strategySwitch:
+                return "strategy switch";
+            case Reason::adaptiveGrowth:
+                return "adaptive growth";
+            case Reason::adaptiveShrink:
+                return "adaptive shrink";
+            case Reason::profile:
+                return "auto profile";
+            case Reason::measured:
+                return "auto, measured lateness";
+            case Reason::blockSize:
+                return "block size";
         }
         return "";
     }
@@ -162,8 +170,7 @@ namespace pauseguard
         {
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
             if (asked < engine.getLatencyFloor())
-                return ms (asked) + " asked, " + ms (wanted) + " used: "
-                       + juce::String (engine.getLargestBlock()) + "-sample blocks";
+                return ms (asked) + " asked, " + ms (wanted) + " used: " + juce::String (engine.getLargestBlock()) + "-sample blocks";
         }
         return {};
     }
@@ -574,8 +581,7 @@ namespace pauseguard
         const juce::String name = script.isValid() ? script.getProperty ("name").toString() : juce::String();
         state.replaceState (parameterTreeFrom (tree));
         // A count read as an int, clamped first: a float beyond int's range does not convert (UB).
-        const auto count = [&tree] (const char* property)
-        {
+        const auto count = [&tree] (const char* property) {
             const float v = numberIn (tree.getProperty (property)).value_or (0.0f);
             return static_cast<int> (juce::jlimit (-1.0f, 1.0e9f, v));
         };

@@ -24,9 +24,9 @@ namespace pauseguard
             strategySwitch,
             adaptiveGrowth,
             adaptiveShrink,
-            profile,   // the auto latency's background profile finished
+            profile, // the auto latency's background profile finished
             blockSize, // the host sent blocks larger than it announced: the floor rose
-            measured   // the auto latency rose to what the worker's responses at real-time pace needed
+            measured // the auto latency rose to what the worker's responses at real-time pace needed
         };
         static constexpr int numReasons = static_cast<int> (Reason::measured) + 1;
         double seconds = 0.0; // since the processor was created
@@ -178,17 +178,17 @@ namespace pauseguard
         int appliedStrategy = 0; // message thread: the strategy whose latency was last applied
         const double createdAt = juce::Time::getMillisecondCounterHiRes();
         mutable std::mutex historyLock; // message and prepare threads only, never the audio thread
-        mutable std::mutex scriptLock;  // likewise
+        mutable std::mutex scriptLock; // likewise
         std::string scriptSource, scriptName;
         juce::String dspProgram, pendingProgram; // scriptLock
-        juce::String programInEffect;            // scriptLock: the choice the engine last started (or the script's "")
+        juce::String programInEffect; // scriptLock: the choice the engine last started (or the script's "")
         pg::ProgramCommand dspCommand, commandInEffect; // scriptLock: the two above, resolved and hashed
-        std::string pendingProgramState;                // scriptLock: the session's state for pendingProgram
-        std::vector<std::string> pendingArgv;           // scriptLock: pendingProgram resolved (empty: it cannot run)
-        bool pendingDismissed = false;           // message thread
-        std::atomic<int> pendingSerial { 0 };    // counted by setStateInformation, on any thread
-        juce::File watchedFile;           // message thread
-        juce::Time watchedModification;   // message thread
+        std::string pendingProgramState; // scriptLock: the session's state for pendingProgram
+        std::vector<std::string> pendingArgv; // scriptLock: pendingProgram resolved (empty: it cannot run)
+        bool pendingDismissed = false; // message thread
+        std::atomic<int> pendingSerial { 0 }; // counted by setStateInformation, on any thread
+        juce::File watchedFile; // message thread
+        juce::Time watchedModification; // message thread
         std::deque<pg::ConsoleLine> consoleLines; // message thread
         std::vector<LatencyChange> history;
 

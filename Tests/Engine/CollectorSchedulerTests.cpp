@@ -15,7 +15,7 @@ namespace
         in.chunkSeconds = 128.0 / 48000.0;
         in.heapBytes = 40 * MB;
         in.heapAfterLastFull = 20 * MB; // garbage waiting
-        in.lastFullAt = 97.0;          // 3 s ago
+        in.lastFullAt = 97.0; // 3 s ago
         in.lastFullSeconds = 0.020;
         in.slackSeconds = 0.002;
         in.transportPlaying = true;

@@ -27,19 +27,19 @@ namespace
     {
         return "local heap = {}\n"
                "function process(ch, n, p)\n"
-               "    if #heap < " + std::to_string (chunks) + " then\n"
-               "        heap[#heap + 1] = string.rep (string.rep (string.char (65 + #heap), 1024), 5 * 1024)\n"
-               "    end\n"
-               "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
-               "end\n";
+               "    if #heap < " +
+               std::to_string (chunks) + " then\n"
+                                         "        heap[#heap + 1] = string.rep (string.rep (string.char (65 + #heap), 1024), 5 * 1024)\n"
+                                         "    end\n"
+                                         "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
+                                         "end\n";
     }
 
     // A script slow enough that a host that does not wait for it gets the dry signal: it spins
     // for about 2 ms per chunk, then applies the simple effect.
     std::string slowSimpleScript()
     {
-        return std::string ("local function spin() local x = 0 for i = 1, 60000 do x = x + i end return x end\n")
-               + pgtest::simpleScript + "\nlocal inner = process\nfunction process(ch, n, p) spin() return inner(ch, n, p) end\n";
+        return std::string ("local function spin() local x = 0 for i = 1, 60000 do x = x + i end return x end\n") + pgtest::simpleScript + "\nlocal inner = process\nfunction process(ch, n, p) spin() return inner(ch, n, p) end\n";
     }
 
     size_t countNotWet (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& out, int latency)
@@ -71,7 +71,8 @@ TEST_CASE ("Floor: every latency is at least one block, the fade's look-ahead an
             CHECK (e.getLatencySamples() == floor);
             // Blocks of the announced size play wet, with no dropout, when the worker keeps up.
             const auto in = pgtest::noise (2, static_cast<size_t> (block) * 12, 3);
-            const auto out = pgtest::run (e, in, [block] { return block; }, true);
+            const auto out = pgtest::run (
+                e, in, [block] { return block; }, true);
             CHECK (e.getCounters().dropoutEvents == 0);
             CHECK (countNotWet (in, out, floor) == 0);
         }
@@ -85,7 +86,8 @@ TEST_CASE ("Offline: the audio thread waits for the worker; the output is comple
         REQUIRE (e.prepare (settingsFor (48000.0, 128, 2), slowSimpleScript(), "slow.lua", 400));
         e.setOffline (offline);
         // As fast as the host can call: no pacing and no wait between blocks.
-        auto out = pgtest::run (e, in, [] { return 128; }, false, {}, /*paced*/ false);
+        auto out = pgtest::run (
+            e, in, [] { return 128; }, false, {}, /*paced*/ false);
         return std::pair { out, e.getCounters() };
     };
     const auto [offlineOut, offlineCounters] = render (true);
@@ -167,9 +169,10 @@ namespace
         return "local calls = 0\n"
                "function process(ch, n)\n"
                "    calls = calls + 1\n"
-               "    if calls == " + std::to_string (onCall) + " then " + failure + " end\n"
-               "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
-               "end\n";
+               "    if calls == " +
+               std::to_string (onCall) + " then " + failure + " end\n"
+                                                              "    for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = 0.5 * x[i] end end\n"
+                                                              "end\n";
     }
 
     // A render from the start (setOffline before prepare: no warm-up) of `blocks` blocks of 128
@@ -245,13 +248,13 @@ TEST_CASE ("Offline and real time in turn, in both directions, keep the alignmen
     REQUIRE (e.prepare (settingsFor (48000.0, 256, 1), pgtest::simpleScript, "simple.lua", 700));
     const auto in = pgtest::noise (1, 256 * 200, 4);
     size_t index = 0;
-    const auto out = pgtest::run (e, in, [] { return 256; }, false, [&] (size_t) {
+    const auto out = pgtest::run (
+        e, in, [] { return 256; }, false, [&] (size_t) {
         const bool offline = (index / 50) % 2 == 1; // 50 blocks real time, 50 offline, ...
         e.setOffline (offline);
         if (! offline)
             e.waitForWorker (10.0); // a real-time host on an idle machine: the worker keeps up
-        ++index;
-    }, /*paced*/ false);
+        ++index; }, /*paced*/ false);
     CHECK (e.getCounters().dropoutEvents == 0);
     CHECK (countNotWet (in, out, 700) == 0);
 }
@@ -275,20 +278,21 @@ TEST_CASE ("A dropout fades to the delayed dry signal and back: a sine at maximu
     pg::LatencyEngine reference;
     addParameters (reference);
     REQUIRE (reference.prepare (settingsFor (48000.0, 128, 1), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960));
-    const auto wetOut = pgtest::run (reference, in, [] { return 128; }, true); // wet, delayed by L, no dropout
+    const auto wetOut = pgtest::run (
+        reference, in, [] { return 128; }, true); // wet, delayed by L, no dropout
     REQUIRE (reference.getCounters().dropoutEvents == 0);
 
     pg::LatencyEngine e;
     addParameters (e);
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960));
     size_t index = 0;
-    const auto out = pgtest::run (e, in, [] { return 128; }, false, [&] (size_t) {
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, false, [&] (size_t) {
         const size_t b = index++;
         const bool held = (b >= 60 && b < 72) || (b >= 150 && b < 165) || (b >= 250 && b < 262);
         e.holdWorker (held);
         if (! held)
-            e.waitForWorker (10.0);
-    }, /*paced*/ false);
+            e.waitForWorker (10.0); }, /*paced*/ false);
     e.holdWorker (false);
     REQUIRE (e.getCounters().dropoutEvents >= 3);
 
@@ -308,7 +312,7 @@ TEST_CASE ("A dropout fades to the delayed dry signal and back: a sine at maximu
         }
     }
     WARN ("largest output step " << worst << " at " << worstAt << "; the signal's own " << ownStep
-          << "; a hard switch between wet and dry could step by " << worstHardSwitch);
+                                 << "; a hard switch between wet and dry could step by " << worstHardSwitch);
     CHECK (worst <= ownStep * 1.0001f);
     CHECK (worstHardSwitch > ownStep); // without the fade, the bound could be broken
 }
@@ -322,7 +326,8 @@ TEST_CASE ("A latency change during a crossfade: back to the previous L turns th
     for (size_t n = 0; n < in[0].size(); ++n)
         in[0][n] = 0.5f * static_cast<float> (std::sin (2.0 * 3.141592653589793 * 330.0 * static_cast<double> (n) / 48000.0));
     std::vector<int> seen;
-    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, true, [&] (size_t pos) {
         if (pos == 128 * 100)
             e.requestLatency (1500);
         if (pos == 128 * 101)
@@ -331,8 +336,7 @@ TEST_CASE ("A latency change during a crossfade: back to the previous L turns th
             e.requestLatency (1500);
         if (pos == 128 * 201)
             e.requestLatency (2400); // another, during the fade: waits
-        seen.push_back (e.getLatencySamples());
-    });
+        seen.push_back (e.getLatencySamples()); });
     CHECK (seen[102] == 480);
     CHECK (e.getLatencySamples() == 2400);
     // No step larger than the sine's own (the wet sine is the effect's 0.5 x + 0.25 x[n-1]).
@@ -359,7 +363,8 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", 960));
     std::vector<std::vector<float>> in (1, std::vector<float> (128 * 60, 0.25f));
     uint64_t heapAfterSwap = 0;
-    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, true, [&] (size_t pos) {
         if (pos == 128 * 10)
         {
             e.loadScript (heavy, "heavy.lua");
@@ -370,8 +375,7 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
         // counters are those of the last chunk): the worker has run the new script only for the
         // crossfade's few chunks, 5 MB each had it built the heap itself.
         if (heapAfterSwap == 0 && e.getScriptName() == "heavy.lua")
-            heapAfterSwap = e.getCounters().heapBytes;
-    });
+            heapAfterSwap = e.getCounters().heapBytes; });
     WARN ("heap at the swap: " << heapAfterSwap / 1048576.0 << " MB");
     CHECK (e.getScriptName() == "heavy.lua");
     CHECK (heapAfterSwap >= 45u << 20);
@@ -391,19 +395,19 @@ TEST_CASE ("A 50 MB script reload while audio plays at real-time pace (figures)"
     uint64_t before = 0;
     double loadSeconds = 0.0;
     const auto start = std::chrono::steady_clock::now();
-    pgtest::run (e, in, [] { return 128; }, false, [&] (size_t pos) {
+    pgtest::run (
+        e, in, [] { return 128; }, false, [&] (size_t pos) {
         if (pos == 48000 * 2)
         {
             before = e.getCounters().dropoutEvents;
             e.loadScript (heavy, "heavy.lua"); // returns at once: the loader does the work
         }
         if (pos > 48000 * 2 && loadSeconds == 0.0 && e.getScriptName() == "heavy.lua")
-            loadSeconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - start).count() - 2.0;
-    });
+            loadSeconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - start).count() - 2.0; });
     const auto c = e.getCounters();
     WARN ("50 MB reload at real-time pace: dropout blocks " << before << " before the reload, "
-          << c.dropoutEvents - before << " from the reload on; the new script played "
-          << loadSeconds << " s after the reload, with " << c.heapBytes / 1048576.0 << " MB");
+                                                            << c.dropoutEvents - before << " from the reload on; the new script played "
+                                                            << loadSeconds << " s after the reload, with " << c.heapBytes / 1048576.0 << " MB");
     CHECK (e.getScriptName() == "heavy.lua");
     CHECK (c.heapBytes >= 45u << 20);
 }
@@ -423,7 +427,8 @@ TEST_CASE ("Deterministic: the measured latency covers the worker's responses at
     size_t index = 0;
     int before = 0;
     std::chrono::steady_clock::time_point handedOver;
-    pgtest::run (e, in, [] { return 128; }, false, [&] (size_t) {
+    pgtest::run (
+        e, in, [] { return 128; }, false, [&] (size_t) {
         const size_t b = index++;
         if (b == 100)
         {
@@ -436,8 +441,7 @@ TEST_CASE ("Deterministic: the measured latency covers the worker's responses at
         {
             std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (30));
             e.holdWorker (false);
-        }
-    });
+        } });
     e.holdWorker (false);
     REQUIRE (e.waitForWorker (10.0));
     WARN ("measured latency before the hold " << before << ", after " << e.getMeasuredLatency() << " samples");
@@ -450,9 +454,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
     // The warm-up spins in the script (p.profiling is set only while the loader warms it) for
     // longer than any response of a simple script; blocks played meanwhile queue behind it.
     // Were their responses measured, the figure would be at least 1.5 x the warm-up.
-    const std::string script = std::string ("local function spin() local x = 0 for i = 1, 20000000 do x = x + i end return x end\n")
-                               + pgtest::simpleScript + "\nlocal inner = process\n"
-                               + "function process(ch, n, p) if p.profiling == 1 then spin() end return inner(ch, n, p) end\n";
+    const std::string script = std::string ("local function spin() local x = 0 for i = 1, 20000000 do x = x + i end return x end\n") + pgtest::simpleScript + "\nlocal inner = process\n" + "function process(ch, n, p) if p.profiling == 1 then spin() end return inner(ch, n, p) end\n";
     auto settings = settingsFor (48000.0, 128, 1);
     settings.luaLimits.callBudgetSeconds = 60.0;
     pg::LatencyEngine e;
@@ -479,7 +481,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
     REQUIRE (warmSeconds > 0.0);
     WARN ("warm-up " << warmSeconds * 1000.0 << " ms; measured latency " << e.getMeasuredLatency() << " samples");
     CHECK (e.getCounters().dropoutEvents > 0); // blocks did wait for the warm-up
-    CHECK (e.getMeasuredLatency() > 0);        // chunks after it were measured
+    CHECK (e.getMeasuredLatency() > 0); // chunks after it were measured
     CHECK (e.getMeasuredLatency() < 128 + static_cast<int> (0.5 * warmSeconds * 48000.0));
 }
 
@@ -507,7 +509,8 @@ TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's fir
     CHECK (e.isWarming()); // prepare returned at once; the loader builds the heap
     REQUIRE (e.waitUntilWarm (30.0));
     std::vector<std::vector<float>> in (1, std::vector<float> (128, 0.25f));
-    pgtest::run (e, in, [] { return 128; }, true);
+    pgtest::run (
+        e, in, [] { return 128; }, true);
     WARN ("heap after the first chunk: " << e.getCounters().heapBytes / 1048576.0 << " MB");
     CHECK (e.getCounters().heapBytes >= 15u << 20);
 
@@ -533,7 +536,8 @@ end
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), counting, "counting.lua", 960));
     REQUIRE (e.waitUntilWarm (30.0));
     std::vector<std::vector<float>> in (1, std::vector<float> (128 * 20, 0.5f));
-    const auto out = pgtest::run (e, in, [] { return 128; }, true);
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, true);
     CHECK (out[0][960] == 1.0f); // the first chunk the worker ran is the script's first call
     CHECK (out[0][960 + 128] == 2.0f);
 }

@@ -90,11 +90,11 @@ TEST_CASE ("Dynamic: a latency change is exact in both strategies once the cross
         int latency;
     };
     const Change changes[] = { { 128 * 60, 1900 }, { 128 * 150, 320 }, { 128 * 250, 4000 }, { 128 * 350, 700 } };
-    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, true, [&] (size_t pos) {
         for (const auto& c : changes)
             if (pos == c.at)
-                e.requestLatency (c.latency);
-    });
+                e.requestLatency (c.latency); });
     int checked = 0;
     for (size_t n = 0; n < out[0].size(); ++n)
     {
@@ -149,7 +149,8 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
     const auto in = pgtest::noise (2, static_cast<size_t> (seconds * 48000.0), 9);
     uint64_t dropoutsAtWarmup = 0;
     int changes = 0, maxLatency = 0;
-    pgtest::run (e, in, [] { return 128; }, false, [&] (size_t pos) {
+    pgtest::run (
+        e, in, [] { return 128; }, false, [&] (size_t pos) {
         if (pos % 4800 == 0) // every 100 ms
         {
             const int wanted = e.getWantedDynamicLatency();
@@ -161,19 +162,18 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
             maxLatency = std::max (maxLatency, wanted);
         }
         if (pos == 48000 * 4)
-            dropoutsAtWarmup = e.getCounters().dropoutEvents;
-    });
+            dropoutsAtWarmup = e.getCounters().dropoutEvents; });
     const auto c = e.getCounters();
     const auto pauses = e.getPauseHistogram();
     const auto response = e.getResponseHistogram();
     WARN ("deterministic auto latency " << deterministicLatency << " samples (worst full collection "
-          << detProfile.worstCollectionSeconds * 1000.0 << " ms); dynamic started at " << startLatency << ", ended at "
-          << e.getLatencySamples() << " samples (max " << maxLatency << ", " << changes << " changes); dropouts "
-          << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 4 s); collector: " << c.incrementalSteps
-          << " steps, " << c.fullCollections << " full (" << c.forcedCollections << " forced), pause p50 "
-          << pauses.percentile (0.5) * 1000.0 << " ms p99 " << pauses.percentile (0.99) * 1000.0 << " ms p99.9 "
-          << pauses.percentile (0.999) * 1000.0 << " ms max " << pauses.maxSeconds * 1000.0 << " ms; response p99.9 "
-          << response.percentile (0.999) * 1000.0 << " ms");
+                                        << detProfile.worstCollectionSeconds * 1000.0 << " ms); dynamic started at " << startLatency << ", ended at "
+                                        << e.getLatencySamples() << " samples (max " << maxLatency << ", " << changes << " changes); dropouts "
+                                        << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 4 s); collector: " << c.incrementalSteps
+                                        << " steps, " << c.fullCollections << " full (" << c.forcedCollections << " forced), pause p50 "
+                                        << pauses.percentile (0.5) * 1000.0 << " ms p99 " << pauses.percentile (0.99) * 1000.0 << " ms p99.9 "
+                                        << pauses.percentile (0.999) * 1000.0 << " ms max " << pauses.maxSeconds * 1000.0 << " ms; response p99.9 "
+                                        << response.percentile (0.999) * 1000.0 << " ms");
 
     // How far below, and with how many dropouts, depends on the machine and its load: figures
     // (above), not checks. What does not: the dynamic strategy ran its collector in slices.

@@ -28,8 +28,9 @@ TEST_CASE ("A block larger than prepared is split, and a zero-length block is ha
     const auto in = pgtest::noise (2, 6000, 8);
     const auto wet = pgtest::simpleWet (in);
     int k = 0;
-    const auto out = pgtest::run (engine, in, [&k] { return (k++ % 3 == 0) ? 1000 : 64; }, true,
-                                  [&engine] (size_t) { engine.processBlock (nullptr, 2, 0); });
+    const auto out = pgtest::run (
+        engine, in, [&k] { return (k++ % 3 == 0) ? 1000 : 64; }, true,
+        [&engine] (size_t) { engine.processBlock (nullptr, 2, 0); });
     CHECK (countMisaligned (in, wet, out, latency, 1.0f) == 0);
     CHECK (engine.getLargestBlock() == 1000);
     CHECK (engine.getLatencyFloor() == latency); // the blocks really sent raise the floor
@@ -95,7 +96,8 @@ TEST_CASE ("The rings wrap inside blocks of odd sizes: wet and dry stay exact ov
         const auto in = pgtest::noise (2, 60000, 11);
         const int sizes[] = { 97, 1, 255, 128, 33, 256, 7 };
         size_t k = 0;
-        const auto out = pgtest::run (engine, in, [&] { return sizes[k++ % 7]; }, true);
+        const auto out = pgtest::run (
+            engine, in, [&] { return sizes[k++ % 7]; }, true);
         INFO ("mix " << mix);
         CHECK (countMisaligned (in, pgtest::simpleWet (in), out, latency, mix) == 0);
     }

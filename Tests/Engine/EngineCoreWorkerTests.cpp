@@ -85,8 +85,8 @@ TEST_CASE ("A worker pause longer than the slack: a fade to dry fills the gap, t
     CHECK (dryFrames <= r.counters.dropoutFrames);
     CHECK (outside <= r.counters.dropoutEvents);
     CHECK (fadeFrames <= static_cast<size_t> (2 * r.fade + 2)); // one fade out, one fade in
-    CHECK (fadeFrames >= static_cast<size_t> (r.fade));         // and there is a fade, not a cut
-    CHECK (lastDry < r.out[0].size() - 24000);                  // aligned (wet) again well before the end
+    CHECK (fadeFrames >= static_cast<size_t> (r.fade)); // and there is a fade, not a cut
+    CHECK (lastDry < r.out[0].size() - 24000); // aligned (wet) again well before the end
     for (size_t n = r.out[0].size() - 24000; n < r.out[0].size(); ++n)
         REQUIRE (r.out[0][n] == delayedAt (wet[0], n, latency));
 }
@@ -115,8 +115,8 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections (f
     engine.requestLatency (profile.latencySamples);
     const int latency = engine.getLatencySamples();
     WARN ("profile: worst collection " << profile.worstCollectionSeconds * 1000.0 << " ms, worst chunk "
-          << profile.worstChunkSeconds * 1000.0 << " ms, heap " << profile.heapBytes / 1048576.0 << " MB, took "
-          << profile.elapsedSeconds * 1000.0 << " ms -> L = " << latency << " samples");
+                                       << profile.worstChunkSeconds * 1000.0 << " ms, heap " << profile.heapBytes / 1048576.0 << " MB, took "
+                                       << profile.elapsedSeconds * 1000.0 << " ms -> L = " << latency << " samples");
     CHECK (profile.worstCollectionSeconds > 0.0); // the heap makes real pauses (several ms on an idle machine)
     CHECK (latency == profile.latencySamples);
     CHECK (latency >= 480);
@@ -134,6 +134,6 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections (f
     // Whether these real pauses stay hidden at real-time pace depends on the machine: a figure, not
     // a check (the contract itself is proven with held workers above).
     WARN ("forced " << forced << " collections while running; worst " << pauses.maxSeconds * 1000.0 << " ms; dropouts "
-          << engine.getCounters().dropoutEvents);
+                    << engine.getCounters().dropoutEvents);
     CHECK (pauses.count >= static_cast<uint64_t> (forced));
 }

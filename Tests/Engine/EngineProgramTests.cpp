@@ -87,7 +87,8 @@ TEST_CASE ("Engine with the Go example: alignment is exact in both strategies, a
             const int latency = engine.getLatencySamples();
             const auto in = pgtest::noise (2, 48000, 41);
             int k = 0;
-            const auto out = pgtest::run (engine, in, [&] { return (++k % 3 == 0) ? 1 : block; }, true);
+            const auto out = pgtest::run (
+                engine, in, [&] { return (++k % 3 == 0) ? 1 : block; }, true);
             INFO ("strategy " << static_cast<int> (strategy) << ", block " << block << ", L " << latency);
             CHECK (pgtest::countMisaligned (in, pgtest::simpleWet (in), out, latency, 1.0f) == 0);
             const auto c = engine.getCounters();

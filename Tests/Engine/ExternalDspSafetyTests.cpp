@@ -228,7 +228,9 @@ TEST_CASE ("External DSP: a program exits within 100 ms when its host dies, when
                 std::this_thread::sleep_for (std::chrono::microseconds (500));
             }
         }
-    while (waitpid (-1, nullptr, WNOHANG) > 0) {}
+    while (waitpid (-1, nullptr, WNOHANG) > 0)
+    {
+    }
     prctl (PR_SET_CHILD_SUBREAPER, 0);
     INFO ("slowest exit after its host: " << slowest * 1000.0 << " ms, " << orphans << " programs started");
     CHECK (orphans >= 4);

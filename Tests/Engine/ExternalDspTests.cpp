@@ -86,7 +86,7 @@ TEST_CASE ("External DSP: kill -9 mid-play fails the call with a message; a rest
     const auto t0 = std::chrono::steady_clock::now();
     CHECK_FALSE (dsp.process (ptrs.data(), 2, 256));
     CHECK (std::chrono::steady_clock::now() - t0 < std::chrono::seconds (1)); // within the call budget
-    CHECK (after == untouched);                                               // the caller keeps its input (the engine plays dry)
+    CHECK (after == untouched); // the caller keeps its input (the engine plays dry)
     CHECK_THAT (dsp.getError(), Catch::Contains ("killed by signal 9"));
     CHECK_FALSE (dsp.isRunning());
     CHECK (processExited (pid));
@@ -174,8 +174,8 @@ TEST_CASE ("External DSP: with the host collecting, Go's automatic collector is 
     }
     INFO ("largest heap " << largestHeap / 1024 << " KB");
     CHECK (dsp.getStats().collections - cyclesAtStart == collectionsAsked); // none by itself
-    CHECK (largestHeap < (uint64_t (40) << 20));                           // 300 calls of garbage + the live heap
-    CHECK (largestHeap > (uint64_t (16) << 20));                           // it did grow between collections
+    CHECK (largestHeap < (uint64_t (40) << 20)); // 300 calls of garbage + the live heap
+    CHECK (largestHeap > (uint64_t (16) << 20)); // it did grow between collections
 }
 
 TEST_CASE ("External DSP: a concurrent collection runs beside the process calls, one cycle per start", "[engine][external]")

@@ -72,7 +72,9 @@ namespace
         int blocked = 0, ignored = 0;
         for (int s = 1; s < NSIG; ++s)
         {
-            struct sigaction action {};
+            struct sigaction action
+            {
+            };
             blocked += sigismember (&mask, s) == 1 ? 1 : 0;
             if (sigaction (s, nullptr, &action) == 0 && action.sa_handler == SIG_IGN)
                 ++ignored;
@@ -105,7 +107,9 @@ int main (int argc, char** argv)
 {
     const std::string mode = argc > 1 ? argv[1] : "gain";
     const std::string argument = argc > 2 ? argv[2] : "";
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (std::getenv ("PAUSEGUARD_FD") == nullptr || fstat (fd, &st) != 0)
         return 2;
     if (mode == "slow-start")
@@ -191,7 +195,7 @@ int main (int argc, char** argv)
                 counted = static_cast<uint32_t> (std::stoul (state.substr (6)));
         }
         b->stats.heapBytes = 65536; // a runtime's figures: a heap that never changes
-        ++b->stats.pauseCount;      // (counts the answers: the host's stats requests show in it)
+        ++b->stats.pauseCount; // (counts the answers: the host's stats requests show in it)
         std::atomic_ref<uint32_t> (b->responseSeq).store (seq, std::memory_order_release);
         syscall (SYS_futex, &b->responseSeq, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
         if (command == quit)

@@ -8,100 +8,100 @@
 
 namespace
 {
-constexpr double twoPi = 6.283185307179586;
+    constexpr double twoPi = 6.283185307179586;
 
-struct FadeRun
-{
-    float worstStep = 0.0f;    // the output's largest step from the fade's start on
-    float signalStep = 0.0f;   // the largest step either side makes (the signal's own)
-    int fadeLength = 0;        // frames until the fade ended
-    size_t exactAfterFade = 0; // frames after the fade that equal the new side exactly
-    size_t framesAfterFade = 0;
-};
-
-// Plays `from` until `changeAt`, then fades to `to`, in blocks of `block` frames, on
-// `channels` channels (channel c is side * (1 + c)).
-FadeRun runFade (const std::vector<float>& from, const std::vector<float>& to, size_t changeAt, int block,
-                 int channels = 1)
-{
-    pg::LatencyCrossfade fade;
-    fade.prepare (48000.0, 0.005, 0.050);
-    std::vector<std::vector<float>> a (static_cast<size_t> (channels),
-                                       std::vector<float> (static_cast<size_t> (block)));
-    auto b = a;
-    std::vector<float> out;
-    FadeRun r;
-    bool ended = false;
-    for (size_t pos = 0; pos + static_cast<size_t> (block) <= from.size(); pos += static_cast<size_t> (block))
+    struct FadeRun
     {
-        if (pos == changeAt)
-            fade.start();
-        const auto& side = pos >= changeAt ? to : from;
-        const float* fromPtrs[pg::LatencyCrossfade::maxChannels]{};
-        float* toPtrs[pg::LatencyCrossfade::maxChannels]{};
-        for (int c = 0; c < channels; ++c)
+        float worstStep = 0.0f; // the output's largest step from the fade's start on
+        float signalStep = 0.0f; // the largest step either side makes (the signal's own)
+        int fadeLength = 0; // frames until the fade ended
+        size_t exactAfterFade = 0; // frames after the fade that equal the new side exactly
+        size_t framesAfterFade = 0;
+    };
+
+    // Plays `from` until `changeAt`, then fades to `to`, in blocks of `block` frames, on
+    // `channels` channels (channel c is side * (1 + c)).
+    FadeRun runFade (const std::vector<float>& from, const std::vector<float>& to, size_t changeAt, int block,
+                     int channels = 1)
+    {
+        pg::LatencyCrossfade fade;
+        fade.prepare (48000.0, 0.005, 0.050);
+        std::vector<std::vector<float>> a (static_cast<size_t> (channels),
+                                           std::vector<float> (static_cast<size_t> (block)));
+        auto b = a;
+        std::vector<float> out;
+        FadeRun r;
+        bool ended = false;
+        for (size_t pos = 0; pos + static_cast<size_t> (block) <= from.size(); pos += static_cast<size_t> (block))
         {
-            const auto uc = static_cast<size_t> (c);
-            for (int i = 0; i < block; ++i)
+            if (pos == changeAt)
+                fade.start();
+            const auto& side = pos >= changeAt ? to : from;
+            const float* fromPtrs[pg::LatencyCrossfade::maxChannels] {};
+            float* toPtrs[pg::LatencyCrossfade::maxChannels] {};
+            for (int c = 0; c < channels; ++c)
             {
-                a[uc][static_cast<size_t> (i)] =
-                    from[pos + static_cast<size_t> (i)] * static_cast<float> (1 + c);
-                b[uc][static_cast<size_t> (i)] =
-                    side[pos + static_cast<size_t> (i)] * static_cast<float> (1 + c);
+                const auto uc = static_cast<size_t> (c);
+                for (int i = 0; i < block; ++i)
+                {
+                    a[uc][static_cast<size_t> (i)] =
+                        from[pos + static_cast<size_t> (i)] * static_cast<float> (1 + c);
+                    b[uc][static_cast<size_t> (i)] =
+                        side[pos + static_cast<size_t> (i)] * static_cast<float> (1 + c);
+                }
+                fromPtrs[c] = a[uc].data();
+                toPtrs[c] = b[uc].data();
             }
-            fromPtrs[c] = a[uc].data();
-            toPtrs[c] = b[uc].data();
-        }
-        const bool wasActive = fade.isActive();
-        fade.process (fromPtrs, toPtrs, channels, block);
-        for (int i = 0; i < block; ++i)
-            out.push_back (b[0][static_cast<size_t> (i)]);
-        if (pos >= changeAt && wasActive && !fade.isActive() && !ended)
-        {
-            ended = true;
-            r.fadeLength = static_cast<int> (pos + static_cast<size_t> (block) - changeAt); // block-rounded
-        }
-        if (channels > 1)
+            const bool wasActive = fade.isActive();
+            fade.process (fromPtrs, toPtrs, channels, block);
             for (int i = 0; i < block; ++i)
-                REQUIRE (b[1][static_cast<size_t> (i)] ==
-                         Approx (2.0f * b[0][static_cast<size_t> (i)]).margin (1.0e-5));
+                out.push_back (b[0][static_cast<size_t> (i)]);
+            if (pos >= changeAt && wasActive && ! fade.isActive() && ! ended)
+            {
+                ended = true;
+                r.fadeLength = static_cast<int> (pos + static_cast<size_t> (block) - changeAt); // block-rounded
+            }
+            if (channels > 1)
+                for (int i = 0; i < block; ++i)
+                    REQUIRE (b[1][static_cast<size_t> (i)] ==
+                             Approx (2.0f * b[0][static_cast<size_t> (i)]).margin (1.0e-5));
+        }
+        for (size_t n = 1; n < from.size(); ++n)
+            r.signalStep =
+                std::max ({ r.signalStep, std::abs (from[n] - from[n - 1]), std::abs (to[n] - to[n - 1]) });
+        for (size_t n = changeAt; n < out.size(); ++n)
+            r.worstStep = std::max (r.worstStep, std::abs (out[n] - out[n - 1]));
+        for (size_t n = changeAt + static_cast<size_t> (r.fadeLength); ended && n < out.size(); ++n)
+        {
+            ++r.framesAfterFade;
+            r.exactAfterFade += out[n] == to[n] ? 1u : 0u;
+        }
+        return r;
     }
-    for (size_t n = 1; n < from.size(); ++n)
-        r.signalStep =
-            std::max ({r.signalStep, std::abs (from[n] - from[n - 1]), std::abs (to[n] - to[n - 1])});
-    for (size_t n = changeAt; n < out.size(); ++n)
-        r.worstStep = std::max (r.worstStep, std::abs (out[n] - out[n - 1]));
-    for (size_t n = changeAt + static_cast<size_t> (r.fadeLength); ended && n < out.size(); ++n)
-    {
-        ++r.framesAfterFade;
-        r.exactAfterFade += out[n] == to[n] ? 1u : 0u;
-    }
-    return r;
-}
 
-std::vector<float> sine (double hz, double amplitude, int delay, size_t frames)
-{
-    std::vector<float> s (frames);
-    for (size_t n = 0; n < frames; ++n)
-        s[n] = static_cast<float> (amplitude *
-                                   std::sin (twoPi * hz * (static_cast<double> (n) - delay) / 48000.0));
-    return s;
-}
-
-// The step a plain linear fade of `length` frames makes at the same change, for contrast.
-float linearFadeWorstStep (const std::vector<float>& from, const std::vector<float>& to, size_t changeAt,
-                           int length)
-{
-    float worst = 0.0f, prev = from[changeAt - 1];
-    for (size_t n = changeAt; n < from.size(); ++n)
+    std::vector<float> sine (double hz, double amplitude, int delay, size_t frames)
     {
-        const float g = std::min (1.0f, static_cast<float> (n - changeAt + 1) / static_cast<float> (length));
-        const float y = (1.0f - g) * from[n] + g * to[n];
-        worst = std::max (worst, std::abs (y - prev));
-        prev = y;
+        std::vector<float> s (frames);
+        for (size_t n = 0; n < frames; ++n)
+            s[n] = static_cast<float> (amplitude *
+                                       std::sin (twoPi * hz * (static_cast<double> (n) - delay) / 48000.0));
+        return s;
     }
-    return worst;
-}
+
+    // The step a plain linear fade of `length` frames makes at the same change, for contrast.
+    float linearFadeWorstStep (const std::vector<float>& from, const std::vector<float>& to, size_t changeAt,
+                               int length)
+    {
+        float worst = 0.0f, prev = from[changeAt - 1];
+        for (size_t n = changeAt; n < from.size(); ++n)
+        {
+            const float g = std::min (1.0f, static_cast<float> (n - changeAt + 1) / static_cast<float> (length));
+            const float y = (1.0f - g) * from[n] + g * to[n];
+            worst = std::max (worst, std::abs (y - prev));
+            prev = y;
+        }
+        return worst;
+    }
 } // namespace
 
 TEST_CASE ("A latency crossfade between two delays of a sine never steps further than the sine",
@@ -111,9 +111,9 @@ TEST_CASE ("A latency crossfade between two delays of a sine never steps further
     const size_t frames = 96000, changeAt = 48000;
     int linearWouldClick = 0, cases = 0, longestFade = 0;
     float worstLinearRatio = 0.0f;
-    for (const double hz : {20.0, 55.0, 220.0, 1000.0, 4000.0})
-        for (const int newDelay : {1, 37, 350, 608, 2400, 4000})
-            for (const int block : {1, 64, 128})
+    for (const double hz : { 20.0, 55.0, 220.0, 1000.0, 4000.0 })
+        for (const int newDelay : { 1, 37, 350, 608, 2400, 4000 })
+            for (const int block : { 1, 64, 128 })
             {
                 const auto from = sine (hz, 0.9, 960, frames), to = sine (hz, 0.9, newDelay, frames);
                 const auto r = runFade (from, to, changeAt, block);
@@ -159,7 +159,7 @@ TEST_CASE ("A latency crossfade into or out of silence ends within its maximum",
     const size_t frames = 72000, changeAt = 48000;
     const std::vector<float> silence (frames, 0.0f);
     const auto tone = sine (30.0, 1.0, 0, frames);
-    for (const bool intoTone : {true, false})
+    for (const bool intoTone : { true, false })
     {
         const auto r = runFade (intoTone ? silence : tone, intoTone ? tone : silence, changeAt, 32);
         INFO ((intoTone ? "silence -> tone" : "tone -> silence") << ": fade " << r.fadeLength);

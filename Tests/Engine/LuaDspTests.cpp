@@ -61,7 +61,7 @@ TEST_CASE ("LuaDsp reports a runtime error with its line number and stops", "[en
     CHECK_FALSE (runOnce (dsp, x));
     CHECK_THAT (dsp.getError(), Catch::Contains ("throws.lua:2:") && Catch::Contains ("boom"));
     CHECK (x == std::vector<float> (16, 0.5f)); // the input is left as it was
-    CHECK_FALSE (runOnce (dsp, x));            // and the state stays stopped
+    CHECK_FALSE (runOnce (dsp, x)); // and the state stays stopped
 }
 
 TEST_CASE ("LuaDsp's allocator stops a script that allocates without bound", "[engine][lua]")

@@ -49,8 +49,7 @@ namespace
 
     std::string gainScript (double gain)
     {
-        return "function process(ch, n)\n for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = x[i] * " + std::to_string (gain)
-               + " end end\nend\n";
+        return "function process(ch, n)\n for c = 1, #ch do local x = ch[c] for i = 1, n do x[i] = x[i] * " + std::to_string (gain) + " end end\nend\n";
     }
 } // namespace
 
@@ -125,10 +124,10 @@ TEST_CASE ("A script that fails is not loaded, says why, and the running one kee
         s.luaLimits.callBudgetSeconds = std::string_view (c.message) == "time budget" ? 0.1 : 10.0;
         REQUIRE (e.prepare (s, pgtest::simpleScript, "simple.lua", 480));
         const auto in = pgtest::noise (2, 128 * 200, 8);
-        const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+        const auto out = pgtest::run (
+            e, in, [] { return 128; }, true, [&] (size_t pos) {
             if (pos == 128 * 50)
-                e.loadScript (c.source, "broken.lua");
-        });
+                e.loadScript (c.source, "broken.lua"); });
         while (e.isLoading()) // the loader compiles, prepares and runs it off the worker
             std::this_thread::sleep_for (std::chrono::milliseconds (1));
         // The simple effect all along, exactly.
@@ -154,14 +153,14 @@ TEST_CASE ("A reload crossfades without a click, and print reaches the console",
     std::vector<std::vector<float>> in (2, std::vector<float> (48000));
     for (size_t n = 0; n < in[0].size(); ++n)
         in[0][n] = in[1][n] = 0.8f * static_cast<float> (std::sin (2.0 * 3.141592653589793 * 330.0 * static_cast<double> (n) / 48000.0));
-    const auto out = pgtest::run (e, in, [] { return 128; }, true, [&] (size_t pos) {
+    const auto out = pgtest::run (
+        e, in, [] { return 128; }, true, [&] (size_t pos) {
         if (pos == 128 * 100)
         {
             e.loadScript ("print('hello from b', 42)\n" + gainScript (0.2), "b.lua");
             while (e.isLoading()) // the loader compiles and warms it; the worker swaps it in at its next chunk
                 std::this_thread::sleep_for (std::chrono::milliseconds (1));
-        }
-    });
+        } });
     float ownStep = 0.0f, worst = 0.0f;
     for (size_t n = 1000; n < 128 * 100; ++n)
         ownStep = std::max (ownStep, std::abs (out[0][n] - out[0][n - 1]));
@@ -192,6 +191,7 @@ TEST_CASE ("Macros map the host's knobs to the script's names and ranges", "[eng
     REQUIRE (macros.size() == 1);
     CHECK (macros[0].name == "level");
     e.setScriptParameter (0, 0.25f); // macro1 -> level = 0.5
-    const auto out = pgtest::run (e, pgtest::noise (2, 128 * 20, 1), [] { return 128; }, true);
+    const auto out = pgtest::run (
+        e, pgtest::noise (2, 128 * 20, 1), [] { return 128; }, true);
     CHECK (out[0].back() == 0.5f);
 }

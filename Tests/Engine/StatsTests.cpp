@@ -346,7 +346,8 @@ TEST_CASE ("The engine reports its worker's load and a report of its statistics"
     CHECK (e.getCounters().workerLoadPercent == 0.0);
 
     const auto in = pgtest::noise (2, 48000, 9); // one second, paced in real time
-    pgtest::run (e, in, [] { return 128; }, false);
+    pgtest::run (
+        e, in, [] { return 128; }, false);
     e.waitForWorker (1.0);
 
     const auto report = pg::captureStatistics (e);
@@ -362,7 +363,8 @@ TEST_CASE ("The engine reports its worker's load and a report of its statistics"
     CHECK (report.histograms[pg::StatsReport::response].count > 0);
 
     e.resetStatistics();
-    pgtest::run (e, pgtest::noise (2, 256, 3), [] { return 128; }, true);
+    pgtest::run (
+        e, pgtest::noise (2, 256, 3), [] { return 128; }, true);
     const auto after = pg::captureStatistics (e);
     CHECK (after.counters.framesProcessed <= 256);
     CHECK (after.histograms[pg::StatsReport::processing].count <= 2);

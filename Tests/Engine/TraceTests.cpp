@@ -93,8 +93,7 @@ TEST_CASE ("TraceBuffer keeps the newest events and drops what the writer overwr
     {
         const auto got = b.read();
         for (size_t i = 0; i < got.size(); ++i)
-            torn += (got[i].end != got[i].start + 7 && got[i].end != got[i].start + 1)
-                            || (i > 0 && got[i].instance != got[i - 1].instance + 1)
+            torn += (got[i].end != got[i].start + 7 && got[i].end != got[i].start + 1) || (i > 0 && got[i].instance != got[i - 1].instance + 1)
                         ? 1
                         : 0;
     }
@@ -113,11 +112,9 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
     CHECK (causeOf ({ chunk (1, 0, 1 * ms, 25 * ms, 0, 0, 2 * ms), nap (2, 0, 30 * ms) }) == Cause::noThreadRunning);
     SECTION ("it waited behind other instances on both threads")
     CHECK (causeOf ({ chunk (1, 1, 0, 10 * ms, 0), chunk (2, 2, 0, 10 * ms, 0), chunk (1, 3, 10 * ms, 20 * ms, 0),
-                      chunk (2, 4, 10 * ms, 20 * ms, 0), chunk (1, 0, 20 * ms, 21 * ms, 0) })
-           == Cause::queued);
+                      chunk (2, 4, 10 * ms, 20 * ms, 0), chunk (1, 0, 20 * ms, 21 * ms, 0) }) == Cause::queued);
     SECTION ("it waited behind other instances' collections")
-    CHECK (causeOf ({ chunk (1, 1, 0, 19 * ms, 0, 18 * ms), chunk (2, 2, 0, 19 * ms, 0, 18 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) })
-           == Cause::collection);
+    CHECK (causeOf ({ chunk (1, 1, 0, 19 * ms, 0, 18 * ms), chunk (2, 2, 0, 19 * ms, 0, 18 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::collection);
     SECTION ("no pool thread ran")
     CHECK (causeOf ({ nap (1, 0, 1 * ms), nap (2, 0, 1 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::noThreadRunning);
     SECTION ("the threads napped while the work waited")

@@ -79,8 +79,8 @@ TEST_CASE ("The allow-list: programs the user allowed, each once, with their fil
     REQUIRE (allowed.add (other));
     CHECK (allowed.list() == std::vector<pg::ProgramCommand> { a, other });
     CHECK (pauseguard::AllowedPrograms().allows (a)); // read back from the file
-    CHECK_FALSE (allowed.allows (changed));           // another hash: not allowed
-    REQUIRE (allowed.add (changed));                  // allowed again: in place of the old one
+    CHECK_FALSE (allowed.allows (changed)); // another hash: not allowed
+    REQUIRE (allowed.add (changed)); // allowed again: in place of the old one
     CHECK (allowed.list() == std::vector<pg::ProgramCommand> { other, changed });
     REQUIRE (allowed.remove (changed.argv));
     CHECK (allowed.list() == std::vector<pg::ProgramCommand> { other });

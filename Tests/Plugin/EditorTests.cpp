@@ -269,8 +269,7 @@ TEST_CASE ("The latency history draws a dot of its colour for every reason a lat
             for (int x = 0; x < image.getWidth(); ++x)
             {
                 const auto p = image.getPixelAt (x, y);
-                found += std::abs (p.getRed() - want.getRed()) <= 2 && std::abs (p.getGreen() - want.getGreen()) <= 2
-                                 && std::abs (p.getBlue() - want.getBlue()) <= 2
+                found += std::abs (p.getRed() - want.getRed()) <= 2 && std::abs (p.getGreen() - want.getGreen()) <= 2 && std::abs (p.getBlue() - want.getBlue()) <= 2
                              ? 1
                              : 0;
             }

@@ -352,9 +352,15 @@ TEST_CASE ("Bad state: 20000 mutations of a valid blob never crash and never lea
             const auto at = static_cast<size_t> (rng.nextInt (static_cast<int> (blob.getSize())));
             switch (rng.nextInt (3))
             {
-                case 0: blob[at] = static_cast<char> (rng.nextInt (256)); break;
-                case 1: blob.setSize (at, false); break; // truncate
-                default: blob.insert ("\"<&>\0", 5, at); break;
+                case 0:
+                    blob[at] = static_cast<char> (rng.nextInt (256));
+                    break;
+                case 1:
+                    blob.setSize (at, false);
+                    break; // truncate
+                default:
+                    blob.insert ("\"<&>\0", 5, at);
+                    break;
             }
             if (blob.getSize() == 0)
                 break;

@@ -118,8 +118,7 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     REQUIRE (p.getEngine().waitForProfile (30.0));
     CHECK (p.applyPendingLatencyChange() == (p.getEngine().getProfile().latencySamples != provisional));
     CHECK (p.getLatencySamples() == p.getEngine().getProfile().latencySamples);
-    CHECK (p.getLatencyHistory().back().reason
-           == (p.getLatencySamples() != provisional ? LatencyChange::Reason::profile : LatencyChange::Reason::prepare));
+    CHECK (p.getLatencyHistory().back().reason == (p.getLatencySamples() != provisional ? LatencyChange::Reason::profile : LatencyChange::Reason::prepare));
 
     // 32 instances prepared one after another, as a session loads (figures only: machine-dependent).
     {
@@ -137,7 +136,7 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
         std::sort (times.begin(), times.end());
         std::sort (cpus.begin(), cpus.end());
         WARN ("prepareToPlay of 32 instances in one process: median " << times[16] << " ms, max " << times.back()
-              << " ms; this thread's CPU: median " << cpus[16] << " ms, max " << cpus.back() << " ms");
+                                                                      << " ms; this thread's CPU: median " << cpus[16] << " ms, max " << cpus.back() << " ms");
         CHECK (cpus[16] <= 10.0);
     }
 

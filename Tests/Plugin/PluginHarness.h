@@ -19,8 +19,8 @@ namespace pgtest
     // Runs `in` through the processor as a real-time host on an idle machine would (the worker
     // always in time: the harness waits for it after each block), in blocks from nextBlock().
     inline std::vector<std::vector<float>> runProcessor (pauseguard::PauseGuardProcessor& p, const std::vector<std::vector<float>>& in,
-                                                        const std::function<int()>& nextBlock,
-                                                        const std::function<void (size_t)>& beforeBlock = {})
+                                                         const std::function<int()>& nextBlock,
+                                                         const std::function<void (size_t)>& beforeBlock = {})
     {
         simulateRealtimeHost (p);
         const size_t frames = in[0].size();
@@ -46,7 +46,7 @@ namespace pgtest
 
     // The built-in effect computed directly by a LuaDsp with the processor's parameter values.
     inline std::vector<std::vector<float>> builtinWet (const std::vector<std::vector<float>>& in, double rate, float driveDb,
-                                                      float tone01)
+                                                       float tone01)
     {
         pg::LuaDsp dsp;
         dsp.load (readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua");

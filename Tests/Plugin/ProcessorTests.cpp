@@ -110,12 +110,12 @@ TEST_CASE ("Output and Mix automation land at the output stage, in the block the
     const auto wet = pgtest::builtinWet (in, 48000.0, 12.0f, 0.5f);
     const size_t outputStep = 256 * 20, mixStep = 256 * 50;
     const float gain = juce::Decibels::decibelsToGain (-12.0f);
-    const auto out = pgtest::runProcessor (p, in, [] { return 256; }, [&] (size_t pos) {
+    const auto out = pgtest::runProcessor (
+        p, in, [] { return 256; }, [&] (size_t pos) {
         if (pos == outputStep)
             pgtest::setParam (p, ids::output, -12.0f); // as a host sets a block's automation
         if (pos == mixStep)
-            pgtest::setParam (p, ids::mix, 0.0f);
-    });
+            pgtest::setParam (p, ids::mix, 0.0f); });
     size_t wrong = 0;
     for (size_t n = static_cast<size_t> (latency); n < outputStep; ++n)
         wrong += out[0][n] != pgtest::delayedAt (wet[0], n, latency) ? 1u : 0u;
@@ -191,15 +191,15 @@ TEST_CASE ("A strategy switch on a running sine makes no jump larger than the si
 
     const size_t switchAt = 48000, switchBack = 48000 * 2;
     int latencyAfterSwitch = 0;
-    const auto out = pgtest::runProcessor (p, in, [] { return 128; }, [&] (size_t pos) {
+    const auto out = pgtest::runProcessor (
+        p, in, [] { return 128; }, [&] (size_t pos) {
         if (pos == switchAt || pos == switchBack)
             pgtest::setParam (p, ids::strategy, pos == switchAt ? 1.0f : 0.0f);
         p.applyPendingLatencyChange(); // the message thread's timer, here once per block
         if (pos == switchAt)
             REQUIRE (p.getEngine().waitForProfile (30.0)); // the dynamic start, profiled in the background
         if (pos > switchAt && pos < switchBack)
-            latencyAfterSwitch = p.getLatencySamples();
-    });
+            latencyAfterSwitch = p.getLatencySamples(); });
     CHECK (latencyAfterSwitch != 960); // the switch did change L
     CHECK (p.getLatencySamples() == 960);
     const auto history = p.getLatencyHistory();

@@ -8,7 +8,7 @@ using pauseguard::PauseGuardProcessor;
 
 namespace
 {
-    const juce::File outputDir{ PAUSEGUARD_TEST_OUTPUT_DIR };
+    const juce::File outputDir { PAUSEGUARD_TEST_OUTPUT_DIR };
 
     juce::File writeScript (const char* name, const char* source)
     {

@@ -20,16 +20,7 @@ namespace
 TEST_CASE ("State round-trips every parameter", "[plugin][state]")
 {
     PauseGuardProcessor a;
-    const std::pair<const char*, float> changes[] = { { ids::latencyMs, 73.5f }, { ids::autoLatency, 1.0f }, { ids::mix, 42.0f },
-                                                      { ids::bypass, 1.0f },     { ids::drive, 30.0f },      { ids::tone, 12.0f },
-                                                      { ids::output, -6.5f },    { ids::garbageKb, 300.0f }, { ids::liveHeapMb, 99.0f },
-                                                      { ids::strategy, 1.0f },   { ids::gcBudgetPct, 10.0f }, { ids::gcIntervalS, 12.0f },
-                                                      { ids::gcThresholdMb, 100.0f }, { ids::silenceDb, -50.0f }, { ids::silenceHoldMs, 800.0f },
-                                                      { ids::safetyFactor, 2.5f }, { ids::maxLatencyMs, 42.0f }, { ids::gcPausePct, 400.0f },
-                                                      { ids::gcStepMulPct, 300.0f }, { ids::latencyWhilePlaying, 1.0f },
-                                                      { ids::macros[0], 0.1f }, { ids::macros[1], 0.2f }, { ids::macros[2], 0.3f },
-                                                      { ids::macros[3], 0.4f }, { ids::macros[4], 0.6f }, { ids::macros[5], 0.7f },
-                                                      { ids::macros[6], 0.8f }, { ids::macros[7], 0.9f } };
+    const std::pair<const char*, float> changes[] = { { ids::latencyMs, 73.5f }, { ids::autoLatency, 1.0f }, { ids::mix, 42.0f }, { ids::bypass, 1.0f }, { ids::drive, 30.0f }, { ids::tone, 12.0f }, { ids::output, -6.5f }, { ids::garbageKb, 300.0f }, { ids::liveHeapMb, 99.0f }, { ids::strategy, 1.0f }, { ids::gcBudgetPct, 10.0f }, { ids::gcIntervalS, 12.0f }, { ids::gcThresholdMb, 100.0f }, { ids::silenceDb, -50.0f }, { ids::silenceHoldMs, 800.0f }, { ids::safetyFactor, 2.5f }, { ids::maxLatencyMs, 42.0f }, { ids::gcPausePct, 400.0f }, { ids::gcStepMulPct, 300.0f }, { ids::latencyWhilePlaying, 1.0f }, { ids::macros[0], 0.1f }, { ids::macros[1], 0.2f }, { ids::macros[2], 0.3f }, { ids::macros[3], 0.4f }, { ids::macros[4], 0.6f }, { ids::macros[5], 0.7f }, { ids::macros[6], 0.8f }, { ids::macros[7], 0.9f } };
     for (const auto& [id, v] : changes)
         pgtest::setParam (a, id, v);
     REQUIRE (values (a).size() == std::size (changes)); // every parameter is in the list

@@ -46,8 +46,7 @@ namespace
     {
         int n = 0;
         for (long b = std::max (1L, from); b < std::min<long> (to, static_cast<long> (perBlock.size())); ++b)
-            n += (perBlock[static_cast<size_t> (b)] > perBlock[static_cast<size_t> (b - 1)]
-                  && (b < 2 || perBlock[static_cast<size_t> (b - 1)] == perBlock[static_cast<size_t> (b - 2)]))
+            n += (perBlock[static_cast<size_t> (b)] > perBlock[static_cast<size_t> (b - 1)] && (b < 2 || perBlock[static_cast<size_t> (b - 1)] == perBlock[static_cast<size_t> (b - 2)]))
                      ? 1
                      : 0;
         return n;

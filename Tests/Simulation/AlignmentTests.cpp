@@ -86,7 +86,8 @@ TEST_CASE ("Simulation: alignment, out[n] = wet[n-L]*mix + in[n-L]*(1-mix) for a
     for (int block : { 1, 7, 64, maxBlock })
     {
         uint64_t dropouts = 0;
-        const auto out = playAligned (rate, maxBlock, latency, mix, in, [block] { return block; }, dropouts);
+        const auto out = playAligned (
+            rate, maxBlock, latency, mix, in, [block] { return block; }, dropouts);
         INFO ("block " << block);
         CHECK (countMisaligned (in, wet, out, latency, mix) == 0);
         CHECK (dropouts == 0);

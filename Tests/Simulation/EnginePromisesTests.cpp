@@ -13,7 +13,7 @@ using namespace pgtest;
 namespace
 {
     constexpr int block = 128, latency = 960, fade = 48; // 48 kHz: the dropout fade is 1 ms
-    constexpr int slackSamples = latency - block - fade;  // DESIGN.md item 2, before the DSP's own time
+    constexpr int slackSamples = latency - block - fade; // DESIGN.md item 2, before the DSP's own time
     constexpr int64_t chunkCost = 50 * us;
 
     int64_t samplesToNanos (int n) { return static_cast<int64_t> (n) * 1'000'000'000 / 48'000; }
@@ -109,7 +109,7 @@ TEST_CASE ("Simulation: a dropout never clicks: the switch to dry and back is a 
         if (settled == 1.0 && a < 1.0e-4)
             ++fadesOut, settled = 0.0; // all wet, then all dry
         else if (settled == 0.0 && a > 1.0 - 1.0e-4)
-            ++fadesIn, settled = 1.0;  // and back
+            ++fadesIn, settled = 1.0; // and back
     }
     CHECK (steepest <= 1.0 / fade + 1.0e-3);
     CHECK (fadesOut >= 1);

@@ -110,7 +110,7 @@ TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased, a
     INFO ("full collections: " << first << " in the first 10 s, " << second << " in the next");
     CHECK (s.totalDropouts() == 0);
     CHECK (first <= 3 * 32); // each moved at the start, and a correction or two
-    CHECK (second <= 32);    // then, where the ends wander into each other, now and then
+    CHECK (second <= 32); // then, where the ends wander into each other, now and then
 }
 
 TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace names the collections", "[sim][pool][trace]")

@@ -121,7 +121,10 @@ end
     // not paced, as fast as the calls go. Only a paced run lets the engine find a render by the
     // pace of the calls.
     // A host that always sends blocks of n frames.
-    inline std::function<int()> fixedBlocks (int n) { return [n] { return n; }; }
+    inline std::function<int()> fixedBlocks (int n)
+    {
+        return [n] { return n; };
+    }
 
     inline std::vector<std::vector<float>> run (pg::LatencyEngine& engine, const std::vector<std::vector<float>>& in,
                                                 const std::function<int()>& nextBlock, bool offline,
@@ -164,7 +167,8 @@ end
                                                               int block, size_t holdFrom, size_t holdBlocks)
     {
         size_t index = 0;
-        const auto out = run (engine, in, [block] { return block; }, false, [&] (size_t) {
+        const auto out = run (
+            engine, in, [block] { return block; }, false, [&] (size_t) {
             const bool held = index >= holdFrom && index < holdFrom + holdBlocks;
             // Wait before holding too: the block before the hold must be done, not merely queued,
             // or a busy machine would hold it as well.
@@ -173,8 +177,7 @@ end
             if (! held || index == holdFrom)
                 engine.waitForWorker (10.0);
             engine.holdWorker (held);
-            ++index;
-        }, /*paced*/ false);
+            ++index; }, /*paced*/ false);
         engine.holdWorker (false);
         return out;
     }
@@ -195,7 +198,7 @@ end
     }
     // out[n] == wet[n - L] * mix + in[n - L] * (1 - mix), exactly, at every sample.
     inline size_t countMisaligned (const std::vector<std::vector<float>>& in, const std::vector<std::vector<float>>& wet,
-                            const std::vector<std::vector<float>>& out, int latency, float mix)
+                                   const std::vector<std::vector<float>>& out, int latency, float mix)
     {
         size_t bad = 0;
         for (size_t c = 0; c < in.size(); ++c)

@@ -61,112 +61,111 @@ namespace
     [[maybe_unused]] const bool resolvedAtStartup = (real(), true);
 } // namespace
 
-extern "C"
+extern "C" {
+void* __libc_malloc (size_t);
+void* __libc_calloc (size_t, size_t);
+void* __libc_realloc (void*, size_t);
+void* __libc_memalign (size_t, size_t);
+void __libc_free (void*);
+
+void* malloc (size_t n)
 {
-    void* __libc_malloc (size_t);
-    void* __libc_calloc (size_t, size_t);
-    void* __libc_realloc (void*, size_t);
-    void* __libc_memalign (size_t, size_t);
-    void __libc_free (void*);
+    note (&pgtest::AuditCounts::allocations);
+    return __libc_malloc (n);
+}
+void* calloc (size_t n, size_t size)
+{
+    note (&pgtest::AuditCounts::allocations);
+    return __libc_calloc (n, size);
+}
+void* realloc (void* p, size_t n)
+{
+    note (&pgtest::AuditCounts::allocations);
+    return __libc_realloc (p, n);
+}
+void free (void* p)
+{
+    if (p != nullptr)
+        note (&pgtest::AuditCounts::frees);
+    __libc_free (p);
+}
+void* memalign (size_t alignment, size_t n)
+{
+    note (&pgtest::AuditCounts::allocations);
+    return __libc_memalign (alignment, n);
+}
+void* aligned_alloc (size_t alignment, size_t n)
+{
+    note (&pgtest::AuditCounts::allocations);
+    return __libc_memalign (alignment, n);
+}
+int posix_memalign (void** out, size_t alignment, size_t n)
+{
+    note (&pgtest::AuditCounts::allocations);
+    *out = __libc_memalign (alignment, n);
+    return *out != nullptr ? 0 : ENOMEM;
+}
 
-    void* malloc (size_t n)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        return __libc_malloc (n);
-    }
-    void* calloc (size_t n, size_t size)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        return __libc_calloc (n, size);
-    }
-    void* realloc (void* p, size_t n)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        return __libc_realloc (p, n);
-    }
-    void free (void* p)
-    {
-        if (p != nullptr)
-            note (&pgtest::AuditCounts::frees);
-        __libc_free (p);
-    }
-    void* memalign (size_t alignment, size_t n)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        return __libc_memalign (alignment, n);
-    }
-    void* aligned_alloc (size_t alignment, size_t n)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        return __libc_memalign (alignment, n);
-    }
-    int posix_memalign (void** out, size_t alignment, size_t n)
-    {
-        note (&pgtest::AuditCounts::allocations);
-        *out = __libc_memalign (alignment, n);
-        return *out != nullptr ? 0 : ENOMEM;
-    }
-
-    int pthread_mutex_lock (pthread_mutex_t* m)
-    {
-        note (&pgtest::AuditCounts::locks);
-        return real().mutexLock (m);
-    }
-    int pthread_mutex_trylock (pthread_mutex_t* m)
-    {
-        note (&pgtest::AuditCounts::locks);
-        return real().mutexTrylock (m);
-    }
-    int pthread_rwlock_rdlock (pthread_rwlock_t* l)
-    {
-        note (&pgtest::AuditCounts::locks);
-        return real().rdlock (l);
-    }
-    int pthread_rwlock_wrlock (pthread_rwlock_t* l)
-    {
-        note (&pgtest::AuditCounts::locks);
-        return real().wrlock (l);
-    }
-    int pthread_cond_wait (pthread_cond_t* c, pthread_mutex_t* m)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().condWait (c, m);
-    }
-    int pthread_cond_timedwait (pthread_cond_t* c, pthread_mutex_t* m, const timespec* t)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().condTimedWait (c, m, t);
-    }
-    int sem_wait (sem_t* s)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().semWait (s);
-    }
-    int sem_timedwait (sem_t* s, const timespec* t)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().semTimedWait (s, t);
-    }
-    int nanosleep (const timespec* a, timespec* b)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().nanosleep (a, b);
-    }
-    int clock_nanosleep (clockid_t c, int f, const timespec* a, timespec* b)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().clockNanosleep (c, f, a, b);
-    }
-    int usleep (useconds_t u)
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().usleep (u);
-    }
-    int sched_yield()
-    {
-        note (&pgtest::AuditCounts::waits);
-        return real().yield();
-    }
+int pthread_mutex_lock (pthread_mutex_t* m)
+{
+    note (&pgtest::AuditCounts::locks);
+    return real().mutexLock (m);
+}
+int pthread_mutex_trylock (pthread_mutex_t* m)
+{
+    note (&pgtest::AuditCounts::locks);
+    return real().mutexTrylock (m);
+}
+int pthread_rwlock_rdlock (pthread_rwlock_t* l)
+{
+    note (&pgtest::AuditCounts::locks);
+    return real().rdlock (l);
+}
+int pthread_rwlock_wrlock (pthread_rwlock_t* l)
+{
+    note (&pgtest::AuditCounts::locks);
+    return real().wrlock (l);
+}
+int pthread_cond_wait (pthread_cond_t* c, pthread_mutex_t* m)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().condWait (c, m);
+}
+int pthread_cond_timedwait (pthread_cond_t* c, pthread_mutex_t* m, const timespec* t)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().condTimedWait (c, m, t);
+}
+int sem_wait (sem_t* s)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().semWait (s);
+}
+int sem_timedwait (sem_t* s, const timespec* t)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().semTimedWait (s, t);
+}
+int nanosleep (const timespec* a, timespec* b)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().nanosleep (a, b);
+}
+int clock_nanosleep (clockid_t c, int f, const timespec* a, timespec* b)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().clockNanosleep (c, f, a, b);
+}
+int usleep (useconds_t u)
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().usleep (u);
+}
+int sched_yield()
+{
+    note (&pgtest::AuditCounts::waits);
+    return real().yield();
+}
 }
 
 namespace pgtest

@@ -30,7 +30,12 @@ namespace pgtest
     class SimulatedDsp final : public pg::Dsp
     {
     public:
-        SimulatedDsp (Simulation& s, DspCosts c, float g = 0.5f) : sim (s), costs (std::move (c)), gain (g) {}
+        SimulatedDsp (Simulation& s, DspCosts c, float g = 0.5f)
+            : sim (s)
+            , costs (std::move (c))
+            , gain (g)
+        {
+        }
 
         bool prepare (double, int, int) override { return true; }
         bool process (float* const* channels, int numChannels, int numFrames) override

@@ -23,14 +23,15 @@ namespace pgtest
         int latency = 960; // samples (-1: the engine's provisional one)
         pg::Strategy strategy = pg::Strategy::deterministic;
         std::function<DspCosts (int instance)> costs = [] (int) { return DspCosts {}; };
-        float gain = 0.5f;       // the DSP: y = gain · x
+        float gain = 0.5f; // the DSP: y = gain · x
         int64_t callbackCost = 0; // the host callback's own time, besides the engines'
     };
 
     class SimulatedSession
     {
     public:
-        explicit SimulatedSession (SessionConfig c) : config (std::move (c))
+        explicit SimulatedSession (SessionConfig c)
+            : config (std::move (c))
         {
             pool = std::make_shared<pg::WorkerPool> (config.poolThreads);
             pg::WorkerPool::replaceShared (pool);
@@ -53,7 +54,7 @@ namespace pgtest
         ~SimulatedSession()
         {
             engines.clear(); // (each waits, in virtual time, until no pool thread is inside it)
-            pool.reset();    // its threads end
+            pool.reset(); // its threads end
         }
 
         // The input of instance i at sample n: a sine, a little different for each instance.
@@ -88,7 +89,7 @@ namespace pgtest
         std::shared_ptr<pg::WorkerPool> pool;
         std::vector<std::unique_ptr<pg::EngineCore>> engines;
         std::vector<std::vector<float>> out; // each instance's output, from its first sample
-        std::vector<long> calledAt;          // per block: the virtual time of its callback (µs)
+        std::vector<long> calledAt; // per block: the virtual time of its callback (µs)
 
     private:
         void callback()

@@ -36,7 +36,8 @@ namespace pgtest
         pg::trace::TraceBuffer* lane = nullptr; // its trace lane, kept across switches
     };
 
-    Simulation::Simulation() : main (std::make_unique<MainContext>())
+    Simulation::Simulation()
+        : main (std::make_unique<MainContext>())
     {
         if (active != nullptr)
             std::abort(); // one at a time

@@ -31,7 +31,7 @@ namespace pgtest
     public:
         static constexpr int everyThread = -1;
 
-        Simulation();  // takes over the engine's clock and threads; virtual time starts at 1 s
+        Simulation(); // takes over the engine's clock and threads; virtual time starts at 1 s
         ~Simulation() override; // gives them back (destroy what the simulation drives first)
 
         // ---- pg::TimeSource ---------------------------------------------------------------

@@ -26,7 +26,11 @@ namespace pg::trace
         class Writer
         {
         public:
-            explicit Writer (int64_t origin) : zero (origin) { out << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"; }
+            explicit Writer (int64_t origin)
+                : zero (origin)
+            {
+                out << "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
+            }
 
             void event (const std::string& fields)
             {
@@ -91,45 +95,34 @@ namespace pg::trace
             switch (e.kind)
             {
                 case Kind::chunk:
-                    w.event ("\"ph\":\"X\",\"cat\":\"chunk\",\"name\":" + quoted (instanceName (e.instance)) + span + where (e)
-                             + ",\"args\":{\"frames\":" + std::to_string (e.frames) + ",\"late_ms\":" + Writer::ms (e.end - e.due)
-                             + ",\"waited_ms\":" + Writer::ms (e.start - e.arrival) + ",\"collector_ms\":" + Writer::ms (e.collectorNanos)
-                             + ",\"cpu_ms\":" + (e.cpuNanos >= 0 ? Writer::ms (e.cpuNanos) : std::string ("null")) + "}");
+                    w.event ("\"ph\":\"X\",\"cat\":\"chunk\",\"name\":" + quoted (instanceName (e.instance)) + span + where (e) + ",\"args\":{\"frames\":" + std::to_string (e.frames) + ",\"late_ms\":" + Writer::ms (e.end - e.due) + ",\"waited_ms\":" + Writer::ms (e.start - e.arrival) + ",\"collector_ms\":" + Writer::ms (e.collectorNanos) + ",\"cpu_ms\":" + (e.cpuNanos >= 0 ? Writer::ms (e.cpuNanos) : std::string ("null")) + "}");
                     break;
                 case Kind::nap:
-                    w.event ("\"ph\":\"X\",\"cat\":\"nap\",\"name\":\"nap\"" + span + where (e) + ",\"args\":{\"woke_late_ms\":"
-                             + (e.due == INT64_MAX ? std::string ("null") : Writer::ms (e.end - e.due)) + "}");
+                    w.event ("\"ph\":\"X\",\"cat\":\"nap\",\"name\":\"nap\"" + span + where (e) + ",\"args\":{\"woke_late_ms\":" + (e.due == INT64_MAX ? std::string ("null") : Writer::ms (e.end - e.due)) + "}");
                     break;
                 case Kind::collection:
-                    w.event ("\"ph\":\"X\",\"cat\":\"collector\",\"name\":" + quoted (e.value != 0 ? "forced collection" : "full collection")
-                             + span + where (e) + ",\"args\":{\"instance\":" + std::to_string (e.instance) + "}");
+                    w.event ("\"ph\":\"X\",\"cat\":\"collector\",\"name\":" + quoted (e.value != 0 ? "forced collection" : "full collection") + span + where (e) + ",\"args\":{\"instance\":" + std::to_string (e.instance) + "}");
                     break;
                 case Kind::callback:
                 case Kind::stall:
-                    w.event ("\"ph\":\"X\",\"cat\":\"host\",\"name\":" + quoted (e.kind == Kind::stall ? "stall" : "callback") + span + where (e)
-                             + ",\"args\":{\"late_ms\":" + Writer::ms (e.start - e.due) + "}");
+                    w.event ("\"ph\":\"X\",\"cat\":\"host\",\"name\":" + quoted (e.kind == Kind::stall ? "stall" : "callback") + span + where (e) + ",\"args\":{\"late_ms\":" + Writer::ms (e.start - e.due) + "}");
                     break;
                 case Kind::skip:
-                    w.event ("\"ph\":\"i\",\"s\":\"t\",\"cat\":\"chunk\",\"name\":\"skipped input\",\"ts\":" + w.us (e.start) + "," + where (e)
-                             + ",\"args\":{\"instance\":" + std::to_string (e.instance) + ",\"frames\":" + std::to_string (e.frames) + "}");
+                    w.event ("\"ph\":\"i\",\"s\":\"t\",\"cat\":\"chunk\",\"name\":\"skipped input\",\"ts\":" + w.us (e.start) + "," + where (e) + ",\"args\":{\"instance\":" + std::to_string (e.instance) + ",\"frames\":" + std::to_string (e.frames) + "}");
                     break;
                 case Kind::latency:
-                    w.event ("\"ph\":\"C\",\"name\":" + quoted ("latency, " + instanceName (e.instance)) + ",\"ts\":" + w.us (e.start)
-                             + ",\"pid\":1,\"args\":{\"samples\":" + std::to_string (e.value) + "}");
+                    w.event ("\"ph\":\"C\",\"name\":" + quoted ("latency, " + instanceName (e.instance)) + ",\"ts\":" + w.us (e.start) + ",\"pid\":1,\"args\":{\"samples\":" + std::to_string (e.value) + "}");
                     break;
                 case Kind::dspStart:
-                    w.event ("\"ph\":\"i\",\"s\":\"g\",\"cat\":\"dsp\",\"name\":" + quoted (instanceName (e.instance) + ": DSP started")
-                             + ",\"ts\":" + w.us (e.start) + "," + where (e));
+                    w.event ("\"ph\":\"i\",\"s\":\"g\",\"cat\":\"dsp\",\"name\":" + quoted (instanceName (e.instance) + ": DSP started") + ",\"ts\":" + w.us (e.start) + "," + where (e));
                     break;
-                case Kind::block:   // (thousands a second: left out; the analysis uses them)
+                case Kind::block: // (thousands a second: left out; the analysis uses them)
                 case Kind::dropout: // (below, with their causes)
                     break;
             }
         }
         for (const auto& d : causes)
-            w.event ("\"ph\":\"i\",\"s\":\"t\",\"cat\":\"dropout\",\"name\":" + quoted ("dropout: " + std::string (causeName (d.cause)))
-                     + ",\"ts\":" + w.us (d.dropout.start) + "," + where (d.dropout) + ",\"args\":{\"instance\":" + std::to_string (d.dropout.instance)
-                     + ",\"frames\":" + std::to_string (d.dropout.frames) + "}");
+            w.event ("\"ph\":\"i\",\"s\":\"t\",\"cat\":\"dropout\",\"name\":" + quoted ("dropout: " + std::string (causeName (d.cause))) + ",\"ts\":" + w.us (d.dropout.start) + "," + where (d.dropout) + ",\"args\":{\"instance\":" + std::to_string (d.dropout.instance) + ",\"frames\":" + std::to_string (d.dropout.frames) + "}");
         return w.finish();
     }
 

@@ -91,14 +91,21 @@ namespace pg::trace
         {
             switch (e.kind)
             {
-                case Kind::block: blocks[e.instance].push_back (e); break;
+                case Kind::block:
+                    blocks[e.instance].push_back (e);
+                    break;
                 case Kind::chunk:
                     chunks[e.instance].push_back (e);
                     lanes[e.lane].push_back (e);
                     break;
-                case Kind::nap: lanes[e.lane].push_back (e); break;
-                case Kind::dropout: dropouts.push_back (e); break;
-                default: break;
+                case Kind::nap:
+                    lanes[e.lane].push_back (e);
+                    break;
+                case Kind::dropout:
+                    dropouts.push_back (e);
+                    break;
+                default:
+                    break;
             }
         }
         auto byRing = [] (const Event& a, const Event& b) { return a.ringPos < b.ringPos; };
@@ -118,14 +125,12 @@ namespace pg::trace
             const int64_t A = block != nullptr ? block->start : (chunk != nullptr ? chunk->arrival : T);
             if (block != nullptr && block->due > A && 4 * (T - A) < 3 * (block->due - A))
                 dc.cause = Cause::hostLate;
-            else if (chunk != nullptr && chunk->start < T
-                     && (2 * chunk->collectorNanos >= chunk->end - chunk->start || ranShare (*chunk) < 0.5
-                         || 2 * (chunk->end - chunk->start) >= T - A))
+            else if (chunk != nullptr && chunk->start < T && (2 * chunk->collectorNanos >= chunk->end - chunk->start || ranShare (*chunk) < 0.5 || 2 * (chunk->end - chunk->start) >= T - A))
             {
                 const int64_t wall = chunk->end - chunk->start;
                 dc.cause = 2 * chunk->collectorNanos >= wall ? Cause::collection
-                           : ranShare (*chunk) < 0.5    ? Cause::noThreadRunning
-                                                        : Cause::ownChunk;
+                           : ranShare (*chunk) < 0.5         ? Cause::noThreadRunning
+                                                             : Cause::ownChunk;
             }
             else
             {

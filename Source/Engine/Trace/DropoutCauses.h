@@ -49,7 +49,10 @@ namespace pg::trace
     {
     public:
         // Only these instances' dropouts (empty: every instance's).
-        explicit DropoutTally (std::vector<int> instances = {}) : only (std::move (instances)) {}
+        explicit DropoutTally (std::vector<int> instances = {})
+            : only (std::move (instances))
+        {
+        }
 
         // The dropouts traced before upTo that are not attributed yet (the recorder's snapshot).
         void advance (int64_t upTo, const Recorder& recorder = Recorder::global());

@@ -28,8 +28,8 @@ namespace pg::trace
     {
         std::vector<Lane> lanes;
         std::vector<Event> events; // every lane's, sorted by start
-        int64_t from = 0, to = 0;  // the span asked for
-        uint64_t lostEvents = 0;   // overwritten before this snapshot (a buffer wrapped)
+        int64_t from = 0, to = 0; // the span asked for
+        uint64_t lostEvents = 0; // overwritten before this snapshot (a buffer wrapped)
     };
 
     class Recorder
@@ -71,8 +71,8 @@ namespace pg::trace
         // with it, and its events with it, so that a session that makes and drops instances does
         // not keep their lanes.
         std::vector<std::weak_ptr<TraceBuffer>> buffers;
-        std::shared_ptr<TraceBuffer> control;              // lock
-        int nextLane = 0;                                  // lock
+        std::shared_ptr<TraceBuffer> control; // lock
+        int nextLane = 0; // lock
 
         std::shared_ptr<TraceBuffer> makeLaneLocked (std::string name, double eventsPerSecond);
     };

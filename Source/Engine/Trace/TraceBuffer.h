@@ -21,8 +21,10 @@ namespace pg::trace
     {
     public:
         TraceBuffer (std::string laneName, int lane, size_t capacityEvents)
-            : name (std::move (laneName)), laneIndex (lane), capacity (roundUp (capacityEvents)),
-              words (std::make_unique<std::atomic<uint64_t>[]> (capacity * wordsPerEvent))
+            : name (std::move (laneName))
+            , laneIndex (lane)
+            , capacity (roundUp (capacityEvents))
+            , words (std::make_unique<std::atomic<uint64_t>[]> (capacity * wordsPerEvent))
         {
         }
 
@@ -114,7 +116,7 @@ namespace pg::trace
         const int laneIndex;
         const size_t capacity; // a power of two
         std::unique_ptr<std::atomic<uint64_t>[]> words;
-        alignas (64) std::atomic<uint64_t> head { 0 };    // events written
-        std::atomic<uint64_t> claimed { 0 };               // events whose writing has begun
+        alignas (64) std::atomic<uint64_t> head { 0 }; // events written
+        std::atomic<uint64_t> claimed { 0 }; // events whose writing has begun
     };
 } // namespace pg::trace
