@@ -508,7 +508,10 @@ namespace pg
 
     void EngineCore::fullCollectionOnWorker (double now, bool forced)
     {
-        const double d = dsp->startFullCollection(); // (a concurrent runtime's runs beside the next chunks)
+        // A concurrent runtime's cycle runs beside the next chunks in real time. Offline, nothing is
+        // due: the collection is waited for, so that a render, which makes garbage as fast as the
+        // machine allows, cannot outrun it (the heap stays within the threshold and a chunk's garbage).
+        const double d = isOffline() ? dsp->fullCollection() : dsp->startFullCollection();
         if (d < 0.0)
         {
             dspFailedOnWorker();
