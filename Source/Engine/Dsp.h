@@ -73,9 +73,9 @@ namespace pg
 
     protected:
         // The longest a process call may take: the DSP's own budget, or a render's.
-        double processBudget (double realtimeBudget) const noexcept
+        double processBudget (double realtimeBudget, double renderBudget = renderCallBudgetSeconds) const noexcept
         {
-            return rendering && realtimeBudget < renderCallBudgetSeconds ? renderCallBudgetSeconds : realtimeBudget;
+            return rendering && realtimeBudget < renderBudget ? renderBudget : realtimeBudget;
         }
 
     private:

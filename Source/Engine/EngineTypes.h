@@ -18,6 +18,7 @@ namespace pg
     {
         size_t memoryLimitBytes = size_t (1) << 30; // our allocator refuses past this
         double callBudgetSeconds = 0.5; // one script call longer than this is aborted
+        double renderCallBudgetSeconds = 20.0; // while rendering (the bound on a hang: Dsp.h)
     };
 
     // A macro knob the script declares in its global `macros` table: the host's 0..1 knob maps to

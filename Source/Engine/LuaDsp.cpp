@@ -402,7 +402,7 @@ end
         lua_settop (L, 0);
         lua_pushcfunction (L, processProtected);
         lua_pushlightuserdata (L, this);
-        armBudget (processBudget (limits.callBudgetSeconds));
+        armBudget (processBudget (limits.callBudgetSeconds, limits.renderCallBudgetSeconds));
         const int rc = lua_pcall (L, 1, 0, 0);
         budgetDeadline = 0.0;
         if (rc != LUA_OK)

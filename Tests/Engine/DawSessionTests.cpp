@@ -185,11 +185,13 @@ namespace
         double seconds = 0.0;
     };
 
-    ScriptRender renderScript (const std::string& script, int blocks, unsigned seed, double realtimeBudgetSeconds = 0.5)
+    ScriptRender renderScript (const std::string& script, int blocks, unsigned seed, double realtimeBudgetSeconds = 0.5,
+                               double renderBudgetSeconds = pg::renderCallBudgetSeconds)
     {
         pg::LatencyEngine e;
         auto s = settingsFor (48000.0, 128, 1);
         s.luaLimits.callBudgetSeconds = realtimeBudgetSeconds;
+        s.luaLimits.renderCallBudgetSeconds = renderBudgetSeconds;
         e.setOffline (true);
         REQUIRE (e.prepare (s, script, "script.lua", 480));
         ScriptRender r;
@@ -234,12 +236,14 @@ TEST_CASE ("A script that cannot process during a render: each chunk plays dry, 
 TEST_CASE ("A script that hangs during a render is stopped after the render's bound, started again, and the render stays wet",
            "[engine][daw][offline][render]")
 {
-    // Real time's budget is 0.05 s here: a render's is renderCallBudgetSeconds.
-    const auto r = renderScript (halvingScriptThat ("while true do end", 30), 60, 23, 0.05);
+    // Real time's budget is 0.05 s here, a render's 2 s (by default renderCallBudgetSeconds, 20 s:
+    // a test of it would wait that long).
+    CHECK (pg::LuaDspLimits {}.renderCallBudgetSeconds == pg::renderCallBudgetSeconds);
+    const auto r = renderScript (halvingScriptThat ("while true do end", 30), 60, 23, 0.05, 2.0);
     INFO (r.console << "took " << r.seconds << " s");
-    CHECK (r.seconds >= pg::renderCallBudgetSeconds); // waited for, as long as the bound
+    CHECK (r.seconds >= 2.0); // waited for, as long as the bound
     CHECK (countNotHalved (r.in, r.out, 480) == 0);
-    CHECK_THAT (r.console, Catch::Contains ("within its time budget of 20000 ms"));
+    CHECK_THAT (r.console, Catch::Contains ("within its time budget of 2000 ms"));
 }
 
 TEST_CASE ("Offline and real time in turn, in both directions, keep the alignment", "[engine][daw][offline]")
