@@ -50,7 +50,6 @@ namespace pg
         void stop() noexcept;
 
         double periodSeconds() const noexcept { return period; }
-        double lastCycleEnd() const noexcept { return lastEnd; }
 
     private:
         void cycleEnded (double now) noexcept;

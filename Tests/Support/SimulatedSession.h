@@ -89,7 +89,6 @@ namespace pgtest
         std::shared_ptr<pg::WorkerPool> pool;
         std::vector<std::unique_ptr<pg::EngineCore>> engines;
         std::vector<std::vector<float>> out; // each instance's output, from its first sample
-        std::vector<long> calledAt; // per block: the virtual time of its callback (µs)
 
     private:
         void callback()
@@ -105,7 +104,6 @@ namespace pgtest
                 engines[i]->processBlock (ch, 1, config.block);
                 o.insert (o.end(), buffer.begin(), buffer.end());
             }
-            calledAt.push_back (static_cast<long> (sim.now() / 1000));
             if (config.callbackCost > 0)
                 sim.work (config.callbackCost);
         }

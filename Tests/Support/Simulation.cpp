@@ -3,9 +3,7 @@
 #include "Trace/Trace.h"
 
 #include <algorithm>
-#include <cassert>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <ucontext.h>
 

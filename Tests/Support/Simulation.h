@@ -53,8 +53,6 @@ namespace pgtest
         // Runs the threads until virtual time t (or until nothing is left to run).
         void runUntil (int64_t t);
         void runFor (int64_t nanos) { runUntil (now() + nanos); }
-        // The index of the simulated thread running now (-1: the test itself).
-        int currentThread() const noexcept { return current; }
         int threadCount() const noexcept { return static_cast<int> (threads.size()); }
 
     private:

@@ -157,7 +157,6 @@ namespace pg::trace
 
     void DropoutTally::advance (const Snapshot& trace, int64_t upTo)
     {
-        latest.clear();
         for (const auto& d : attributeDropouts (trace))
         {
             if (d.dropout.start < done || d.dropout.start >= upTo)
@@ -165,7 +164,6 @@ namespace pg::trace
             if (! only.empty() && std::find (only.begin(), only.end(), d.dropout.instance) == only.end())
                 continue;
             ++tally[d.cause];
-            latest.push_back (d);
         }
         done = upTo;
     }

@@ -62,13 +62,11 @@ namespace pg::trace
         int64_t windowFrom() const noexcept { return done == INT64_MIN ? INT64_MIN : done - contextNanos; }
         int64_t attributedUpTo() const noexcept { return done; }
         const CauseCounts& counts() const noexcept { return tally; }
-        const std::vector<DropoutCause>& recent() const noexcept { return latest; } // the last advance's
 
     private:
         static constexpr int64_t contextNanos = 1'000'000'000; // what a dropout's cause can reach back to
         std::vector<int> only;
         int64_t done = INT64_MIN;
         CauseCounts tally;
-        std::vector<DropoutCause> latest;
     };
 } // namespace pg::trace

@@ -22,7 +22,6 @@ namespace pg::trace
         int64_t largestChunkNanos() const noexcept { return largestChunk; }
         // The pool CPU time of instance i's chunks (their wall time where CPU time is unknown).
         int64_t cpuNanos (int instance) const;
-        const std::map<int, int64_t>& cpuByInstance() const noexcept { return cpu; }
 
     private:
         std::map<int, int64_t> cpu;

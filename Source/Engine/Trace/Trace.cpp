@@ -100,9 +100,6 @@ namespace pg::trace
         {
             s.lanes.push_back ({ b->lane(), b->laneName() });
             const auto events = b->read (from);
-            const uint64_t pushed = b->pushed();
-            if (from == INT64_MIN)
-                s.lostEvents += pushed > events.size() ? pushed - events.size() : 0;
             for (const auto& e : events)
                 if (e.start >= from && e.start < to)
                     s.events.push_back (e);

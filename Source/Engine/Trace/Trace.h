@@ -29,7 +29,6 @@ namespace pg::trace
         std::vector<Lane> lanes;
         std::vector<Event> events; // every lane's, sorted by start
         int64_t from = 0, to = 0; // the span asked for
-        uint64_t lostEvents = 0; // overwritten before this snapshot (a buffer wrapped)
     };
 
     class Recorder
