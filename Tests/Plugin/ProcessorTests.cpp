@@ -155,9 +155,14 @@ TEST_CASE ("A latency parameter change is applied from the message thread, then 
         pgtest::setParam (p, ids::autoLatency, 1.0f);
         p.applyPendingLatencyChange(); // starts the profile, in the background
         REQUIRE (p.getEngine().waitForProfile (30.0));
+        // No block is processed from here on, so the measured latency no longer moves.
+        const int measured = p.getEngine().getMeasuredLatency();
         p.applyPendingLatencyChange(); // applies it
         const auto profile = p.getEngine().getProfile();
-        CHECK (p.getLatencySamples() == profile.latencySamples);
+        // The profile's figure, raised to what the responses at real-time pace needed (a loaded
+        // machine's blocks above may have needed more).
+        CHECK (p.getLatencySamples() == p.getEngine().clampLatency (std::max (profile.latencySamples, measured)));
+        CHECK (p.getLatencySamples() >= profile.latencySamples);
         CHECK (p.getLatencySamples() >= 480); // at least 10 ms
     }
 }
