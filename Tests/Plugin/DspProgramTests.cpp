@@ -28,7 +28,7 @@ namespace
             pauseguard::AllowedPrograms::useFileInstead ({});
             file.deleteFile();
         }
-        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-allowed-test.json");
+        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-allowed-test-" + juce::String (getpid()) + ".json"); // one per test process: ctest -j runs them side by side
     };
 
     bool allow (const juce::String& commandLine) { return pauseguard::AllowedPrograms().add (pauseguard::resolveProgram (commandLine).command); }
