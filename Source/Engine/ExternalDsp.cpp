@@ -21,6 +21,7 @@
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,8 +208,10 @@ namespace pg
             args.push_back (a.data());
         args.push_back (nullptr);
         std::vector<std::string> envStrings { "PAUSEGUARD_FD=" + std::to_string (external::fd) };
+        if (options.realtimePriority > 0)
+            envStrings.push_back ("PAUSEGUARD_RT_PRIORITY=" + std::to_string (options.realtimePriority));
         for (char** e = environ; e != nullptr && *e != nullptr; ++e)
-            if (std::string_view (*e).rfind ("PAUSEGUARD_FD=", 0) != 0)
+            if (std::string_view (*e).rfind ("PAUSEGUARD_FD=", 0) != 0 && std::string_view (*e).rfind ("PAUSEGUARD_RT_PRIORITY=", 0) != 0)
                 envStrings.emplace_back (*e);
         std::vector<char*> env;
         for (auto& e : envStrings)
@@ -223,6 +226,10 @@ namespace pg
             return fail ("cannot start " + options.program.argv[0] + ": " + std::strerror (spawned));
         pid = child;
         pidFd = static_cast<int> (syscall (SYS_pidfd_open, child, 0)); // -1 on a kernel without (before 5.3)
+        // Before hello: a program raises its priority only once it has been greeted (the Go SDK does).
+        const auto limit = static_cast<rlim_t> (std::max (0.001, options.realtimeLimitSeconds) * 1e6);
+        const rlimit realtimeTime { limit, 2 * limit };
+        prlimit (child, RLIMIT_RTTIME, &realtimeTime, nullptr);
         return true;
     }
 

@@ -21,6 +21,7 @@
 // A child's declared parameters are its macros (getMacros).
 
 #include "Dsp.h"
+#include "WorkerPool.h"
 #include "ExternalProtocol.h"
 #include "PipeDrain.h"
 
@@ -42,6 +43,13 @@ namespace pg
             double answerTimeoutSeconds = 2.0; // hello, prepare, collect, stats, quit
             double callBudgetSeconds = 0.5; // one process call
             std::string initialState; // not empty: loaded after hello (a state saveState gave)
+            // The processing thread's real-time (SCHED_FIFO) priority, asked of the program in
+            // PAUSEGUARD_RT_PRIORITY (0: the normal policy): the pool's own, so that the thread
+            // waiting for an answer never waits behind ordinary processes. The program is held to
+            // it by RLIMIT_RTTIME: SIGXCPU after this long at real-time priority without blocking
+            // (the Go SDK then goes back to the normal policy), SIGKILL after twice as long.
+            int realtimePriority = WorkerPool::realtimePriority;
+            double realtimeLimitSeconds = 2.0;
         };
 
         ExternalDsp() = default;

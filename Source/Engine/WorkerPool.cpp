@@ -37,7 +37,7 @@ namespace pg
         {
 #if defined(__linux__)
             sched_param param {};
-            param.sched_priority = std::max (1, sched_get_priority_min (SCHED_FIFO) + 4);
+            param.sched_priority = std::clamp (WorkerPool::realtimePriority, sched_get_priority_min (SCHED_FIFO), sched_get_priority_max (SCHED_FIFO));
             pthread_setschedparam (pthread_self(), SCHED_FIFO, &param);
 #endif
         }

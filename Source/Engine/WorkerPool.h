@@ -44,6 +44,9 @@ namespace pg
 
         static constexpr int maxClients = 1024;
         static constexpr int64_t noDeadline = INT64_MAX;
+        // The pool threads' SCHED_FIFO priority: above normal threads, below the audio thread. A
+        // thread stays at the normal policy where the system does not allow it.
+        static constexpr int realtimePriority = 5;
 
         // The process's pool, created with the first engine and stopped with the last.
         static std::shared_ptr<WorkerPool> shared();

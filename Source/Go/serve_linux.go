@@ -51,8 +51,12 @@ func Serve(ctx context.Context, p Processor) error {
 	exitWithHost(int(b.hostPid))
 	runtime.LockOSThread() // the futex waits block this thread, not the others
 	defer runtime.UnlockOSThread()
+	normal := func() {}
+	defer func() { normal() }()
 	s := newServer(b, mem, p)
+	defer s.collector.stop()
 	var seen uint32
+	greeted := false
 	for {
 		seq := atomic.LoadUint32(&b.requestSeq)
 		if seq == seen {
@@ -61,6 +65,11 @@ func Serve(ctx context.Context, p Processor) error {
 			}
 			futexWait(&b.requestSeq, seen, 50*time.Millisecond)
 			continue
+		}
+		if !greeted {
+			// The first request: the host has set this program's limits (RLIMIT_RTTIME) by now.
+			greeted = true
+			_, normal = realtimeThread()
 		}
 		seen = seq
 		quit := s.answer()

@@ -10,20 +10,58 @@ import (
 
 // collector runs the collections the engine asks for, and reads the runtime's figures.
 type collector struct {
-	startGCPercent int
+	startGCPercent int           // the applier's (the GOGC the program was started with)
+	setGCPercent   func(int) int // debug.SetGCPercent (a test replaces it)
+	hostCollects   atomic.Bool   // what the engine asked for last
+	kick           chan struct{} // to the applier: hostCollects changed
 	running        atomic.Uint32 // a cycle started by a concurrent collect runs
 	lastSeconds    atomic.Uint64 // the last asked-for cycle's duration, in ns
 }
 
-// setHostCollects turns Go's automatic collection off (the engine starts the cycles) or back
-// on, at the GOGC the program was started with.
+// setHostCollects asks for Go's automatic collection off (the engine starts the cycles) or back
+// on, at the GOGC the program was started with. It never waits: debug.SetGCPercent(-1) waits for
+// a running cycle's mark phase to end, so a goroutine of the collector's own applies the switch,
+// off the request path.
 func (c *collector) setHostCollects(host bool) {
-	if host {
-		if percent := debug.SetGCPercent(-1); percent >= 0 {
-			c.startGCPercent = percent
+	c.hostCollects.Store(host)
+	if c.kick == nil {
+		c.startApplier()
+	}
+	select {
+	case c.kick <- struct{}{}:
+	default: // the applier has a kick pending: it reads the latest wish
+	}
+}
+
+func (c *collector) startApplier() {
+	c.kick = make(chan struct{}, 1)
+	if c.setGCPercent == nil {
+		c.setGCPercent = debug.SetGCPercent
+	}
+	go func() {
+		applied := false
+		for range c.kick {
+			host := c.hostCollects.Load()
+			if host == applied {
+				continue
+			}
+			if host {
+				if percent := c.setGCPercent(-1); percent >= 0 {
+					c.startGCPercent = percent
+				}
+			} else {
+				c.setGCPercent(c.startGCPercent)
+			}
+			applied = host
 		}
-	} else {
-		debug.SetGCPercent(c.startGCPercent)
+	}()
+}
+
+// stop ends the applier (the server's last call).
+func (c *collector) stop() {
+	if c.kick != nil {
+		close(c.kick)
+		c.kick = nil
 	}
 }
 

@@ -6,8 +6,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <pthread.h>
+#include <sched.h>
+#include <sstream>
 #include <sys/wait.h>
 #include <thread>
 
@@ -210,4 +216,81 @@ TEST_CASE ("External DSP: a concurrent collection runs beside the process calls,
     INFO (callsDuring << " process calls during the cycle");
     CHECK (dsp.getStats().collections - before == 1);
     CHECK (dsp.getStats().collectSeconds > 0.0);
+}
+
+namespace
+{
+    // The scheduling policy of each of a process's threads (field 41 of /proc/PID/task/TID/stat).
+    std::vector<int> threadPolicies (pid_t pid)
+    {
+        std::vector<int> policies;
+        const auto tasks = "/proc/" + std::to_string (pid) + "/task";
+        for (const auto& task : std::filesystem::directory_iterator (tasks))
+        {
+            std::ifstream in (task.path() / "stat");
+            std::string stat ((std::istreambuf_iterator<char> (in)), std::istreambuf_iterator<char>());
+            std::istringstream fields (stat.substr (stat.rfind (')') + 2)); // from field 3 on
+            std::string field;
+            for (int n = 3; n <= 41 && fields >> field; ++n)
+                if (n == 41)
+                    policies.push_back (std::stoi (field));
+        }
+        return policies;
+    }
+
+    std::string limitLine (pid_t pid, const std::string& name)
+    {
+        std::ifstream in ("/proc/" + std::to_string (pid) + "/limits");
+        for (std::string line; std::getline (in, line);)
+            if (line.rfind (name, 0) == 0)
+                return line;
+        return {};
+    }
+
+    bool systemAllowsRealtime()
+    {
+        bool allowed = false;
+        std::thread ([&] {
+            sched_param p {};
+            p.sched_priority = pg::WorkerPool::realtimePriority;
+            allowed = pthread_setschedparam (pthread_self(), SCHED_FIFO, &p) == 0;
+        }).join();
+        return allowed;
+    }
+} // namespace
+
+TEST_CASE ("External DSP: the Go program's processing thread runs at the pool's real-time priority, held by RLIMIT_RTTIME", "[engine][external]")
+{
+    pg::ExternalDsp dsp;
+    auto options = goExample();
+    options.realtimeLimitSeconds = 1.5;
+    REQUIRE (dsp.start (options));
+    REQUIRE (dsp.prepare (48000.0, 128, 1));
+    std::vector<std::vector<float>> io { std::vector<float> (128, 0.1f) };
+    REQUIRE (processAll (dsp, io, { 128 }));
+
+    const auto limits = limitLine (dsp.getPid(), "Max realtime timeout");
+    INFO (limits);
+    CHECK (limits.find ("1500000") != std::string::npos); // soft, in us
+    CHECK (limits.find ("3000000") != std::string::npos); // hard: SIGKILL
+
+    const auto policies = threadPolicies (dsp.getPid());
+    const auto fifo = std::count (policies.begin(), policies.end(), SCHED_FIFO);
+    if (! systemAllowsRealtime())
+    {
+        WARN ("this system does not allow SCHED_FIFO: the program's threads stay at the normal policy");
+        CHECK (fifo == 0);
+        return;
+    }
+    CHECK (fifo == 1); // the processing thread only: the runtime's other threads (its collector's) stay normal
+
+    SECTION ("asked for the normal policy, every thread keeps it")
+    {
+        options.realtimePriority = 0;
+        REQUIRE (dsp.start (options));
+        REQUIRE (dsp.prepare (48000.0, 128, 1));
+        REQUIRE (processAll (dsp, io, { 128 }));
+        const auto normal = threadPolicies (dsp.getPid());
+        CHECK (std::count (normal.begin(), normal.end(), SCHED_FIFO) == 0);
+    }
 }
