@@ -205,7 +205,9 @@ namespace pauseguard
         settings.numChannels = juce::jmax (1, getTotalNumInputChannels(), getTotalNumOutputChannels());
         settings.maxLatencySeconds = 1.0;
 
-        pushParametersToEngine();
+        // Every value, from this thread; the audio thread's next block passes them all again too.
+        ParameterPush().push (params, scriptParams, engine, params.bypass.get(), isNonRealtime());
+        parameterPush.pushEverythingNext();
         const int manual = juce::roundToInt (params.latencyMs.get() * 0.001 * sampleRate);
         const bool dynamic = params.strategy.getIndex() == 1;
         const bool useAuto = params.autoLatency.get();
@@ -463,29 +465,6 @@ namespace pauseguard
         return true;
     }
 
-    void PauseGuardProcessor::pushParametersToEngine() noexcept
-    {
-        engine.setMix (params.mix.get() * 0.01f);
-        engine.setOutputGain (juce::Decibels::decibelsToGain (params.output.get()));
-        engine.setScriptParameter (scriptParams[0], params.drive.get());
-        engine.setScriptParameter (scriptParams[1], params.tone.get() * 0.01f);
-        engine.setScriptParameter (scriptParams[2], params.garbageKb.get());
-        engine.setScriptParameter (scriptParams[3], params.liveHeapMb.get());
-        for (size_t i = 0; i < 8; ++i)
-            engine.setScriptParameter (scriptParams[4 + i], params.macros[i]->get());
-        engine.setPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
-
-        pg::DynamicSettings d;
-        d.scheduler.budgetFraction = params.gcBudgetPct.get() * 0.01;
-        d.scheduler.intervalSeconds = params.gcIntervalS.get();
-        d.scheduler.heapThresholdBytes = static_cast<size_t> (params.gcThresholdMb.get()) << 20;
-        d.scheduler.silenceHoldSeconds = params.silenceHoldMs.get() * 0.001;
-        d.safetyFactor = params.safetyFactor.get();
-        d.maxLatencySeconds = params.maxLatencyMs.get() * 0.001;
-        d.silenceThreshold = juce::Decibels::decibelsToGain (params.silenceDb.get(), -200.0f);
-        engine.setDynamicSettings (d);
-    }
-
     void PauseGuardProcessor::processWithEngine (juce::AudioBuffer<float>& buffer, bool forceBypass) noexcept
     {
         juce::ScopedNoDenormals noDenormals;
@@ -504,15 +483,14 @@ namespace pauseguard
             }
         }
 
-        pushParametersToEngine();
+        parameterPush.push (params, scriptParams, engine, forceBypass || params.bypass.get(), isNonRealtime());
         bool playing = false;
         if (auto* hostPlayHead = getPlayHead())
             if (const auto position = hostPlayHead->getPosition())
                 playing = position->getIsPlaying();
-        engine.setTransportPlaying (playing);
-        hostPlaying.store (playing, std::memory_order_relaxed);
-        engine.setOffline (isNonRealtime());
-        engine.setBypassed (forceBypass || params.bypass.get());
+        engine.setTransportPlaying (playing); // (stores only a change)
+        if (hostPlaying.load (std::memory_order_relaxed) != playing)
+            hostPlaying.store (playing, std::memory_order_relaxed);
         engine.processBlock (buffer.getArrayOfWritePointers(), numChannels, numSamples);
     }
 

@@ -4,6 +4,7 @@
 #include "DevicelessDriver.h"
 #include "DspPrograms.h"
 #include "LatencyEngine.h"
+#include "ParameterPush.h"
 #include "Parameters.h"
 #include "Realtime.h"
 
@@ -152,7 +153,6 @@ namespace pauseguard
         juce::ValueTree parameterTreeFrom (const juce::ValueTree& restoredState) const;
         void timerCallback() override { messageThreadTick(); }
         void keepWhatPlays();
-        void pushParametersToEngine() noexcept;
         void restoreDspProgram (const juce::String& named, const std::string& programState = {});
         void runProgram (const pg::ProgramCommand& command, const std::string& programState);
         std::string savedProgramState();
@@ -165,7 +165,8 @@ namespace pauseguard
         juce::AudioProcessorValueTreeState state;
         ParameterRefs params;
         pg::LatencyEngine engine;
-        int scriptParams[4 + 8] {};
+        std::array<int, ParameterPush::scriptParameterCount> scriptParams {};
+        ParameterPush parameterPush;
         std::atomic<int> profiledLatency { 0 }; // the auto latency (0: not profiled yet)
         std::atomic<bool> hostPlaying { false }; // audio thread writes, from the play head
         // The latency the host last saw, as the state saved it: a reloaded session starts there.
