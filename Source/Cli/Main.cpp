@@ -5,6 +5,7 @@
 #include "Clock.h"
 #include "Trace/ChromeTrace.h"
 #include "Trace/RunFigures.h"
+#include "EngineCost.h"
 #include "PluginProcessor.h"
 #include "ShellProgram.h"
 
@@ -392,6 +393,9 @@ namespace
         // stall / (1 − load) (the queue it leaves drains at 1 − load) + the longest chunk.
         double instanceCpuPercent = 0.0, worstStallSeconds = 0.0, largestChunkSeconds = 0.0;
         int physicalFloorSamples = 0;
+        // The engine's own cost (EngineCost.h): the pool threads' CPU per instance (the bare engine's
+        // share included), and the script alone for the same blocks (-1: not measured).
+        double poolCpuPercentPerInstance = 0.0, scriptAloneCpuPercent = -1.0;
         int capacityInstances() const { return instanceCpuPercent > 0.0 ? static_cast<int> (100.0 * threads / instanceCpuPercent) : 0; }
         std::vector<pg::trace::DropoutCause> lastCauses; // those still in the trace at the end
     };
@@ -613,6 +617,12 @@ namespace
         o.setProperty ("worst_stall_ms", pool.worstStallSeconds * 1000.0);
         o.setProperty ("largest_chunk_ms", pool.largestChunkSeconds * 1000.0);
         o.setProperty ("physical_floor_samples", pool.physicalFloorSamples);
+        o.setProperty ("pool_cpu_percent_per_instance", pool.poolCpuPercentPerInstance);
+        if (pool.scriptAloneCpuPercent > 0.0)
+        {
+            o.setProperty ("script_alone_cpu_percent", pool.scriptAloneCpuPercent);
+            o.setProperty ("engine_cost_ratio", pool.poolCpuPercentPerInstance / pool.scriptAloneCpuPercent);
+        }
     }
 
     void printMachineFigures (const PoolFigures& pool)
@@ -621,6 +631,9 @@ namespace
                      " physical floor %d samples\n",
                      pool.instanceCpuPercent, pool.capacityInstances(), pool.worstStallSeconds * 1000.0, pool.largestChunkSeconds * 1000.0,
                      pool.physicalFloorSamples);
+        if (pool.scriptAloneCpuPercent > 0.0)
+            std::printf ("  engine cost  pool CPU per instance %.2f %% of a core; the script alone %.2f %%: %.2fx\n", pool.poolCpuPercentPerInstance,
+                         pool.scriptAloneCpuPercent, pool.poolCpuPercentPerInstance / pool.scriptAloneCpuPercent);
     }
 
     void printCauses (const pg::trace::CauseCounts& counts, uint64_t dropouts)
@@ -730,7 +743,11 @@ namespace
             ps.push_back (owned.back().get());
         }
         PoolFigures pool;
+        const double poolCpuBefore = pauseguard::cli::poolCpuSeconds();
         const auto all = runPaced (ps, o, o.seconds, nullptr, ! o.json, nullptr, &pool);
+        pool.poolCpuPercentPerInstance = 100.0 * (pauseguard::cli::poolCpuSeconds() - poolCpuBefore) / o.seconds / o.instances;
+        if (o.process.isEmpty())
+            pool.scriptAloneCpuPercent = pauseguard::cli::scriptAloneCpuPercent (*ps.front(), o.rate, o.block, 2, std::min (o.seconds, 10.0));
         if (o.instances == 1)
         {
             juce::DynamicObject::Ptr extra = new juce::DynamicObject();

@@ -234,6 +234,9 @@ namespace pg
     {
         if (getTimeSource() == nullptr) // (a simulation's threads share the test's own)
         {
+#if defined(__linux__)
+            pthread_setname_np (pthread_self(), "pg-pool"); // for top, a debugger, and the CLI's engine cost
+#endif
             raisePriority();
             setFlushToZero();
         }

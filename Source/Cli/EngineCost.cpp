@@ -1,0 +1,93 @@
+#include "EngineCost.h"
+
+#include "DemoSignal.h"
+#include "LuaDsp.h"
+#include "Profiler.h"
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace pauseguard::cli
+{
+    double poolCpuSeconds()
+    {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        double total = 0.0;
+        for (const auto& task : fs::directory_iterator ("/proc/self/task", ec))
+        {
+            std::string name;
+            std::getline (std::ifstream (task.path() / "comm"), name);
+            if (name != "pg-pool")
+                continue;
+            unsigned long long onCpuNanos = 0;
+            if (std::ifstream (task.path() / "schedstat") >> onCpuNanos)
+                total += static_cast<double> (onCpuNanos) * 1.0e-9;
+        }
+        return total;
+    }
+
+    namespace
+    {
+        double threadCpuSeconds()
+        {
+            timespec t {};
+            clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+            return static_cast<double> (t.tv_sec) + static_cast<double> (t.tv_nsec) * 1.0e-9;
+        }
+    } // namespace
+
+    double scriptAloneCpuPercent (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds)
+    {
+        const auto& params = p.getParams();
+        pg::LuaDsp dsp;
+        const auto source = p.getScriptSource().toStdString();
+        if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels))
+            return -1.0;
+        const auto push = [&params] (pg::Dsp& d) {
+            d.setParameter (ParamIDs::drive, params.drive.get());
+            d.setParameter (ParamIDs::tone, params.tone.get() * 0.01f);
+            d.setParameter (ParamIDs::garbageKb, params.garbageKb.get());
+            d.setParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
+            for (size_t i = 0; i < params.macros.size(); ++i)
+                d.setParameter (ParamIDs::macros[i], params.macros[i]->get());
+        };
+        pg::ProfileRequest warm;
+        warm.sampleRate = rate;
+        warm.blockSize = warm.chunkFrames = block;
+        warm.numChannels = channels;
+        const std::atomic<bool> never { false };
+        if (! pg::warmUpScript (dsp, warm, push, never) || ! dsp.prepare (rate, block, channels))
+            return -1.0;
+        // The deterministic strategy's collector: Lua's own incremental one, at the processor's pacing.
+        dsp.setAutomaticCollection (true);
+        dsp.setIncrementalPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
+
+        DemoSignal demo;
+        demo.prepare (rate);
+        std::vector<std::vector<float>> buffers (static_cast<size_t> (channels), std::vector<float> (static_cast<size_t> (block)));
+        std::vector<float*> pointers;
+        for (auto& b : buffers)
+            pointers.push_back (b.data());
+        const auto blocks = static_cast<long> (seconds * rate / block);
+        const double start = threadCpuSeconds();
+        for (long b = 0; b < blocks; ++b)
+        {
+            for (int i = 0; i < block; ++i)
+            {
+                const float s = demo.next();
+                for (auto& channel : buffers)
+                    channel[static_cast<size_t> (i)] = s;
+            }
+            push (dsp);
+            if (! dsp.process (pointers.data(), channels, block))
+                return -1.0;
+        }
+        const double audioSeconds = static_cast<double> (blocks) * block / rate;
+        return 100.0 * (threadCpuSeconds() - start) / audioSeconds;
+    }
+} // namespace pauseguard::cli
