@@ -37,9 +37,17 @@
 //   - Output. Non-finite and subnormal samples are replaced by 0 by the host.
 //
 // The collector. In the engine's dynamic strategy the engine turns Go's automatic collection
-// off (debug.SetGCPercent(-1)) and starts cycles itself at natural breaks; in its deterministic
+// off (debug.SetGCPercent(-1), applied on a goroutine of its own, since it waits for a running
+// cycle's marking) and starts cycles itself at natural breaks; in its deterministic
 // strategy the runtime collects by itself. Either way the package reports the runtime's own
 // pause figures (runtime/metrics /gc/pauses:seconds) and its heap.
+//
+// Priority. Prepare and Process run on Serve's goroutine, locked to its thread. Where the system
+// allows it, that thread runs at the real-time priority of the host's pool threads that wait for
+// it (PAUSEGUARD_RT_PRIORITY), so that ordinary processes do not delay the audio. The host limits
+// that time (RLIMIT_RTTIME): a call that runs about 2 s without blocking gets SIGXCPU, and the
+// thread goes back to the normal policy; at twice that the kernel kills the program. Threads the
+// program starts from it do not inherit the priority.
 //
 // Package pauseguardtest runs a Processor in a Go test, without the host. Serving the host needs
 // Linux; the rest of the package builds anywhere.
