@@ -44,10 +44,11 @@
 //
 // Priority. Prepare and Process run on Serve's goroutine, locked to its thread. Where the system
 // allows it, that thread runs at the real-time priority of the host's pool threads that wait for
-// it (PAUSEGUARD_RT_PRIORITY), so that ordinary processes do not delay the audio. The host limits
-// that time (RLIMIT_RTTIME): a call that runs about 2 s without blocking gets SIGXCPU, and the
-// thread goes back to the normal policy; at twice that the kernel kills the program. Threads the
-// program starts from it do not inherit the priority.
+// it (PAUSEGUARD_RT_PRIORITY), and the runtime's other threads, which a collection phase waits
+// for, at the lowest real-time priority: ordinary processes do not delay the audio. The host limits
+// that time (RLIMIT_RTTIME): a thread that runs about 2 s at a real-time priority without blocking
+// gets SIGXCPU, and every thread goes back to the normal policy; at twice that the kernel kills the
+// program. Keep long work off the program's goroutines for that reason.
 //
 // Package pauseguardtest runs a Processor in a Go test, without the host. Serving the host needs
 // Linux; the rest of the package builds anywhere.

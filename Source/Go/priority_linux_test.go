@@ -33,40 +33,87 @@ func lockedRealtimeThread(t *testing.T) int {
 	return syscall.Gettid()
 }
 
-func TestTheProcessingThreadTakesTheHostsPriorityAndDropsItOnSIGXCPU(t *testing.T) {
+// policies maps each of the process's threads to its policy and priority.
+func policies() map[int][2]int {
+	all := map[int][2]int{}
+	forEachThread(func(tid int) {
+		policy, priority := threadPolicy(tid)
+		all[tid] = [2]int{policy, priority}
+	})
+	return all
+}
+
+func TestTheProcessingThreadTakesTheHostsPriorityTheRuntimeTheLowestAndSIGXCPUEndsBoth(t *testing.T) {
 	tid := lockedRealtimeThread(t)
 	defer runtime.UnlockOSThread()
 
 	t.Setenv("PAUSEGUARD_RT_PRIORITY", "")
-	if priority, stop := realtimeThread(); priority != 0 || threadPolicy(tid) != schedOther {
-		t.Fatalf("no priority asked: got %d, policy %d", priority, threadPolicy(tid))
+	if priority, stop := realtimeThread(); priority != 0 {
+		t.Fatalf("no priority asked: got %d", priority)
 	} else {
 		stop()
+	}
+	for other, p := range policies() {
+		if p[0] != schedOther {
+			t.Fatalf("no priority asked: thread %d has policy %d", other, p[0])
+		}
 	}
 
 	t.Setenv("PAUSEGUARD_RT_PRIORITY", "5")
 	priority, stop := realtimeThread()
 	defer stop()
-	if priority != 5 || threadPolicy(tid) != schedFIFO {
-		t.Fatalf("priority 5 asked: got %d, policy %d", priority, threadPolicy(tid))
+	if priority != 5 {
+		t.Fatalf("priority 5 asked: got %d", priority)
 	}
-	// What the kernel sends at RLIMIT_RTTIME's soft limit.
+	// A thread the runtime starts from now on inherits the runtime's priority.
+	started := make(chan [2]int)
+	go func() {
+		runtime.LockOSThread() // (this goroutine keeps its thread: the runtime needs another)
+		policy, priority := threadPolicy(syscall.Gettid())
+		started <- [2]int{policy, priority}
+		select {} // the locked thread ends with the test binary
+	}()
+	if p := <-started; p != [2]int{schedFIFO, runtimePriority} {
+		t.Fatalf("a thread started later: policy %d priority %d, want FIFO %d", p[0], p[1], runtimePriority)
+	}
+	for other, p := range policies() {
+		want := [2]int{schedFIFO, runtimePriority}
+		if other == tid {
+			want = [2]int{schedFIFO, 5}
+		}
+		if p != want {
+			t.Fatalf("thread %d: policy %d priority %d, want %v (processing thread %d)", other, p[0], p[1], want, tid)
+		}
+	}
+
+	// What the kernel sends at RLIMIT_RTTIME's soft limit: every thread back to normal.
 	syscall.Kill(syscall.Getpid(), syscall.SIGXCPU)
-	for deadline := time.Now().Add(5 * time.Second); threadPolicy(tid) != schedOther; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		realtime := 0
+		for _, p := range policies() {
+			if p[0] != schedOther {
+				realtime++
+			}
+		}
+		if realtime == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatal("still SCHED_FIFO after SIGXCPU")
+			t.Fatalf("%d threads still real-time after SIGXCPU", realtime)
 		}
 	}
 }
 
-func TestStopPutsTheThreadBackAtTheNormalPolicy(t *testing.T) {
-	tid := lockedRealtimeThread(t)
+func TestStopPutsEveryThreadBackAtTheNormalPolicy(t *testing.T) {
+	lockedRealtimeThread(t)
 	defer runtime.UnlockOSThread()
 	t.Setenv("PAUSEGUARD_RT_PRIORITY", "5")
 	_, stop := realtimeThread()
 	stop()
-	if threadPolicy(tid) != schedOther {
-		t.Fatalf("policy %d after stop", threadPolicy(tid))
+	for other, p := range policies() {
+		if p[0] != schedOther {
+			t.Fatalf("thread %d: policy %d after stop", other, p[0])
+		}
 	}
 }
 

@@ -220,10 +220,11 @@ TEST_CASE ("External DSP: a concurrent collection runs beside the process calls,
 
 namespace
 {
-    // The scheduling policy of each of a process's threads (field 41 of /proc/PID/task/TID/stat).
-    std::vector<int> threadPolicies (pid_t pid)
+    // The scheduling policy and real-time priority of each of a process's threads (fields 41 and
+    // 40 of /proc/PID/task/TID/stat).
+    std::vector<std::pair<int, int>> threadPolicies (pid_t pid)
     {
-        std::vector<int> policies;
+        std::vector<std::pair<int, int>> policies;
         const auto tasks = "/proc/" + std::to_string (pid) + "/task";
         for (const auto& task : std::filesystem::directory_iterator (tasks))
         {
@@ -231,9 +232,14 @@ namespace
             std::string stat ((std::istreambuf_iterator<char> (in)), std::istreambuf_iterator<char>());
             std::istringstream fields (stat.substr (stat.rfind (')') + 2)); // from field 3 on
             std::string field;
+            int priority = 0;
             for (int n = 3; n <= 41 && fields >> field; ++n)
+            {
+                if (n == 40)
+                    priority = std::stoi (field);
                 if (n == 41)
-                    policies.push_back (std::stoi (field));
+                    policies.emplace_back (std::stoi (field), priority);
+            }
         }
         return policies;
     }
@@ -259,7 +265,7 @@ namespace
     }
 } // namespace
 
-TEST_CASE ("External DSP: the Go program's processing thread runs at the pool's real-time priority, held by RLIMIT_RTTIME", "[engine][external]")
+TEST_CASE ("External DSP: the Go program's processing thread runs at the pool's real-time priority and its runtime at the lowest, held by RLIMIT_RTTIME", "[engine][external]")
 {
     pg::ExternalDsp dsp;
     auto options = goExample();
@@ -275,14 +281,17 @@ TEST_CASE ("External DSP: the Go program's processing thread runs at the pool's 
     CHECK (limits.find ("3000000") != std::string::npos); // hard: SIGKILL
 
     const auto policies = threadPolicies (dsp.getPid());
-    const auto fifo = std::count (policies.begin(), policies.end(), SCHED_FIFO);
+    const auto at = [&policies] (int policy, int priority) { return std::count (policies.begin(), policies.end(), std::make_pair (policy, priority)); };
     if (! systemAllowsRealtime())
     {
         WARN ("this system does not allow SCHED_FIFO: the program's threads stay at the normal policy");
-        CHECK (fifo == 0);
+        CHECK (at (SCHED_OTHER, 0) == static_cast<long> (policies.size()));
         return;
     }
-    CHECK (fifo == 1); // the processing thread only: the runtime's other threads (its collector's) stay normal
+    // The processing thread at the pool's priority; the runtime's other threads (its collector's)
+    // at the lowest real-time priority, above ordinary processes.
+    CHECK (at (SCHED_FIFO, pg::WorkerPool::realtimePriority) == 1);
+    CHECK (at (SCHED_FIFO, 1) == static_cast<long> (policies.size()) - 1);
 
     SECTION ("asked for the normal policy, every thread keeps it")
     {
@@ -290,7 +299,7 @@ TEST_CASE ("External DSP: the Go program's processing thread runs at the pool's 
         REQUIRE (dsp.start (options));
         REQUIRE (dsp.prepare (48000.0, 128, 1));
         REQUIRE (processAll (dsp, io, { 128 }));
-        const auto normal = threadPolicies (dsp.getPid());
-        CHECK (std::count (normal.begin(), normal.end(), SCHED_FIFO) == 0);
+        for (const auto& [policy, priority] : threadPolicies (dsp.getPid()))
+            CHECK (policy == SCHED_OTHER);
     }
 }
