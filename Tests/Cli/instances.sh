@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # The README's "Many instances" table: `pauseguard soak --instances N --strategy S --json` for each
 # N and strategy, one row each, with the trace's figures (the dropouts' causes, an instance's CPU,
-# the capacity, the worst stall, the physical floor).
-# usage: Tests/Cli/instances.sh path/to/pauseguard [seconds, default 60] [N ...]
+# the capacity, the worst stall, the physical floor, the engine's own cost).
+# usage: [LOAD=busy] Tests/Cli/instances.sh path/to/pauseguard [seconds, default 60] [N ...]
+# LOAD=busy keeps both cores busy meanwhile with two ordinary busy loops (nice 0).
 set -euo pipefail
 BIN="$1"
 SECONDS_EACH="${2:-60}"
 shift $(( $# >= 2 ? 2 : 1 ))
 COUNTS="${*:-2 8 16 24 29 32 40}"
 ROW="$(mktemp)"
-trap 'rm -f "$ROW"' EXIT
+LOADS=()
+stop_loads() {
+    for p in "${LOADS[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -f "$ROW"
+}
+trap stop_loads EXIT
+if [ "${LOAD:-quiet}" = busy ]; then
+    for _ in 1 2; do sh -c 'while :; do :; done' & LOADS+=($!); done
+fi
 cat >"$ROW" <<'PY'
 import json, sys
 raw = sys.stdin.read()
@@ -19,11 +28,12 @@ causes = ", ".join(f"{k} {v}" for k, v in j["dropouts_by_cause"].items() if v) o
 cells = [sys.argv[1], sys.argv[2], f"{j['dropouts_warmup']} / {j['dropouts_after_warmup']}", causes,
          f"{j['worker_load_percent_mean']:.0f} %", f"{j['instance_cpu_percent']:.2f} %", str(j["capacity_instances"]),
          f"{j['worst_stall_ms']:.2f} ms", str(j["physical_floor_samples"]),
-         f"{lat[0]} / {lat[len(lat) // 2]} / {lat[-1]} ({j['max_reported_latency_samples']})"]
+         f"{lat[0]} / {lat[len(lat) // 2]} / {lat[-1]} ({j['max_reported_latency_samples']})",
+         f"{j['pool_cpu_percent_per_instance']:.2f} % / {j['script_alone_cpu_percent']:.2f} % ({j['engine_cost_ratio']:.2f}x)"]
 print("| " + " | ".join(cells) + " |")
 PY
-echo "| N | strategy | dropouts first 2 s / after | causes | pool load mean (of 200 %) | instance CPU | capacity | worst stall | physical floor | L at the end, min / median / max (max during the run) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| N | strategy | dropouts first 2 s / after | causes | pool load mean (of 200 %) | instance CPU | capacity | worst stall | physical floor | L at the end, min / median / max (max during the run) | pool CPU per instance / the script alone |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $COUNTS; do
     for s in deterministic dynamic; do
         "$BIN" soak --instances "$n" --strategy "$s" --seconds "$SECONDS_EACH" --json 2>/dev/null | python3 "$ROW" "$n" "$s"
