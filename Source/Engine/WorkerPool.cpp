@@ -180,6 +180,14 @@ namespace pg
         {
         }
         const int64_t now = nowNanos();
+        if (now - lastMark.load (std::memory_order_relaxed) > burstGapNanos)
+        {
+            // A callback's first mark: the period since the last one. (Loads and stores, no
+            // read-modify-write: a host calling from two threads at once only blurs the estimate.)
+            periodBefore.store (lastPeriod.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            lastPeriod.store (now - burstStart.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            burstStart.store (now, std::memory_order_relaxed);
+        }
         lastMark.store (now, std::memory_order_relaxed);
         // Pairs with the threads' publish-then-rescan in threadMain: either a thread going idle
         // sees this deadline, or this sees its state.
@@ -202,6 +210,31 @@ namespace pg
     {
         if (slot != nullptr && slot->deadline.load (std::memory_order_relaxed) != noDeadline)
             slot->deadline.store (deadlineNanos, std::memory_order_release);
+    }
+
+    bool WorkerPool::anotherNaps (size_t self) const noexcept
+    {
+        for (size_t i = 0; i < threadTotal; ++i)
+            if (const int64_t st = states[i].load (std::memory_order_seq_cst); i != self && st != scanning && st != running && st != asleep)
+                return true;
+        return false;
+    }
+
+    bool WorkerPool::anotherLooks (size_t self) const noexcept
+    {
+        for (size_t i = 0; i < threadTotal; ++i)
+            if (const int64_t st = states[i].load (std::memory_order_seq_cst); i != self && st != running && st != asleep)
+                return true; // scanning, or napping: it finds the work by itself
+        return false;
+    }
+
+    int64_t WorkerPool::napWhileTraffic (int64_t now) const noexcept
+    {
+        const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
+        if (period <= burstGapNanos || period >= trafficNanos)
+            return napNanos;
+        const int64_t untilNext = burstStart.load (std::memory_order_relaxed) + period - napNanos / 2 - now;
+        return untilNext > napNanos ? untilNext : napNanos;
     }
 
     WorkerPool::Slot* WorkerPool::pickEarliest (int64_t now, int64_t& retryAt) noexcept
@@ -264,12 +297,15 @@ namespace pg
             {
                 // Idle: publish how long, look once more (markPending reads the state after
                 // setting its deadline), then wait.
+                // While blocks arrive, one idle thread naps (so that the audio thread need not
+                // wake it) and the others sleep: the one that finds work wakes another if more is
+                // pending.
                 const bool traffic = now - lastMark.load (std::memory_order_relaxed) < trafficNanos;
                 int64_t nap = -1;
                 if (retryAt != noDeadline)
                     nap = std::clamp<int64_t> (retryAt - now, 0, blockedRetryNanos);
-                else if (traffic)
-                    nap = napNanos;
+                else if (traffic && ! anotherNaps (index))
+                    nap = napWhileTraffic (now);
                 states[index].store (nap >= 0 ? now + nap : asleep, std::memory_order_seq_cst);
                 std::atomic_thread_fence (std::memory_order_seq_cst);
                 if (pickEarliest (nowNanos(), retryAt) == nullptr)
@@ -298,6 +334,9 @@ namespace pg
                 continue;
             }
             states[index].store (running, std::memory_order_seq_cst);
+            std::atomic_thread_fence (std::memory_order_seq_cst);
+            if (int64_t unused = 0; ! anotherLooks (index) && pickEarliest (nowNanos(), unused) != nullptr)
+                wake.signal(); // more is pending than this thread takes: a sleeper takes it
             const int64_t t0 = nowNanos();
             Ran ran = run (client);
             if (ran == Ran::idle)

@@ -87,7 +87,15 @@ namespace pg
         // time (steady clock, ns), or asleep until woken.
         static constexpr int64_t scanning = 0, running = -1, asleep = INT64_MAX;
         static constexpr int64_t napNanos = 500'000, wakeMarginNanos = 1'000'000, trafficNanos = 50'000'000;
+        // Marks closer than this are one callback's (its instances, one after another).
+        static constexpr int64_t burstGapNanos = 250'000;
         Slot* pickEarliest (int64_t now, int64_t& retryAt) noexcept;
+        // How long an idle thread naps while blocks arrive: until shortly before the next callback
+        // is due (the last callback's first mark + the shorter of the last two periods), or napNanos
+        // when that is nearer or unknown. Either way it wakes at most napNanos after a block arrives.
+        int64_t napWhileTraffic (int64_t now) const noexcept;
+        bool anotherNaps (size_t self) const noexcept; // another thread naps (it wakes by itself)
+        bool anotherLooks (size_t self) const noexcept; // another thread scans or naps
 
         std::unique_ptr<Slot[]> slots;
         std::atomic<int> slotsInUse { 0 }; // a high-water mark: slots at and above it are empty
@@ -97,6 +105,8 @@ namespace pg
         std::unique_ptr<std::atomic<double>[]> loads;
         std::unique_ptr<std::atomic<int64_t>[]> states; // per thread: see `scanning`
         std::atomic<int64_t> lastMark { 0 }; // when the audio thread last marked a client
+        // Written by the audio thread(s) at a callback's first mark; read by idle pool threads.
+        std::atomic<int64_t> burstStart { 0 }, lastPeriod { 0 }, periodBefore { 0 };
         size_t threadTotal = 0;
         std::vector<std::thread> threads; // real ones (none in a simulation)
         std::atomic<int> simulatedRunning { 0 }; // a simulation's threads still in threadMain
