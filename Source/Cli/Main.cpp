@@ -1002,7 +1002,7 @@ namespace
                          "core; ratio %.1fx (the exchange's floor: %.1fx)\n",
                          rounds, perRound, engineMedian, memcpyMedian, crossCoreMedian, ratio, crossCoreRatio);
         };
-        if (o.audioOnly) // (for callgrind: copyInAndOut and EngineCore::processBlock, counted per call)
+        if (o.audioOnly) // (for callgrind: copyInAndOut and LatencyEngine::processBlock, counted per call)
         {
             printAudioThread();
             return 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The audio thread's instructions per block, counted by callgrind (repeatable: a count does not
-# depend on the machine's load): the engine's processBlock against a copy of the block in and out
+# depend on the machine's load): the engine's processBlock (the public call, whatever it calls) against a copy of the block in and out
 # (`pauseguard bench --audio-only --rounds 1`: 2,000 engine blocks; 2,000 hot copies and 200 from
 # another core). Prints one line:
 #   instructions per block: engine E, copies C, ratio R
@@ -17,7 +17,7 @@ count() {
         "$BIN" bench --audio-only --rounds 1 --block "$BLOCK" >"$WORK/$1.log" 2>&1
     awk '/^summary:/ { print $2 }' "$WORK/$1.out"
 }
-ENGINE="$(count engine '*EngineCore::processBlock*')"
+ENGINE="$(count engine '*LatencyEngine::processBlock*')"
 COPIES="$(count copies '*copyInAndOut*')"
 python3 - "$ENGINE" "$COPIES" <<'PY'
 import sys
