@@ -8,38 +8,16 @@ set -euo pipefail
 pg=${1:-build/bin/pauseguard}
 seconds=${2:-60}
 out=${3:-performance}
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 go="$(dirname "$pg")/pauseguard-example-go -live-heap-mb 16"
 mkdir -p "$out"
-loads=()
-stop_loads() {
-    for p in "${loads[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    loads=()
-    rm -f "$out/disk-load.bin"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/loads.sh"
 trap stop_loads EXIT
-
-start_load() {
-    case "$1" in
-    quiet) ;;
-    busy)
-        for _ in 1 2; do sh -c 'while :; do :; done' & loads+=($!); done ;;
-    build+disk)
-        for _ in 1 2; do
-            sh -c "while :; do g++ -std=c++20 -O2 -I'$root/Source/Engine' -c '$root/Source/Engine/StatsExport.cpp' -o /dev/null; done" &
-            loads+=($!)
-        done
-        sh -c "while :; do dd if=/dev/zero of='$out/disk-load.bin' bs=1M count=256 conv=fsync status=none; done" &
-        loads+=($!) ;;
-    esac
-}
 
 echo "| load | strategy | dropouts after warm-up | L at the end (max) | worst stall | causes |"
 echo "|---|---|---|---|---|---|"
 for load in quiet busy build+disk; do
     for strategy in deterministic dynamic; do
-        start_load "$load"
+        start_load "$load" "$out"
         sleep 2
         json="$out/go-busy-$load-$strategy.json"
         "$pg" soak --process "$go" --strategy "$strategy" --seconds "$seconds" --json >"$json"

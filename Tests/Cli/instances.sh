@@ -2,23 +2,17 @@
 # The README's "Many instances" table: `pauseguard soak --instances N --strategy S --json` for each
 # N and strategy, one row each, with the trace's figures (the dropouts' causes, an instance's CPU,
 # the capacity, the worst stall, the physical floor, the engine's own cost).
-# usage: [LOAD=busy] Tests/Cli/instances.sh path/to/pauseguard [seconds, default 60] [N ...]
-# LOAD=busy keeps both cores busy meanwhile with two ordinary busy loops (nice 0).
+# usage: [LOAD=busy|build+disk] Tests/Cli/instances.sh path/to/pauseguard [seconds, default 60] [N ...]
+# LOAD keeps both cores busy meanwhile with ordinary processes (Tests/Cli/loads.sh).
 set -euo pipefail
 BIN="$1"
 SECONDS_EACH="${2:-60}"
 shift $(( $# >= 2 ? 2 : 1 ))
 COUNTS="${*:-2 8 16 24 29 32 40}"
 ROW="$(mktemp)"
-LOADS=()
-stop_loads() {
-    for p in "${LOADS[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -f "$ROW"
-}
-trap stop_loads EXIT
-if [ "${LOAD:-quiet}" = busy ]; then
-    for _ in 1 2; do sh -c 'while :; do :; done' & LOADS+=($!); done
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/loads.sh"
+trap 'stop_loads; rm -f "$ROW"' EXIT
+start_load "${LOAD:-quiet}"
 cat >"$ROW" <<'PY'
 import json, sys
 raw = sys.stdin.read()
