@@ -335,8 +335,11 @@ namespace pg
             }
             states[index].store (running, std::memory_order_seq_cst);
             std::atomic_thread_fence (std::memory_order_seq_cst);
-            if (int64_t unused = 0; ! anotherLooks (index) && pickEarliest (nowNanos(), unused) != nullptr)
-                wake.signal(); // more is pending than this thread takes: a sleeper takes it
+            // No other thread looks for work: a sleeper is woken if more is pending than this thread
+            // takes, or while blocks arrive (it naps meanwhile, so that the audio thread never
+            // has to wake one).
+            if (int64_t unused = 0; ! anotherLooks (index) && (nowNanos() - lastMark.load (std::memory_order_relaxed) < trafficNanos || pickEarliest (nowNanos(), unused) != nullptr))
+                wake.signal();
             const int64_t t0 = nowNanos();
             Ran ran = run (client);
             if (ran == Ran::idle)
