@@ -1,5 +1,6 @@
 // pauseguard: drives the real PauseGuardProcessor headless. See usage() for the commands.
 
+#include "EngineTesting.h"
 #include "LuaDsp.h"
 #include "WorkerPool.h"
 #include "Clock.h"
@@ -953,7 +954,7 @@ namespace
                 const auto t0 = Clock::now();
                 engine.processBlock (buffer.getArrayOfWritePointers(), 2, o.block);
                 total += std::chrono::duration<double, std::nano> (Clock::now() - t0).count();
-                engine.waitForWorker (1.0);
+                pg::EngineTesting::waitForWorker (engine, 1.0);
             }
             engineNs.push_back (total / perRound);
             const auto t0 = Clock::now();
@@ -985,7 +986,7 @@ namespace
                          "core; ratio %.1fx (the exchange's floor: %.1fx)\n",
                          rounds, perRound, engineMedian, memcpyMedian, crossCoreMedian, ratio, crossCoreRatio);
         };
-        if (o.audioOnly) // (for callgrind: copyInAndOut and EngineCore::processBlock, counted per call)
+        if (o.audioOnly) // (for callgrind: copyInAndOut and AudioSide::processBlock, counted per call)
         {
             printAudioThread();
             return 0;
@@ -1010,7 +1011,7 @@ namespace
                 for (int c = 0; c < 2; ++c)
                     b.copyFrom (c, 0, source, c, 0, opts.block);
                 p.processBlock (b, midi);
-                p.getEngine().waitForWorker (5.0);
+                pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
             }
             const auto c = p.getEngine().getCounters();
             // Worker time: the script calls (with Lua's collector inside, when automatic) plus the

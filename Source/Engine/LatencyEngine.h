@@ -4,7 +4,7 @@
 // lock-free FIFOs, and the audio thread plays its output exactly L samples late. No JUCE here.
 //
 // This header is the engine's whole interface. Its rings, threads, locks and Lua state live in
-// EngineCore, out of sight: a host includes this and links PauseGuard::engine.
+// EngineControl and its parts, out of sight: a host includes this and links PauseGuard::engine.
 //
 // Threads:
 //   audio   processBlock().
@@ -23,7 +23,7 @@
 
 namespace pg
 {
-    class EngineCore;
+    class EngineControl;
 
     class LatencyEngine
     {
@@ -86,13 +86,11 @@ namespace pg
         // Any thread: the host renders offline (JUCE's isNonRealtime()). processBlock then waits for
         // the worker in each block (up to offlineWaitSeconds), and the engine wants no latency change.
         // isOffline() is also true while the host calls much faster than real time without saying
-        // so (isRenderDetected(): RenderPace.h).
+        // so (isRenderDetected(): RenderPace.h; a test that plays real time faster than real time turns
+        // that off: EngineTesting.h).
         void setOffline (bool isOffline) noexcept;
         bool isOffline() const noexcept;
         bool isRenderDetected() const noexcept;
-        // Any thread: whether the pace of the calls may make it a render (on by default). A
-        // simulation that plays real time faster than real time turns it off.
-        void setRenderDetection (bool enabled) noexcept;
 
         // The smallest latency a block size allows: the block, the dropout fade's look-ahead (1 ms),
         // and the worker's minimum slack to run a chunk (2 ms + a quarter of the block).
@@ -207,19 +205,8 @@ namespace pg
         // Control thread: waits until the warm-up is done. False on timeout.
         bool waitUntilWarm (double timeoutSeconds) const;
 
-        // ---- test and tooling hooks (never used by the plugin's audio path) ------------------
-        // Worker: run one forced full collection before the next chunk (timed into the pauses).
-        void requestFullCollection() noexcept;
-        // Worker: sleep this long before the next chunk, once.
-        void injectWorkerPause (double seconds) noexcept;
-        // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
-        // deterministic, whatever the machine's load).
-        void holdWorker (bool hold) noexcept;
-        // The thread that calls processBlock, between blocks: waits until the worker has
-        // processed every frame handed to it so far. Returns false on timeout.
-        bool waitForWorker (double timeoutSeconds) const noexcept;
-
     private:
-        std::unique_ptr<EngineCore> core;
+        friend class EngineTesting; // the hooks of tests and tools (EngineTesting.h, not installed)
+        std::unique_ptr<EngineControl> core;
     };
 } // namespace pg

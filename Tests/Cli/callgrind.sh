@@ -17,7 +17,7 @@ count() {
         "$BIN" bench --audio-only --rounds 1 --block "$BLOCK" >"$WORK/$1.log" 2>&1
     awk '/^summary:/ { print $2 }' "$WORK/$1.out"
 }
-ENGINE="$(count engine '*EngineCore::processBlock*')"
+ENGINE="$(count engine '*AudioSide::processBlock*')"
 COPIES="$(count copies '*copyInAndOut*')"
 python3 - "$ENGINE" "$COPIES" <<'PY'
 import sys

@@ -3,6 +3,7 @@
 // script loads off the worker. Pauses are injected (a held worker), so no check depends on the
 // machine's load.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "Dsp.h"
 #include "LatencyEngine.h"
@@ -199,7 +200,7 @@ namespace
         const auto t0 = std::chrono::steady_clock::now();
         r.out = pgtest::run (e, r.in, pgtest::fixedBlocks (128), false, {}, /*paced*/ false);
         r.seconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
-        e.waitForWorker (10.0); // the last L frames' chunks too
+        pg::EngineTesting::waitForWorker (e, 10.0); // the last L frames' chunks too
         r.console = pgtest::consoleText (e);
         r.counters = e.getCounters();
         return r;
@@ -257,7 +258,7 @@ TEST_CASE ("Offline and real time in turn, in both directions, keep the alignmen
         const bool offline = (index / 50) % 2 == 1; // 50 blocks real time, 50 offline, ...
         e.setOffline (offline);
         if (! offline)
-            e.waitForWorker (10.0); // a real-time host on an idle machine: the worker keeps up
+            pg::EngineTesting::waitForWorker (e, 10.0); // a real-time host on an idle machine: the worker keeps up
         ++index; }, /*paced*/ false);
     CHECK (e.getCounters().dropoutEvents == 0);
     CHECK (countNotWet (in, out, 700) == 0);
@@ -294,10 +295,10 @@ TEST_CASE ("A dropout fades to the delayed dry signal and back: a sine at maximu
         e, in, [] { return 128; }, false, [&] (size_t) {
         const size_t b = index++;
         const bool held = (b >= 60 && b < 72) || (b >= 150 && b < 165) || (b >= 250 && b < 262);
-        e.holdWorker (held);
+        pg::EngineTesting::holdWorker (e, held);
         if (! held)
-            e.waitForWorker (10.0); }, /*paced*/ false);
-    e.holdWorker (false);
+            pg::EngineTesting::waitForWorker (e, 10.0); }, /*paced*/ false);
+    pg::EngineTesting::holdWorker (e, false);
     REQUIRE (e.getCounters().dropoutEvents >= 3);
 
     // The signal's own largest step: the wet output's and the dry sine's.
@@ -437,17 +438,17 @@ TEST_CASE ("Deterministic: the measured latency covers the worker's responses at
         if (b == 100)
         {
             before = e.getMeasuredLatency();
-            e.holdWorker (true);
+            pg::EngineTesting::holdWorker (e, true);
         }
         if (b == 101)
             handedOver = std::chrono::steady_clock::now();
         if (b == 112)
         {
             std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (30));
-            e.holdWorker (false);
+            pg::EngineTesting::holdWorker (e, false);
         } });
-    e.holdWorker (false);
-    REQUIRE (e.waitForWorker (10.0));
+    pg::EngineTesting::holdWorker (e, false);
+    REQUIRE (pg::EngineTesting::waitForWorker (e, 10.0));
     WARN ("measured latency before the hold " << before << ", after " << e.getMeasuredLatency() << " samples");
     CHECK (before >= e.getLatencyFloor()); // chunks were measured before the hold
     CHECK (e.getMeasuredLatency() >= 128 + static_cast<int> (1.5 * 0.030 * 48000.0));
@@ -481,7 +482,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
         next += std::chrono::microseconds (2667);
         std::this_thread::sleep_until (next);
     }
-    REQUIRE (e.waitForWorker (10.0));
+    REQUIRE (pg::EngineTesting::waitForWorker (e, 10.0));
     REQUIRE (warmSeconds > 0.0);
     WARN ("warm-up " << warmSeconds * 1000.0 << " ms; measured latency " << e.getMeasuredLatency() << " samples");
     CHECK (e.getCounters().dropoutEvents > 0); // blocks did wait for the warm-up

@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 #include "LuaDsp.h"
@@ -85,7 +86,7 @@ TEST_CASE ("Every example script loads, sounds, and runs aligned and real-time s
 #else
             e.processBlock (ch, 2, 128);
 #endif
-            e.waitForWorker (10.0);
+            pg::EngineTesting::waitForWorker (e, 10.0);
         }
         CHECK (audited == 0);
         CHECK (e.getScriptError().empty());

@@ -2,6 +2,7 @@
 // can take them, a fast prepare with the profile in the background, and a session that reloads at
 // the latency it had.
 
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 #include "PluginProcessor.h"
 
@@ -198,18 +199,18 @@ TEST_CASE ("Auto latency rises to the worker's measured lateness, at the next st
         std::this_thread::sleep_until (next);
         next += std::chrono::duration_cast<std::chrono::steady_clock::duration> (period);
         if (b == 50)
-            p.getEngine().holdWorker (true);
+            pg::EngineTesting::holdWorker (p.getEngine(), true);
         if (b == 51)
             handedOver = std::chrono::steady_clock::now(); // block 50 has arrived
         if (b == 80)
         {
             std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (60));
-            p.getEngine().holdWorker (false);
+            pg::EngineTesting::holdWorker (p.getEngine(), false);
         }
         buffer.clear();
         p.processBlock (buffer, midi);
     }
-    REQUIRE (p.getEngine().waitForWorker (10.0));
+    REQUIRE (pg::EngineTesting::waitForWorker (p.getEngine(), 10.0));
     const int measured = p.getEngine().getMeasuredLatency();
     WARN ("profiled auto latency " << profiled << " samples; measured after a 60 ms hold: " << measured);
     CHECK (measured >= 128 + static_cast<int> (1.5 * 0.060 * 48000.0));

@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginEditor.h"
 #include "PluginHarness.h"
 
@@ -102,7 +103,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
         juce::Thread::sleep (1);
     play (p, *ours, 0.5);
-    p.getEngine().waitForWorker (10.0);
+    pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
     play (p, *ours, 0.1);
 
     CHECK (p.getScriptName() == "EditorMacros.lua");
@@ -154,10 +155,10 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
             juce::Thread::sleep (1);
         play (p, *ours, 0.1);
-        p.getEngine().waitForWorker (10.0); // the worker has crossfaded to it
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0); // the worker has crossfaded to it
         REQUIRE (p.getEngine().getScriptName() == "EditorFails.lua");
         play (p, *ours, 0.4); // 60 chunks and more
-        p.getEngine().waitForWorker (10.0);
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
         play (p, *ours, 0.05);
 
         const auto error = juce::String (p.getEngine().getScriptError());
@@ -176,7 +177,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         writeScript ("EditorFails.lua", macroScript);
         p.messageThreadTick();
         play (p, *ours, 0.3);
-        p.getEngine().waitForWorker (10.0);
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
         play (p, *ours, 0.1);
         CHECK (ours->getScriptErrorText().isEmpty());
         CHECK (ours->getErrorBannerBounds().isEmpty());

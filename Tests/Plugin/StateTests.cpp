@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 
 #include <catch2/catch.hpp>
@@ -192,7 +193,7 @@ TEST_CASE ("A watched script file reloads when saved again", "[plugin][scripts]"
         {
             buffer.clear();
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
         }
     };
     runFor (40);

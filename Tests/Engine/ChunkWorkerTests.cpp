@@ -1,5 +1,6 @@
-// The worker's side (EngineCoreWorker.cpp): pauses injected by holding it, and real collections.
+// The worker (ChunkWorker.cpp) and the collector it runs (AdaptiveCollector.cpp): pauses injected by holding it, and real collections.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 
@@ -126,7 +127,7 @@ TEST_CASE ("Real collector pauses: auto latency hides forced full collections (f
     pgtest::run (engine, in, fixedBlocks (128), false, [&] (size_t pos) {
         if (pos % 24000 < 128 && pos > 0)
         {
-            engine.requestFullCollection();
+            pg::EngineTesting::requestFullCollection (engine);
             ++forced;
         }
     });

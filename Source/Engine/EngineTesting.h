@@ -1,0 +1,40 @@
+#pragma once
+
+// Hooks for tests, simulations and tools (the CLI's bench and soak), kept out of LatencyEngine.h:
+// the plugin's audio path never uses them. Internal: not installed. No JUCE here.
+
+#include "Dsp.h"
+#include "LatencyEngine.h"
+
+#include <functional>
+#include <memory>
+
+namespace pg
+{
+    class EngineControl;
+
+    class EngineTesting
+    {
+    public:
+        // The engine's parts behind the interface (EngineControl.h).
+        static EngineControl& internals (LatencyEngine& engine) noexcept;
+        static const EngineControl& internals (const LatencyEngine& engine) noexcept;
+
+        // Control thread, before prepare: the DSP that prepare makes in place of the script (not
+        // warmed on the loader). Not with a DSP program.
+        static void setDspFactory (LatencyEngine& engine, std::function<std::unique_ptr<Dsp>()> factory);
+        // Any thread: whether the pace of the calls may make it a render (on by default). A
+        // simulation that plays real time faster than real time turns it off.
+        static void setRenderDetection (LatencyEngine& engine, bool enabled) noexcept;
+        // Worker: run one forced full collection before the next chunk (timed into the pauses).
+        static void requestFullCollection (LatencyEngine& engine) noexcept;
+        // Worker: sleep this long before the next chunk, once.
+        static void injectWorkerPause (LatencyEngine& engine, double seconds) noexcept;
+        // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
+        // deterministic, whatever the machine's load).
+        static void holdWorker (LatencyEngine& engine, bool hold) noexcept;
+        // The thread that calls processBlock, between blocks: waits until the worker has
+        // processed every frame handed to it so far. Returns false on timeout.
+        static bool waitForWorker (const LatencyEngine& engine, double timeoutSeconds) noexcept;
+    };
+} // namespace pg
