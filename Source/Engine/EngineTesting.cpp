@@ -15,6 +15,11 @@ namespace pg
     {
         internals (engine).supervisor().setDspFactory (std::move (factory));
     }
+    bool EngineTesting::isRenderDetected (const LatencyEngine& engine) noexcept { return internals (engine).audio().isRenderDetected(); }
+    int EngineTesting::getDropoutFadeSamples (const LatencyEngine& engine) noexcept { return internals (engine).audio().getDropoutFadeSamples(); }
+    int EngineTesting::getCrossfadeSamples (const LatencyEngine& engine) noexcept { return internals (engine).audio().getCrossfadeSamples(); }
+    bool EngineTesting::isLoading (const LatencyEngine& engine) { return internals (engine).supervisor().isLoading(); }
+    bool EngineTesting::isWarming (const LatencyEngine& engine) noexcept { return internals (engine).supervisor().isWarming(); }
     void EngineTesting::setRenderDetection (LatencyEngine& engine, bool enabled) noexcept { internals (engine).audio().setRenderDetection (enabled); }
     void EngineTesting::requestFullCollection (LatencyEngine& engine) noexcept { internals (engine).collector().requestFullCollection(); }
     void EngineTesting::injectWorkerPause (LatencyEngine& engine, double seconds) noexcept { internals (engine).worker().injectPause (seconds); }

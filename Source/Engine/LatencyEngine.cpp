@@ -38,11 +38,8 @@ namespace pg
     bool LatencyEngine::isPrepared() const noexcept { return core->audio().isPrepared(); }
     void LatencyEngine::setOffline (bool isOffline) noexcept { core->audio().setOffline (isOffline); }
     bool LatencyEngine::isOffline() const noexcept { return core->audio().isOffline(); }
-    bool LatencyEngine::isRenderDetected() const noexcept { return core->audio().isRenderDetected(); }
     int LatencyEngine::getLargestBlock() const noexcept { return core->audio().getLargestBlock(); }
-    int LatencyEngine::getDropoutFadeSamples() const noexcept { return core->audio().getDropoutFadeSamples(); }
     int LatencyEngine::getLatencySamples() const noexcept { return core->audio().getLatencySamples(); }
-    int LatencyEngine::getCrossfadeSamples() const noexcept { return core->audio().getCrossfadeSamples(); }
     void LatencyEngine::setMix (float zeroToOne) noexcept { core->audio().setMix (zeroToOne); }
     void LatencyEngine::setOutputGain (float linear) noexcept { core->audio().setOutputGain (linear); }
     void LatencyEngine::setBypassed (bool b) noexcept { core->audio().setBypassed (b); }
@@ -85,7 +82,5 @@ namespace pg
     void LatencyEngine::setProgramState (std::string state) { core->supervisor().setProgramState (std::move (state)); }
     std::string LatencyEngine::getProgramState (double timeoutSeconds) { return core->supervisor().getProgramState (timeoutSeconds); }
     bool LatencyEngine::isProgramChoicePending() const { return core->supervisor().isProgramChoicePending(); }
-    bool LatencyEngine::isLoading() const { return core->supervisor().isLoading(); }
-    bool LatencyEngine::isWarming() const noexcept { return core->supervisor().isWarming(); }
     bool LatencyEngine::waitUntilWarm (double timeoutSeconds) const { return core->supervisor().waitUntilWarm (timeoutSeconds); }
 } // namespace pg

@@ -1,5 +1,6 @@
 // The worker (ChunkWorker.cpp): pauses injected by holding it for a number of blocks.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 
@@ -29,7 +30,7 @@ namespace
         REQUIRE (engine.prepare (settingsFor (48000.0, 128, 1), pgtest::simpleScript, "simple.lua", latency));
         HeldRun r;
         r.latency = engine.getLatencySamples();
-        r.fade = engine.getDropoutFadeSamples();
+        r.fade = pg::EngineTesting::getDropoutFadeSamples (engine);
         r.in = pgtest::noise (1, static_cast<size_t> (seconds * 48000.0), 21);
         r.out = pgtest::runWithHeldWorker (engine, r.in, 128, 100, holdBlocks);
         r.counters = engine.getCounters();

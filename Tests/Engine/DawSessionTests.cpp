@@ -113,7 +113,7 @@ TEST_CASE ("A host that calls much faster than real time without saying so is re
         float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
         e.processBlock (ptrs, 2, 128);
     }
-    CHECK (e.isRenderDetected());
+    CHECK (pg::EngineTesting::isRenderDetected (e));
     CHECK (e.isOffline());
     CHECK (e.getCounters().dropoutEvents == 0);
     CHECK (countNotWet (in, out, 400) == 0);
@@ -373,7 +373,7 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
         if (pos == 128 * 10)
         {
             e.loadScript (heavy, "heavy.lua");
-            while (e.isLoading())
+            while (pg::EngineTesting::isLoading (e))
                 std::this_thread::sleep_for (std::chrono::milliseconds (1));
         }
         // The first block after the swap (the run waits for each chunk, so the name and the
@@ -473,7 +473,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
     for (int b = 0; b < 48000 * 60 / 128; ++b)
     {
         const double elapsed = std::chrono::duration<double> (std::chrono::steady_clock::now() - start).count();
-        if (warmSeconds == 0.0 && ! e.isWarming())
+        if (warmSeconds == 0.0 && ! pg::EngineTesting::isWarming (e))
             warmSeconds = elapsed;
         if (warmSeconds > 0.0 && elapsed > warmSeconds + 0.5)
             break;
@@ -511,7 +511,7 @@ TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's fir
     const auto script = heapScript (4);
     pg::LatencyEngine e;
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
-    CHECK (e.isWarming()); // prepare returned at once; the loader builds the heap
+    CHECK (pg::EngineTesting::isWarming (e)); // prepare returned at once; the loader builds the heap
     REQUIRE (e.waitUntilWarm (30.0));
     std::vector<std::vector<float>> in (1, std::vector<float> (128, 0.25f));
     pgtest::run (
@@ -523,7 +523,7 @@ TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's fir
     pg::LatencyEngine offline;
     offline.setOffline (true);
     REQUIRE (offline.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
-    CHECK_FALSE (offline.isWarming());
+    CHECK_FALSE (pg::EngineTesting::isWarming (offline));
 }
 
 TEST_CASE ("After the warm-up the script plays from its initial state: its prepare() runs again", "[engine][daw][loader]")

@@ -91,7 +91,7 @@ TEST_CASE ("Robustness: a worker stalled longer than its FIFOs hold, then resumi
         const float w = pgtest::delayedAt (wet[0], n, latency), d = pgtest::delayedAt (in[0], n, latency);
         neither += out[0][n] != w && out[0][n] != d ? 1u : 0u;
     }
-    CHECK (neither <= static_cast<size_t> (2 * e.getDropoutFadeSamples() + 2)); // the fades to dry and back, and the effect's one-sample memory across a skip
+    CHECK (neither <= static_cast<size_t> (2 * pg::EngineTesting::getDropoutFadeSamples (e) + 2)); // the fades to dry and back, and the effect's one-sample memory across a skip
     for (size_t n = out[0].size() - 48000; n < out[0].size(); ++n)
         REQUIRE (out[0][n] == pgtest::delayedAt (wet[0], n, latency));
 }

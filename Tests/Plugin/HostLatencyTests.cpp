@@ -114,7 +114,7 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     const double took = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
     WARN ("prepareToPlay with auto latency took " << took * 1000.0 << " ms (" << cpu * 1000.0 << " ms of this thread's CPU)");
     CHECK (cpu <= 0.010);
-    CHECK (p.getEngine().isLoading()); // the profile is still running: it is not on this thread
+    CHECK (pg::EngineTesting::isLoading (p.getEngine())); // the profile is still running: it is not on this thread
     const int provisional = p.getLatencySamples();
     REQUIRE (p.getEngine().waitForProfile (30.0));
     CHECK (p.applyPendingLatencyChange() == (p.getEngine().getProfile().latencySamples != provisional));
@@ -146,9 +146,9 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     prepare (manual, 48000.0, 128);
     CHECK_FALSE (manual.getEngine().hasProfiled());
     REQUIRE (manual.getEngine().waitUntilWarm (30.0));
-    for (int i = 0; i < 10000 && manual.getEngine().isLoading(); ++i)
+    for (int i = 0; i < 10000 && pg::EngineTesting::isLoading (manual.getEngine()); ++i)
         std::this_thread::sleep_for (std::chrono::milliseconds (1));
-    CHECK_FALSE (manual.getEngine().isLoading());
+    CHECK_FALSE (pg::EngineTesting::isLoading (manual.getEngine()));
     CHECK_FALSE (manual.getEngine().getProfile().complete);
 }
 

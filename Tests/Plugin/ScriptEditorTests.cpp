@@ -100,7 +100,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     CHECK_FALSE (ours->isInterestedInFileDrag ({ outputDir.getChildFile ("take.wav").getFullPathName() }));
 
     ours->filesDropped ({ file.getFullPathName() }, 100, 100);
-    while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+    while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
         juce::Thread::sleep (1);
     play (p, *ours, 0.5);
     pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
@@ -140,7 +140,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         ours->refresh();
         CHECK (panel.getConsoleText().isEmpty());
         p.useBuiltinScript();
-        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+        while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
             juce::Thread::sleep (1);
         play (p, *ours, 0.2);
         CHECK (panel.getNameText() == "BuiltinEffect.lua");
@@ -152,7 +152,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     {
         const auto failing = writeScript ("EditorFails.lua", failingScript);
         ours->filesDropped ({ failing.getFullPathName() }, 10, 10);
-        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+        while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
             juce::Thread::sleep (1);
         play (p, *ours, 0.1);
         pg::EngineTesting::waitForWorker (p.getEngine(), 10.0); // the worker has crossfaded to it
