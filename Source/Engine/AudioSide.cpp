@@ -461,7 +461,6 @@ namespace pg
         audioNeededRingPos.store (0, std::memory_order_relaxed);
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
         outputGainCurrent = outputGainTarget.load();
-        clearCounters();
         latencyFade.prepare (sampleRate, 0.005, 0.050);
         fadeScratch.assign (static_cast<size_t> (channelsPrepared * blockPrepared), 0.0f);
         for (int c = 0; c < maxChannels; ++c)

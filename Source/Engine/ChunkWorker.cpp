@@ -21,7 +21,6 @@ namespace pg
         for (int c = 0; c < maxChannels; ++c)
             scratchPtrs[static_cast<size_t> (c)] = c < numChannels ? scratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
         haveStamp = false;
-        clearCounters();
         heapBytes.store (0, std::memory_order_relaxed);
         workerLoadPercent.store (0.0, std::memory_order_relaxed);
         pendingStatsReset.store (false, std::memory_order_relaxed);

@@ -40,7 +40,7 @@ namespace pg
         normalise (newSettings);
         audioSide.prepare (settings, newSettings.maxBlockSize, chunkMax);
         chunkWorker.prepare (settings.numChannels, chunkMax);
-        clearStatistics();
+        clearStatistics(); // every part's counters and histograms
 
         std::string name;
         bool ok = dspSupervisor.startDsp (scriptSource, scriptName, name);
