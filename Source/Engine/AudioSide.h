@@ -136,9 +136,10 @@ namespace pg
         Run classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept;
         void recordDroppedInput (uint64_t absStart, int n) noexcept;
         void processPrepared (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING;
-        void writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept;
-        void handOverOnAudio (int n, bool toWorker, int64_t callbackNanos) noexcept;
-        void releaseOnAudio (int n) noexcept;
+        // processPrepared's steps, inlined into it: a block costs no more calls than in one piece.
+        [[gnu::always_inline]] inline void writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept;
+        [[gnu::always_inline]] inline void handOverOnAudio (int n, bool toWorker, int64_t callbackNanos) noexcept;
+        [[gnu::always_inline]] inline void releaseOnAudio (int n) noexcept;
         int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
                       uint64_t* firstMissing = nullptr) noexcept;
         void traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due = 0) noexcept;
