@@ -67,7 +67,7 @@ namespace pg
         int chunkMax = 512;
         const int instanceId = trace::Recorder::global().newInstanceId();
 
-        AudioSide audioSide { instanceId }; // first: its hot members start the object
+        AudioSide audioSide { instanceId }; // by value: processBlock is one call from the facade, its members together
         AdaptiveCollector adaptiveCollector { *this };
         DspSupervisor dspSupervisor { *this };
         ChunkWorker chunkWorker { *this };
