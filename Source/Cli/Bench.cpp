@@ -2,6 +2,7 @@
 // collector overhead against Lua's automatic one.
 
 #include "Commands.h"
+#include "EngineTesting.h"
 #include "PacedRun.h"
 #include "Setup.h"
 
@@ -112,7 +113,7 @@ namespace pauseguard::cli
                     const auto t0 = Clock::now();
                     engine.processBlock (buffer.getArrayOfWritePointers(), 2, o.block);
                     total += std::chrono::duration<double, std::nano> (Clock::now() - t0).count();
-                    engine.waitForWorker (1.0);
+                    pg::EngineTesting::waitForWorker (engine, 1.0);
                 }
                 engineNs.push_back (total / perRound);
                 const auto t0 = Clock::now();
@@ -155,7 +156,7 @@ namespace pauseguard::cli
                 for (int c = 0; c < 2; ++c)
                     b.copyFrom (c, 0, source, c, 0, opts.block);
                 p.processBlock (b, midi);
-                p.getEngine().waitForWorker (5.0);
+                pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
             }
             return p.getEngine().getProcessingHistogram().sumSeconds + p.getEngine().getCounters().collectorSeconds;
         }

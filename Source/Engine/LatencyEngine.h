@@ -4,7 +4,7 @@
 // lock-free FIFOs, and the audio thread plays its output exactly L samples late. No JUCE here.
 //
 // This header is the engine's whole interface. Its rings, threads, locks and Lua state live in
-// EngineCore, out of sight: a host includes this and links PauseGuard::engine.
+// EngineControl and its parts, out of sight: a host includes this and links PauseGuard::engine.
 //
 // Threads:
 //   audio   processBlock().
@@ -23,7 +23,7 @@
 
 namespace pg
 {
-    class EngineCore;
+    class EngineControl;
 
     class LatencyEngine
     {
@@ -86,13 +86,10 @@ namespace pg
         // Any thread: the host renders offline (JUCE's isNonRealtime()). processBlock then waits for
         // the worker in each block (up to offlineWaitSeconds), and the engine wants no latency change.
         // isOffline() is also true while the host calls much faster than real time without saying
-        // so (isRenderDetected(): RenderPace.h).
+        // so (RenderPace.h; EngineTesting.h says whether it does now, and lets a test that plays
+        // real time faster than real time turn that off).
         void setOffline (bool isOffline) noexcept;
         bool isOffline() const noexcept;
-        bool isRenderDetected() const noexcept;
-        // Any thread: whether the pace of the calls may make it a render (on by default). A
-        // simulation that plays real time faster than real time turns it off.
-        void setRenderDetection (bool enabled) noexcept;
 
         // The smallest latency a block size allows: the block, the dropout fade's look-ahead (1 ms),
         // and the worker's minimum slack to run a chunk (2 ms + a quarter of the block).
@@ -104,8 +101,6 @@ namespace pg
         int getLatencyFloor() const noexcept;
         // Any thread: the block size the floor is for now (see getLatencyFloor).
         int getLargestBlock() const noexcept;
-        // The dropout fade's length (and look-ahead): wet to delayed dry and back, never a hard switch.
-        int getDropoutFadeSamples() const noexcept;
 
         // Any thread. The new latency (raised to the floor) is taken by the audio thread at its next
         // block, or, if a latency crossfade is running, when it ends (a request back to the
@@ -141,9 +136,6 @@ namespace pg
         // any. It only grows. Chunks that arrived before the script's warm-up ended are left out.
         // The plugin's auto latency is the larger of this and the profile's.
         int getMeasuredLatency() const noexcept;
-        // The longest a latency change's crossfade lasts (nominally a tenth of it: see
-        // LatencyCrossfade): from then on the output is exactly at the new L.
-        int getCrossfadeSamples() const noexcept;
 
         bool isPrepared() const noexcept;
         double getSampleRate() const noexcept;
@@ -197,29 +189,15 @@ namespace pg
         void setProgramState (std::string state);
         std::string getProgramState (double timeoutSeconds = 0.1);
         bool isProgramChoicePending() const;
-        // Control thread: true while the loader thread compiles, warms or profiles a script.
-        bool isLoading() const;
-        // Any thread: the loader is building the live heap of the script prepare gave (in real
-        // time; prepare starts it). The worker takes no chunk meanwhile, so a host that plays at
-        // once gets the delayed dry signal, counted as dropouts, until it is done. The script's
-        // prepare() is called again after it: the script must reset its DSP state there.
-        bool isWarming() const noexcept;
-        // Control thread: waits until the warm-up is done. False on timeout.
+        // Control thread: waits until the warm-up is done. False on timeout. The warm-up: the
+        // loader builds the live heap of the script prepare gave (in real time; prepare starts it).
+        // The worker takes no chunk meanwhile, so a host that plays at once gets the delayed dry
+        // signal, counted as dropouts, until it is done. The script's prepare() is called again
+        // after it: the script must reset its DSP state there.
         bool waitUntilWarm (double timeoutSeconds) const;
 
-        // ---- test and tooling hooks (never used by the plugin's audio path) ------------------
-        // Worker: run one forced full collection before the next chunk (timed into the pauses).
-        void requestFullCollection() noexcept;
-        // Worker: sleep this long before the next chunk, once.
-        void injectWorkerPause (double seconds) noexcept;
-        // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
-        // deterministic, whatever the machine's load).
-        void holdWorker (bool hold) noexcept;
-        // The thread that calls processBlock, between blocks: waits until the worker has
-        // processed every frame handed to it so far. Returns false on timeout.
-        bool waitForWorker (double timeoutSeconds) const noexcept;
-
     private:
-        std::unique_ptr<EngineCore> core;
+        friend class EngineTesting; // the hooks of tests and tools (EngineTesting.h, not installed)
+        std::unique_ptr<EngineControl> core;
     };
 } // namespace pg

@@ -3,6 +3,7 @@
 // script loads off the worker. Pauses are injected (a held worker), so no check depends on the
 // machine's load.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "Dsp.h"
 #include "LatencyEngine.h"
@@ -112,7 +113,7 @@ TEST_CASE ("A host that calls much faster than real time without saying so is re
         float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
         e.processBlock (ptrs, 2, 128);
     }
-    CHECK (e.isRenderDetected());
+    CHECK (pg::EngineTesting::isRenderDetected (e));
     CHECK (e.isOffline());
     CHECK (e.getCounters().dropoutEvents == 0);
     CHECK (countNotWet (in, out, 400) == 0);
@@ -199,7 +200,7 @@ namespace
         const auto t0 = std::chrono::steady_clock::now();
         r.out = pgtest::run (e, r.in, pgtest::fixedBlocks (128), false, {}, /*paced*/ false);
         r.seconds = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
-        e.waitForWorker (10.0); // the last L frames' chunks too
+        pg::EngineTesting::waitForWorker (e, 10.0); // the last L frames' chunks too
         r.console = pgtest::consoleText (e);
         r.counters = e.getCounters();
         return r;
@@ -257,7 +258,7 @@ TEST_CASE ("Offline and real time in turn, in both directions, keep the alignmen
         const bool offline = (index / 50) % 2 == 1; // 50 blocks real time, 50 offline, ...
         e.setOffline (offline);
         if (! offline)
-            e.waitForWorker (10.0); // a real-time host on an idle machine: the worker keeps up
+            pg::EngineTesting::waitForWorker (e, 10.0); // a real-time host on an idle machine: the worker keeps up
         ++index; }, /*paced*/ false);
     CHECK (e.getCounters().dropoutEvents == 0);
     CHECK (countNotWet (in, out, 700) == 0);
@@ -294,10 +295,10 @@ TEST_CASE ("A dropout fades to the delayed dry signal and back: a sine at maximu
         e, in, [] { return 128; }, false, [&] (size_t) {
         const size_t b = index++;
         const bool held = (b >= 60 && b < 72) || (b >= 150 && b < 165) || (b >= 250 && b < 262);
-        e.holdWorker (held);
+        pg::EngineTesting::holdWorker (e, held);
         if (! held)
-            e.waitForWorker (10.0); }, /*paced*/ false);
-    e.holdWorker (false);
+            pg::EngineTesting::waitForWorker (e, 10.0); }, /*paced*/ false);
+    pg::EngineTesting::holdWorker (e, false);
     REQUIRE (e.getCounters().dropoutEvents >= 3);
 
     // The signal's own largest step: the wet output's and the dry sine's.
@@ -372,7 +373,7 @@ TEST_CASE ("A script reload builds its heap on the loader thread: the worker onl
         if (pos == 128 * 10)
         {
             e.loadScript (heavy, "heavy.lua");
-            while (e.isLoading())
+            while (pg::EngineTesting::isLoading (e))
                 std::this_thread::sleep_for (std::chrono::milliseconds (1));
         }
         // The first block after the swap (the run waits for each chunk, so the name and the
@@ -437,17 +438,17 @@ TEST_CASE ("Deterministic: the measured latency covers the worker's responses at
         if (b == 100)
         {
             before = e.getMeasuredLatency();
-            e.holdWorker (true);
+            pg::EngineTesting::holdWorker (e, true);
         }
         if (b == 101)
             handedOver = std::chrono::steady_clock::now();
         if (b == 112)
         {
             std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (30));
-            e.holdWorker (false);
+            pg::EngineTesting::holdWorker (e, false);
         } });
-    e.holdWorker (false);
-    REQUIRE (e.waitForWorker (10.0));
+    pg::EngineTesting::holdWorker (e, false);
+    REQUIRE (pg::EngineTesting::waitForWorker (e, 10.0));
     WARN ("measured latency before the hold " << before << ", after " << e.getMeasuredLatency() << " samples");
     CHECK (before >= e.getLatencyFloor()); // chunks were measured before the hold
     CHECK (e.getMeasuredLatency() >= 128 + static_cast<int> (1.5 * 0.030 * 48000.0));
@@ -472,7 +473,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
     for (int b = 0; b < 48000 * 60 / 128; ++b)
     {
         const double elapsed = std::chrono::duration<double> (std::chrono::steady_clock::now() - start).count();
-        if (warmSeconds == 0.0 && ! e.isWarming())
+        if (warmSeconds == 0.0 && ! pg::EngineTesting::isWarming (e))
             warmSeconds = elapsed;
         if (warmSeconds > 0.0 && elapsed > warmSeconds + 0.5)
             break;
@@ -481,7 +482,7 @@ TEST_CASE ("Deterministic: chunks that waited for the script's warm-up are not m
         next += std::chrono::microseconds (2667);
         std::this_thread::sleep_until (next);
     }
-    REQUIRE (e.waitForWorker (10.0));
+    REQUIRE (pg::EngineTesting::waitForWorker (e, 10.0));
     REQUIRE (warmSeconds > 0.0);
     WARN ("warm-up " << warmSeconds * 1000.0 << " ms; measured latency " << e.getMeasuredLatency() << " samples");
     CHECK (e.getCounters().dropoutEvents > 0); // blocks did wait for the warm-up
@@ -510,7 +511,7 @@ TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's fir
     const auto script = heapScript (4);
     pg::LatencyEngine e;
     REQUIRE (e.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
-    CHECK (e.isWarming()); // prepare returned at once; the loader builds the heap
+    CHECK (pg::EngineTesting::isWarming (e)); // prepare returned at once; the loader builds the heap
     REQUIRE (e.waitUntilWarm (30.0));
     std::vector<std::vector<float>> in (1, std::vector<float> (128, 0.25f));
     pgtest::run (
@@ -522,7 +523,7 @@ TEST_CASE ("Prepare warms the script's live heap on the loader: the worker's fir
     pg::LatencyEngine offline;
     offline.setOffline (true);
     REQUIRE (offline.prepare (settingsFor (48000.0, 128, 1), script, "heap.lua", 960));
-    CHECK_FALSE (offline.isWarming());
+    CHECK_FALSE (pg::EngineTesting::isWarming (offline));
 }
 
 TEST_CASE ("After the warm-up the script plays from its initial state: its prepare() runs again", "[engine][daw][loader]")

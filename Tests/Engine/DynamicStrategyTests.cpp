@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 
@@ -80,7 +81,7 @@ TEST_CASE ("Dynamic: a latency change is exact in both strategies once the cross
     pg::LatencyEngine e;
     e.setStrategy (strategy);
     REQUIRE (e.prepare (settings48k(), pgtest::simpleScript, "simple.lua", 480));
-    const int fade = e.getCrossfadeSamples();
+    const int fade = pg::EngineTesting::getCrossfadeSamples (e);
     std::vector<std::vector<float>> in (2, std::vector<float> (60000, 0.0f));
     for (size_t k = 50; k < in[0].size(); k += 1500)
         in[0][k] = in[1][k] = 1.0f;

@@ -2,6 +2,7 @@
 // (bin/pauseguard-example-go) and the C++ test child (ExternalTestChild.cpp), through the whole
 // engine: prepare, the worker, the loader's restarts and release.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 
 #include <catch2/catch.hpp>
@@ -145,7 +146,7 @@ TEST_CASE ("Engine with the Go example: kill -9 mid-play gives the delayed dry s
     CHECK (engine.getCounters().dspRestarts >= 1);
     CHECK (engine.getScriptError().empty());
     // After the restart and its crossfade: exact again.
-    CHECK (misalignedFrom (in, out, latency, restartedBy + static_cast<size_t> (latency + engine.getCrossfadeSamples() + 512)) == 0);
+    CHECK (misalignedFrom (in, out, latency, restartedBy + static_cast<size_t> (latency + pg::EngineTesting::getCrossfadeSamples (engine) + 512)) == 0);
     CHECK (kill (firstPid, 0) != 0); // reaped: a zombie would still answer
 }
 
@@ -309,7 +310,7 @@ TEST_CASE ("Engine with a program that answers late: the delayed dry signal and 
         wrong += frame (n) != 0.5f * in[0][n] ? 1u : 0u;
     for (size_t n = lateBlock; n < lateBlock + 256; ++n)
         wrong += frame (n) != in[0][n] ? 1u : 0u;
-    const size_t settled = restartedBy + static_cast<size_t> (engine.getCrossfadeSamples() + 256);
+    const size_t settled = restartedBy + static_cast<size_t> (pg::EngineTesting::getCrossfadeSamples (engine) + 256);
     for (size_t n = settled; n + static_cast<size_t> (latency) < in[0].size(); ++n)
         wrong += frame (n) != 0.5f * in[0][n] ? 1u : 0u;
     CHECK (wrong == 0);
@@ -342,7 +343,7 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
     // Another major protocol version: refused by its hello, on the loader.
     engine.loadProgram ({ PAUSEGUARD_TEST_CHILD, "wrong-major" });
     std::string text;
-    REQUIRE (playUntil ([&] { text += pgtest::consoleText (engine); return ! engine.isLoading() && text.find ("protocol 99.0") != std::string::npos; }));
+    REQUIRE (playUntil ([&] { text += pgtest::consoleText (engine); return ! pg::EngineTesting::isLoading (engine) && text.find ("protocol 99.0") != std::string::npos; }));
     CHECK_THAT (text, Catch::Contains ("not started: the current DSP keeps playing"));
     CHECK (engine.getDspProcessId() == firstPid);
     CHECK (engine.getScriptName() == "test child (gain)");

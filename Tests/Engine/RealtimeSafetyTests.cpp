@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 
@@ -28,7 +29,7 @@ namespace
                 total.waits += c.waits;
             }
             if (waitForWorker)
-                engine.waitForWorker (5.0);
+                pg::EngineTesting::waitForWorker (engine, 5.0);
         }
         return total;
     }
@@ -50,7 +51,7 @@ TEST_CASE ("processBlock makes no allocation, lock or wait: normal and underrun 
     s.maxBlockSize = 256;
     s.numChannels = 2;
     REQUIRE (engine.prepare (s, pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960));
-    engine.setRenderDetection (false); // a real-time host, simulated faster than real time: no render's wait
+    pg::EngineTesting::setRenderDetection (engine, false); // a real-time host, simulated faster than real time: no render's wait
 
     SECTION ("worker keeping up")
     {
@@ -63,7 +64,7 @@ TEST_CASE ("processBlock makes no allocation, lock or wait: normal and underrun 
     }
     SECTION ("worker stalled: underruns, dry fill, then skipping stale input")
     {
-        engine.injectWorkerPause (0.2);
+        pg::EngineTesting::injectWorkerPause (engine, 0.2);
         const auto c = auditedBlocks (engine, 600, 128, false);
         CHECK (engine.getCounters().dropoutEvents > 0);
         CHECK (c.allocations == 0);

@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 
@@ -44,7 +45,7 @@ end
 )lua";
     pg::LatencyEngine e;
     REQUIRE (e.prepare (settings (8000.0, 4096), script, "late.lua", 8192));
-    e.setRenderDetection (false); // an hour of real time, simulated (a render would restart the script)
+    pg::EngineTesting::setRenderDetection (e, false); // an hour of real time, simulated (a render would restart the script)
     std::vector<float> l (4096), r (4096);
     float* ch[] = { l.data(), r.data() };
     long blocks = 0;
@@ -53,7 +54,7 @@ end
         std::fill (l.begin(), l.end(), 0.25f);
         std::fill (r.begin(), r.end(), 0.25f);
         e.processBlock (ch, 2, 4096);
-        e.waitForWorker (5.0);
+        pg::EngineTesting::waitForWorker (e, 5.0);
     }
     CHECK (e.getCounters().scriptFailed);
     CHECK_THAT (e.getScriptError(), Catch::Contains ("late.lua:6:") && Catch::Contains ("failed after 3600 s"));
@@ -63,7 +64,7 @@ end
         std::fill (l.begin(), l.end(), 0.5f);
         std::fill (r.begin(), r.end(), 0.5f);
         e.processBlock (ch, 2, 4096);
-        e.waitForWorker (5.0);
+        pg::EngineTesting::waitForWorker (e, 5.0);
     }
     for (float v : l)
         REQUIRE (v == 0.5f);
@@ -90,7 +91,7 @@ TEST_CASE ("Robustness: a worker stalled longer than its FIFOs hold, then resumi
         const float w = pgtest::delayedAt (wet[0], n, latency), d = pgtest::delayedAt (in[0], n, latency);
         neither += out[0][n] != w && out[0][n] != d ? 1u : 0u;
     }
-    CHECK (neither <= static_cast<size_t> (2 * e.getDropoutFadeSamples() + 2)); // the fades to dry and back, and the effect's one-sample memory across a skip
+    CHECK (neither <= static_cast<size_t> (2 * pg::EngineTesting::getDropoutFadeSamples (e) + 2)); // the fades to dry and back, and the effect's one-sample memory across a skip
     for (size_t n = out[0].size() - 48000; n < out[0].size(); ++n)
         REQUIRE (out[0][n] == pgtest::delayedAt (wet[0], n, latency));
 }
@@ -126,7 +127,7 @@ TEST_CASE ("Robustness: destroying the engine during a long full collection retu
         REQUIRE (e.prepare (settings(), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960, true));
         std::vector<float> l (128), r (128);
         float* ch[] = { l.data(), r.data() };
-        e.requestFullCollection();
+        pg::EngineTesting::requestFullCollection (e);
         e.processBlock (ch, 2, 128);
         std::this_thread::sleep_for (std::chrono::milliseconds (2));
         const auto start = std::chrono::steady_clock::now();

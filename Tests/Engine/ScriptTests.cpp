@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LatencyEngine.h"
 #include "LuaDsp.h"
@@ -85,7 +86,7 @@ TEST_CASE ("Every example script loads, sounds, and runs aligned and real-time s
 #else
             e.processBlock (ch, 2, 128);
 #endif
-            e.waitForWorker (10.0);
+            pg::EngineTesting::waitForWorker (e, 10.0);
         }
         CHECK (audited == 0);
         CHECK (e.getScriptError().empty());
@@ -128,7 +129,7 @@ TEST_CASE ("A script that fails is not loaded, says why, and the running one kee
             e, in, [] { return 128; }, true, [&] (size_t pos) {
             if (pos == 128 * 50)
                 e.loadScript (c.source, "broken.lua"); });
-        while (e.isLoading()) // the loader compiles, prepares and runs it off the worker
+        while (pg::EngineTesting::isLoading (e)) // the loader compiles, prepares and runs it off the worker
             std::this_thread::sleep_for (std::chrono::milliseconds (1));
         // The simple effect all along, exactly.
         const auto wet = pgtest::simpleWet (in);
@@ -158,7 +159,7 @@ TEST_CASE ("A reload crossfades without a click, and print reaches the console",
         if (pos == 128 * 100)
         {
             e.loadScript ("print('hello from b', 42)\n" + gainScript (0.2), "b.lua");
-            while (e.isLoading()) // the loader compiles and warms it; the worker swaps it in at its next chunk
+            while (pg::EngineTesting::isLoading (e)) // the loader compiles and warms it; the worker swaps it in at its next chunk
                 std::this_thread::sleep_for (std::chrono::milliseconds (1));
         } });
     float ownStep = 0.0f, worst = 0.0f;

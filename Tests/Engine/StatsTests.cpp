@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "Stats.h"
 #include "StatsExport.h"
@@ -348,7 +349,7 @@ TEST_CASE ("The engine reports its worker's load and a report of its statistics"
     const auto in = pgtest::noise (2, 48000, 9); // one second, paced in real time
     pgtest::run (
         e, in, [] { return 128; }, false);
-    e.waitForWorker (1.0);
+    pg::EngineTesting::waitForWorker (e, 1.0);
 
     const auto report = pg::captureStatistics (e);
     INFO ("worker load " << report.counters.workerLoadPercent << " %");

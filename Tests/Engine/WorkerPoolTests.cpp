@@ -1,6 +1,7 @@
 // The shared worker pool: earliest deadline first, one thread per client at a time, a long run
 // on one thread does not hold the others, detach waits, and the threads flush subnormals.
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "WorkerPool.h"
 
@@ -237,7 +238,7 @@ TEST_CASE ("Pool: forty engines share the process's pool, each exact", "[engine]
             engines[e]->processBlock (ptrs, 2, 128);
         }
         for (auto& e : engines)
-            REQUIRE (e->waitForWorker (10.0));
+            REQUIRE (pg::EngineTesting::waitForWorker (*e, 10.0));
     }
     const auto wet = pgtest::simpleWet (in);
     for (size_t e = 0; e < engines.size(); ++e)

@@ -2,6 +2,7 @@
 // processor with its demo signal, the editor says no device is open, and a device takes over.
 // Every wait polls with a generous bound: nothing here depends on a quiet machine.
 
+#include "EngineTesting.h"
 #include "PluginEditor.h"
 #include "PluginHarness.h"
 
@@ -69,7 +70,7 @@ TEST_CASE ("Standalone with no audio device: a timer drives the processor with i
         std::this_thread::sleep_for (std::chrono::microseconds (5805));
     }
     CHECK_FALSE (p->isDrivenWithoutDevice());
-    engine.waitForWorker (10.0);
+    pg::EngineTesting::waitForWorker (engine, 10.0);
     CHECK (engine.getCounters().framesProcessed <= 100u * 256u); // the device's blocks, none of the timer's
     {
         std::unique_ptr<juce::AudioProcessorEditor> editor (p->createEditorIfNeeded());

@@ -28,7 +28,9 @@ namespace
             pauseguard::AllowedPrograms::useFileInstead ({});
             file.deleteFile();
         }
-        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory).getChildFile ("pauseguard-allowed-test-" + juce::String (getpid()) + ".json"); // one per test process: ctest -j runs them side by side
+        // One per process: ctest -j runs other cases of this suite at the same time, each in a process.
+        juce::File file = juce::File::getSpecialLocation (juce::File::tempDirectory)
+                              .getChildFile ("pauseguard-allowed-test-" + juce::String (static_cast<int> (getpid())) + ".json");
     };
 
     bool allow (const juce::String& commandLine) { return pauseguard::AllowedPrograms().add (pauseguard::resolveProgram (commandLine).command); }

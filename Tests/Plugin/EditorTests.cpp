@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "Formatting.h"
 #include "PluginEditor.h"
 #include "PluginHarness.h"
@@ -187,7 +188,7 @@ TEST_CASE ("Statistics exported from the editor read back to the same figures", 
     PauseGuardProcessor p;
     pgtest::setParam (p, pauseguard::ParamIDs::strategy, 1.0f); // dynamic: the engine times each collector call
     p.prepareToPlay (48000.0, 256);
-    p.getEngine().requestFullCollection();
+    pg::EngineTesting::requestFullCollection (p.getEngine());
     const auto in = pgtest::noise (2, 256 * 200, 4);
     pgtest::runProcessor (p, in, [] { return 256; });
 
@@ -291,7 +292,7 @@ TEST_CASE ("The Pool view shows the pool's threads and this instance's chunks; E
         p.processBlock (buffer, midi);
         std::this_thread::sleep_for (std::chrono::microseconds (500));
     }
-    REQUIRE (p.getEngine().waitForWorker (5.0));
+    REQUIRE (pg::EngineTesting::waitForWorker (p.getEngine(), 5.0));
 
     std::unique_ptr<juce::AudioProcessorEditor> editor (p.createEditorIfNeeded());
     auto* ours = dynamic_cast<PauseGuardEditor*> (editor.get());

@@ -1,5 +1,6 @@
 // What hosts and validators do to a plugin, on purpose: the processor must take all of it.
 
+#include "EngineTesting.h"
 #include "PluginEditor.h"
 #include "PluginHarness.h"
 
@@ -251,7 +252,7 @@ TEST_CASE ("Bad input: denormals, a minute of silence, full-scale noise, out-of-
                 for (int i = 0; i < 512; ++i)
                     buffer.setSample (c, i, (i % 2 ? 1.0e-39f : -1.0e-40f));
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
             for (int i = 0; i < 512; ++i)
             {
                 const float v = buffer.getSample (0, i);
@@ -267,7 +268,7 @@ TEST_CASE ("Bad input: denormals, a minute of silence, full-scale noise, out-of-
         {
             buffer.clear();
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
             REQUIRE (buffer.getMagnitude (0, 512) < 1.0e-6f);
             maxHeap = std::max<size_t> (maxHeap, p.getEngine().getCounters().heapBytes);
         }
@@ -286,7 +287,7 @@ TEST_CASE ("Bad input: denormals, a minute of silence, full-scale noise, out-of-
                 for (int i = 0; i < 512; ++i)
                     buffer.setSample (c, i, rng.nextBool() ? 1.0f : -1.0f);
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
             peak = std::max (peak, buffer.getMagnitude (0, 512));
         }
         CHECK (std::isfinite (peak));

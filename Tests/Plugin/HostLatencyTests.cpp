@@ -2,6 +2,7 @@
 // can take them, a fast prepare with the profile in the background, and a session that reloads at
 // the latency it had.
 
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 #include "PluginProcessor.h"
 
@@ -113,7 +114,7 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     const double took = std::chrono::duration<double> (std::chrono::steady_clock::now() - t0).count();
     WARN ("prepareToPlay with auto latency took " << took * 1000.0 << " ms (" << cpu * 1000.0 << " ms of this thread's CPU)");
     CHECK (cpu <= 0.010);
-    CHECK (p.getEngine().isLoading()); // the profile is still running: it is not on this thread
+    CHECK (pg::EngineTesting::isLoading (p.getEngine())); // the profile is still running: it is not on this thread
     const int provisional = p.getLatencySamples();
     REQUIRE (p.getEngine().waitForProfile (30.0));
     CHECK (p.applyPendingLatencyChange() == (p.getEngine().getProfile().latencySamples != provisional));
@@ -145,9 +146,9 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     prepare (manual, 48000.0, 128);
     CHECK_FALSE (manual.getEngine().hasProfiled());
     REQUIRE (manual.getEngine().waitUntilWarm (30.0));
-    for (int i = 0; i < 10000 && manual.getEngine().isLoading(); ++i)
+    for (int i = 0; i < 10000 && pg::EngineTesting::isLoading (manual.getEngine()); ++i)
         std::this_thread::sleep_for (std::chrono::milliseconds (1));
-    CHECK_FALSE (manual.getEngine().isLoading());
+    CHECK_FALSE (pg::EngineTesting::isLoading (manual.getEngine()));
     CHECK_FALSE (manual.getEngine().getProfile().complete);
 }
 
@@ -198,18 +199,18 @@ TEST_CASE ("Auto latency rises to the worker's measured lateness, at the next st
         std::this_thread::sleep_until (next);
         next += std::chrono::duration_cast<std::chrono::steady_clock::duration> (period);
         if (b == 50)
-            p.getEngine().holdWorker (true);
+            pg::EngineTesting::holdWorker (p.getEngine(), true);
         if (b == 51)
             handedOver = std::chrono::steady_clock::now(); // block 50 has arrived
         if (b == 80)
         {
             std::this_thread::sleep_until (handedOver + std::chrono::milliseconds (60));
-            p.getEngine().holdWorker (false);
+            pg::EngineTesting::holdWorker (p.getEngine(), false);
         }
         buffer.clear();
         p.processBlock (buffer, midi);
     }
-    REQUIRE (p.getEngine().waitForWorker (10.0));
+    REQUIRE (pg::EngineTesting::waitForWorker (p.getEngine(), 10.0));
     const int measured = p.getEngine().getMeasuredLatency();
     WARN ("profiled auto latency " << profiled << " samples; measured after a 60 ms hold: " << measured);
     CHECK (measured >= 128 + static_cast<int> (1.5 * 0.060 * 48000.0));

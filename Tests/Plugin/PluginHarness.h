@@ -1,5 +1,6 @@
 #pragma once
 
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LuaDsp.h"
 #include "PluginProcessor.h"
@@ -8,7 +9,7 @@ namespace pgtest
 {
     // A real-time host simulated faster than real time (blocks back to back): the engine must not
     // take the pace of its calls for a render (RenderPace.h).
-    inline void simulateRealtimeHost (pauseguard::PauseGuardProcessor& p) { p.getEngine().setRenderDetection (false); }
+    inline void simulateRealtimeHost (pauseguard::PauseGuardProcessor& p) { pg::EngineTesting::setRenderDetection (p.getEngine(), false); }
 
     inline void setParam (pauseguard::PauseGuardProcessor& p, const char* id, float plainValue)
     {
@@ -38,7 +39,7 @@ namespace pgtest
                 ptrs.push_back (out[static_cast<size_t> (c)].data() + pos);
             juce::AudioBuffer<float> buffer (ptrs.data(), channels, static_cast<int> (n));
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (10.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
             pos += n;
         }
         return out;

@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 
 #include <catch2/catch.hpp>
@@ -32,9 +33,9 @@ namespace
             if (b == 100)
                 mix->setValue (0.3f); // parameter changes on the way
             block (b % 7 == 0 ? 1 : 256, b % 50 == 0, false);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
         }
-        p.getEngine().injectWorkerPause (0.15);
+        pg::EngineTesting::injectWorkerPause (p.getEngine(), 0.15);
         for (int b = 0; b < 200; ++b)
             block (256, false, true);
     }

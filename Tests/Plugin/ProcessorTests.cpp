@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 
 #include <catch2/catch.hpp>
@@ -91,7 +92,7 @@ TEST_CASE ("Host bypass keeps the latency: the dry signal delayed by L", "[plugi
         float* ptrs[] = { out[0].data() + pos, out[1].data() + pos };
         juce::AudioBuffer<float> b (ptrs, 2, static_cast<int> (std::min<size_t> (128, in[0].size() - pos)));
         p.processBlockBypassed (b, midi);
-        p.getEngine().waitForWorker (10.0);
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
     }
     size_t bad = 0;
     for (size_t c = 0; c < 2; ++c)

@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginEditor.h"
 #include "PluginHarness.h"
 
@@ -99,10 +100,10 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     CHECK_FALSE (ours->isInterestedInFileDrag ({ outputDir.getChildFile ("take.wav").getFullPathName() }));
 
     ours->filesDropped ({ file.getFullPathName() }, 100, 100);
-    while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+    while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
         juce::Thread::sleep (1);
     play (p, *ours, 0.5);
-    p.getEngine().waitForWorker (10.0);
+    pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
     play (p, *ours, 0.1);
 
     CHECK (p.getScriptName() == "EditorMacros.lua");
@@ -139,7 +140,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         ours->refresh();
         CHECK (panel.getConsoleText().isEmpty());
         p.useBuiltinScript();
-        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+        while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
             juce::Thread::sleep (1);
         play (p, *ours, 0.2);
         CHECK (panel.getNameText() == "BuiltinEffect.lua");
@@ -151,13 +152,13 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
     {
         const auto failing = writeScript ("EditorFails.lua", failingScript);
         ours->filesDropped ({ failing.getFullPathName() }, 10, 10);
-        while (p.getEngine().isLoading()) // compiled and warmed on the loader thread
+        while (pg::EngineTesting::isLoading (p.getEngine())) // compiled and warmed on the loader thread
             juce::Thread::sleep (1);
         play (p, *ours, 0.1);
-        p.getEngine().waitForWorker (10.0); // the worker has crossfaded to it
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0); // the worker has crossfaded to it
         REQUIRE (p.getEngine().getScriptName() == "EditorFails.lua");
         play (p, *ours, 0.4); // 60 chunks and more
-        p.getEngine().waitForWorker (10.0);
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
         play (p, *ours, 0.05);
 
         const auto error = juce::String (p.getEngine().getScriptError());
@@ -176,7 +177,7 @@ TEST_CASE ("The editor's script panel: a dropped script, its console, its named 
         writeScript ("EditorFails.lua", macroScript);
         p.messageThreadTick();
         play (p, *ours, 0.3);
-        p.getEngine().waitForWorker (10.0);
+        pg::EngineTesting::waitForWorker (p.getEngine(), 10.0);
         play (p, *ours, 0.1);
         CHECK (ours->getScriptErrorText().isEmpty());
         CHECK (ours->getErrorBannerBounds().isEmpty());

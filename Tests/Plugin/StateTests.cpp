@@ -1,3 +1,4 @@
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 
 #include <catch2/catch.hpp>
@@ -186,13 +187,13 @@ TEST_CASE ("A watched script file reloads when saved again", "[plugin][scripts]"
     juce::AudioBuffer<float> buffer (2, 128);
     juce::MidiBuffer midi;
     auto runFor = [&] (int blocks) {
-        while (p.getEngine().isLoading()) // the loader thread compiles and warms a script off the worker
+        while (pg::EngineTesting::isLoading (p.getEngine())) // the loader thread compiles and warms a script off the worker
             juce::Thread::sleep (1);
         for (int b = 0; b < blocks; ++b)
         {
             buffer.clear();
             p.processBlock (buffer, midi);
-            p.getEngine().waitForWorker (5.0);
+            pg::EngineTesting::waitForWorker (p.getEngine(), 5.0);
         }
     };
     runFor (40);

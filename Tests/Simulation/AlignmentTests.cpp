@@ -2,7 +2,7 @@
 // in any sequence, out[n] = wet[n − L]·mix + in[n − L]·(1 − mix), exactly, with a real Lua script
 // (stateful across chunks) as the DSP. The callback is paced by audio time, the worker on its own.
 
-#include "EngineCore.h"
+#include "EngineTesting.h"
 #include "EngineHarness.h"
 #include "LuaDsp.h"
 #include "Simulation.h"
@@ -28,9 +28,9 @@ namespace
         auto pool = std::make_shared<pg::WorkerPool> (2);
         pg::WorkerPool::replaceShared (pool);
         {
-            pg::EngineCore engine;
+            pg::LatencyEngine engine;
             pg::WorkerPool::replaceShared (nullptr);
-            engine.setDspFactory ([] {
+            pg::EngineTesting::setDspFactory (engine, [] {
                 auto lua = std::make_unique<pg::LuaDsp>();
                 lua->load (simpleScript, "simple.lua");
                 return lua;

@@ -2,6 +2,7 @@
 // real engine and pool, a simulated DSP and clock (Tests/Support/Simulation.h). Exact, and
 // independent of the machine's load.
 
+#include "EngineTesting.h"
 #include "SimulatedSession.h"
 
 #include <catch2/catch.hpp>
@@ -32,7 +33,7 @@ namespace
     SimulatedSession& pausedOnce (SimulatedSession& s, int64_t pause)
     {
         s.play (375); // 1 s
-        s.engines[0]->injectWorkerPause (static_cast<double> (pause) * 1.0e-9);
+        pg::EngineTesting::injectWorkerPause (*s.engines[0], static_cast<double> (pause) * 1.0e-9);
         s.play (375);
         return s;
     }
@@ -131,7 +132,7 @@ TEST_CASE ("Simulation: the auto latency's rule hides forced full collections: L
     SimulatedSession s (c);
     for (int k = 0; k < 8; ++k)
     {
-        s.engines[0]->requestFullCollection();
+        pg::EngineTesting::requestFullCollection (*s.engines[0]);
         s.play (188);
     }
     CHECK (s.engines[0]->getCounters().fullCollections == 8);

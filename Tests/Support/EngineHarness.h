@@ -3,6 +3,7 @@
 // Drives a LatencyEngine the way a host would, offline (waiting for the worker after each block,
 // so it is never late) or paced in real time (a block every block period, the worker on its own).
 
+#include "EngineTesting.h"
 #include "LatencyEngine.h"
 
 #include <chrono>
@@ -140,7 +141,7 @@ end
         // Real time simulated faster than real time (blocks back to back, or waiting for the worker
         // after each, as an idle machine would): the engine must not take it for a render
         // (RenderPace.h). A host that renders says so here (setOffline).
-        engine.setRenderDetection (! offline && paced);
+        pg::EngineTesting::setRenderDetection (engine, ! offline && paced);
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
@@ -154,7 +155,7 @@ end
                 ptrs[static_cast<size_t> (c)] = out[static_cast<size_t> (c)].data() + pos;
             engine.processBlock (ptrs.data(), channels, static_cast<int> (n));
             if (offline)
-                engine.waitForWorker (10.0);
+                pg::EngineTesting::waitForWorker (engine, 10.0);
             pos += n;
         }
         return out;
@@ -173,12 +174,12 @@ end
             // Wait before holding too: the block before the hold must be done, not merely queued,
             // or a busy machine would hold it as well.
             if (! held)
-                engine.holdWorker (false);
+                pg::EngineTesting::holdWorker (engine, false);
             if (! held || index == holdFrom)
-                engine.waitForWorker (10.0);
-            engine.holdWorker (held);
+                pg::EngineTesting::waitForWorker (engine, 10.0);
+            pg::EngineTesting::holdWorker (engine, held);
             ++index; }, /*paced*/ false);
-        engine.holdWorker (false);
+        pg::EngineTesting::holdWorker (engine, false);
         return out;
     }
 

@@ -1,11 +1,11 @@
 #pragma once
 
-// A host session under virtual time: a pool of k simulated threads, N engines (EngineCore, the
+// A host session under virtual time: a pool of k simulated threads, N engines (LatencyEngine, the
 // real one) each with a SimulatedDsp, and an audio callback thread that calls every engine in
 // turn each block period, as a DAW's would. It keeps each engine's output, so that a test can
 // check it sample by sample against the input it was given.
 
-#include "EngineCore.h"
+#include "EngineTesting.h"
 #include "SimulatedDsp.h"
 #include "Simulation.h"
 #include "WorkerPool.h"
@@ -37,8 +37,8 @@ namespace pgtest
             pg::WorkerPool::replaceShared (pool);
             for (int i = 0; i < config.instances; ++i)
             {
-                auto e = std::make_unique<pg::EngineCore>();
-                e->setDspFactory ([this, i] { return std::make_unique<SimulatedDsp> (sim, config.costs (i), config.gain); });
+                auto e = std::make_unique<pg::LatencyEngine>();
+                pg::EngineTesting::setDspFactory (*e, [this, i] { return std::make_unique<SimulatedDsp> (sim, config.costs (i), config.gain); });
                 e->setStrategy (config.strategy);
                 pg::EngineSettings s;
                 s.sampleRate = config.rate;
@@ -87,7 +87,7 @@ namespace pgtest
         SessionConfig config;
         Simulation sim; // (made before, and gone after, what it drives)
         std::shared_ptr<pg::WorkerPool> pool;
-        std::vector<std::unique_ptr<pg::EngineCore>> engines;
+        std::vector<std::unique_ptr<pg::LatencyEngine>> engines;
         std::vector<std::vector<float>> out; // each instance's output, from its first sample
 
     private:

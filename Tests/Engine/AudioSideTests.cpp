@@ -1,4 +1,4 @@
-// The audio thread's side (EngineCoreAudio.cpp): its one pass over the input, its rings' wrap,
+// The audio side (AudioSide.cpp): its one pass over the input, its rings' wrap,
 // blocks of any size, and prepare against a concurrent processBlock.
 
 #include "EngineHarness.h"

@@ -1,7 +1,8 @@
-// EngineCore, the audio thread's side: processBlock and what it calls. Nothing here allocates,
-// locks or waits (RealtimeSanitizer checks processBlock), except the bounded wait of an offline render.
+// AudioSide: processBlock and what it calls, then the control thread's calls (prepare, which
+// allocates, at the end). Nothing processBlock calls allocates, locks or waits (RealtimeSanitizer
+// checks it), except the bounded wait of an offline render.
 
-#include "EngineCore.h"
+#include "AudioSide.h"
 
 #include "Clock.h"
 
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <thread>
 
 namespace pg
@@ -37,7 +39,7 @@ namespace pg
 
     // ---- audio thread ----------------------------------------------------------------------------
 
-    bool EngineCore::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+    bool AudioSide::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
     {
         auto clampRun = [] (uint64_t len) { return static_cast<int> (std::min<uint64_t> (len, INT_MAX)); };
         for (int i = numGaps - 1; i >= 0; --i)
@@ -61,7 +63,7 @@ namespace pg
         return true;
     }
 
-    void EngineCore::recordDroppedInput (uint64_t absStart, int n) noexcept
+    void AudioSide::recordDroppedInput (uint64_t absStart, int n) noexcept
     {
         const auto un = static_cast<uint64_t> (n);
         if (numGaps > 0 && gaps[static_cast<size_t> (numGaps - 1)].absEnd == absStart)
@@ -72,7 +74,7 @@ namespace pg
             return;
         }
         // Forget gaps that no latency can reach any more (or the oldest, if the table is full).
-        const auto reach = static_cast<uint64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate)) + static_cast<uint64_t> (settings.maxBlockSize);
+        const auto reach = static_cast<uint64_t> (std::ceil (maxLatencySeconds * sampleRate)) + static_cast<uint64_t> (blockPrepared);
         while (numGaps > 0 && (numGaps == static_cast<int> (gaps.size()) || gaps[0].absEnd + reach < absStart))
         {
             baseOffset = gaps[0].offsetAfter;
@@ -83,7 +85,7 @@ namespace pg
                                                   static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
     }
 
-    EngineCore::Run EngineCore::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    AudioSide::Run AudioSide::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
     {
         if (abs < 0)
             return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
@@ -115,8 +117,8 @@ namespace pg
     // just as the wet signal runs out), and rises back to 1 once a whole fade length is there.
     // out = mix x (wetGain x wet x output + (1 - wetGain) x dry) + (1 - mix) x dry, the mix and the
     // output gain ramped over the block (mixStep, outputGainStep a frame).
-    int EngineCore::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
-                              uint64_t* firstMissing) noexcept
+    int AudioSide::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
+                             uint64_t* firstMissing) noexcept
     {
         const uint64_t hi = outputRing.publishedWritePosition();
         const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
@@ -182,7 +184,7 @@ namespace pg
 
     // Audio thread: takes a requested latency. A request during a latency crossfade waits for its
     // end, unless it asks for the previous latency: the fade then turns back from its current gain.
-    void EngineCore::takeLatencyRequestOnAudio() noexcept
+    void AudioSide::takeLatencyRequestOnAudio() noexcept
     {
         int requested = requestedLatency.load (std::memory_order_acquire);
         if (requested < 0)
@@ -214,7 +216,7 @@ namespace pg
     }
 
     // Audio thread, wait-free: an event in this instance's lane of the trace, when tracing.
-    void EngineCore::traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept
+    void AudioSide::traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept
     {
         if (audioLane == nullptr)
             return;
@@ -232,7 +234,7 @@ namespace pg
     // Audio thread, offline only: waits until the worker has delivered what this block plays (and a
     // fade length beyond it), giving up after offlineWaitSeconds in which it delivered nothing. Blocking is allowed here: the host renders
     // faster than real time and waits for us.
-    void EngineCore::waitForOutputOnAudio (int n) noexcept
+    void AudioSide::waitForOutputOnAudio (int n) noexcept
     {
         PG_RTSAN_ALLOW_BLOCKING;
         const int smallest = latencyFade.isActive() ? std::min (latency, fadeFromLatency) : latency;
@@ -264,7 +266,7 @@ namespace pg
 
     // The entry: counted in audioCallsInside, so that prepare() and release() can wait until no call
     // is inside (they clear `prepared` first: a call that sees it cleared passes the audio through).
-    void EngineCore::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
+    void AudioSide::processBlock (float* const* channels, int numChannels, int numFrames) noexcept
     {
         audioCallsInside.fetch_add (1, std::memory_order_seq_cst);
         if (prepared.load (std::memory_order_seq_cst) && numFrames > 0 && numChannels > 0)
@@ -279,68 +281,33 @@ namespace pg
         audioCallsInside.fetch_sub (1, std::memory_order_release);
     }
 
-    void EngineCore::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
+    void AudioSide::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
     {
-        if (numFrames > settings.maxBlockSize) // larger than prepared: in pieces
+        if (numFrames > blockPrepared) // larger than prepared: in pieces
         {
             std::array<float*, maxChannels> part {};
             const int nch = std::min (numChannels, maxChannels);
-            for (int offset = 0; offset < numFrames; offset += settings.maxBlockSize)
+            for (int offset = 0; offset < numFrames; offset += blockPrepared)
             {
                 for (int c = 0; c < nch; ++c)
                     part[static_cast<size_t> (c)] = channels[c] + offset;
-                processPrepared (part.data(), nch, std::min (settings.maxBlockSize, numFrames - offset));
+                processPrepared (part.data(), nch, std::min (blockPrepared, numFrames - offset));
             }
             return;
         }
 
         takeLatencyRequestOnAudio();
 
-        const int nch = std::min (numChannels, settings.numChannels);
+        const int nch = std::min (numChannels, channelsPrepared);
         const int n = numFrames;
-        const auto un = static_cast<size_t> (n);
 
-        // 1. One pass over the input: each sample is sanitised (non-finite and subnormal samples
-        //    are silence, on both paths) and written to the dry delay line and to the worker's input.
+        // 1. One pass over the input into the dry line and the worker's input.
         const bool toWorker = inputRing.freeForProducer() >= static_cast<int64_t> (n);
-        for (int c = 0; c < settings.numChannels; ++c)
-            for (size_t i = 0; i < un;)
-            {
-                size_t dryRun = 0, inputRun = un;
-                float* dry = dryLine.writeSpan (c, audioTime + i, dryRun);
-                float* input = toWorker ? inputRing.writeSpan (c, inputWritePos + i, inputRun) : nullptr;
-                const size_t len = std::min ({ un - i, dryRun, inputRun });
-                if (c >= nch)
-                {
-                    std::fill (dry, dry + len, 0.0f); // a channel the host did not send: silence
-                    if (input != nullptr)
-                        std::fill (input, input + len, 0.0f);
-                }
-                else if (input != nullptr)
-                    sanitiseInto<true> (channels[c] + i, dry, input, len);
-                else
-                    sanitiseInto<false> (channels[c] + i, dry, nullptr, len);
-                i += len;
-            }
+        writeInputOnAudio (channels, nch, n, toWorker);
 
         // 2. Hand the input to the worker, or count it as dropped.
         const int64_t callbackNanos = nowNanos();
-        if (toWorker)
-        {
-            const BlockStamp stamp { inputWritePos, callbackNanos, n, latency };
-            stamps.push (stamp);
-            traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, deadlineNanos (stamp, stamp.firstRingPos));
-            inputWritePos += un;
-            inputRing.publishWrite (inputWritePos);
-            // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
-            pool->markPending (poolSlot.load (std::memory_order_acquire),
-                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos));
-        }
-        else
-        {
-            recordDroppedInput (audioTime, n);
-            inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
-        }
+        handOverOnAudio (n, toWorker, callbackNanos);
         if (isOffline())
             waitForOutputOnAudio (n);
 
@@ -368,10 +335,67 @@ namespace pg
             traceOnAudio (trace::Kind::dropout, callbackNanos, firstMissing, missing, latency);
         }
 
-        // 4. Release what no latency up to the maximum can need again (so that a latency that grows
-        //    finds the worker's output still there), and tell the worker where the audio is.
+        // 4. Release what no latency can need again, and tell the worker where the audio is.
+        releaseOnAudio (n);
+    }
+
+    // Audio thread: each sample is sanitised (non-finite and subnormal samples are silence, on both
+    // paths) and written to the dry delay line and, with toWorker, to the worker's input.
+    void AudioSide::writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept
+    {
+        const auto un = static_cast<size_t> (n);
+        for (int c = 0; c < channelsPrepared; ++c)
+            for (size_t i = 0; i < un;)
+            {
+                size_t dryRun = 0, inputRun = un;
+                float* dry = dryLine.writeSpan (c, audioTime + i, dryRun);
+                float* input = toWorker ? inputRing.writeSpan (c, inputWritePos + i, inputRun) : nullptr;
+                const size_t len = std::min ({ un - i, dryRun, inputRun });
+                if (c >= nch)
+                {
+                    std::fill (dry, dry + len, 0.0f); // a channel the host did not send: silence
+                    if (input != nullptr)
+                        std::fill (input, input + len, 0.0f);
+                }
+                else if (input != nullptr)
+                    sanitiseInto<true> (channels[c] + i, dry, input, len);
+                else
+                    sanitiseInto<false> (channels[c] + i, dry, nullptr, len);
+                i += len;
+            }
+    }
+
+    // Audio thread: the block's input goes to the worker (its stamp first, then the ring's write
+    // position, then the pool is told), or, with the ring full, it is counted as dropped.
+    void AudioSide::handOverOnAudio (int n, bool toWorker, int64_t callbackNanos) noexcept
+    {
+        const auto un = static_cast<size_t> (n);
+        if (toWorker)
+        {
+            const BlockStamp stamp { inputWritePos, callbackNanos, n, latency };
+            stamps.push (stamp);
+            traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, deadlineNanos (stamp, stamp.firstRingPos, sampleRate));
+            inputWritePos += un;
+            inputRing.publishWrite (inputWritePos);
+            // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
+            pool->markPending (poolSlot.load (std::memory_order_acquire),
+                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos, sampleRate));
+        }
+        else
+        {
+            recordDroppedInput (audioTime, n);
+            inputOverflowFrames.store (inputOverflowFrames.load (std::memory_order_relaxed) + un, std::memory_order_relaxed);
+        }
+    }
+
+    // Audio thread, after a block: releases what no latency up to the maximum can need again (so
+    // that a latency that grows finds the worker's output still there), and tells the worker where
+    // the audio is.
+    void AudioSide::releaseOnAudio (int n) noexcept
+    {
+        const auto un = static_cast<size_t> (n);
         audioTime += un;
-        const auto reach = static_cast<int64_t> (std::ceil (settings.maxLatencySeconds * settings.sampleRate));
+        const auto reach = static_cast<int64_t> (std::ceil (maxLatencySeconds * sampleRate));
         const uint64_t hi = outputRing.publishedWritePosition();
         const int64_t oldestAbs = static_cast<int64_t> (audioTime) - reach;
         if (oldestAbs > 0)
@@ -395,8 +419,103 @@ namespace pg
         }
         audioNeededRingPos.store (nextPos, std::memory_order_release);
 
-        // 5. The next block writes past these: fetched now, they are in cache by then.
+        // The next block writes past these: fetched now, they are in cache by then.
         dryLine.prefetchForWrite (audioTime, un);
         inputRing.prefetchForWrite (inputWritePos, un);
+    }
+
+    // ---- control thread, no audio call inside -----------------------------------------------------
+
+    void AudioSide::prepare (const EngineSettings& settings, int announcedBlock, int chunkFrames)
+    {
+        channelsPrepared = settings.numChannels;
+        blockPrepared = settings.maxBlockSize;
+        sampleRate = settings.sampleRate;
+        maxLatencySeconds = settings.maxLatencySeconds;
+        announcedRealtimeBlock = announcedBlock <= maxBufferedBlock ? std::max (0, announcedBlock) : 0;
+        largestBlock.store (0, std::memory_order_relaxed);
+        rendering.store (false, std::memory_order_relaxed);
+        renderPace.reset (sampleRate, maxBufferedBlock, announcedBlock);
+        dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * sampleRate)));
+        wetGain = fadeWetGain = 1.0f;
+        // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
+        audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",
+                                                       2.0 * sampleRate / std::max (16, blockPrepared) + 100.0);
+
+        const auto maxLatency = static_cast<size_t> (std::ceil (maxLatencySeconds * sampleRate));
+        const auto block = static_cast<size_t> (blockPrepared);
+        dryLine.allocate (channelsPrepared, maxLatency + block + 16);
+        const size_t ringFrames = 2 * (maxLatency + block) + static_cast<size_t> (chunkFrames);
+        inputRing.allocate (channelsPrepared, ringFrames);
+        outputRing.allocate (channelsPrepared, ringFrames);
+        // A stamp per block in flight: a sixteenth of the ring's frames is room for every block
+        // of 16 frames or more. (With smaller blocks and a stalled worker a stamp may be dropped:
+        // the worker then times those frames by the stamp before.) Sized per frame, it alone
+        // would cost prepare a few milliseconds of page faults.
+        stamps.allocate (std::max<size_t> (1024, inputRing.getCapacity() / 16));
+
+        audioTime = inputWritePos = outputReadPos = 0;
+        numGaps = 0;
+        baseOffset = 0;
+        outputValidFrom.store (0, std::memory_order_relaxed);
+        audioNeededRingPos.store (0, std::memory_order_relaxed);
+        mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
+        outputGainCurrent = outputGainTarget.load();
+        latencyFade.prepare (sampleRate, 0.005, 0.050);
+        fadeScratch.assign (static_cast<size_t> (channelsPrepared * blockPrepared), 0.0f);
+        for (int c = 0; c < maxChannels; ++c)
+            fadePtrs[static_cast<size_t> (c)] =
+                c < channelsPrepared ? fadeScratch.data() + static_cast<size_t> (c * blockPrepared) : nullptr;
+    }
+
+    void AudioSide::startAt (int latencySamples) noexcept
+    {
+        latency = latencySamples;
+        publishedLatency.store (latency, std::memory_order_relaxed);
+        requestedLatency.store (-1, std::memory_order_relaxed);
+    }
+
+    void AudioSide::connect (WorkerPool& workerPool, WorkerPool::Slot* slot) noexcept
+    {
+        pool = &workerPool;
+        poolSlot.store (slot, std::memory_order_release);
+    }
+
+    void AudioSide::leaveAudioThread() noexcept
+    {
+        // Pairs with processBlock's count-then-check: either a call sees `prepared` cleared, or this
+        // sees the call inside and waits for it.
+        prepared.store (false, std::memory_order_seq_cst);
+        while (audioCallsInside.load (std::memory_order_seq_cst) != 0)
+            std::this_thread::yield();
+    }
+
+    // ---- any thread -------------------------------------------------------------------------------
+
+    void AudioSide::requestLatency (int clamped) noexcept
+    {
+        requestedLatency.store (clamped, std::memory_order_release);
+        if (! prepared.load (std::memory_order_acquire))
+            publishedLatency.store (clamped, std::memory_order_relaxed);
+    }
+
+    int AudioSide::getLatencySamples() const noexcept
+    {
+        const int pending = requestedLatency.load (std::memory_order_acquire);
+        return pending >= 0 ? pending : publishedLatency.load (std::memory_order_relaxed);
+    }
+
+    void AudioSide::addCountersTo (EngineCounters& c) const noexcept
+    {
+        c.dropoutFrames = dropoutFrames.load (std::memory_order_relaxed);
+        c.dropoutEvents = dropoutEvents.load (std::memory_order_relaxed);
+        c.inputOverflowFrames = inputOverflowFrames.load (std::memory_order_relaxed);
+        c.latencySamples = getLatencySamples();
+    }
+
+    void AudioSide::clearCounters() noexcept
+    {
+        for (auto* c : { &dropoutFrames, &dropoutEvents, &inputOverflowFrames })
+            c->store (0, std::memory_order_relaxed);
     }
 } // namespace pg
