@@ -305,7 +305,7 @@ namespace pg
     // Worker (a chunk's failure) or control thread (prepare's): the next start, after a backoff.
     void DspSupervisor::scheduleRestart (int attempt) noexcept
     {
-        const double delay = std::min (0.25 * static_cast<double> (1 << std::clamp (attempt, 0, 5)), 8.0);
+        const double delay = std::min (firstBackoffSeconds.load (std::memory_order_relaxed) * static_cast<double> (1 << std::clamp (attempt, 0, 5)), 8.0);
         nextRestartNanos.store (nowNanos() + static_cast<int64_t> (delay * 1.0e9), std::memory_order_release);
     }
 

@@ -52,6 +52,8 @@ namespace pg
         void setScriptParameter (int index, float value) noexcept; // any thread
         // Tests and simulations: the DSP that prepare makes in place of the script (not warmed on
         // the loader). Before prepare; not with a DSP program.
+        // Any thread: the restart backoff's first step (0.25 s; it doubles up to 8 s). Tests shorten it.
+        void setFirstBackoff (double seconds) noexcept { firstBackoffSeconds.store (seconds, std::memory_order_relaxed); }
         void setDspFactory (std::function<std::unique_ptr<Dsp>()> factory) { dspFactory = std::move (factory); }
 
         // prepare's steps, in order, with the worker stopped: the loader's jobs cancelled; the
@@ -195,6 +197,7 @@ namespace pg
         std::optional<Proposal> proposal;
         std::mutex outcomeLock; // held while an outcome is published: prepare and release pass it once
         std::atomic<int64_t> nextRestartNanos { 0 }; // 0: none due
+        std::atomic<double> firstBackoffSeconds { 0.25 }; // the backoff's first step (tests shorten it)
         std::atomic<int> restartAttempts { 0 };
         std::atomic<bool> restartsStopped { false }; // maxRestartsInARow attempts failed: until retryProgram
         static constexpr int maxRestartsInARow = 5;

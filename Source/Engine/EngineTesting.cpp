@@ -24,6 +24,10 @@ namespace pg
     void EngineTesting::requestFullCollection (LatencyEngine& engine) noexcept { internals (engine).collector().requestFullCollection(); }
     void EngineTesting::injectWorkerPause (LatencyEngine& engine, double seconds) noexcept { internals (engine).worker().injectPause (seconds); }
     void EngineTesting::holdWorker (LatencyEngine& engine, bool hold) noexcept { internals (engine).worker().hold (hold); }
+    void EngineTesting::setFirstRestartBackoff (LatencyEngine& engine, double seconds) noexcept
+    {
+        internals (engine).supervisor().setFirstBackoff (seconds);
+    }
     bool EngineTesting::waitForWorker (const LatencyEngine& engine, double timeoutSeconds) noexcept
     {
         return internals (engine).worker().waitForWorker (timeoutSeconds);

@@ -45,6 +45,8 @@ namespace pg
         // Worker: takes no chunk while held (a pause as long as the caller decides, in audio time:
         // deterministic, whatever the machine's load).
         static void holdWorker (LatencyEngine& engine, bool hold) noexcept;
+        // Any thread: a DSP program's restart backoff starts at this (0.25 s by default), doubling.
+        static void setFirstRestartBackoff (LatencyEngine& engine, double seconds) noexcept;
         // The thread that calls processBlock, between blocks: waits until the worker has
         // processed every frame handed to it so far. Returns false on timeout.
         static bool waitForWorker (const LatencyEngine& engine, double timeoutSeconds) noexcept;

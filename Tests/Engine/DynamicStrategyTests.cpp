@@ -143,10 +143,12 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
     const int startLatency = e.clampLatency (e.getProfile().dynamicLatencySamples);
     e.requestLatency (startLatency);
 
-    // 9 s at real-time pace; the test plays the message thread: it applies the wanted latency.
+    // 4 s at real-time pace (the suite's cases stay under 10 s; a longer run is
+    // `pauseguard soak --strategy dynamic --live-heap-mb 160 --garbage-kb 32`); the test plays the
+    // message thread: it applies the wanted latency.
     // (The promise, dynamic far below deterministic, is proven under virtual time:
     // Tests/Simulation/AdaptiveLatencyTests.cpp. This run prints what this machine gives.)
-    const double seconds = 9.0;
+    const double seconds = 4.0;
     const auto in = pgtest::noise (2, static_cast<size_t> (seconds * 48000.0), 9);
     uint64_t dropoutsAtWarmup = 0;
     int changes = 0, maxLatency = 0;
@@ -162,7 +164,7 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
             }
             maxLatency = std::max (maxLatency, wanted);
         }
-        if (pos == 48000 * 4)
+        if (pos == 48000 * 2)
             dropoutsAtWarmup = e.getCounters().dropoutEvents; });
     const auto c = e.getCounters();
     const auto pauses = e.getPauseHistogram();
@@ -170,7 +172,7 @@ TEST_CASE ("Dynamic: a real-time run with 20+ ms forced collections, against the
     WARN ("deterministic auto latency " << deterministicLatency << " samples (worst full collection "
                                         << detProfile.worstCollectionSeconds * 1000.0 << " ms); dynamic started at " << startLatency << ", ended at "
                                         << e.getLatencySamples() << " samples (max " << maxLatency << ", " << changes << " changes); dropouts "
-                                        << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 4 s); collector: " << c.incrementalSteps
+                                        << c.dropoutEvents << " (" << dropoutsAtWarmup << " in the first 2 s); collector: " << c.incrementalSteps
                                         << " steps, " << c.fullCollections << " full (" << c.forcedCollections << " forced), pause p50 "
                                         << pauses.percentile (0.5) * 1000.0 << " ms p99 " << pauses.percentile (0.99) * 1000.0 << " ms p99.9 "
                                         << pauses.percentile (0.999) * 1000.0 << " ms max " << pauses.maxSeconds * 1000.0 << " ms; response p99.9 "

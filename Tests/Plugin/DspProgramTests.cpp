@@ -2,6 +2,7 @@
 // a session that names a program, the program through the processor, and the editor's banner.
 
 #include "PluginEditor.h"
+#include "EngineTesting.h"
 #include "PluginHarness.h"
 
 #include <catch2/catch.hpp>
@@ -431,6 +432,7 @@ TEST_CASE ("Editor: a program whose restarts stopped shows Try again, which star
     TemporaryAllowList temporary;
     PauseGuardProcessor p;
     REQUIRE (p.setDspProgram ("/bin/false")); // exits at once, every time
+    pg::EngineTesting::setFirstRestartBackoff (p.getEngine(), 0.01); // what the editor shows, not the backoff's pace
     prepareStereo (p);
     std::unique_ptr<juce::AudioProcessorEditor> base (p.createEditor());
     auto* editor = dynamic_cast<pauseguard::PauseGuardEditor*> (base.get());
@@ -441,7 +443,7 @@ TEST_CASE ("Editor: a program whose restarts stopped shows Try again, which star
     editor->refresh();
     CHECK_FALSE (retry->isVisible());
 
-    // 0.25 + 0.5 + 1 + 2 + 4 s of backoff, then no more restarts.
+    // 10 + 20 + 40 + 80 + 160 ms of backoff, then no more restarts.
     for (int tries = 0; tries < 1500 && ! p.getEngine().areProgramRestartsStopped(); ++tries)
         std::this_thread::sleep_for (std::chrono::milliseconds (20));
     REQUIRE (p.getEngine().areProgramRestartsStopped());
