@@ -99,6 +99,9 @@ namespace pauseguard::cli
             es.maxBlockSize = o.block;
             es.numChannels = 2;
             engine.prepare (es, "function process(ch, n) end", "passthrough.lua", std::max (o.block * 2, 480));
+            // Blocks back to back, the worker waited for between them: the real-time path, as a host
+            // plays (without this, their pace says render, and the audio thread would wait itself).
+            pg::EngineTesting::setRenderDetection (engine, false);
             juce::AudioBuffer<float> buffer (2, o.block);
             std::vector<float> copyIn (static_cast<size_t> (2 * o.block)), written (static_cast<size_t> (2 * o.block));
             BlockWriter writer (written);

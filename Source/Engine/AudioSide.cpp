@@ -18,21 +18,29 @@ namespace pg
 {
     namespace
     {
-        // Copies n samples of x to its dry line (and, with ToWorker, to the worker's input), with
-        // non-finite and subnormal samples as silence, in x too. One pass, branch-free: the
-        // compiler vectorises it.
-        template <bool ToWorker>
-        void sanitiseInto (float* __restrict x, float* __restrict dry, float* __restrict input, size_t n) noexcept
+        // Copies n samples of x to its dry line (and, with input, to the worker's input), with
+        // non-finite and subnormal samples as silence. (x itself is left: the output overwrites
+        // it.) One pass, branch-free: the compiler vectorises it, eight samples at a time where the
+        // CPU has AVX2 (chosen when the library loads).
+        [[gnu::target_clones ("avx2", "default")]] void sanitiseInto (const float* __restrict x, float* __restrict dry, float* __restrict input,
+                                                                      size_t n) noexcept
         {
             constexpr float smallest = std::numeric_limits<float>::min(), largest = std::numeric_limits<float>::max();
+            if (input == nullptr)
+            {
+                for (size_t k = 0; k < n; ++k)
+                {
+                    const float a = std::fabs (x[k]);
+                    dry[k] = (a >= smallest && a <= largest) ? x[k] : 0.0f; // NaN fails both
+                }
+                return;
+            }
             for (size_t k = 0; k < n; ++k)
             {
                 const float a = std::fabs (x[k]);
-                const float v = (a >= smallest && a <= largest) ? x[k] : 0.0f; // NaN fails both
-                x[k] = v;
+                const float v = (a >= smallest && a <= largest) ? x[k] : 0.0f;
                 dry[k] = v;
-                if constexpr (ToWorker)
-                    input[k] = v;
+                input[k] = v;
             }
         }
     } // namespace
@@ -357,10 +365,8 @@ namespace pg
                     if (input != nullptr)
                         std::fill (input, input + len, 0.0f);
                 }
-                else if (input != nullptr)
-                    sanitiseInto<true> (channels[c] + i, dry, input, len);
                 else
-                    sanitiseInto<false> (channels[c] + i, dry, nullptr, len);
+                    sanitiseInto (channels[c] + i, dry, input, len);
                 i += len;
             }
     }

@@ -38,8 +38,6 @@ namespace pg
             maximum = std::max (nominal, static_cast<int> (std::lround (maximumSeconds * sampleRate)));
             // The output's largest recent step decays by half over 50 ms (a 10 Hz sine's quarter period).
             decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * sampleRate)));
-            for (size_t j = 0; j < lane; ++j)
-                laneDecay[j] = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (lane - 1 - j)));
             decayPerLane = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (lane)));
             reset();
         }
@@ -92,28 +90,37 @@ namespace pg
 
     private:
         // The output's largest recent step, over frames [from, to) of one channel:
-        // peak = max (peak x decay, |step|) at each frame. Over `lane` frames that is
-        // max (peak x decay^lane, max_j |step_j| x decay^(lane-1-j)): no chain from frame to frame
-        // inside a lane, so that it runs four or eight frames at a time.
+        // peak = max (peak x decay, |step|) at each frame, with the decay applied per group of
+        // `lane` frames rather than per frame (a step counts at most decay^-(lane-1), 0.4 % at 48 kHz, above
+        // its decayed value, and never above the largest step the signal made). Vectors of four:
+        // a running maximum per lane, decayed once per group, folded into one at the end.
         void trackSteps (size_t c, const float* x, int from, int to) noexcept
         {
-            float peak = std::max (recentStep[c] * decay, std::abs (x[from] - last[c]));
-            int k = from + 1;
+            float peak = recentStep[c];
+            int k = from;
 #if defined(__SSE__) || defined(__x86_64__)
-            const __m128 absMask = _mm_castsi128_ps (_mm_set1_epi32 (0x7fffffff));
-            const __m128 w0 = _mm_loadu_ps (laneDecay.data()), w1 = _mm_loadu_ps (laneDecay.data() + 4);
-            for (; k + static_cast<int> (lane) <= to; k += static_cast<int> (lane))
+            if (k + static_cast<int> (lane) <= to)
             {
-                const __m128 s0 = _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + k), _mm_loadu_ps (x + k - 1)));
-                const __m128 s1 = _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + k + 4), _mm_loadu_ps (x + k + 3)));
-                __m128 m = _mm_max_ps (_mm_mul_ps (s0, w0), _mm_mul_ps (s1, w1));
-                m = _mm_max_ps (m, _mm_movehl_ps (m, m));
-                m = _mm_max_ss (m, _mm_shuffle_ps (m, m, 1));
-                peak = std::max (peak * decayPerLane, _mm_cvtss_f32 (m));
+                const __m128 absMask = _mm_castsi128_ps (_mm_set1_epi32 (0x7fffffff));
+                const __m128 groupDecay = _mm_set1_ps (decayPerLane);
+                const auto step = [&] (int at, __m128 before) { return _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + at), before)); };
+                const auto stepAt = [&] (int at) { return step (at, _mm_loadu_ps (x + at - 1)); };
+                // The first frame's step is from the last block's last output.
+                const __m128 firstBefore = _mm_setr_ps (last[c], x[from], x[from + 1], x[from + 2]);
+                __m128 running = _mm_set1_ps (peak);
+                for (bool first = true; k + static_cast<int> (lane) <= to; k += static_cast<int> (lane), first = false)
+                {
+                    const __m128 head = first ? step (k, firstBefore) : stepAt (k);
+                    const __m128 group = _mm_max_ps (_mm_max_ps (head, stepAt (k + 4)), _mm_max_ps (stepAt (k + 8), stepAt (k + 12)));
+                    running = _mm_max_ps (_mm_mul_ps (running, groupDecay), group);
+                }
+                running = _mm_max_ps (running, _mm_movehl_ps (running, running));
+                running = _mm_max_ss (running, _mm_shuffle_ps (running, running, 1));
+                peak = _mm_cvtss_f32 (running);
             }
 #endif
             for (; k < to; ++k)
-                peak = std::max (peak * decay, std::abs (x[k] - x[k - 1]));
+                peak = std::max (peak * decay, std::abs (x[k] - (k == from ? last[c] : x[k - 1])));
             last[c] = x[to - 1];
             recentStep[c] = peak;
         }
@@ -160,9 +167,8 @@ namespace pg
         }
 
         int nominal = 240, maximum = 960;
-        static constexpr size_t lane = 8;
-        float decay = 0.9997f, decayPerLane = 0.9976f;
-        std::array<float, lane> laneDecay {}; // decay^(lane - 1 - j)
+        static constexpr size_t lane = 16; // frames per group (trackSteps)
+        float decay = 0.9997f, decayPerLane = 0.9952f; // per frame, per group
         float gain = 1.0f; // 1: no fade
         int elapsed = 0;
         bool havePrevTo = false;

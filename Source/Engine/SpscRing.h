@@ -93,9 +93,14 @@ namespace pg
         void prefetchForWrite (uint64_t pos, size_t n) const noexcept
         {
             constexpr size_t floatsPerLine = 64 / sizeof (float);
+            const auto start = static_cast<size_t> (pos & mask);
+            const size_t end = std::min (start + n + floatsPerLine, capacity); // (across a wrap: the part before it)
             for (int c = 0; c < channels; ++c)
-                for (size_t i = 0; i < n + floatsPerLine; i += floatsPerLine)
-                    __builtin_prefetch (data.data() + static_cast<size_t> (c) * capacity + ((pos + i) & mask), 1, 3);
+            {
+                const float* base = data.data() + static_cast<size_t> (c) * capacity;
+                for (size_t i = start; i < end; i += floatsPerLine)
+                    __builtin_prefetch (base + i, 1, 3);
+            }
         }
 
         // Producer thread. Makes frames before `newWritePos` visible to the consumer.
