@@ -105,15 +105,12 @@ namespace pg
                 const __m128 groupDecay = _mm_set1_ps (decayPerLane);
                 const auto step = [&] (int at, __m128 before) { return _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + at), before)); };
                 const auto stepAt = [&] (int at) { return step (at, _mm_loadu_ps (x + at - 1)); };
-                // The first frame's step is from the last block's last output.
+                const auto rest = [&] (int at) { return _mm_max_ps (stepAt (at + 4), _mm_max_ps (stepAt (at + 8), stepAt (at + 12))); };
+                // The first group: its first frame's step is from the last block's last output.
                 const __m128 firstBefore = _mm_setr_ps (last[c], x[from], x[from + 1], x[from + 2]);
-                __m128 running = _mm_set1_ps (peak);
-                for (bool first = true; k + static_cast<int> (lane) <= to; k += static_cast<int> (lane), first = false)
-                {
-                    const __m128 head = first ? step (k, firstBefore) : stepAt (k);
-                    const __m128 group = _mm_max_ps (_mm_max_ps (head, stepAt (k + 4)), _mm_max_ps (stepAt (k + 8), stepAt (k + 12)));
-                    running = _mm_max_ps (_mm_mul_ps (running, groupDecay), group);
-                }
+                __m128 running = _mm_max_ps (_mm_mul_ps (_mm_set1_ps (peak), groupDecay), _mm_max_ps (step (k, firstBefore), rest (k)));
+                for (k += static_cast<int> (lane); k + static_cast<int> (lane) <= to; k += static_cast<int> (lane))
+                    running = _mm_max_ps (_mm_mul_ps (running, groupDecay), _mm_max_ps (stepAt (k), rest (k)));
                 running = _mm_max_ps (running, _mm_movehl_ps (running, running));
                 running = _mm_max_ss (running, _mm_shuffle_ps (running, running, 1));
                 peak = _mm_cvtss_f32 (running);

@@ -30,6 +30,7 @@ namespace pg
             rendering = announcedBlock > maxRealtimeBlock;
             framesToDecide = std::clamp (announcedBlock, 1, maxRealtimeBlock);
             count = next = 0;
+            outside = framesSeen = 0;
             lastExit = -1;
         }
 
@@ -41,20 +42,24 @@ namespace pg
                 return rendering = true;
             if (lastExit < 0)
                 return rendering; // the first call: no pace yet
-            blocks[static_cast<std::size_t> (next)] = { static_cast<double> (entryNanos - lastExit), frames };
-            next = (next + 1) % window;
-            count = std::min (count + 1, window);
-            double outside = 0.0;
-            int64_t framesSeen = 0;
-            for (int i = 0; i < count; ++i)
+            // The window's sums, kept as blocks come and go (whole nanoseconds: no drift).
+            auto& slot = blocks[static_cast<std::size_t> (next)];
+            if (count == window)
             {
-                outside += blocks[static_cast<std::size_t> (i)].outsideNanos;
-                framesSeen += blocks[static_cast<std::size_t> (i)].frames;
+                outside -= slot.outsideNanos;
+                framesSeen -= slot.frames;
             }
+            else
+                ++count;
+            slot = { entryNanos - lastExit, frames };
+            outside += slot.outsideNanos;
+            framesSeen += slot.frames;
+            next = (next + 1) % window;
             if (framesSeen >= framesToDecide)
             {
                 const double audio = static_cast<double> (framesSeen) * nanosPerFrame;
-                rendering = rendering ? outside < 0.5 * audio : outside < 0.25 * audio;
+                const auto away = static_cast<double> (outside);
+                rendering = rendering ? away < 0.5 * audio : away < 0.25 * audio;
             }
             return rendering;
         }
@@ -67,10 +72,11 @@ namespace pg
     private:
         struct Block
         {
-            double outsideNanos = 0.0; // from the previous call's return to this call
+            int64_t outsideNanos = 0; // from the previous call's return to this call
             int frames = 0;
         };
         std::array<Block, window> blocks {};
+        int64_t outside = 0, framesSeen = 0; // over the window's blocks
         double nanosPerFrame = 1.0e9 / 48000.0;
         int maxRealtimeBlock = 8192, framesToDecide = 1;
         int count = 0, next = 0;
