@@ -215,6 +215,7 @@ namespace pg
         if (workerStrategy != Strategy::deterministic || stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
             return;
         auto a = adapterSettings();
+        a.minLatencySamples = engine.getFixedFloor(); // (the deterministic strategy's floor)
         a.maxLatencySamples = engine.clampLatency (INT_MAX);
         const int need = adapter.latencyFor (responseSeconds, a);
         if (need > measuredLatency.load (std::memory_order_relaxed))
@@ -229,7 +230,8 @@ namespace pg
         a.sampleRate = settings.sampleRate;
         a.safetyFactor = safetyFactor.load (std::memory_order_relaxed);
         a.maxLatencySamples = engine.clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load (std::memory_order_relaxed) * settings.sampleRate));
-        a.minLatencySamples = engine.getLatencyFloor();
+        a.fadeSamples = EngineControl::fadeSamplesFor (settings.sampleRate);
+        a.minLatencySamples = engine.getMeasuredFloor();
         return a;
     }
 
@@ -309,7 +311,7 @@ namespace pg
         in.heapAfterLastFull = heapAfterLastFull;
         in.lastFullAt = lastFullAt;
         in.lastFullSeconds = lastFullSeconds;
-        in.slackSeconds = static_cast<double> (engine.audio().getPublishedLatency() - settings.maxBlockSize) / settings.sampleRate - adapter.worstInWindow();
+        in.slackSeconds = static_cast<double> (engine.audio().getPublishedLatency() - settings.maxBlockSize - EngineControl::fadeSamplesFor (settings.sampleRate)) / settings.sampleRate - adapter.worstInWindow();
         in.transportPlaying = engine.audio().isTransportPlaying();
         in.silentSeconds = silentSince < 0.0 ? 0.0 : now - silentSince;
 

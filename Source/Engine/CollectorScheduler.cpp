@@ -41,7 +41,7 @@ namespace pg
 
     int LatencyAdapter::latencyFor (double responseSeconds, const AdapterSettings& s) const noexcept
     {
-        const double samples = s.blockSize + s.safetyFactor * responseSeconds * s.sampleRate;
+        const double samples = s.blockSize + s.fadeSamples + s.safetyFactor * responseSeconds * s.sampleRate;
         const int grid = std::max (1, s.gridSamples);
         const auto rounded = static_cast<int> (std::ceil (samples / grid)) * grid;
         return std::clamp (rounded, std::max (s.minLatencySamples, s.blockSize), std::max (s.maxLatencySamples, s.blockSize));
@@ -69,7 +69,7 @@ namespace pg
         slot = std::max (slot, responseSeconds);
 
         // Grow at once when a response no longer fits the slack of the wanted latency.
-        const double slack = static_cast<double> (wantedLatency - s.blockSize) / s.sampleRate;
+        const double slack = static_cast<double> (wantedLatency - s.blockSize - s.fadeSamples) / s.sampleRate;
         if (responseSeconds > slack)
         {
             const int grown = latencyFor (responseSeconds, s);

@@ -63,6 +63,7 @@ namespace pg
         double sampleRate = 48000.0;
         double safetyFactor = 1.5;
         int gridSamples = 32;
+        int fadeSamples = 0; // the dropout fade's look-ahead: the output is needed this much earlier
         int minLatencySamples = 0;
         int maxLatencySamples = 48000;
         double quietSeconds = 10.0; // no growth for this long before a shrink

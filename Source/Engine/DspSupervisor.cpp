@@ -92,7 +92,9 @@ namespace pg
         q.chunkFrames = engine.getChunkFrames();
         q.numChannels = settings.numChannels;
         engine.collector().describe (q);
-        q.minLatencySamples = engine.getLatencyFloor();
+        q.minLatencySamples = engine.getFixedFloor();
+        q.minDynamicLatencySamples = engine.getMeasuredFloor();
+        q.fadeSamples = EngineControl::fadeSamplesFor (settings.sampleRate);
         q.maxLatencySamples = engine.clampLatency (INT_MAX);
         const auto s = engine.collector().getStrategy();
         const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;

@@ -72,18 +72,28 @@ namespace pg
         dspSupervisor.release();
     }
 
+    int EngineControl::fadeSamplesFor (double sampleRate) noexcept { return std::max (1, static_cast<int> (std::lround (0.001 * sampleRate))); }
+
     int EngineControl::latencyFloorFor (int blockSize, double sampleRate) noexcept
     {
         const int block = std::max (1, blockSize);
-        const int fade = std::max (1, static_cast<int> (std::lround (0.001 * sampleRate)));
         const int slack = static_cast<int> (std::ceil (0.002 * sampleRate)) + block / 4;
-        return block + fade + slack;
+        return block + fadeSamplesFor (sampleRate) + slack;
     }
+
+    int EngineControl::measuredFloorFor (int blockSize, double sampleRate) noexcept
+    {
+        return std::max (1, blockSize) + fadeSamplesFor (sampleRate) + static_cast<int> (std::ceil (0.0005 * sampleRate));
+    }
+
+    int EngineControl::getMeasuredFloor() const noexcept { return measuredFloorFor (audioSide.getLargestBlock(), settings.sampleRate); }
 
     int EngineControl::getLatencyFloor() const noexcept
     {
-        return latencyFloorFor (audioSide.getLargestBlock(), settings.sampleRate);
+        return adaptiveCollector.getAppliedStrategy() == Strategy::dynamic ? getMeasuredFloor() : getFixedFloor();
     }
+
+    int EngineControl::getFixedFloor() const noexcept { return latencyFloorFor (audioSide.getLargestBlock(), settings.sampleRate); }
 
     int EngineControl::clampLatency (int samples) const noexcept
     {

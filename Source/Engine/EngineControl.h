@@ -37,7 +37,15 @@ namespace pg
         void release();
 
         static int latencyFloorFor (int blockSize, double sampleRate) noexcept;
+        // The floor where the slack follows what is measured (the dynamic strategy, whose latency
+        // is one block + the fade + the safety factor x the responses): one block + the fade + a
+        // napping pool thread's wake-up.
+        static int measuredFloorFor (int blockSize, double sampleRate) noexcept;
+        static int fadeSamplesFor (double sampleRate) noexcept;
+        // The floor of the strategy the worker runs (clampLatency's lower bound).
         int getLatencyFloor() const noexcept;
+        int getFixedFloor() const noexcept; // the deterministic strategy's: latencyFloorFor the blocks sent
+        int getMeasuredFloor() const noexcept;
         int clampLatency (int samples) const noexcept;
         void requestLatency (int samples) noexcept;
 

@@ -97,7 +97,9 @@ namespace pg
         // Any thread: the floor for the largest block sent in real time since prepare; before the
         // first, for the announced maximum block (prepare's), or for no block if that is more than
         // maxBufferedBlock (no real-time host sends such blocks). Blocks of a render never raise it.
-        // Every latency the engine takes is raised to it.
+        // Every latency the engine takes is raised to it. In the dynamic strategy (once the worker
+        // runs it) the floor is one block + the fade + 0.5 ms: the slack is what the adaptive
+        // latency measures (one block + the fade + the safety factor x the responses).
         int getLatencyFloor() const noexcept;
         // Any thread: the block size the floor is for now (see getLatencyFloor).
         int getLargestBlock() const noexcept;

@@ -159,8 +159,9 @@ namespace pg
         a.blockSize = q.blockSize;
         a.sampleRate = q.sampleRate;
         a.safetyFactor = q.safetyFactor;
-        a.minLatencySamples = q.minLatencySamples;
-        a.maxLatencySamples = std::max (q.maxDynamicLatencySamples, q.minLatencySamples);
+        a.fadeSamples = q.fadeSamples;
+        a.minLatencySamples = q.minDynamicLatencySamples;
+        a.maxLatencySamples = std::max (q.maxDynamicLatencySamples, q.minDynamicLatencySamples);
         // The dynamic strategy's start: the script's own time plus its longest young collection.
         r.dynamicLatencySamples = LatencyAdapter {}.latencyFor (r.worstBareChunkSeconds + r.worstStepSeconds, a);
         r.complete = r.chunksTimed > 0;

@@ -23,6 +23,8 @@ namespace pg
         double budgetSeconds = 0.4;
         double safetyFactor = 1.5; // the dynamic strategy's
         int minLatencySamples = 0; // the latency floor
+        int minDynamicLatencySamples = 0; // the dynamic strategy's (its slack follows what is measured)
+        int fadeSamples = 0; // the dropout fade's look-ahead
         int maxLatencySamples = 48000; // what the engine can hold
         int maxDynamicLatencySamples = 4800;
     };
