@@ -20,10 +20,8 @@ namespace pg
     {
         // Copies n samples of x to its dry line (and, with input, to the worker's input), with
         // non-finite and subnormal samples as silence. (x itself is left: the output overwrites
-        // it.) One pass, branch-free: the compiler vectorises it, eight samples at a time where the
-        // CPU has AVX2 (chosen when the library loads).
-        [[gnu::target_clones ("avx2", "default")]] void sanitiseInto (const float* __restrict x, float* __restrict dry, float* __restrict input,
-                                                                      size_t n) noexcept
+        // it.) One pass, branch-free: the compiler vectorises it.
+        [[gnu::always_inline]] inline void sanitise (const float* __restrict x, float* __restrict dry, float* __restrict input, size_t n) noexcept
         {
             constexpr float smallest = std::numeric_limits<float>::min(), largest = std::numeric_limits<float>::max();
             if (input == nullptr)
@@ -43,6 +41,24 @@ namespace pg
                 input[k] = v;
             }
         }
+
+        using SanitiseFunction = void (*) (const float*, float*, float*, size_t) noexcept;
+#if defined(__x86_64__)
+        // Eight samples at a time where the CPU has AVX2. Chosen when the library's statics are
+        // made (an ifunc would be resolved before a sanitizer's runtime starts).
+        [[gnu::target ("avx2")]] void sanitiseAvx2 (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
+        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
+        const SanitiseFunction sanitiseInto = [] {
+            __builtin_cpu_init();
+            return __builtin_cpu_supports ("avx2") ? SanitiseFunction (sanitiseAvx2) : SanitiseFunction (sanitiseBaseline);
+        }();
+#else
+        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept
+        {
+            sanitise (x, dry, input, n);
+        }
+        const SanitiseFunction sanitiseInto = sanitiseBaseline;
+#endif
     } // namespace
 
     // ---- audio thread ----------------------------------------------------------------------------
