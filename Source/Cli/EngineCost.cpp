@@ -49,12 +49,9 @@ namespace pauseguard::cli
         if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels))
             return -1.0;
         const auto push = [&params] (pg::Dsp& d) {
-            d.setParameter (ParamIDs::drive, params.drive.get());
-            d.setParameter (ParamIDs::tone, params.tone.get() * 0.01f);
-            d.setParameter (ParamIDs::garbageKb, params.garbageKb.get());
-            d.setParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
-            for (size_t i = 0; i < params.macros.size(); ++i)
-                d.setParameter (ParamIDs::macros[i], params.macros[i]->get());
+            const auto values = ParameterPush::scriptValues (params);
+            for (size_t i = 0; i < values.size(); ++i)
+                d.setParameter (ParameterPush::scriptNames()[i], values[i]);
         };
         pg::ProfileRequest warm;
         warm.sampleRate = rate;

@@ -17,6 +17,7 @@ namespace pg
         size_t heapThresholdBytes = size_t (384) << 20; // past this, a forced full collection (may stall)
         double silenceHoldSeconds = 0.25; // input silent this long is a natural break
         double minGapSeconds = 1.0; // never two natural-break collections closer than this
+        bool operator== (const SchedulerSettings&) const = default;
     };
 
     struct SchedulerInput

@@ -111,6 +111,7 @@ namespace pg
         double safetyFactor = 1.5;
         double maxLatencySeconds = 0.1;
         float silenceThreshold = 0.001f; // linear peak; below it the input counts as silent
+        bool operator== (const DynamicSettings&) const = default;
     };
 
     struct EngineCounters

@@ -16,11 +16,23 @@ namespace pauseguard
             return true;
         }
 
-        bool sameDynamic (const pg::DynamicSettings& a, const pg::DynamicSettings& b) noexcept
-        {
-            return a.scheduler.budgetFraction == b.scheduler.budgetFraction && a.scheduler.intervalSeconds == b.scheduler.intervalSeconds && a.scheduler.heapThresholdBytes == b.scheduler.heapThresholdBytes && a.scheduler.silenceHoldSeconds == b.scheduler.silenceHoldSeconds && a.scheduler.minGapSeconds == b.scheduler.minGapSeconds && a.safetyFactor == b.safetyFactor && a.maxLatencySeconds == b.maxLatencySeconds && a.silenceThreshold == b.silenceThreshold;
-        }
     } // namespace
+
+    const std::array<const char*, ParameterPush::scriptParameterCount>& ParameterPush::scriptNames() noexcept
+    {
+        static const std::array<const char*, scriptParameterCount> names { ParamIDs::drive, ParamIDs::tone, ParamIDs::garbageKb,
+                                                                           ParamIDs::liveHeapMb, ParamIDs::macros[0], ParamIDs::macros[1],
+                                                                           ParamIDs::macros[2], ParamIDs::macros[3], ParamIDs::macros[4],
+                                                                           ParamIDs::macros[5], ParamIDs::macros[6], ParamIDs::macros[7] };
+        return names;
+    }
+
+    std::array<float, ParameterPush::scriptParameterCount> ParameterPush::scriptValues (const ParameterRefs& params) noexcept
+    {
+        return { params.drive.get(), params.tone.get() * 0.01f, params.garbageKb.get(), params.liveHeapMb.get(),
+                 params.macros[0]->get(), params.macros[1]->get(), params.macros[2]->get(), params.macros[3]->get(),
+                 params.macros[4]->get(), params.macros[5]->get(), params.macros[6]->get(), params.macros[7]->get() };
+    }
 
     int ParameterPush::push (const ParameterRefs& params, const std::array<int, scriptParameterCount>& scriptIndices, pg::LatencyEngine& engine,
                              bool bypassed, bool offline) noexcept
@@ -40,11 +52,7 @@ namespace pauseguard
             ++calls;
         }
 
-        const std::array<float, scriptParameterCount> scriptNow {
-            params.drive.get(), params.tone.get() * 0.01f, params.garbageKb.get(), params.liveHeapMb.get(),
-            params.macros[0]->get(), params.macros[1]->get(), params.macros[2]->get(), params.macros[3]->get(),
-            params.macros[4]->get(), params.macros[5]->get(), params.macros[6]->get(), params.macros[7]->get()
-        };
+        const auto scriptNow = scriptValues (params);
         for (size_t i = 0; i < scriptParameterCount; ++i)
             if (changed (script[i], scriptNow[i], all))
             {
@@ -71,7 +79,7 @@ namespace pauseguard
         d.safetyFactor = params.safetyFactor.get();
         d.maxLatencySeconds = params.maxLatencyMs.get() * 0.001;
         d.silenceThreshold = juce::Decibels::decibelsToGain (params.silenceDb.get(), -200.0f);
-        if (all || ! sameDynamic (d, dynamic))
+        if (all || d != dynamic)
         {
             dynamic = d;
             {

@@ -17,6 +17,11 @@ namespace pauseguard
     public:
         static constexpr size_t scriptParameterCount = 4 + 8; // drive, tone, garbage, live heap, 8 macros
 
+        // The script's parameters, in the order of push's scriptIndices: their names, and their
+        // values as the knobs set them (tone in 0..1).
+        static const std::array<const char*, scriptParameterCount>& scriptNames() noexcept;
+        static std::array<float, scriptParameterCount> scriptValues (const ParameterRefs& params) noexcept;
+
         // Any thread (prepare, a state restored): the next push passes every value again.
         void pushEverythingNext() noexcept { everything.store (true, std::memory_order_relaxed); }
 

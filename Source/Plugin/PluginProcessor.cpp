@@ -101,12 +101,9 @@ namespace pauseguard
         const auto traceSeconds = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_TRACE_SECONDS", "10").getDoubleValue();
         pg::trace::Recorder::global().enableIfOff (traceSeconds > 0.0 ? std::min (traceSeconds, 600.0) : 10.0);
         // Output is not the DSP's: the engine applies it at the output stage, with the mix.
-        scriptParams[0] = engine.addScriptParameter (ParamIDs::drive, params.drive.get());
-        scriptParams[1] = engine.addScriptParameter (ParamIDs::tone, params.tone.get() / 100.0f);
-        scriptParams[2] = engine.addScriptParameter (ParamIDs::garbageKb, params.garbageKb.get());
-        scriptParams[3] = engine.addScriptParameter (ParamIDs::liveHeapMb, params.liveHeapMb.get());
-        for (size_t i = 0; i < 8; ++i)
-            scriptParams[4 + i] = engine.addScriptParameter (ParamIDs::macros[i], params.macros[i]->get());
+        const auto values = ParameterPush::scriptValues (params);
+        for (size_t i = 0; i < scriptParams.size(); ++i)
+            scriptParams[i] = engine.addScriptParameter (ParameterPush::scriptNames()[i], values[i]);
         // A host without an editor (a render farm, jalv) can give new instances a program in the
         // environment: started only if it is on the allow-list, as if a session named it.
         if (const auto named = juce::SystemStats::getEnvironmentVariable ("PAUSEGUARD_DSP_PROGRAM", {}).trim(); named.isNotEmpty())
