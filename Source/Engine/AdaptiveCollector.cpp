@@ -230,7 +230,7 @@ namespace pg
         a.sampleRate = settings.sampleRate;
         a.safetyFactor = safetyFactor.load (std::memory_order_relaxed);
         a.maxLatencySamples = engine.clampLatency (static_cast<int> (dynamicMaxLatencySeconds.load (std::memory_order_relaxed) * settings.sampleRate));
-        a.fadeSamples = EngineControl::fadeSamplesFor (settings.sampleRate);
+        a.fadeSamples = engine.audio().getDropoutFadeSamples();
         a.minLatencySamples = engine.getMeasuredFloor();
         return a;
     }
@@ -311,7 +311,7 @@ namespace pg
         in.heapAfterLastFull = heapAfterLastFull;
         in.lastFullAt = lastFullAt;
         in.lastFullSeconds = lastFullSeconds;
-        in.slackSeconds = static_cast<double> (engine.audio().getPublishedLatency() - settings.maxBlockSize - EngineControl::fadeSamplesFor (settings.sampleRate)) / settings.sampleRate - adapter.worstInWindow();
+        in.slackSeconds = static_cast<double> (engine.audio().getPublishedLatency() - settings.maxBlockSize - engine.audio().getDropoutFadeSamples()) / settings.sampleRate - adapter.worstInWindow();
         in.transportPlaying = engine.audio().isTransportPlaying();
         in.silentSeconds = silentSince < 0.0 ? 0.0 : now - silentSince;
 

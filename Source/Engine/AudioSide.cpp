@@ -458,7 +458,7 @@ namespace pg
         largestBlock.store (0, std::memory_order_relaxed);
         rendering.store (false, std::memory_order_relaxed);
         renderPace.reset (sampleRate, maxBufferedBlock, announcedBlock);
-        dropoutFade = std::max (1, static_cast<int> (std::lround (0.001 * sampleRate)));
+        dropoutFade = fadeSamplesFor (sampleRate);
         wetGain = fadeWetGain = 1.0f;
         // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
         audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",

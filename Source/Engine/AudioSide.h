@@ -18,8 +18,10 @@
 #include "WorkerPool.h"
 #include "Trace/Trace.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -83,6 +85,8 @@ namespace pg
             const int sent = largestBlock.load (std::memory_order_relaxed);
             return sent > 0 ? sent : announcedRealtimeBlock;
         }
+        // The dropout fade's length and look-ahead at a rate: 1 ms.
+        static int fadeSamplesFor (double sampleRate) noexcept { return std::max (1, static_cast<int> (std::lround (0.001 * sampleRate))); }
         int getDropoutFadeSamples() const noexcept { return dropoutFade; }
         int getCrossfadeSamples() const noexcept { return latencyFade.getMaximumSamples(); }
         int getCrossfadeNominalSamples() const noexcept { return latencyFade.getNominalSamples(); }
@@ -184,7 +188,7 @@ namespace pg
         int latency = 0;
         float mixCurrent = 1.0f;
         float outputGainCurrent = 1.0f; // on the wet signal, at the output stage
-        int dropoutFade = 48; // wet <-> delayed dry when the worker is late (set by prepare)
+        int dropoutFade = 48; // wet <-> delayed dry when the worker is late (set by prepare: fadeSamplesFor)
         float wetGain = 1.0f, fadeWetGain = 1.0f; // that fade's gain, at L and at the previous L
         int fadeFromLatency = 0; // crossfade from the previous L after a change
         std::array<Gap, 8> gaps {};

@@ -94,7 +94,7 @@ namespace pg
         engine.collector().describe (q);
         q.minLatencySamples = engine.getFixedFloor();
         q.minDynamicLatencySamples = engine.getMeasuredFloor();
-        q.fadeSamples = EngineControl::fadeSamplesFor (settings.sampleRate);
+        q.fadeSamples = AudioSide::fadeSamplesFor (settings.sampleRate);
         q.maxLatencySamples = engine.clampLatency (INT_MAX);
         const auto s = engine.collector().getStrategy();
         const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;

@@ -72,18 +72,16 @@ namespace pg
         dspSupervisor.release();
     }
 
-    int EngineControl::fadeSamplesFor (double sampleRate) noexcept { return std::max (1, static_cast<int> (std::lround (0.001 * sampleRate))); }
-
     int EngineControl::latencyFloorFor (int blockSize, double sampleRate) noexcept
     {
         const int block = std::max (1, blockSize);
         const int slack = static_cast<int> (std::ceil (0.002 * sampleRate)) + block / 4;
-        return block + fadeSamplesFor (sampleRate) + slack;
+        return block + AudioSide::fadeSamplesFor (sampleRate) + slack;
     }
 
     int EngineControl::measuredFloorFor (int blockSize, double sampleRate) noexcept
     {
-        return std::max (1, blockSize) + fadeSamplesFor (sampleRate) + static_cast<int> (std::ceil (0.0005 * sampleRate));
+        return std::max (1, blockSize) + AudioSide::fadeSamplesFor (sampleRate) + static_cast<int> (std::ceil (0.0005 * sampleRate));
     }
 
     int EngineControl::getMeasuredFloor() const noexcept { return measuredFloorFor (audioSide.getLargestBlock(), settings.sampleRate); }

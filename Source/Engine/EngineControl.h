@@ -41,7 +41,6 @@ namespace pg
         // is one block + the fade + the safety factor x the responses): one block + the fade + a
         // napping pool thread's wake-up.
         static int measuredFloorFor (int blockSize, double sampleRate) noexcept;
-        static int fadeSamplesFor (double sampleRate) noexcept;
         // The floor of the strategy the worker runs (clampLatency's lower bound).
         int getLatencyFloor() const noexcept;
         int getFixedFloor() const noexcept; // the deterministic strategy's: latencyFloorFor the blocks sent
