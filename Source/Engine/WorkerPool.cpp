@@ -228,6 +228,8 @@ namespace pg
         return false;
     }
 
+    bool WorkerPool::trafficAt (int64_t now) const noexcept { return now - lastMark.load (std::memory_order_relaxed) < trafficNanos; }
+
     int64_t WorkerPool::napWhileTraffic (int64_t now) const noexcept
     {
         const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
@@ -300,7 +302,7 @@ namespace pg
                 // While blocks arrive, one idle thread naps (so that the audio thread need not
                 // wake it) and the others sleep: the one that finds work wakes another if more is
                 // pending.
-                const bool traffic = now - lastMark.load (std::memory_order_relaxed) < trafficNanos;
+                const bool traffic = trafficAt (now);
                 int64_t nap = -1;
                 if (retryAt != noDeadline)
                     nap = std::clamp<int64_t> (retryAt - now, 0, blockedRetryNanos);
@@ -335,12 +337,12 @@ namespace pg
             }
             states[index].store (running, std::memory_order_seq_cst);
             std::atomic_thread_fence (std::memory_order_seq_cst);
+            const int64_t t0 = nowNanos();
             // No other thread looks for work: a sleeper is woken if more is pending than this thread
             // takes, or while blocks arrive (it naps meanwhile, so that the audio thread never
             // has to wake one).
-            if (int64_t unused = 0; ! anotherLooks (index) && (nowNanos() - lastMark.load (std::memory_order_relaxed) < trafficNanos || pickEarliest (nowNanos(), unused) != nullptr))
+            if (int64_t unused = 0; ! anotherLooks (index) && (trafficAt (t0) || pickEarliest (t0, unused) != nullptr))
                 wake.signal();
-            const int64_t t0 = nowNanos();
             Ran ran = run (client);
             if (ran == Ran::idle)
             {

@@ -94,6 +94,7 @@ namespace pg
         // is due (the last callback's first mark + the shorter of the last two periods), or napNanos
         // when that is nearer or unknown. Either way it wakes at most napNanos after a block arrives.
         int64_t napWhileTraffic (int64_t now) const noexcept;
+        bool trafficAt (int64_t now) const noexcept; // blocks arrived in the last trafficNanos
         bool anotherNaps (size_t self) const noexcept; // another thread naps (it wakes by itself)
         bool anotherLooks (size_t self) const noexcept; // another thread scans or naps
 
