@@ -21,35 +21,27 @@ namespace pg
             return nullptr;
         }
 
+        template <typename T>
+        int64_t readAs (const void* value)
+        {
+            T v;
+            std::memcpy (&v, value, sizeof v);
+            return v;
+        }
+
         // A signed integer of 1, 2, 4 or 8 bytes (the host's own byte order), else nothing.
         std::optional<int64_t> readInteger (const void* value, uint32_t size)
         {
             switch (size)
             {
                 case 1:
-                {
-                    int8_t v;
-                    std::memcpy (&v, value, 1);
-                    return v;
-                }
+                    return readAs<int8_t> (value);
                 case 2:
-                {
-                    int16_t v;
-                    std::memcpy (&v, value, 2);
-                    return v;
-                }
+                    return readAs<int16_t> (value);
                 case 4:
-                {
-                    int32_t v;
-                    std::memcpy (&v, value, 4);
-                    return v;
-                }
+                    return readAs<int32_t> (value);
                 case 8:
-                {
-                    int64_t v;
-                    std::memcpy (&v, value, 8);
-                    return v;
-                }
+                    return readAs<int64_t> (value);
                 default:
                     return std::nullopt;
             }
