@@ -36,6 +36,7 @@ namespace pauseguard::cli
     {
         // Traced from the start: every dropout gets its cause (the instances' lanes are made in prepare).
         pg::trace::Recorder::global().enable (o.traceSeconds);
+        const size_t residentBefore = residentBytes();
         std::vector<std::unique_ptr<PauseGuardProcessor>> owned;
         std::vector<PauseGuardProcessor*> ps;
         for (int i = 0; i < o.instances; ++i)
@@ -47,11 +48,17 @@ namespace pauseguard::cli
             ps.push_back (owned.back().get());
         }
         PoolFigures pool;
-        const double poolCpuBefore = pauseguard::cli::poolCpuSeconds();
+        const double poolCpuBefore = poolCpuSeconds();
         const auto all = runPaced (ps, o, o.seconds, nullptr, ! o.json, nullptr, &pool);
-        pool.poolCpuPercentPerInstance = 100.0 * (pauseguard::cli::poolCpuSeconds() - poolCpuBefore) / o.seconds / o.instances;
+        pool.poolCpuPercentPerInstance = 100.0 * (poolCpuSeconds() - poolCpuBefore) / o.seconds / o.instances;
+        pool.residentMbPerInstance = static_cast<double> (residentBytes() - std::min (residentBefore, residentBytes())) / 1048576.0 / o.instances;
+        pool.preparedMbPerInstance = static_cast<double> (ps.front()->getEngine().getPreparedBytes()) / 1048576.0;
         if (o.process.isEmpty())
-            pool.scriptAloneCpuPercent = pauseguard::cli::scriptAloneCpuPercent (*ps.front(), o.rate, o.block, 2, std::min (o.seconds, 10.0));
+        {
+            const auto alone = runScriptAlone (*ps.front(), o.rate, o.block, 2, std::min (o.seconds, 10.0));
+            pool.scriptAloneCpuPercent = alone.cpuPercent;
+            pool.scriptAloneHeapPeakMb = static_cast<double> (alone.heapPeakBytes) / 1048576.0;
+        }
         if (o.instances == 1)
         {
             juce::DynamicObject::Ptr extra = new juce::DynamicObject();

@@ -4,6 +4,7 @@
 #include "LuaDsp.h"
 #include "Profiler.h"
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <filesystem>
@@ -41,13 +42,23 @@ namespace pauseguard::cli
         }
     } // namespace
 
-    double scriptAloneCpuPercent (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds)
+    size_t residentBytes()
     {
+        std::ifstream status ("/proc/self/status");
+        for (std::string line; std::getline (status, line);)
+            if (line.rfind ("VmRSS:", 0) == 0)
+                return static_cast<size_t> (std::stoull (line.substr (6))) * 1024; // "VmRSS:   1234 kB"
+        return 0;
+    }
+
+    ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds)
+    {
+        ScriptAlone failed;
         const auto& params = p.getParams();
         pg::LuaDsp dsp;
         const auto source = p.getScriptSource().toStdString();
         if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels))
-            return -1.0;
+            return failed;
         const auto push = [&params] (pg::Dsp& d) {
             const auto values = ParameterPush::scriptValues (params);
             for (size_t i = 0; i < values.size(); ++i)
@@ -59,7 +70,7 @@ namespace pauseguard::cli
         warm.numChannels = channels;
         const std::atomic<bool> never { false };
         if (! pg::warmUpScript (dsp, warm, push, never) || ! dsp.prepare (rate, block, channels))
-            return -1.0;
+            return failed;
         // The deterministic strategy's collector: Lua's own incremental one, at the processor's pacing.
         dsp.setAutomaticCollection (true);
         dsp.setIncrementalPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
@@ -71,6 +82,7 @@ namespace pauseguard::cli
         for (auto& b : buffers)
             pointers.push_back (b.data());
         const auto blocks = static_cast<long> (seconds * rate / block);
+        ScriptAlone r;
         const double start = threadCpuSeconds();
         for (long b = 0; b < blocks; ++b)
         {
@@ -82,9 +94,11 @@ namespace pauseguard::cli
             }
             push (dsp);
             if (! dsp.process (pointers.data(), channels, block))
-                return -1.0;
+                return failed;
+            r.heapPeakBytes = std::max (r.heapPeakBytes, dsp.heapBytes());
         }
         const double audioSeconds = static_cast<double> (blocks) * block / rate;
-        return 100.0 * (threadCpuSeconds() - start) / audioSeconds;
+        r.cpuPercent = 100.0 * (threadCpuSeconds() - start) / audioSeconds;
+        return r;
     }
 } // namespace pauseguard::cli

@@ -12,8 +12,15 @@ namespace pauseguard::cli
     // (/proc's schedstat, in nanoseconds). 0 where /proc has no schedstat.
     double poolCpuSeconds();
 
-    // The processor's script alone, at its parameters and pacing, on the demo signal: its CPU time
-    // per second of audio (100 = a core) over `seconds` of audio in blocks of `block` frames, after
-    // its live heap is built (untimed). -1 if the script fails.
-    double scriptAloneCpuPercent (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds);
+    // The processor's script alone, at its parameters and pacing, on the demo signal, over
+    // `seconds` of audio in blocks of `block` frames, after its live heap is built (untimed).
+    struct ScriptAlone
+    {
+        double cpuPercent = -1.0; // CPU time per second of audio (100 = a core); -1 if the script fails
+        size_t heapPeakBytes = 0; // the largest heap its Lua state held between two blocks
+    };
+    ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds);
+
+    // The process's resident memory now (VmRSS), in bytes; 0 where /proc has none.
+    size_t residentBytes();
 } // namespace pauseguard::cli

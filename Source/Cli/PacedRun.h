@@ -34,6 +34,11 @@ namespace pauseguard::cli
         // The engine's own cost (EngineCost.h): the pool threads' CPU per instance (the bare engine's
         // share included), and the script alone for the same blocks (-1: not measured).
         double poolCpuPercentPerInstance = 0.0, scriptAloneCpuPercent = -1.0;
+        // Memory: the process's resident growth from before the instances were made to the end of
+        // the run, per instance (shared parts, the pool and its trace lanes, included), the script
+        // alone's peak heap (the same run as its CPU; 0: not measured), and the engine's buffers.
+        double residentMbPerInstance = 0.0, scriptAloneHeapPeakMb = 0.0;
+        double preparedMbPerInstance = 0.0; // the engine's own buffers (LatencyEngine::getPreparedBytes)
         int capacityInstances() const { return instanceCpuPercent > 0.0 ? static_cast<int> (100.0 * threads / instanceCpuPercent) : 0; }
         std::vector<pg::trace::DropoutCause> lastCauses; // those still in the trace at the end
     };

@@ -35,6 +35,10 @@ namespace pauseguard::cli
             o.setProperty ("script_alone_cpu_percent", pool.scriptAloneCpuPercent);
             o.setProperty ("engine_cost_ratio", pool.poolCpuPercentPerInstance / pool.scriptAloneCpuPercent);
         }
+        o.setProperty ("resident_mb_per_instance", pool.residentMbPerInstance);
+        o.setProperty ("engine_buffers_mb_per_instance", pool.preparedMbPerInstance);
+        if (pool.scriptAloneHeapPeakMb > 0.0)
+            o.setProperty ("script_alone_heap_peak_mb", pool.scriptAloneHeapPeakMb);
     }
 
     void printMachineFigures (const PoolFigures& pool)
@@ -46,6 +50,11 @@ namespace pauseguard::cli
         if (pool.scriptAloneCpuPercent > 0.0)
             std::printf ("  engine cost  pool CPU per instance %.2f %% of a core; the script alone %.2f %%: %.2fx\n", pool.poolCpuPercentPerInstance,
                          pool.scriptAloneCpuPercent, pool.poolCpuPercentPerInstance / pool.scriptAloneCpuPercent);
+        std::printf ("  memory       resident growth per instance %.1f MB (the shared pool and trace included), the engine's buffers %.2f MB",
+                     pool.residentMbPerInstance, pool.preparedMbPerInstance);
+        if (pool.scriptAloneHeapPeakMb > 0.0)
+            std::printf ("; the script alone's heap peaks at %.1f MB", pool.scriptAloneHeapPeakMb);
+        std::printf ("\n");
     }
 
     void printCauses (const pg::trace::CauseCounts& counts, uint64_t dropouts)

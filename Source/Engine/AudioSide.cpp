@@ -460,14 +460,20 @@ namespace pg
         renderPace.reset (sampleRate, maxBufferedBlock, announcedBlock);
         dropoutFade = fadeSamplesFor (sampleRate);
         wetGain = fadeWetGain = 1.0f;
-        // The trace's lane for this instance's audio side: its blocks, dropouts and latency changes.
+        // The trace's lane for this instance's audio side: an event per block of the prepared size,
+        // a few for its dropouts and latency changes. (It keeps the newest: with smaller blocks or
+        // many dropouts, it covers less than the trace's window.)
         audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",
-                                                       2.0 * sampleRate / std::max (16, blockPrepared) + 100.0);
+                                                       sampleRate / std::max (16, blockPrepared) + 10.0);
 
         const auto maxLatency = static_cast<size_t> (std::ceil (maxLatencySeconds * sampleRate));
         const auto block = static_cast<size_t> (blockPrepared);
         dryLine.allocate (channelsPrepared, maxLatency + block + 16);
-        const size_t ringFrames = 2 * (maxLatency + block) + static_cast<size_t> (chunkFrames);
+        // The output ring holds what a latency up to the maximum may still play (releaseOnAudio)
+        // and what the worker has delivered since: at most the maximum + a block + a chunk. The
+        // input ring holds the worker's backlog; input older than the maximum latency could only
+        // be played late, so a backlog longer than the ring is dropped (a gap), not kept.
+        const size_t ringFrames = maxLatency + 2 * block + static_cast<size_t> (chunkFrames);
         inputRing.allocate (channelsPrepared, ringFrames);
         outputRing.allocate (channelsPrepared, ringFrames);
         // A stamp per block in flight: a sixteenth of the ring's frames is room for every block

@@ -80,6 +80,11 @@ namespace pg
         int getLatencySamples() const noexcept;
         // The latency the audio thread plays at now.
         int getPublishedLatency() const noexcept { return publishedLatency.load (std::memory_order_relaxed); }
+        // The bytes prepare allocated: the dry line, the rings, the stamps and the trace's lane.
+        size_t preparedBytes() const noexcept
+        {
+            return dryLine.bytes() + inputRing.bytes() + outputRing.bytes() + stamps.bytes() + fadeScratch.size() * sizeof (float) + (audioLane != nullptr ? audioLane->bytes() : 0);
+        }
         int getLargestBlock() const noexcept
         {
             const int sent = largestBlock.load (std::memory_order_relaxed);

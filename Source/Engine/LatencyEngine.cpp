@@ -39,6 +39,7 @@ namespace pg
     void LatencyEngine::setOffline (bool isOffline) noexcept { core->audio().setOffline (isOffline); }
     bool LatencyEngine::isOffline() const noexcept { return core->audio().isOffline(); }
     int LatencyEngine::getLargestBlock() const noexcept { return core->audio().getLargestBlock(); }
+    size_t LatencyEngine::getPreparedBytes() const noexcept { return core->audio().preparedBytes(); }
     int LatencyEngine::getLatencySamples() const noexcept { return core->audio().getLatencySamples(); }
     void LatencyEngine::setMix (float zeroToOne) noexcept { core->audio().setMix (zeroToOne); }
     void LatencyEngine::setOutputGain (float linear) noexcept { core->audio().setOutputGain (linear); }

@@ -140,6 +140,10 @@ namespace pg
         int getMeasuredLatency() const noexcept;
 
         bool isPrepared() const noexcept;
+        // Any thread, while prepared: the memory this instance's buffers take (the delay line, the
+        // rings to and from the worker, their stamps, its lane of the trace). The DSP's own heap
+        // is not in it.
+        size_t getPreparedBytes() const noexcept;
         double getSampleRate() const noexcept;
         int getMaxBlockSize() const noexcept;
 

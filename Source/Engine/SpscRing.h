@@ -51,6 +51,7 @@ namespace pg
         }
 
         size_t getCapacity() const noexcept { return capacity; }
+        size_t bytes() const noexcept { return capacity * static_cast<size_t> (channels) * sizeof (float); }
         int getNumChannels() const noexcept { return channels; }
 
         // ---- producer side -------------------------------------------------------------------
@@ -216,6 +217,8 @@ namespace pg
             item = items[h & (capacity - 1)];
             return true;
         }
+
+        size_t bytes() const noexcept { return capacity * sizeof (T); }
 
     private:
         size_t capacity = 0;

@@ -200,7 +200,9 @@ namespace pauseguard
         settings.sampleRate = sampleRate;
         settings.maxBlockSize = preparedBlockSize;
         settings.numChannels = juce::jmax (1, getTotalNumInputChannels(), getTotalNumOutputChannels());
-        settings.maxLatencySeconds = 1.0;
+        // The rings hold the largest latency the knobs can ask for (Latency, Max latency), not more:
+        // their memory is per instance.
+        settings.maxLatencySeconds = 0.001 * juce::jmax (params.latencyMs.getNormalisableRange().end, params.maxLatencyMs.getNormalisableRange().end);
 
         // Every value, from this thread; the audio thread's next block passes them all again too.
         ParameterPush().push (params, scriptParams, engine, params.bypass.get(), isNonRealtime());

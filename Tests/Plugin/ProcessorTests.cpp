@@ -47,6 +47,23 @@ TEST_CASE ("The processor reports its latency before processing starts", "[plugi
     CHECK (p.getName() == "PauseGuard");
 }
 
+TEST_CASE ("An instance's own buffers take under 2 MB at 48 kHz, and still hold the largest latency its knobs ask for", "[plugin][memory]")
+{
+    PauseGuardProcessor p;
+    prepare (p, 48000.0, 128, 2);
+    // The delay line, the rings, their stamps and the instance's lane of the trace (on in every
+    // processor): sized by the knobs' largest latency (500 ms), not a second or more.
+    const auto bytes = p.getEngine().getPreparedBytes();
+    INFO ("prepared bytes " << bytes);
+    CHECK (bytes > 0);
+    CHECK (bytes <= size_t (2) << 20);
+    const auto largestKnob = std::max (p.getParams().latencyMs.getNormalisableRange().end, p.getParams().maxLatencyMs.getNormalisableRange().end);
+    const int largest = juce::roundToInt (largestKnob * 0.001 * 48000.0);
+    CHECK (p.getEngine().clampLatency (largest) == largest);
+    CHECK (p.getEngine().clampLatency (largest + 1) == largest);
+    p.releaseResources();
+}
+
 TEST_CASE ("Processor alignment, wet and dry, at three rates, mono and stereo, any block sizes", "[plugin][alignment]")
 {
     const double rate = GENERATE (44100.0, 48000.0, 96000.0);

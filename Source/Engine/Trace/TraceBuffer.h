@@ -95,6 +95,7 @@ namespace pg::trace
         // Events pushed since the buffer was made (including those overwritten since).
         uint64_t pushed() const noexcept { return head.load (std::memory_order_acquire); }
         size_t getCapacity() const noexcept { return capacity; }
+        size_t bytes() const noexcept { return capacity * wordsPerEvent * sizeof (uint64_t); }
         const std::string& laneName() const noexcept { return name; }
         int lane() const noexcept { return laneIndex; }
 
