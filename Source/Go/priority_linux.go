@@ -65,9 +65,21 @@ func realtimeThread() (priority int, stop func()) {
 	}
 }
 
-// allNormal puts every thread of the program back to the normal policy.
+// allNormal puts every thread of the program back to the normal policy. A thread the runtime
+// starts meanwhile, from one not yet put back, inherits the real-time policy after the pass has read
+// the list: so it passes again until a pass finds every thread normal.
 func allNormal() {
-	forEachThread(func(tid int) { setScheduler(tid, schedOther, 0) })
+	for pass := 0; pass < 100; pass++ {
+		changed := false
+		forEachThread(func(tid int) {
+			if policy, _ := threadPolicy(tid); policy != schedOther && setScheduler(tid, schedOther, 0) == nil {
+				changed = true
+			}
+		})
+		if !changed {
+			return
+		}
+	}
 }
 
 // forEachThread calls f with the id of each of the process's threads.
