@@ -14,6 +14,10 @@
 #include <string>
 #include <thread>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace pg
 {
     namespace
@@ -45,8 +49,36 @@ namespace pg
         using SanitiseFunction = void (*) (const float*, float*, float*, size_t) noexcept;
 #if defined(__x86_64__)
         // Eight samples at a time where the CPU has AVX2. Chosen when the library's statics are
-        // made (an ifunc would be resolved before a sanitizer's runtime starts).
-        [[gnu::target ("avx2")]] void sanitiseAvx2 (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
+        // made (an ifunc would be resolved before a sanitizer's runtime starts). A sample is kept
+        // where its magnitude's bits lie in [the smallest normal, the largest finite]: one unsigned
+        // range check, (bits - smallest) <= (largest - smallest), done as a min and a compare; the
+        // others become +0 by a mask.
+        template <bool toInput>
+        [[gnu::target ("avx2"), gnu::always_inline]] inline void sanitiseVectors (const float* x, float* dry, float* input, size_t n) noexcept
+        {
+            const __m256i magnitude = _mm256_set1_epi32 (0x7fffffff);
+            const __m256i smallest = _mm256_set1_epi32 (0x00800000);
+            const __m256i span = _mm256_set1_epi32 (0x7f7fffff - 0x00800000);
+            size_t k = 0;
+#pragma GCC unroll 2
+            for (; k + 8 <= n; k += 8)
+            {
+                const __m256i v = _mm256_loadu_si256 (reinterpret_cast<const __m256i*> (x + k));
+                const __m256i offset = _mm256_sub_epi32 (_mm256_and_si256 (v, magnitude), smallest);
+                const __m256i kept = _mm256_and_si256 (v, _mm256_cmpeq_epi32 (_mm256_min_epu32 (offset, span), offset));
+                _mm256_storeu_si256 (reinterpret_cast<__m256i*> (dry + k), kept);
+                if constexpr (toInput)
+                    _mm256_storeu_si256 (reinterpret_cast<__m256i*> (input + k), kept);
+            }
+            sanitise (x + k, dry + k, toInput ? input + k : nullptr, n - k);
+        }
+        [[gnu::target ("avx2")]] void sanitiseAvx2 (const float* x, float* dry, float* input, size_t n) noexcept
+        {
+            if (input != nullptr)
+                sanitiseVectors<true> (x, dry, input, n);
+            else
+                sanitiseVectors<false> (x, dry, input, n);
+        }
         void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
         const SanitiseFunction sanitiseInto = [] {
             __builtin_cpu_init();
@@ -98,7 +130,7 @@ namespace pg
             return;
         }
         // Forget gaps that no latency can reach any more (or the oldest, if the table is full).
-        const auto reach = static_cast<uint64_t> (std::ceil (maxLatencySeconds * sampleRate)) + static_cast<uint64_t> (blockPrepared);
+        const auto reach = static_cast<uint64_t> (maxLatencyFrames + blockPrepared);
         while (numGaps > 0 && (numGaps == static_cast<int> (gaps.size()) || gaps[0].absEnd + reach < absStart))
         {
             baseOffset = gaps[0].offsetAfter;
@@ -295,17 +327,18 @@ namespace pg
         audioCallsInside.fetch_add (1, std::memory_order_seq_cst);
         if (prepared.load (std::memory_order_seq_cst) && numFrames > 0 && numChannels > 0)
         {
-            const bool renders = renderPace.onBlockStart (nowNanos(), numFrames);
+            const int64_t entryNanos = nowNanos(); // the clock's one reading until the call returns
+            const bool renders = renderPace.onBlockStart (entryNanos, numFrames);
             rendering.store (renders && renderDetection.load (std::memory_order_relaxed), std::memory_order_relaxed);
             if (! isOffline() && numFrames > largestBlock.load (std::memory_order_relaxed))
                 largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks sent in real time
-            processPrepared (channels, numChannels, numFrames);
+            processPrepared (channels, numChannels, numFrames, entryNanos);
             renderPace.onBlockEnd (nowNanos());
         }
         audioCallsInside.fetch_sub (1, std::memory_order_release);
     }
 
-    void AudioSide::processPrepared (float* const* channels, int numChannels, int numFrames) noexcept
+    void AudioSide::processPrepared (float* const* channels, int numChannels, int numFrames, int64_t callbackNanos) noexcept
     {
         if (numFrames > blockPrepared) // larger than prepared: in pieces
         {
@@ -315,7 +348,7 @@ namespace pg
             {
                 for (int c = 0; c < nch; ++c)
                     part[static_cast<size_t> (c)] = channels[c] + offset;
-                processPrepared (part.data(), nch, std::min (blockPrepared, numFrames - offset));
+                processPrepared (part.data(), nch, std::min (blockPrepared, numFrames - offset), callbackNanos);
             }
             return;
         }
@@ -329,8 +362,7 @@ namespace pg
         const bool toWorker = inputRing.freeForProducer() >= static_cast<int64_t> (n);
         writeInputOnAudio (channels, nch, n, toWorker);
 
-        // 2. Hand the input to the worker, or count it as dropped.
-        const int64_t callbackNanos = nowNanos();
+        // 2. Hand the input to the worker, or count it as dropped. (Its arrival is the call's entry.)
         handOverOnAudio (n, toWorker, callbackNanos);
         if (isOffline())
             waitForOutputOnAudio (n);
@@ -401,7 +433,7 @@ namespace pg
             inputRing.publishWrite (inputWritePos);
             // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
             pool->markPending (poolSlot.load (std::memory_order_acquire),
-                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos, sampleRate));
+                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos, sampleRate), callbackNanos);
         }
         else
         {
@@ -417,7 +449,7 @@ namespace pg
     {
         const auto un = static_cast<size_t> (n);
         audioTime += un;
-        const auto reach = static_cast<int64_t> (std::ceil (maxLatencySeconds * sampleRate));
+        const int64_t reach = maxLatencyFrames;
         const uint64_t hi = outputRing.publishedWritePosition();
         const int64_t oldestAbs = static_cast<int64_t> (audioTime) - reach;
         if (oldestAbs > 0)
@@ -453,7 +485,6 @@ namespace pg
         channelsPrepared = settings.numChannels;
         blockPrepared = settings.maxBlockSize;
         sampleRate = settings.sampleRate;
-        maxLatencySeconds = settings.maxLatencySeconds;
         announcedRealtimeBlock = announcedBlock <= maxBufferedBlock ? std::max (0, announcedBlock) : 0;
         largestBlock.store (0, std::memory_order_relaxed);
         rendering.store (false, std::memory_order_relaxed);
@@ -466,7 +497,8 @@ namespace pg
         audioLane = trace::Recorder::global().newLane ("instance " + std::to_string (instanceId) + " (audio)",
                                                        sampleRate / std::max (16, blockPrepared) + 10.0);
 
-        const auto maxLatency = static_cast<size_t> (std::ceil (maxLatencySeconds * sampleRate));
+        maxLatencyFrames = static_cast<int64_t> (std::ceil (settings.maxLatencySeconds * sampleRate));
+        const auto maxLatency = static_cast<size_t> (maxLatencyFrames);
         const auto block = static_cast<size_t> (blockPrepared);
         dryLine.allocate (channelsPrepared, maxLatency + block + 16);
         // The output ring holds what a latency up to the maximum may still play (releaseOnAudio)

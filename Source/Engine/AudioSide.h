@@ -144,7 +144,7 @@ namespace pg
         bool mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept;
         Run classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept;
         void recordDroppedInput (uint64_t absStart, int n) noexcept;
-        void processPrepared (float* const* channels, int numChannels, int numFrames) noexcept PG_NONBLOCKING;
+        void processPrepared (float* const* channels, int numChannels, int numFrames, int64_t callbackNanos) noexcept PG_NONBLOCKING;
         // processPrepared's steps, inlined into it: a block costs no more calls than in one piece.
         [[gnu::always_inline]] inline void writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept;
         [[gnu::always_inline]] inline void handOverOnAudio (int n, bool toWorker, int64_t callbackNanos) noexcept;
@@ -186,7 +186,8 @@ namespace pg
         alignas (64) WorkerPool* pool = nullptr; // the pool that runs this engine's chunks (connect)
         std::atomic<WorkerPool::Slot*> poolSlot { nullptr }; // its slot there (connect)
         int channelsPrepared = 1, blockPrepared = 1; // the prepared settings this side needs
-        double sampleRate = 48000.0, maxLatencySeconds = 0.0;
+        double sampleRate = 48000.0;
+        int64_t maxLatencyFrames = 0; // the settings' maximum latency in frames, rounded up: how far back a latency can reach
         uint64_t audioTime = 0;
         uint64_t inputWritePos = 0;
         uint64_t outputReadPos = 0;

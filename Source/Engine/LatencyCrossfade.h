@@ -19,10 +19,7 @@
 #include <cmath>
 #include <utility>
 
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#include <emmintrin.h>
-#endif
+#include "StepPeak.h"
 
 namespace pg
 {
@@ -89,37 +86,11 @@ namespace pg
         }
 
     private:
-        // The output's largest recent step, over frames [from, to) of one channel:
-        // peak = max (peak x decay, |step|) at each frame, with the decay applied per group of
-        // `lane` frames rather than per frame (a step counts at most decay^-(lane-1), 0.4 % at 48 kHz, above
-        // its decayed value, and never above the largest step the signal made). Vectors of four:
-        // a running maximum per lane, decayed once per group, folded into one at the end.
+        // The output's largest recent step, over frames [from, to) of one channel (StepPeak.h).
         void trackSteps (size_t c, const float* x, int from, int to) noexcept
         {
-            float peak = recentStep[c];
-            int k = from;
-#if defined(__SSE__) || defined(__x86_64__)
-            if (k + static_cast<int> (lane) <= to)
-            {
-                const __m128 absMask = _mm_castsi128_ps (_mm_set1_epi32 (0x7fffffff));
-                const __m128 groupDecay = _mm_set1_ps (decayPerLane);
-                const auto step = [&] (int at, __m128 before) { return _mm_and_ps (absMask, _mm_sub_ps (_mm_loadu_ps (x + at), before)); };
-                const auto stepAt = [&] (int at) { return step (at, _mm_loadu_ps (x + at - 1)); };
-                const auto rest = [&] (int at) { return _mm_max_ps (stepAt (at + 4), _mm_max_ps (stepAt (at + 8), stepAt (at + 12))); };
-                // The first group: its first frame's step is from the last block's last output.
-                const __m128 firstBefore = _mm_setr_ps (last[c], x[from], x[from + 1], x[from + 2]);
-                __m128 running = _mm_max_ps (_mm_mul_ps (_mm_set1_ps (peak), groupDecay), _mm_max_ps (step (k, firstBefore), rest (k)));
-                for (k += static_cast<int> (lane); k + static_cast<int> (lane) <= to; k += static_cast<int> (lane))
-                    running = _mm_max_ps (_mm_mul_ps (running, groupDecay), _mm_max_ps (stepAt (k), rest (k)));
-                running = _mm_max_ps (running, _mm_movehl_ps (running, running));
-                running = _mm_max_ss (running, _mm_shuffle_ps (running, running, 1));
-                peak = _mm_cvtss_f32 (running);
-            }
-#endif
-            for (; k < to; ++k)
-                peak = std::max (peak * decay, std::abs (x[k] - (k == from ? last[c] : x[k - 1])));
+            recentStep[c] = stepPeak (x + from, to - from, last[c], recentStep[c], decay, decayPerLane);
             last[c] = x[to - 1];
-            recentStep[c] = peak;
         }
 
         void fadeOneFrame (const float* const* from, float* const* to, int nch, int i) noexcept
@@ -164,7 +135,7 @@ namespace pg
         }
 
         int nominal = 240, maximum = 960;
-        static constexpr size_t lane = 16; // frames per group (trackSteps)
+        static constexpr int lane = stepPeakGroup; // frames per group (trackSteps)
         float decay = 0.9997f, decayPerLane = 0.9952f; // per frame, per group
         float gain = 1.0f; // 1: no fade
         int elapsed = 0;

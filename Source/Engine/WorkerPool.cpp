@@ -171,7 +171,7 @@ namespace pg
             sleepNanos (50'000);
     }
 
-    void WorkerPool::markPending (Slot* slot, int64_t deadlineNanos) noexcept
+    void WorkerPool::markPending (Slot* slot, int64_t deadlineNanos, int64_t now) noexcept
     {
         if (slot == nullptr)
             return;
@@ -179,7 +179,6 @@ namespace pg
         while (deadlineNanos < current && ! slot->deadline.compare_exchange_weak (current, deadlineNanos, std::memory_order_seq_cst))
         {
         }
-        const int64_t now = nowNanos();
         if (now - lastMark.load (std::memory_order_relaxed) > burstGapNanos)
         {
             // A callback's first mark: the period since the last one. (Loads and stores, no

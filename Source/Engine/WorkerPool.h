@@ -16,6 +16,7 @@
 // and none wakes by itself at least 1 ms before the new work is due: at the usual latencies it
 // never does. Without audio for 50 ms the threads sleep until woken.
 
+#include "Clock.h"
 #include "Wakeup.h"
 
 #include <atomic>
@@ -68,8 +69,10 @@ namespace pg
 
         // Any thread (the audio thread): the client has input whose output is due at
         // deadlineNanos (steady clock). An earlier pending deadline is kept. Wait-free; the wake
-        // makes a syscall only when a pool thread sleeps.
-        void markPending (Slot* slot, int64_t deadlineNanos) noexcept;
+        // makes a syscall only when a pool thread sleeps. `now` is the steady clock's time (a
+        // caller that has just read it passes it: the audio thread reads the clock once a block).
+        void markPending (Slot* slot, int64_t deadlineNanos, int64_t now) noexcept;
+        void markPending (Slot* slot, int64_t deadlineNanos) noexcept { markPending (slot, deadlineNanos, nowNanos()); }
 
         // The thread running the client: its oldest pending input is now due at deadlineNanos.
         void setDeadline (Slot* slot, int64_t deadlineNanos) noexcept;
