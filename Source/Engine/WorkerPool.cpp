@@ -229,6 +229,15 @@ namespace pg
 
     bool WorkerPool::trafficAt (int64_t now) const noexcept { return now - lastMark.load (std::memory_order_relaxed) < trafficNanos; }
 
+    bool WorkerPool::backBeforeNextBlock (int64_t now) const noexcept
+    {
+        const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
+        if (period <= burstGapNanos || period >= trafficNanos)
+            return false; // no steady period: no prediction
+        const int64_t nextCallback = burstStart.load (std::memory_order_relaxed) + period;
+        return now + recentRunNanos.load (std::memory_order_relaxed) + napNanos <= nextCallback;
+    }
+
     int64_t WorkerPool::napWhileTraffic (int64_t now) const noexcept
     {
         const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
@@ -338,9 +347,12 @@ namespace pg
             std::atomic_thread_fence (std::memory_order_seq_cst);
             const int64_t t0 = nowNanos();
             // No other thread looks for work: a sleeper is woken if more is pending than this thread
-            // takes, or while blocks arrive (it naps meanwhile, so that the audio thread never
-            // has to wake one).
-            if (int64_t unused = 0; ! anotherLooks (index) && (trafficAt (t0) || pickEarliest (t0, unused) != nullptr))
+            // takes (a chunk can be long: a collection), or while blocks arrive (it naps
+            // meanwhile, so that the audio thread never has to wake one) unless this thread, at
+            // the longest recent run, is back before the next callback: it then naps for it
+            // itself, and no thread pays a wake-up. (If it is late after all, the audio thread's
+            // mark wakes one.)
+            if (int64_t unused = 0; ! anotherLooks (index) && (pickEarliest (t0, unused) != nullptr || (trafficAt (t0) && ! backBeforeNextBlock (t0))))
                 wake.signal();
             Ran ran = run (client);
             if (ran == Ran::idle)
@@ -358,7 +370,10 @@ namespace pg
             }
             if (ran == Ran::blocked)
                 s->retryAt.store (nowNanos() + blockedRetryNanos, std::memory_order_relaxed);
-            busy += nowNanos() - t0;
+            const int64_t took = nowNanos() - t0;
+            busy += took;
+            const int64_t recent = recentRunNanos.load (std::memory_order_relaxed);
+            recentRunNanos.store (std::max (took, recent - recent / 8), std::memory_order_relaxed);
             s->busy.store (false, std::memory_order_seq_cst);
             states[index].store (scanning, std::memory_order_seq_cst);
         }

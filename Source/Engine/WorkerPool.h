@@ -98,6 +98,10 @@ namespace pg
         // when that is nearer or unknown. Either way it wakes at most napNanos after a block arrives.
         int64_t napWhileTraffic (int64_t now) const noexcept;
         bool trafficAt (int64_t now) const noexcept; // blocks arrived in the last trafficNanos
+        // While blocks arrive at a steady period: whether a thread starting a run now, as long as
+        // the longest recent run, is idle again napNanos before the next callback is due (as in
+        // napWhileTraffic). Then it can nap for that callback itself: no sleeper needs waking.
+        bool backBeforeNextBlock (int64_t now) const noexcept;
         bool anotherNaps (size_t self) const noexcept; // another thread naps (it wakes by itself)
         bool anotherLooks (size_t self) const noexcept; // another thread scans or naps
 
@@ -111,6 +115,9 @@ namespace pg
         std::atomic<int64_t> lastMark { 0 }; // when the audio thread last marked a client
         // Written by the audio thread(s) at a callback's first mark; read by idle pool threads.
         std::atomic<int64_t> burstStart { 0 }, lastPeriod { 0 }, periodBefore { 0 };
+        // The longest recent run of a client (ns): each run's length or, if longer, the last
+        // value less an eighth. (Several threads store it: a race only blurs it.)
+        std::atomic<int64_t> recentRunNanos { 0 };
         size_t threadTotal = 0;
         std::vector<std::thread> threads; // real ones (none in a simulation)
         std::atomic<int> simulatedRunning { 0 }; // a simulation's threads still in threadMain

@@ -13,6 +13,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 using namespace pgtest;
 
 namespace
@@ -164,6 +166,54 @@ TEST_CASE ("Simulation: while blocks arrive, the pool wakes about three times a 
         CHECK (s.totalDropouts() == 0);
         CHECK (chunks >= 2 * 299);
         CHECK (2 * naps <= 7 * 300); // at most 3.5 a period
+        CHECK (latestStart <= 500 * us);
+    }
+    pg::trace::Recorder::global().disable();
+}
+
+TEST_CASE ("Simulation: one instance wakes one thread, which naps for its next block itself, and takes each block within 0.5 ms",
+           "[sim][pool][trace]")
+{
+    // A thread that takes a block and will be idle again before the next callback wakes no
+    // sleeper: it naps for that callback itself. The other thread sleeps the whole time.
+    const int64_t period = 2'666'667;
+    pg::trace::Recorder::global().enable (10.0);
+    {
+        SimulatedSession s (instancesCosting (1, 100 * us));
+        s.play (375); // 1 s
+        const auto snapshot = pg::trace::Recorder::global().snapshot();
+        REQUIRE (! snapshot.events.empty());
+        const int64_t from = snapshot.events.back().start - period * 300; // the last 300 periods: past the start
+        std::map<int, size_t> waitsByLane;
+        size_t chunks = 0;
+        int64_t latestStart = 0;
+        for (const auto& e : snapshot.events)
+        {
+            if (e.start < from)
+                continue;
+            if (e.kind == pg::trace::Kind::nap)
+                ++waitsByLane[e.lane];
+            if (e.kind == pg::trace::Kind::chunk)
+            {
+                ++chunks;
+                latestStart = std::max (latestStart, e.start - e.arrival);
+            }
+        }
+        size_t waits = 0, fewest = SIZE_MAX;
+        for (const auto& [lane, n] : waitsByLane)
+        {
+            UNSCOPED_INFO ("lane " << lane << ": " << n << " waits");
+            waits += n;
+        }
+        for (const auto& [lane, n] : waitsByLane)
+            fewest = std::min (fewest, n);
+        if (waitsByLane.size() < 2)
+            fewest = 0; // a thread that never woke has no wait in the trace
+        INFO (waits << " waits and " << chunks << " chunks in 300 periods; a chunk started at most " << latestStart / 1000 << " us after its input");
+        CHECK (s.totalDropouts() == 0);
+        CHECK (chunks >= 299);
+        CHECK (fewest <= 3); // the other thread sleeps
+        CHECK (waits <= 3 * 300);
         CHECK (latestStart <= 500 * us);
     }
     pg::trace::Recorder::global().disable();
