@@ -12,8 +12,9 @@
 //   heap has grown by (pause − 100) % of what the last collection left).
 // - Then each cycle end is measured (where the heap drops), and published: every instance sees
 //   where the others' next ends fall. One whose next end falls within a quarter of the even
-//   spacing (period / 4N) of another's moves it to the middle of the largest gap, unless its own
-//   ends wander by more than that (a move could not place it: it would chase).
+//   spacing (period / 4N) of another's moves it to the middle of the largest gap, and claims that
+//   place in the table at once (others crowded at the same time must not pick the same gap),
+//   unless its own ends wander by more than that (a move could not place it: it would chase).
 // Everything is in the engine's clock's time, relative to each instance's own ends: no phase is
 // counted from an origin (a period 0.1 % off would move a phase by whole periods within minutes).
 // Pure but for the process-wide table of next ends. The worker feeds it the heap after each chunk

@@ -159,6 +159,45 @@ TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased, a
     CHECK (second <= 32); // then, where the ends wander into each other, now and then
 }
 
+TEST_CASE ("Simulation: cycles of slightly different lengths drift into each other, and are moved apart without herding",
+           "[sim][pool][phases]")
+{
+    // 29 instances (0.7 of what two threads carry), their cycles 253 to 259 chunks long: their
+    // ends drift into each other every few cycles. Several that find their ends crowded at once must
+    // not all move to the same gap (each move claims its place in the table at once).
+    auto c = collectingInstances (29);
+    const auto base = c.costs;
+    c.costs = [base] (int i) {
+        auto d = base (i);
+        d.cycleChunks = 253 + i % 7;
+        return d;
+    };
+    pg::trace::Recorder::global().enable (60.0);
+    {
+        SimulatedSession s (c);
+        s.play (30 * 375); // about 40 cycles each
+        // The moves: full collections the engine ran (the cycle ends the runtime ran itself are
+        // chunks). The most that began within 10 ms of each other, after the first spread.
+        std::vector<int64_t> moves;
+        const auto snapshot = pg::trace::Recorder::global().snapshot();
+        for (const auto& e : snapshot.events)
+            if (e.kind == pg::trace::Kind::collection && e.start > 3 * 1'000'000'000LL)
+                moves.push_back (e.start);
+        std::sort (moves.begin(), moves.end());
+        size_t together = 0;
+        for (size_t i = 0, j = 0; i < moves.size(); ++i)
+        {
+            while (moves[i] - moves[j] > 10 * ms)
+                ++j;
+            together = std::max (together, i - j + 1);
+        }
+        INFO (moves.size() << " moves after 3 s; at most " << together << " within 10 ms");
+        CHECK (s.totalDropouts() == 0);
+        CHECK (together <= 2);
+    }
+    pg::trace::Recorder::global().disable();
+}
+
 TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace names the collections", "[sim][pool][trace]")
 {
     pg::trace::Recorder::global().enable (10.0);
