@@ -5,11 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <thread>
 
 #if defined(__linux__)
-#include <climits>
 #include <ctime>
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -25,20 +25,10 @@ namespace pg
     {
     public:
         // Any thread (the audio thread in practice). Never blocks, never allocates.
-        void signal() noexcept
-        {
-            sequence.fetch_add (1, std::memory_order_seq_cst);
-            if (sleepers.load (std::memory_order_seq_cst) == 0)
-                return; // nobody sleeps: no syscall
-            // FUTEX_WAKE never blocks; RealtimeSanitizer cannot tell it from a blocking syscall,
-            // so it is vouched for here.
-            PG_RTSAN_ALLOW_BLOCKING;
-#if defined(__linux__)
-            syscall (SYS_futex, word(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-#else
-            sequence.notify_one();
-#endif
-        }
+        void signal() noexcept { wakeUp (1); }
+        // Any thread: as signal(), but wakes every waiting thread (the one a single wake would reach
+        // may be one the machine does not run).
+        void signalAll() noexcept { wakeUp (INT_MAX); }
 
         // Waiting thread: take a ticket before checking for work...
         uint32_t ticket() const noexcept { return sequence.load (std::memory_order_acquire); }
@@ -69,6 +59,24 @@ namespace pg
         }
 
     private:
+        void wakeUp (int waiters) noexcept
+        {
+            sequence.fetch_add (1, std::memory_order_seq_cst);
+            if (sleepers.load (std::memory_order_seq_cst) == 0)
+                return; // nobody sleeps: no syscall
+            // FUTEX_WAKE never blocks; RealtimeSanitizer cannot tell it from a blocking syscall,
+            // so it is vouched for here.
+            PG_RTSAN_ALLOW_BLOCKING;
+#if defined(__linux__)
+            syscall (SYS_futex, word(), FUTEX_WAKE_PRIVATE, waiters, nullptr, nullptr, 0);
+#else
+            if (waiters == 1)
+                sequence.notify_one();
+            else
+                sequence.notify_all();
+#endif
+        }
+
 #if defined(__linux__)
         uint32_t* word() noexcept
         {

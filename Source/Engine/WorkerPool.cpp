@@ -200,9 +200,12 @@ namespace pg
             if (s != running)
                 soonest = std::min (soonest, s);
         }
-        if (soonest != asleep && soonest <= deadlineNanos - wakeMarginNanos)
+        if (soonest != asleep && soonest >= now && soonest <= deadlineNanos - wakeMarginNanos)
             return; // a napping thread wakes by itself in time
-        wake.signal(); // a syscall only if a thread sleeps
+        if (soonest != asleep && soonest < now)
+            wake.signalAll(); // a napping thread is overdue (the machine does not run it): every one is woken
+        else
+            wake.signal(); // a syscall only if a thread sleeps
     }
 
     void WorkerPool::setDeadline (Slot* slot, int64_t deadlineNanos) noexcept

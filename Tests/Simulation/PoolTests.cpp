@@ -214,6 +214,31 @@ TEST_CASE ("Simulation: heaps too large to move collect in step, and the trace n
     pg::trace::Recorder::global().disable();
 }
 
+TEST_CASE ("Simulation: a pool thread the machine stops while it naps is covered by the other, which the audio thread wakes",
+           "[sim][pool]")
+{
+    // Four instances of 100 us chunks: one thread does a period's work and naps for the next
+    // callback; the other sleeps. Here the machine stops one thread for 25 ms (longer than the
+    // 16 ms slack) 1 ms after a callback, when its work is done: if it is the napping one, it
+    // oversleeps its wake-up, and the audio thread, finding it overdue, wakes them all.
+    for (int stopped = 0; stopped < 2; ++stopped)
+    {
+        SimulatedSession s (instancesCosting (4, 100 * us));
+        s.play (375); // 1 s
+        const int64_t period = s.periodNanos();
+        const int64_t nextCallback = s.sim.now() + period; // play() calls back one period on
+        for (int k = 0; k < 8; ++k)
+        {
+            const int64_t from = nextCallback + (40 * k + 20) * period + 1 * ms;
+            s.sim.stall (stopped, from, from + 25 * ms);
+        }
+        const uint64_t before = s.totalDropouts();
+        s.play (375);
+        INFO ("pool thread " << stopped << " stopped 8 times for 25 ms");
+        CHECK (s.totalDropouts() == before);
+    }
+}
+
 TEST_CASE ("Simulation: while blocks arrive, the pool wakes about three times a period, and takes each block within 0.5 ms",
            "[sim][pool][trace]")
 {
