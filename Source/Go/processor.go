@@ -61,7 +61,8 @@ type parameter struct {
 }
 
 // Params are the host's parameters as they are now: its knobs and their automation. The plugin
-// gives drive_db, tone (0-1), output_db, garbage_kb, live_heap_mb and macro1 to macro8 (0-1).
+// gives drive_db, tone (0-1), garbage_kb, live_heap_mb and macro1 to macro8 (0-1); its Output and
+// Mix are applied by the engine after the DSP.
 // Get does not allocate.
 type Params struct {
 	table    *[maxParameters]parameter
