@@ -198,6 +198,7 @@ namespace pauseguard::cli
                 for (size_t k = 0; k < ps.size(); ++k)
                 {
                     auto& p = *ps[k];
+                    p.applyProgramDefaults();
                     if (p.applyPendingLatencyChange())
                     {
                         const auto history = p.getLatencyHistory();

@@ -74,6 +74,7 @@ namespace pauseguard::cli
         // has loaded.
         if (! p.getEngine().waitUntilWarm (30.0))
             std::fprintf (stderr, "pauseguard: the script's warm-up did not finish in 30 s\n");
+        p.applyProgramDefaults(); // a program's declared defaults, for the knobs --param did not set
         if (const auto note = p.getLatencyNote(); note.isNotEmpty())
             std::fprintf (stderr, "pauseguard: latency %s\n", note.toRawUTF8());
         return {};

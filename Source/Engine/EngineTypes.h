@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,8 @@ namespace pg
     {
         std::string name;
         double min = 0.0, max = 1.0;
+        std::string unit; // a DSP program's: "Hz", "ms", "%", "dB" or empty (a script declares none)
+        double defaultValue = std::numeric_limits<double>::quiet_NaN(); // in [min, max]; NaN: none declared
     };
 
     // A collected runtime's own figures, as it reports them (a DSP program; Lua reports none).

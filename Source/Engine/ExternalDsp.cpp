@@ -268,6 +268,9 @@ namespace pg
             m.name.assign (d.name, strnlen (d.name, sizeof (d.name)));
             m.min = d.min;
             m.max = d.max;
+            m.unit.assign (d.unit, strnlen (d.unit, sizeof (d.unit)));
+            if (std::isfinite (d.defaultValue))
+                m.defaultValue = std::clamp<double> (d.defaultValue, std::min (m.min, m.max), std::max (m.min, m.max));
             if (! m.name.empty() && std::isfinite (m.min) && std::isfinite (m.max))
                 declaredMacros.push_back (std::move (m));
         }

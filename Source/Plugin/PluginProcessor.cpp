@@ -6,6 +6,7 @@
 #include "PluginEditor.h"
 
 #include <charconv>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -272,7 +273,7 @@ namespace pauseguard
         }
         if (remember)
             AllowedPrograms().add (resolved.command);
-        runProgram (resolved.command, {});
+        runProgram (resolved.command, {}, true);
         return true;
     }
 
@@ -281,12 +282,14 @@ namespace pauseguard
         if (remember)
             AllowedPrograms().add (shown);
         std::string sessionState; // the session's, for the program it named (only)
+        bool sessions = false;
         {
             std::lock_guard<std::mutex> lock (scriptLock);
-            if (pendingProgram.isNotEmpty() && pendingArgv == shown.argv)
+            sessions = pendingProgram.isNotEmpty() && pendingArgv == shown.argv;
+            if (sessions)
                 sessionState = pendingProgramState;
         }
-        runProgram (shown, sessionState);
+        runProgram (shown, sessionState, ! sessions); // a session's program keeps the session's knobs
     }
 
     // The running program's state (the worker saves it between two chunks, 0.1 s at the most), or
@@ -303,11 +306,14 @@ namespace pauseguard
 
     // The program decided on (its files' hashes as they were allowed: the engine checks them again
     // at each start), or the script for an empty one.
-    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command, const std::string& programState)
+    void PauseGuardProcessor::runProgram (const pg::ProgramCommand& command, const std::string& programState, bool takeDefaults)
     {
         std::lock_guard<std::mutex> lock (scriptLock); // held across loadProgram: keepWhatPlays sees both or neither
         if (command == dspCommand && pendingProgram.isEmpty())
             return; // (the program goes on, with its own state)
+        defaultsFor = takeDefaults ? command : pg::ProgramCommand {};
+        for (size_t i = 0; i < knobsAtChoice.size(); ++i)
+            knobsAtChoice[i] = params.macros[i]->get();
         engine.setProgramState (programState);
         pendingProgramState.clear();
         dspCommand = command;
@@ -392,9 +398,31 @@ namespace pauseguard
         return scriptSource.empty() ? juce::String (std::string (builtinScript())) : juce::String (scriptSource);
     }
 
+    void PauseGuardProcessor::applyProgramDefaults()
+    {
+        decltype (knobsAtChoice) before;
+        {
+            std::lock_guard<std::mutex> lock (scriptLock);
+            if (defaultsFor.empty() || ! engine.isPrepared() || engine.getActiveProgram() != defaultsFor)
+                return; // none chosen, or it does not run yet
+            defaultsFor = {};
+            before = knobsAtChoice;
+        }
+        const auto declared = engine.getScriptMacros();
+        for (size_t i = 0; i < std::min (declared.size(), before.size()); ++i)
+        {
+            const auto& m = declared[i];
+            auto& knob = *params.macros[i];
+            if (std::isnan (m.defaultValue) || m.max == m.min || knob.get() != before[i])
+                continue;
+            knob.setValueNotifyingHost (static_cast<float> (std::clamp ((m.defaultValue - m.min) / (m.max - m.min), 0.0, 1.0)));
+        }
+    }
+
     void PauseGuardProcessor::messageThreadTick()
     {
         applyPendingLatencyChange();
+        applyProgramDefaults();
         keepWhatPlays();
         pg::ConsoleLine line;
         while (engine.popConsoleLine (line))

@@ -134,6 +134,9 @@ namespace pauseguard
         // Message thread, 20 times a second (the timer, or a test standing in for it): applies latency
         // changes, drains the console, reloads a watched script that changed, frees a swapped-out one.
         void messageThreadTick();
+        // Message thread: once a program the user chose (not a session's) runs, its macro knobs take
+        // the defaults it declares, but for a knob moved since the choice. (messageThreadTick calls it.)
+        void applyProgramDefaults();
 
         // Message thread: the script's console (its print output, load events and errors).
         const std::deque<pg::ConsoleLine>& getConsole() const noexcept { return consoleLines; }
@@ -154,7 +157,7 @@ namespace pauseguard
         void timerCallback() override { messageThreadTick(); }
         void keepWhatPlays();
         void restoreDspProgram (const juce::String& named, const std::string& programState = {});
-        void runProgram (const pg::ProgramCommand& command, const std::string& programState);
+        void runProgram (const pg::ProgramCommand& command, const std::string& programState, bool takeDefaults = false);
         std::string savedProgramState();
         void addConsoleLine (pg::ConsoleLine::Kind kind, const juce::String& text);
         void recordLatency (int samples, LatencyChange::Reason reason);
@@ -186,6 +189,8 @@ namespace pauseguard
         pg::ProgramCommand dspCommand, commandInEffect; // scriptLock: the two above, resolved and hashed
         std::string pendingProgramState; // scriptLock: the session's state for pendingProgram
         std::vector<std::string> pendingArgv; // scriptLock: pendingProgram resolved (empty: it cannot run)
+        pg::ProgramCommand defaultsFor; // scriptLock: a program chosen whose knobs await its defaults
+        std::array<float, std::size (ParamIDs::macros)> knobsAtChoice {}; // scriptLock: the macro knobs then
         bool pendingDismissed = false; // message thread
         std::atomic<int> pendingSerial { 0 }; // counted by setStateInformation, on any thread
         juce::File watchedFile; // message thread

@@ -487,6 +487,52 @@ TEST_CASE ("A program's own parameters are the plugin's macro knobs: named by it
     p.releaseResources();
 }
 
+TEST_CASE ("A program's declared defaults set its knobs when it is chosen, but not a knob moved since, nor a session's; the knobs show its units",
+           "[plugin][program][parameters]")
+{
+    TemporaryAllowList temporary;
+    juce::MemoryBlock session;
+    {
+        PauseGuardProcessor p;
+        REQUIRE (p.setDspProgram (PAUSEGUARD_GO_CHORUS));
+        pgtest::setParam (p, pauseguard::ParamIDs::macros[2], 0.0f); // moved after the choice: kept
+        prepareStereo (p);
+        REQUIRE (p.getEngine().getDspProcessId() > 0);
+        p.messageThreadTick();
+        const auto macros = p.getEngine().getScriptMacros();
+        REQUIRE (macros.size() == 3);
+        CHECK (macros[0].unit == "Hz");
+        CHECK (macros[0].defaultValue == Approx (0.8));
+        CHECK (macros[2].unit == "%");
+        CHECK (p.getParams().macros[0]->get() == Approx ((0.8 - 0.1) / 4.9).margin (0.001)); // rate 0.8 Hz of 0.1-5 (knobs step by 0.001)
+        CHECK (p.getParams().macros[1]->get() == Approx (0.3).margin (0.001)); // depth 3 ms of 10
+        CHECK (p.getParams().macros[2]->get() == 0.0f); // mix: the user's
+
+        std::unique_ptr<juce::AudioProcessorEditor> base (p.createEditor());
+        auto* editor = dynamic_cast<pauseguard::PauseGuardEditor*> (base.get());
+        REQUIRE (editor != nullptr);
+        editor->setSize (1100, 720);
+        editor->refresh();
+        CHECK (editor->getControlPanel().getMacroLabel (0) == "rate");
+        CHECK (editor->getControlPanel().getMacroValueText (0) == "0.80 Hz");
+        CHECK (editor->getControlPanel().getMacroValueText (2) == "0 %");
+        base.reset();
+
+        pgtest::setParam (p, pauseguard::ParamIDs::macros[0], 0.9f);
+        p.getStateInformation (session);
+        p.releaseResources();
+    }
+    PauseGuardProcessor q; // the session opened again: its knobs, not the defaults
+    q.setStateInformation (session.getData(), static_cast<int> (session.getSize()));
+    prepareStereo (q);
+    REQUIRE (q.getEngine().getDspProcessId() > 0);
+    pgtest::setParam (q, pauseguard::ParamIDs::macros[1], 0.6f);
+    q.messageThreadTick();
+    CHECK (q.getParams().macros[0]->get() == Approx (0.9));
+    CHECK (q.getParams().macros[1]->get() == Approx (0.6));
+    q.releaseResources();
+}
+
 namespace
 {
     // The processor's state, saved while audio plays on another thread (the worker saves a
