@@ -44,21 +44,33 @@ namespace pauseguard
         }
     } // namespace
 
-    void showProgramDialog (juce::Component& owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)
+    // The program that plays, if any: never one a session names that was not allowed.
+    juce::String programDialogCommand (const PauseGuardProcessor& processor) { return processor.getDspProgram(); }
+
+    std::vector<QuestionButton> sessionQuestionButtons (const ResolvedProgram& resolved)
     {
-        juce::Component::SafePointer<juce::Component> safe (&owner);
+        std::vector<QuestionButton> buttons { { "Keep the script", cancel, true } };
+        if (resolved.ok())
+        {
+            buttons.push_back ({ "Run once", runOnce, false });
+            buttons.push_back ({ "Always allow", always, false });
+        }
+        return buttons;
+    }
+
+    static std::unique_ptr<juce::AlertWindow> makeProgramDialog (const PauseGuardProcessor& processor)
+    {
         juce::StringArray allowed;
         for (const auto& program : AllowedPrograms().list())
             allowed.add (joinCommandLine (program.argv));
-        // The program that plays, if any: never one a session names that was not allowed.
-        const auto current = processor.getDspProgram();
+        const auto current = programDialogCommand (processor);
 
-        auto* w = new juce::AlertWindow ("Run a DSP program",
-                                         "The program runs in a process of its own, in place of the script, and speaks "
-                                         "PauseGuard's protocol (Go: the pauseguard package). Give its command line (the "
-                                         "program's absolute path first), or pick one you allowed before. Choosing it here "
-                                         "allows its files, as they are now, for your sessions.",
-                                         juce::MessageBoxIconType::NoIcon);
+        auto w = std::make_unique<juce::AlertWindow> ("Run a DSP program",
+                                                      "The program runs in a process of its own, in place of the script, and speaks "
+                                                      "PauseGuard's protocol (Go: the pauseguard package). Give its command line (the "
+                                                      "program's absolute path first), or pick one you allowed before. Choosing it here "
+                                                      "allows its files, as they are now, for your sessions.",
+                                                      juce::MessageBoxIconType::NoIcon);
         w->addTextEditor ("command", current, "Command line");
         if (! allowed.isEmpty())
             w->addComboBox ("allowed", allowed, "Allowed programs");
@@ -68,8 +80,14 @@ namespace pauseguard
             w->addButton ("Back to the script", script);
         w->addButton ("Cancel", cancel, juce::KeyPress (juce::KeyPress::escapeKey));
         if (auto* box = w->getComboBoxComponent ("allowed"))
-            box->onChange = [w, box] { w->getTextEditor ("command")->setText (box->getText()); };
+            box->onChange = [window = w.get(), box] { window->getTextEditor ("command")->setText (box->getText()); };
+        return w;
+    }
 
+    void showProgramDialog (juce::Component& owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)
+    {
+        juce::Component::SafePointer<juce::Component> safe (&owner);
+        auto* w = makeProgramDialog (processor).release(); // deleted when dismissed
         w->enterModalState (true, juce::ModalCallbackFunction::create ([w, safe, &processor, status] (int answer) {
                                 if (safe == nullptr)
                                     return;
@@ -87,6 +105,26 @@ namespace pauseguard
                             true);
     }
 
+    juce::String sessionQuestionText (const ResolvedProgram& resolved)
+    {
+        return resolved.ok() ? "It names a program that is not on your list of allowed programs, or whose files changed "
+                               "since you allowed it:\n\n" +
+                                   resolved.describeFiles() + "\n\nA program runs with your rights. Start it?"
+                             : "It names a program that cannot run here: " + resolved.error;
+    }
+
+    static std::unique_ptr<juce::AlertWindow> makeSessionQuestion (const ResolvedProgram& resolved)
+    {
+        auto w = std::make_unique<juce::AlertWindow> ("This session runs a DSP program", sessionQuestionText (resolved),
+                                                      juce::MessageBoxIconType::WarningIcon);
+        for (const auto& b : sessionQuestionButtons (resolved))
+            if (b.onReturnAndEscape)
+                w->addButton (b.text, b.answer, juce::KeyPress (juce::KeyPress::returnKey), juce::KeyPress (juce::KeyPress::escapeKey));
+            else
+                w->addButton (b.text, b.answer);
+        return w;
+    }
+
     void showSessionProgramQuestion (juce::Component& owner, PauseGuardProcessor& processor, std::function<void (const juce::String&)> status)
     {
         juce::Component::SafePointer<juce::Component> safe (&owner);
@@ -95,17 +133,7 @@ namespace pauseguard
             return;
         // What would run, as the files are now: the buttons start exactly that.
         const auto resolved = resolveProgram (named);
-        const auto text = resolved.ok() ? "It names a program that is not on your list of allowed programs, or whose files changed "
-                                          "since you allowed it:\n\n" +
-                                              resolved.describeFiles() + "\n\nA program runs with your rights. Start it?"
-                                        : "It names a program that cannot run here: " + resolved.error;
-        auto* w = new juce::AlertWindow ("This session runs a DSP program", text, juce::MessageBoxIconType::WarningIcon);
-        w->addButton ("Keep the script", cancel, juce::KeyPress (juce::KeyPress::returnKey), juce::KeyPress (juce::KeyPress::escapeKey));
-        if (resolved.ok())
-        {
-            w->addButton ("Run once", runOnce);
-            w->addButton ("Always allow", always);
-        }
+        auto* w = makeSessionQuestion (resolved).release(); // deleted when dismissed
         w->enterModalState (true, juce::ModalCallbackFunction::create ([safe, &processor, named, resolved, status] (int answer) {
                                 if (safe == nullptr || processor.getPendingDspProgram() != named)
                                     return; // the session changed meanwhile

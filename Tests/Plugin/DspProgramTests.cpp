@@ -2,6 +2,7 @@
 // a session that names a program, the program through the processor, and the editor's banner.
 
 #include "PluginEditor.h"
+#include "ProgramDialogs.h"
 #include "EngineTesting.h"
 #include "PluginHarness.h"
 
@@ -179,6 +180,39 @@ TEST_CASE ("Editor: a program that fails shows its message in the banner", "[plu
     editor->refresh();
     CHECK_THAT (editor->getScriptErrorText().toStdString(), Catch::Contains ("DSP program stopped") && Catch::Contains ("signal 9"));
     base.reset();
+    p.releaseResources();
+}
+
+TEST_CASE ("The session's question shows the resolved file and its hash's prefix, and Return keeps the script; Program... is not pre-filled from a session",
+           "[plugin][program][gui]")
+{
+    TemporaryAllowList temporary;
+    const auto blob = sessionNaming (goExample);
+    PauseGuardProcessor p;
+    p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    REQUIRE (p.getPendingDspProgram() == goExample);
+    prepareStereo (p);
+
+    const auto resolved = pauseguard::resolveProgram (goExample);
+    REQUIRE (resolved.ok());
+    const auto text = pauseguard::sessionQuestionText (resolved);
+    const auto& binary = resolved.command.files.front();
+    CHECK (text.contains (juce::String (binary.path)));
+    CHECK (juce::File::isAbsolutePath (juce::String (binary.path)));
+    CHECK (text.contains (juce::String (binary.sha256).substring (0, 16)));
+    CHECK (pauseguard::sessionQuestionText (pauseguard::resolveProgram ("no-such-program-here")).startsWith ("It names a program that cannot run here"));
+
+    const auto buttons = pauseguard::sessionQuestionButtons (resolved);
+    REQUIRE (buttons.size() == 3);
+    CHECK (buttons[0].text == "Keep the script");
+    CHECK (buttons[0].onReturnAndEscape);
+    CHECK (buttons[0].answer == 0); // (the answer that starts nothing)
+    CHECK_FALSE (buttons[1].onReturnAndEscape);
+    CHECK_FALSE (buttons[2].onReturnAndEscape);
+    CHECK (pauseguard::sessionQuestionButtons (pauseguard::resolveProgram ("no-such-program-here")).size() == 1);
+
+    CHECK (pauseguard::programDialogCommand (p).isEmpty()); // not the session's program
+    CHECK (p.getEngine().getDspProcessId() == 0); // nothing started: the script plays
     p.releaseResources();
 }
 
