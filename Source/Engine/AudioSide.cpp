@@ -47,6 +47,7 @@ namespace pg
         }
 
         using SanitiseFunction = void (*) (const float*, float*, float*, size_t) noexcept;
+        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
 #if defined(__x86_64__)
         // Eight samples at a time where the CPU has AVX2. Chosen when the library's statics are
         // made (an ifunc would be resolved before a sanitizer's runtime starts). A sample is kept
@@ -79,16 +80,11 @@ namespace pg
             else
                 sanitiseVectors<false> (x, dry, input, n);
         }
-        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
         const SanitiseFunction sanitiseInto = [] {
             __builtin_cpu_init();
             return __builtin_cpu_supports ("avx2") ? SanitiseFunction (sanitiseAvx2) : SanitiseFunction (sanitiseBaseline);
         }();
 #else
-        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept
-        {
-            sanitise (x, dry, input, n);
-        }
         const SanitiseFunction sanitiseInto = sanitiseBaseline;
 #endif
     } // namespace

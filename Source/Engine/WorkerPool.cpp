@@ -200,12 +200,11 @@ namespace pg
             if (s != running)
                 soonest = std::min (soonest, s);
         }
-        if (soonest != asleep && soonest >= now && soonest <= deadlineNanos - wakeMarginNanos)
-            return; // a napping thread wakes by itself in time
         if (soonest != asleep && soonest < now)
             wake.signalAll(); // a napping thread is overdue (the machine does not run it): every one is woken
-        else
+        else if (soonest == asleep || soonest > deadlineNanos - wakeMarginNanos)
             wake.signal(); // a syscall only if a thread sleeps
+        // (else a napping thread wakes by itself in time)
     }
 
     void WorkerPool::setDeadline (Slot* slot, int64_t deadlineNanos) noexcept
@@ -232,21 +231,26 @@ namespace pg
 
     bool WorkerPool::trafficAt (int64_t now) const noexcept { return now - lastMark.load (std::memory_order_relaxed) < trafficNanos; }
 
-    bool WorkerPool::backBeforeNextBlock (int64_t now) const noexcept
+    int64_t WorkerPool::nextCallbackAt() const noexcept
     {
         const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
         if (period <= burstGapNanos || period >= trafficNanos)
-            return false; // no steady period: no prediction
-        const int64_t nextCallback = burstStart.load (std::memory_order_relaxed) + period;
-        return now + recentRunNanos.load (std::memory_order_relaxed) + napNanos <= nextCallback;
+            return -1; // no steady period: no prediction
+        return burstStart.load (std::memory_order_relaxed) + period;
+    }
+
+    bool WorkerPool::backBeforeNextBlock (int64_t now) const noexcept
+    {
+        const int64_t next = nextCallbackAt();
+        return next >= 0 && now + recentRunNanos.load (std::memory_order_relaxed) + napNanos <= next;
     }
 
     int64_t WorkerPool::napWhileTraffic (int64_t now) const noexcept
     {
-        const int64_t period = std::min (lastPeriod.load (std::memory_order_relaxed), periodBefore.load (std::memory_order_relaxed));
-        if (period <= burstGapNanos || period >= trafficNanos)
+        const int64_t next = nextCallbackAt();
+        if (next < 0)
             return napNanos;
-        const int64_t untilNext = burstStart.load (std::memory_order_relaxed) + period - napNanos / 2 - now;
+        const int64_t untilNext = next - napNanos / 2 - now;
         return untilNext > napNanos ? untilNext : napNanos;
     }
 

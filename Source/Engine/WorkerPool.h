@@ -97,10 +97,13 @@ namespace pg
         // is due (the last callback's first mark + the shorter of the last two periods), or napNanos
         // when that is nearer or unknown. Either way it wakes at most napNanos after a block arrives.
         int64_t napWhileTraffic (int64_t now) const noexcept;
+        // When the next callback is due: the last callback's first mark + the shorter of the last
+        // two periods; -1 without a steady period.
+        int64_t nextCallbackAt() const noexcept;
         bool trafficAt (int64_t now) const noexcept; // blocks arrived in the last trafficNanos
         // While blocks arrive at a steady period: whether a thread starting a run now, as long as
-        // the longest recent run, is idle again napNanos before the next callback is due (as in
-        // napWhileTraffic). Then it can nap for that callback itself: no sleeper needs waking.
+        // the longest recent run, is idle again napNanos before the next callback is due
+        // (nextCallbackAt). Then it can nap for that callback itself: no sleeper needs waking.
         bool backBeforeNextBlock (int64_t now) const noexcept;
         bool anotherNaps (size_t self) const noexcept; // another thread naps (it wakes by itself)
         bool anotherLooks (size_t self) const noexcept; // another thread scans or naps

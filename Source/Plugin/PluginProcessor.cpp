@@ -5,8 +5,8 @@
 #include "PauseGuardAssets.h"
 #include "PluginEditor.h"
 
-#include <charconv>
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>

@@ -49,6 +49,18 @@ namespace
         };
         return c;
     }
+
+    // The same, each instance's costs then changed by `adjust` (given the instance's index).
+    SessionConfig collectingInstances (int n, std::function<void (DspCosts&, int)> adjust)
+    {
+        auto c = collectingInstances (n);
+        c.costs = [base = c.costs, adjust] (int i) {
+            auto d = base (i);
+            adjust (d, i);
+            return d;
+        };
+        return c;
+    }
     // The pool's waits (by thread) and chunks over a session's last 300 periods (past its start),
     // and the longest a chunk waited for a thread after its input arrived.
     struct PoolActivity
@@ -134,15 +146,10 @@ TEST_CASE ("Simulation: identical instances prepared together do not collect in 
 TEST_CASE ("Simulation: cycles whose ends vary by a few chunks are not chased, and never drop out",
            "[sim][pool][phases]")
 {
-    auto c = collectingInstances (32);
-    const auto base = c.costs;
-    c.costs = [base] (int i) {
-        auto d = base (i);
+    SimulatedSession s (collectingInstances (32, [] (DspCosts& d, int i) {
         d.cycleJitter = 12; // ±5 % of the cycle
         d.seed = static_cast<unsigned> (i + 1);
-        return d;
-    };
-    SimulatedSession s (c);
+    }));
     auto collections = [&s] {
         uint64_t n = 0;
         for (auto& e : s.engines)
@@ -165,13 +172,7 @@ TEST_CASE ("Simulation: cycles of slightly different lengths drift into each oth
     // 29 instances (0.7 of what two threads carry), their cycles 253 to 259 chunks long: their
     // ends drift into each other every few cycles. Several that find their ends crowded at once must
     // not all move to the same gap (each move claims its place in the table at once).
-    auto c = collectingInstances (29);
-    const auto base = c.costs;
-    c.costs = [base] (int i) {
-        auto d = base (i);
-        d.cycleChunks = 253 + i % 7;
-        return d;
-    };
+    const auto c = collectingInstances (29, [] (DspCosts& d, int i) { d.cycleChunks = 253 + i % 7; });
     pg::trace::Recorder::global().enable (60.0);
     {
         SimulatedSession s (c);
