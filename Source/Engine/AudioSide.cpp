@@ -5,93 +5,20 @@
 #include "AudioSide.h"
 
 #include "Clock.h"
+#include "InputPass.h"
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <string>
 #include <thread>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
-
 namespace pg
 {
-    namespace
-    {
-        // Copies n samples of x to its dry line (and, with input, to the worker's input), with
-        // non-finite and subnormal samples as silence. (x itself is left: the output overwrites
-        // it.) One pass, branch-free: the compiler vectorises it.
-        [[gnu::always_inline]] inline void sanitise (const float* __restrict x, float* __restrict dry, float* __restrict input, size_t n) noexcept
-        {
-            constexpr float smallest = std::numeric_limits<float>::min(), largest = std::numeric_limits<float>::max();
-            if (input == nullptr)
-            {
-                for (size_t k = 0; k < n; ++k)
-                {
-                    const float a = std::fabs (x[k]);
-                    dry[k] = (a >= smallest && a <= largest) ? x[k] : 0.0f; // NaN fails both
-                }
-                return;
-            }
-            for (size_t k = 0; k < n; ++k)
-            {
-                const float a = std::fabs (x[k]);
-                const float v = (a >= smallest && a <= largest) ? x[k] : 0.0f;
-                dry[k] = v;
-                input[k] = v;
-            }
-        }
-
-        using SanitiseFunction = void (*) (const float*, float*, float*, size_t) noexcept;
-        void sanitiseBaseline (const float* x, float* dry, float* input, size_t n) noexcept { sanitise (x, dry, input, n); }
-#if defined(__x86_64__)
-        // Eight samples at a time where the CPU has AVX2. Chosen when the library's statics are
-        // made (an ifunc would be resolved before a sanitizer's runtime starts). A sample is kept
-        // where its magnitude's bits lie in [the smallest normal, the largest finite]: one unsigned
-        // range check, (bits - smallest) <= (largest - smallest), done as a min and a compare; the
-        // others become +0 by a mask.
-        template <bool toInput>
-        [[gnu::target ("avx2"), gnu::always_inline]] inline void sanitiseVectors (const float* x, float* dry, float* input, size_t n) noexcept
-        {
-            const __m256i magnitude = _mm256_set1_epi32 (0x7fffffff);
-            const __m256i smallest = _mm256_set1_epi32 (0x00800000);
-            const __m256i span = _mm256_set1_epi32 (0x7f7fffff - 0x00800000);
-            size_t k = 0;
-#pragma GCC unroll 2
-            for (; k + 8 <= n; k += 8)
-            {
-                const __m256i v = _mm256_loadu_si256 (reinterpret_cast<const __m256i*> (x + k));
-                const __m256i offset = _mm256_sub_epi32 (_mm256_and_si256 (v, magnitude), smallest);
-                const __m256i kept = _mm256_and_si256 (v, _mm256_cmpeq_epi32 (_mm256_min_epu32 (offset, span), offset));
-                _mm256_storeu_si256 (reinterpret_cast<__m256i*> (dry + k), kept);
-                if constexpr (toInput)
-                    _mm256_storeu_si256 (reinterpret_cast<__m256i*> (input + k), kept);
-            }
-            sanitise (x + k, dry + k, toInput ? input + k : nullptr, n - k);
-        }
-        [[gnu::target ("avx2")]] void sanitiseAvx2 (const float* x, float* dry, float* input, size_t n) noexcept
-        {
-            if (input != nullptr)
-                sanitiseVectors<true> (x, dry, input, n);
-            else
-                sanitiseVectors<false> (x, dry, input, n);
-        }
-        const SanitiseFunction sanitiseInto = [] {
-            __builtin_cpu_init();
-            return __builtin_cpu_supports ("avx2") ? SanitiseFunction (sanitiseAvx2) : SanitiseFunction (sanitiseBaseline);
-        }();
-#else
-        const SanitiseFunction sanitiseInto = sanitiseBaseline;
-#endif
-    } // namespace
-
     // ---- audio thread ----------------------------------------------------------------------------
 
-    bool AudioSide::mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+    bool AudioSide::mapAcrossGaps (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
     {
         auto clampRun = [] (uint64_t len) { return static_cast<int> (std::min<uint64_t> (len, INT_MAX)); };
         for (int i = numGaps - 1; i >= 0; --i)
@@ -137,7 +64,7 @@ namespace pg
                                                   static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
     }
 
-    AudioSide::Run AudioSide::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    inline AudioSide::Run AudioSide::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
     {
         if (abs < 0)
             return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
@@ -234,6 +161,33 @@ namespace pg
         return missing;
     }
 
+    // Audio thread, the common case in one pass: where the whole block is the worker's output at
+    // unity gain and mix (the caller checks those), delivered a dropout fade beyond it, with no
+    // latency crossfade, copies it out while the crossfade follows its steps. What renderAt and
+    // latencyFade.process would do, in fewer instructions. Returns false, having written nothing,
+    // in any other case.
+    bool AudioSide::copySteadyWetOnAudio (float* const* out, int nch, int n) noexcept
+    {
+        if (wetGain < 1.0f || latencyFade.isActive())
+            return false;
+        const uint64_t hi = outputRing.publishedWritePosition();
+        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        const Run run = classify (static_cast<int64_t> (audioTime) - latency, n, lo, hi);
+        if (run.kind != RunKind::wet || run.length < n || run.length + dropoutFade > run.available)
+            return false;
+        for (int i = 0; i < n;) // a span a turn: one unless the ring's end falls within the block
+        {
+            size_t contiguous = 0;
+            const float* const src = outputRing.readSpan (0, run.ringPos + static_cast<uint64_t> (i), contiguous); // channel 0's
+            const int len = static_cast<int> (std::min<size_t> (contiguous, static_cast<size_t> (n - i)));
+            const size_t stride = outputRing.channelStride();
+            for (int c = 0; c < nch; ++c)
+                latencyFade.copyFollowingSteps (c, src + static_cast<size_t> (c) * stride, out[c] + i, len);
+            i += len;
+        }
+        return true;
+    }
+
     // Audio thread: takes a requested latency. A request during a latency crossfade waits for its
     // end, unless it asks for the previous latency: the fade then turns back from its current gain.
     void AudioSide::takeLatencyRequestOnAudio() noexcept
@@ -268,10 +222,8 @@ namespace pg
     }
 
     // Audio thread, wait-free: an event in this instance's lane of the trace, when tracing.
-    void AudioSide::traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept
+    void AudioSide::pushTraceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept
     {
-        if (audioLane == nullptr)
-            return;
         trace::Event e;
         e.kind = kind;
         e.instance = instanceId;
@@ -371,10 +323,15 @@ namespace pg
         const float outputGainTargetNow = outputGainTarget.load (std::memory_order_relaxed);
         const float outputGainStep = (outputGainTargetNow - outputGainCurrent) / static_cast<float> (n);
         uint64_t firstMissing = 0;
-        const int missing = renderAt (latency, wetGain, channels, nch, n, mixStep, outputGainStep, &firstMissing);
-        if (latencyFade.isActive())
-            renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep, outputGainStep);
-        latencyFade.process (fadePtrs.data(), channels, nch, n);
+        int missing = 0;
+        const bool unity = mixStep == 0.0f && mixCurrent == 1.0f && outputGainStep == 0.0f && outputGainCurrent == 1.0f;
+        if (! unity || ! copySteadyWetOnAudio (channels, nch, n))
+        {
+            missing = renderAt (latency, wetGain, channels, nch, n, mixStep, outputGainStep, &firstMissing);
+            if (latencyFade.isActive())
+                renderAt (fadeFromLatency, fadeWetGain, fadePtrs.data(), nch, n, mixStep, outputGainStep);
+            latencyFade.process (fadePtrs.data(), channels, nch, n);
+        }
         for (int c = nch; c < numChannels; ++c)
             std::fill (channels[c], channels[c] + n, 0.0f);
         mixCurrent = target;
@@ -396,23 +353,29 @@ namespace pg
     void AudioSide::writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept
     {
         const auto un = static_cast<size_t> (n);
-        for (int c = 0; c < channelsPrepared; ++c)
-            for (size_t i = 0; i < un;)
+        for (size_t i = 0; i < un;) // a span a turn: one unless a ring's end falls within the block
+        {
+            size_t dryRun = 0, inputRun = un;
+            float* const dry = dryLine.writeSpan (0, audioTime + i, dryRun); // channel 0's; the others' a stride apart
+            float* const input = toWorker ? inputRing.writeSpan (0, inputWritePos + i, inputRun) : nullptr;
+            const size_t len = std::min ({ un - i, dryRun, inputRun });
+            const size_t dryStride = dryLine.channelStride(), inputStride = inputRing.channelStride();
+            for (int c = 0; c < channelsPrepared; ++c)
             {
-                size_t dryRun = 0, inputRun = un;
-                float* dry = dryLine.writeSpan (c, audioTime + i, dryRun);
-                float* input = toWorker ? inputRing.writeSpan (c, inputWritePos + i, inputRun) : nullptr;
-                const size_t len = std::min ({ un - i, dryRun, inputRun });
+                const auto uc = static_cast<size_t> (c);
+                float* const d = dry + uc * dryStride;
+                float* const in = input != nullptr ? input + uc * inputStride : nullptr;
                 if (c >= nch)
                 {
-                    std::fill (dry, dry + len, 0.0f); // a channel the host did not send: silence
-                    if (input != nullptr)
-                        std::fill (input, input + len, 0.0f);
+                    std::fill (d, d + len, 0.0f); // a channel the host did not send: silence
+                    if (in != nullptr)
+                        std::fill (in, in + len, 0.0f);
                 }
                 else
-                    sanitiseInto (channels[c] + i, dry, input, len);
-                i += len;
+                    sanitiseInto (channels[c] + i, d, in, len);
             }
+            i += len;
+        }
     }
 
     // Audio thread: the block's input goes to the worker (its stamp first, then the ring's write
@@ -424,12 +387,12 @@ namespace pg
         {
             const BlockStamp stamp { inputWritePos, callbackNanos, n, latency };
             stamps.push (stamp);
-            traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, deadlineNanos (stamp, stamp.firstRingPos, sampleRate));
+            const int64_t due = deadlineNanos (stamp, stamp.firstRingPos, sampleRate);
+            traceOnAudio (trace::Kind::block, callbackNanos, inputWritePos, n, latency, due);
             inputWritePos += un;
             inputRing.publishWrite (inputWritePos);
             // Offline, the audio thread waits for this chunk: it is due now, and a napping thread is woken.
-            pool->markPending (poolSlot.load (std::memory_order_acquire),
-                               isOffline() ? callbackNanos : deadlineNanos (stamp, stamp.firstRingPos, sampleRate), callbackNanos);
+            pool->markPending (poolSlot.load (std::memory_order_acquire), isOffline() ? callbackNanos : due, callbackNanos);
         }
         else
         {
@@ -468,10 +431,6 @@ namespace pg
             mapToRing (static_cast<uint64_t> (nextAbs), nextPos, ignored);
         }
         audioNeededRingPos.store (nextPos, std::memory_order_release);
-
-        // The next block writes past these: fetched now, they are in cache by then.
-        dryLine.prefetchForWrite (audioTime, un);
-        inputRing.prefetchForWrite (inputWritePos, un);
     }
 
     // ---- control thread, no audio call inside -----------------------------------------------------

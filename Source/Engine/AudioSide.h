@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -141,17 +142,35 @@ namespace pg
             int available = 0; // wet: frames delivered from ringPos on, without a gap (beyond length too)
         };
 
-        bool mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept;
-        Run classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept;
+        // Where input frame `abs` is in the rings (false: it was dropped, and ringPos is where the
+        // input goes on), and how many frames from it share that mapping.
+        bool mapToRing (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept
+        {
+            if (numGaps == 0) // (the common case, inline)
+            {
+                ringPos = static_cast<uint64_t> (static_cast<int64_t> (abs) - baseOffset);
+                runLength = INT_MAX;
+                return true;
+            }
+            return mapAcrossGaps (abs, ringPos, runLength);
+        }
+        bool mapAcrossGaps (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept;
+        inline Run classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept;
         void recordDroppedInput (uint64_t absStart, int n) noexcept;
         void processPrepared (float* const* channels, int numChannels, int numFrames, int64_t callbackNanos) noexcept PG_NONBLOCKING;
         // processPrepared's steps, inlined into it: a block costs no more calls than in one piece.
         [[gnu::always_inline]] inline void writeInputOnAudio (float* const* channels, int nch, int n, bool toWorker) noexcept;
         [[gnu::always_inline]] inline void handOverOnAudio (int n, bool toWorker, int64_t callbackNanos) noexcept;
         [[gnu::always_inline]] inline void releaseOnAudio (int n) noexcept;
+        bool copySteadyWetOnAudio (float* const* out, int nch, int n) noexcept;
         int renderAt (int latencySamples, float& wetGain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
                       uint64_t* firstMissing = nullptr) noexcept;
-        void traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due = 0) noexcept;
+        void traceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due = 0) noexcept
+        {
+            if (audioLane != nullptr)
+                pushTraceOnAudio (kind, at, ringPos, frames, value, due);
+        }
+        void pushTraceOnAudio (trace::Kind kind, int64_t at, uint64_t ringPos, int frames, int value, int64_t due) noexcept;
         void takeLatencyRequestOnAudio() noexcept;
         void waitForOutputOnAudio (int nFrames) noexcept;
 

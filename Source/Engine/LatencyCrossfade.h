@@ -85,6 +85,21 @@ namespace pg
                     trackSteps (static_cast<size_t> (c), to[c], i, numFrames);
         }
 
+        // Audio thread, with no fade active: copies n > 0 frames of channel c's output from src to
+        // dst, following their steps as process() would (one pass). A block's output written this
+        // way, in order, on every channel, stands for process() on that block.
+        void copyFollowingSteps (int c, const float* src, float* dst, int n) noexcept
+        {
+            if (c >= maxChannels)
+            {
+                std::copy (src, src + n, dst);
+                return;
+            }
+            const auto uc = static_cast<size_t> (c);
+            recentStep[uc] = copyStepPeak (src, dst, n, last[uc], recentStep[uc], decay, decayPerLane);
+            last[uc] = src[n - 1];
+        }
+
     private:
         // The output's largest recent step, over frames [from, to) of one channel (StepPeak.h).
         void trackSteps (size_t c, const float* x, int from, int to) noexcept

@@ -21,6 +21,7 @@ namespace pg
     {
     public:
         static constexpr int window = 16;
+        static_assert ((window & (window - 1)) == 0);
 
         // Control thread (prepare): forgets every block.
         void reset (double sampleRate, int maxRealtimeBlockIn, int announcedBlock) noexcept
@@ -54,7 +55,7 @@ namespace pg
             slot = { entryNanos - lastExit, frames };
             outside += slot.outsideNanos;
             framesSeen += slot.frames;
-            next = (next + 1) % window;
+            next = (next + 1) & (window - 1); // (window is a power of two)
             if (framesSeen >= framesToDecide)
             {
                 const double audio = static_cast<double> (framesSeen) * nanosPerFrame;

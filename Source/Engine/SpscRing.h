@@ -53,6 +53,8 @@ namespace pg
         size_t getCapacity() const noexcept { return capacity; }
         size_t bytes() const noexcept { return capacity * static_cast<size_t> (channels) * sizeof (float); }
         int getNumChannels() const noexcept { return channels; }
+        // Floats from a frame of one channel to the same frame of the next (writeSpan, readSpan).
+        size_t channelStride() const noexcept { return capacity; }
 
         // ---- producer side -------------------------------------------------------------------
         // Producer thread. Wait-free.
@@ -89,21 +91,6 @@ namespace pg
             return data.data() + static_cast<size_t> (c) * capacity + start;
         }
 
-        // Producer thread. Asks the CPU to fetch, for writing, the lines that frames [pos, pos + n)
-        // will be written to: the next block's, so that writing them then does not wait for memory.
-        void prefetchForWrite (uint64_t pos, size_t n) const noexcept
-        {
-            constexpr size_t floatsPerLine = 64 / sizeof (float);
-            const auto start = static_cast<size_t> (pos & mask);
-            const size_t end = std::min (start + n + floatsPerLine, capacity); // (across a wrap: the part before it)
-            for (int c = 0; c < channels; ++c)
-            {
-                const float* base = data.data() + static_cast<size_t> (c) * capacity;
-                for (size_t i = start; i < end; i += floatsPerLine)
-                    __builtin_prefetch (base + i, 1, 3);
-            }
-        }
-
         // Producer thread. Makes frames before `newWritePos` visible to the consumer.
         void publishWrite (uint64_t newWritePos) noexcept { writePos.store (newWritePos, std::memory_order_release); }
 
@@ -128,6 +115,15 @@ namespace pg
             copyOut (channel, pos, dst[0] + dstOffset, n);
         }
 
+        // Consumer thread. Wait-free. Where frame `pos` of channel c is, and how many frames from
+        // there are contiguous (up to the ring's end).
+        const float* readSpan (int c, uint64_t pos, size_t& contiguous) const noexcept
+        {
+            const size_t start = static_cast<size_t> (pos & mask);
+            contiguous = capacity - start;
+            return data.data() + static_cast<size_t> (c) * capacity + start;
+        }
+
         // Consumer thread. Wait-free. One sample.
         float sample (int channel, uint64_t pos) const noexcept
         {
@@ -146,7 +142,8 @@ namespace pg
             if (in != nullptr)
             {
                 std::memcpy (base + start, in, first * sizeof (float));
-                std::memcpy (base, in + first, (n - first) * sizeof (float));
+                if (first < n) // across the ring's end
+                    std::memcpy (base, in + first, (n - first) * sizeof (float));
             }
             else
             {
@@ -161,7 +158,8 @@ namespace pg
             const size_t start = static_cast<size_t> (pos & mask);
             const size_t first = std::min (n, capacity - start);
             std::memcpy (out, base + start, first * sizeof (float));
-            std::memcpy (out + first, base, (n - first) * sizeof (float));
+            if (first < n) // across the ring's end
+                std::memcpy (out + first, base, (n - first) * sizeof (float));
         }
 
         int channels = 1;

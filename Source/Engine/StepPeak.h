@@ -19,10 +19,18 @@ namespace pg
     // are made.
     extern const StepPeakFunction stepPeak;
 
+    // The same, copying x[0, n) to out (which must not overlap it) in the same pass: for an output
+    // that is written and measured at once.
+    using CopyStepPeakFunction = float (*) (const float* x, float* out, int n, float before, float peak, float decay,
+                                            float decayPerGroup) noexcept;
+    extern const CopyStepPeakFunction copyStepPeak;
+
     namespace detail
     {
         float stepPeakBaseline (const float* x, int n, float before, float peak, float decay, float decayPerGroup) noexcept;
         // nullptr where the CPU or the build has no AVX2.
         extern const StepPeakFunction stepPeakAvx2;
+        float copyStepPeakBaseline (const float* x, float* out, int n, float before, float peak, float decay, float decayPerGroup) noexcept;
+        extern const CopyStepPeakFunction copyStepPeakAvx2;
     } // namespace detail
 } // namespace pg

@@ -54,3 +54,39 @@ TEST_CASE ("The step peak: every variant gives the same value, within a group's 
     else
         CHECK (checked == 13 * 20);
 }
+
+TEST_CASE ("The step peak, copying: every variant copies the frames exactly and gives the plain variant's value", "[crossfade]")
+{
+    const float decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * 48000.0)));
+    const float decayPerGroup = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (pg::stepPeakGroup)));
+    std::mt19937 rng (11);
+    std::uniform_real_distribution<float> sample (-1.0f, 1.0f);
+    int checked = 0;
+    for (const int n : { 1, 7, 15, 16, 17, 31, 32, 33, 47, 48, 100, 127, 128, 129, 512, 777 })
+        for (int trial = 0; trial < 10; ++trial)
+        {
+            std::vector<float> x (static_cast<size_t> (n));
+            for (auto& v : x)
+                v = (trial % 2 == 0 ? 0.01f : 1.0f) * sample (rng);
+            const float before = sample (rng), peak = trial % 3 == 0 ? 0.5f : 0.0f;
+            const float plain = pg::detail::stepPeakBaseline (x.data(), n, before, peak, decay, decayPerGroup);
+            INFO ("n " << n << ", trial " << trial);
+            const auto check = [&] (pg::CopyStepPeakFunction f) {
+                std::vector<float> out (static_cast<size_t> (n) + 1, -7.0f); // one past the end: untouched
+                CHECK (f (x.data(), out.data(), n, before, peak, decay, decayPerGroup) == plain);
+                CHECK (std::equal (x.begin(), x.end(), out.begin()));
+                CHECK (out.back() == -7.0f);
+            };
+            check (pg::detail::copyStepPeakBaseline);
+            check (pg::copyStepPeak);
+            if (pg::detail::copyStepPeakAvx2 != nullptr)
+            {
+                check (pg::detail::copyStepPeakAvx2);
+                ++checked;
+            }
+        }
+    if (pg::detail::copyStepPeakAvx2 == nullptr)
+        WARN ("this CPU has no AVX2: only the baseline was checked");
+    else
+        CHECK (checked == 16 * 10);
+}
