@@ -48,9 +48,7 @@ namespace pauseguard::cli
             ps.push_back (owned.back().get());
         }
         PoolFigures pool;
-        const double poolCpuBefore = poolCpuSeconds();
         const auto all = runPaced (ps, o, o.seconds, nullptr, ! o.json, nullptr, &pool);
-        pool.poolCpuPercentPerInstance = 100.0 * (poolCpuSeconds() - poolCpuBefore) / o.seconds / o.instances;
         const size_t residentAfter = residentBytes();
         pool.residentMbPerInstance = static_cast<double> (residentAfter - std::min (residentBefore, residentAfter)) / 1048576.0 / o.instances;
         pool.preparedMbPerInstance = static_cast<double> (ps.front()->getEngine().getPreparedBytes()) / 1048576.0;

@@ -1,6 +1,7 @@
 #include "PacedRun.h"
 
 #include "Clock.h"
+#include "EngineCost.h"
 #include "Trace/RunFigures.h"
 #include "WorkerPool.h"
 
@@ -64,11 +65,12 @@ namespace pauseguard::cli
 
             std::vector<Summary> run (bool progress, PoolFigures* poolFigures)
             {
+                const double poolCpuAtStart = poolCpuSeconds();
                 std::thread audio ([this] { callback(); });
                 superviseWhileRunning (progress && isatty (STDERR_FILENO) != 0);
                 audio.join();
                 if (poolFigures != nullptr)
-                    fillPoolFigures (*poolFigures);
+                    fillPoolFigures (*poolFigures, poolCpuSeconds() - poolCpuAtStart);
                 std::vector<Summary> summaries;
                 for (size_t k = 0; k < ps.size(); ++k)
                 {
@@ -224,7 +226,8 @@ namespace pauseguard::cli
                 tally->advance (snapshot, upTo);
             }
 
-            void fillPoolFigures (PoolFigures& f)
+            // poolCpu: the pool threads' CPU over the run, in seconds.
+            void fillPoolFigures (PoolFigures& f, double poolCpu)
             {
                 f.threads = pg::WorkerPool::shared()->threadCount();
                 f.callback = callbackTimes.snapshot();
@@ -233,6 +236,7 @@ namespace pauseguard::cli
                 f.maxLoadPercent = loadMax;
                 f.bareResponse = bare.getResponseHistogram();
                 f.floorSamples = o.block + static_cast<int> (std::ceil (f.bareResponse.percentile (0.999) * o.rate));
+                f.poolCpuPercentPerInstance = 100.0 * poolCpu / static_cast<double> (traced.size()) / seconds;
                 if (! pg::trace::Recorder::global().isEnabled())
                     return;
                 std::this_thread::sleep_for (std::chrono::milliseconds (50)); // the last chunks' events
@@ -242,6 +246,11 @@ namespace pauseguard::cli
                 for (const int i : traced)
                     cpu += static_cast<double> (runFigures.cpuNanos (i)) * 1.0e-9;
                 f.instanceCpuPercent = 100.0 * cpu / static_cast<double> (traced.size()) / seconds;
+                // The engine's own cost leaves out the bare engine's chunks (the measurement's, not
+                // the instances'). The pool's wake-ups and scans for it stay in: they are shared,
+                // and counted against the instances.
+                const double bareCpu = static_cast<double> (runFigures.cpuNanos (bare.getTraceInstance())) * 1.0e-9;
+                f.poolCpuPercentPerInstance = 100.0 * std::max (0.0, poolCpu - bareCpu) / static_cast<double> (traced.size()) / seconds;
                 f.worstStallSeconds = static_cast<double> (runFigures.worstStallNanos()) * 1.0e-9;
                 f.largestChunkSeconds = static_cast<double> (runFigures.largestChunkNanos()) * 1.0e-9;
                 const double load = std::min (0.95, f.meanLoadPercent / (100.0 * f.threads));

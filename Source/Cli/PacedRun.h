@@ -31,8 +31,9 @@ namespace pauseguard::cli
         // stall / (1 − load) (the queue it leaves drains at 1 − load) + the longest chunk.
         double instanceCpuPercent = 0.0, worstStallSeconds = 0.0, largestChunkSeconds = 0.0;
         int physicalFloorSamples = 0;
-        // The engine's own cost (EngineCost.h): the pool threads' CPU per instance (the bare engine's
-        // share included), and the script alone for the same blocks (-1: not measured).
+        // The engine's own cost (EngineCost.h): the pool threads' CPU over the run per instance (less
+        // the bare engine's chunks: from the trace, 0 without it), and the script alone for the same
+        // blocks (-1: not measured).
         double poolCpuPercentPerInstance = 0.0, scriptAloneCpuPercent = -1.0;
         // Memory: the process's resident growth from before the instances were made to the end of
         // the run, per instance (shared parts, the pool and its trace lanes, included), the script

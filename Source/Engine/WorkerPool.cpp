@@ -239,10 +239,42 @@ namespace pg
         return burstStart.load (std::memory_order_relaxed) + period;
     }
 
-    bool WorkerPool::backBeforeNextBlock (int64_t now) const noexcept
+    bool WorkerPool::canRunAlone (int64_t now) const noexcept
     {
-        const int64_t next = nextCallbackAt();
-        return next >= 0 && now + recentRunNanos.load (std::memory_order_relaxed) + napNanos <= next;
+        // This thread's run may be the longest of late (a collection); the others as recent ones.
+        const int64_t run = recentRunNanos.load (std::memory_order_relaxed);
+        const int64_t longest = std::max (longestRun.load (std::memory_order_relaxed), longestRunBefore.load (std::memory_order_relaxed));
+        int64_t end = now + std::max (run, longest), earliest = noDeadline;
+        const int n = slotsInUse.load (std::memory_order_acquire);
+        for (int i = 0; i < n; ++i)
+        {
+            const Slot& s = slots[static_cast<size_t> (i)];
+            const int64_t d = s.deadline.load (std::memory_order_acquire);
+            if (d == noDeadline || s.busy.load (std::memory_order_relaxed))
+                continue;
+            end += run;
+            earliest = std::min (earliest, d);
+        }
+        if (earliest != noDeadline && end + wakeMarginNanos > earliest)
+            return false;
+        if (! trafficAt (now))
+            return true;
+        const int64_t next = nextCallbackAt(); // (at the recent runs: a long one is rare, and the next mark wakes a thread)
+        return next >= 0 && end - std::max (run, longest) + run + napNanos <= next;
+    }
+
+    void WorkerPool::noteRun (int64_t took, int64_t now) noexcept
+    {
+        const int64_t recent = recentRunNanos.load (std::memory_order_relaxed);
+        recentRunNanos.store (std::max (took, recent - recent / 8), std::memory_order_relaxed);
+        if (now - longestRunSince.load (std::memory_order_relaxed) >= longestRunWindowNanos)
+        {
+            longestRunBefore.store (longestRun.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            longestRun.store (0, std::memory_order_relaxed);
+            longestRunSince.store (now, std::memory_order_relaxed);
+        }
+        if (took > longestRun.load (std::memory_order_relaxed))
+            longestRun.store (took, std::memory_order_relaxed);
     }
 
     int64_t WorkerPool::napWhileTraffic (int64_t now) const noexcept
@@ -353,13 +385,13 @@ namespace pg
             states[index].store (running, std::memory_order_seq_cst);
             std::atomic_thread_fence (std::memory_order_seq_cst);
             const int64_t t0 = nowNanos();
-            // No other thread looks for work: a sleeper is woken if more is pending than this thread
-            // takes (a chunk can be long: a collection), or while blocks arrive (it naps
-            // meanwhile, so that the audio thread never has to wake one) unless this thread, at
-            // the longest recent run, is back before the next callback: it then naps for it
-            // itself, and no thread pays a wake-up. (If it is late after all, the audio thread's
+            // No other thread looks for work: a sleeper is woken unless this thread, at the longest
+            // recent run a client, can run this client and every other pending one in turn, each
+            // before its deadline (a wake-up's margin ahead), and, while blocks arrive, be back
+            // before the next callback to nap for it itself. A wake-up and its context switches
+            // cost more than a short chunk. (If this thread is late after all, the audio thread's
             // mark wakes one.)
-            if (int64_t unused = 0; ! anotherLooks (index) && (pickEarliest (t0, unused) != nullptr || (trafficAt (t0) && ! backBeforeNextBlock (t0))))
+            if (! anotherLooks (index) && ! canRunAlone (t0))
                 wake.signal();
             Ran ran = run (client);
             if (ran == Ran::idle)
@@ -377,10 +409,9 @@ namespace pg
             }
             if (ran == Ran::blocked)
                 s->retryAt.store (nowNanos() + blockedRetryNanos, std::memory_order_relaxed);
-            const int64_t took = nowNanos() - t0;
+            const int64_t t1 = nowNanos(), took = t1 - t0;
             busy += took;
-            const int64_t recent = recentRunNanos.load (std::memory_order_relaxed);
-            recentRunNanos.store (std::max (took, recent - recent / 8), std::memory_order_relaxed);
+            noteRun (took, t1);
             s->busy.store (false, std::memory_order_seq_cst);
             states[index].store (scanning, std::memory_order_seq_cst);
         }

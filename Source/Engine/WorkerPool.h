@@ -101,10 +101,14 @@ namespace pg
         // two periods; -1 without a steady period.
         int64_t nextCallbackAt() const noexcept;
         bool trafficAt (int64_t now) const noexcept; // blocks arrived in the last trafficNanos
-        // While blocks arrive at a steady period: whether a thread starting a run now, as long as
-        // the longest recent run, is idle again napNanos before the next callback is due
-        // (nextCallbackAt). Then it can nap for that callback itself: no sleeper needs waking.
-        bool backBeforeNextBlock (int64_t now) const noexcept;
+        // Whether a thread starting a run now can do without another: with this run as long as the
+        // longest of the last second or two (a collection, say) and every other pending client's
+        // as long as the recent ones, one after another, it finishes them wakeMarginNanos before
+        // the earliest of their deadlines; and while blocks arrive at a steady period, at the
+        // recent runs, it is idle again napNanos before the next callback is due (nextCallbackAt),
+        // to nap for that callback itself.
+        bool canRunAlone (int64_t now) const noexcept;
+        void noteRun (int64_t took, int64_t now) noexcept; // a client's run ended at now
         bool anotherNaps (size_t self) const noexcept; // another thread naps (it wakes by itself)
         bool anotherLooks (size_t self) const noexcept; // another thread scans or naps
 
@@ -121,6 +125,10 @@ namespace pg
         // The longest recent run of a client (ns): each run's length or, if longer, the last
         // value less an eighth. (Several threads store it: a race only blurs it.)
         std::atomic<int64_t> recentRunNanos { 0 };
+        // The longest run in the current window of longestRunWindowNanos (from longestRunSince),
+        // and in the one before.
+        static constexpr int64_t longestRunWindowNanos = 1'000'000'000;
+        std::atomic<int64_t> longestRun { 0 }, longestRunBefore { 0 }, longestRunSince { 0 };
         size_t threadTotal = 0;
         std::vector<std::thread> threads; // real ones (none in a simulation)
         std::atomic<int> simulatedRunning { 0 }; // a simulation's threads still in threadMain
