@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <thread>
 
 using namespace pg::trace;
@@ -43,16 +44,20 @@ namespace
         return e;
     }
 
-    Event nap (int lane, int64_t start, int64_t end)
+    // A pool thread's nap: it meant to wake at `due` (by default when it did: at `end`).
+    Event nap (int lane, int64_t start, int64_t end, int64_t due = -1)
     {
         Event e;
         e.kind = Kind::nap;
         e.lane = lane;
         e.start = start;
         e.end = end;
-        e.due = start + ms / 2;
+        e.due = due < 0 ? end : due;
         return e;
     }
+
+    // A pool thread asleep until woken.
+    Event sleep (int lane, int64_t start, int64_t end) { return nap (lane, start, end, INT64_MAX); }
 
     // Instance 0's block arrives at blockArrival (due 18 ms later) and is missing at 18 ms; `pool` is what the
     // two pool threads (lanes 1 and 2) did meanwhile.
@@ -119,6 +124,10 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
     CHECK (causeOf ({ nap (1, 0, 1 * ms), nap (2, 0, 1 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::noThreadRunning);
     SECTION ("the threads napped while the work waited")
     CHECK (causeOf ({ nap (1, 0, 19 * ms), nap (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::lateWakeup);
+    SECTION ("one thread napped as it meant to, the other slept, while the work waited")
+    CHECK (causeOf ({ nap (1, 0, 19 * ms), sleep (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::lateWakeup);
+    SECTION ("the napping thread overslept (the machine did not run it) while the other slept")
+    CHECK (causeOf ({ nap (1, 0, 19 * ms, 1 * ms), sleep (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::noThreadRunning);
     SECTION ("the host brought the input late")
     CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
 }
@@ -149,4 +158,25 @@ TEST_CASE ("Chrome trace JSON: a track per lane, a slice per chunk, an instant p
     CHECK (json.find ("\"ph\":\"X\",\"cat\":\"chunk\",\"name\":\"instance 0\",\"ts\":0.000,\"dur\":24000.000") != std::string::npos);
     CHECK (json.find ("\"name\":\"dropout: own_chunk\",\"ts\":17000.000") != std::string::npos);
     CHECK (json.substr (json.size() - 4) == "\n]}\n");
+}
+
+TEST_CASE ("Run figures: a nap past the time it meant to wake is a stall, and so is a sleep the pool relied on it for", "[engine][trace]")
+{
+    SECTION ("one thread napped, meaning to wake at 2 ms, until 10 ms; the other slept")
+    {
+        Snapshot s;
+        s.events = { chunk (1, 0, 0, 1 * ms, 0, 0, 1 * ms), nap (1, 1 * ms, 10 * ms, 2 * ms), sleep (2, 0, 12 * ms),
+                     chunk (1, 0, 10 * ms, 11 * ms, 0, 0, 1 * ms) };
+        RunFigures f;
+        f.add (s, 0, 20 * ms);
+        CHECK (f.worstStallNanos() == 8 * ms);
+    }
+    SECTION ("the same nap, as meant: no stall")
+    {
+        Snapshot s;
+        s.events = { chunk (1, 0, 0, 1 * ms, 0, 0, 1 * ms), nap (1, 1 * ms, 10 * ms), sleep (2, 0, 12 * ms), chunk (1, 0, 10 * ms, 11 * ms, 0, 0, 1 * ms) };
+        RunFigures f;
+        f.add (s, 0, 20 * ms);
+        CHECK (f.worstStallNanos() == 0);
+    }
 }

@@ -1,6 +1,7 @@
 #include "DropoutCauses.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 
 namespace pg::trace
@@ -34,8 +35,39 @@ namespace pg::trace
             double queued = 0, collection = 0, stalled = 0, napping = 0;
         };
 
-        // What one pool thread did in [w0, w1), apart from running `instance` itself.
-        void addLane (const Events& lane, int instance, int64_t w0, int64_t w1, Shares& s)
+        using Spans = std::vector<std::pair<int64_t, int64_t>>;
+
+        // How much of [a, b) the spans cover (they may overlap: each counts once).
+        int64_t overlap (const Spans& spans, int64_t a, int64_t b)
+        {
+            int64_t covered = 0, reach = a;
+            for (const auto& [s0, s1] : spans) // (sorted by start)
+            {
+                const int64_t from = std::max (s0, reach), to = std::min (s1, b);
+                if (to > from)
+                    covered += to - from;
+                reach = std::max (reach, std::min (s1, b));
+            }
+            return covered;
+        }
+
+        // The times pool threads napped past the moment they meant to wake (the machine did not
+        // run them), sorted by start.
+        Spans oversleeps (const std::map<int, Events>& lanes)
+        {
+            Spans v;
+            for (const auto& [lane, events] : lanes)
+                for (const auto& e : events)
+                    if (e.kind == Kind::nap && e.due != INT64_MAX && e.end > e.due)
+                        v.emplace_back (std::max (e.start, e.due), e.end);
+            std::sort (v.begin(), v.end());
+            return v;
+        }
+
+        // What one pool thread did in [w0, w1), apart from running `instance` itself. A nap past
+        // the time it meant to wake, and a sleep while another thread's nap overslept (the pool
+        // relied on that one), count as descheduled: the machine did not run them.
+        void addLane (const Events& lane, int instance, int64_t w0, int64_t w1, const Spans& overslept, Shares& s)
         {
             auto it = std::upper_bound (lane.begin(), lane.end(), w0, [] (int64_t v, const Event& e) { return v < e.end; });
             int64_t cursor = w0;
@@ -49,7 +81,11 @@ namespace pg::trace
                 if (d <= 0.0)
                     continue;
                 if (it->kind == Kind::nap)
-                    s.napping += d;
+                {
+                    const int64_t late = it->due == INT64_MAX ? overlap (overslept, a, b) : std::max<int64_t> (0, b - std::max (a, it->due));
+                    s.stalled += static_cast<double> (late);
+                    s.napping += d - static_cast<double> (late);
+                }
                 else if (it->kind == Kind::chunk && it->instance != instance)
                 {
                     const double ran = d * ranShare (*it);
@@ -114,6 +150,7 @@ namespace pg::trace
         for (auto& [i, v] : chunks)
             std::sort (v.begin(), v.end(), byRing);
 
+        const Spans overslept = oversleeps (lanes);
         std::vector<DropoutCause> out;
         out.reserve (dropouts.size());
         for (const auto& d : dropouts)
@@ -137,7 +174,7 @@ namespace pg::trace
                 const int64_t w1 = chunk != nullptr ? std::min (chunk->start, T) : T;
                 Shares s;
                 for (const auto& [lane, events] : lanes)
-                    addLane (events, d.instance, A, std::max (A, w1), s);
+                    addLane (events, d.instance, A, std::max (A, w1), overslept, s);
                 dc.cause = largest (s);
             }
             out.push_back (dc);

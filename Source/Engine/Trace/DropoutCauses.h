@@ -13,8 +13,9 @@
 //        queued           other instances' chunks (their non-collector part),
 //        collection       other instances' collector work,
 //        noThreadRunning  time a thread was descheduled (neither running a chunk nor napping,
-//                         or inside a chunk without CPU time),
-//        lateWakeup       time a thread napped while the work waited.
+//                         inside a chunk without CPU time, napping past the time it meant to
+//                         wake, or asleep while another's nap overslept: the pool relied on it),
+//        lateWakeup       time a thread napped, as it meant to, while the work waited.
 //      (Nothing at all: ownChunk.)
 
 #include "Trace.h"

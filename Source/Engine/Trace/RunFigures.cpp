@@ -1,41 +1,80 @@
 #include "RunFigures.h"
 
 #include <algorithm>
-#include <set>
 #include <vector>
 
 namespace pg::trace
 {
     void RunFigures::add (const Snapshot& trace, int64_t from, int64_t to)
     {
-        std::vector<std::pair<int64_t, int64_t>> covered; // every pool thread's chunks and naps
-        std::set<int> poolLanes;
+        // What each pool thread was doing, as edges of intervals: running (a chunk's CPU time, a
+        // skip), napping until the time it meant to wake, napping past it (the machine did not run
+        // it), or asleep until woken.
+        enum Doing
+        {
+            running,
+            napping,
+            overslept,
+            asleep
+        };
+        struct Edge
+        {
+            int64_t t;
+            Doing doing;
+            int delta;
+        };
+        std::vector<Edge> edges;
+        const auto interval = [&edges] (int64_t a, int64_t b, Doing d) {
+            if (b > a)
+                edges.insert (edges.end(), { Edge { a, d, 1 }, Edge { b, d, -1 } });
+        };
         for (const auto& e : trace.events)
         {
             if (e.kind != Kind::chunk && e.kind != Kind::nap && e.kind != Kind::skip)
                 continue;
-            poolLanes.insert (e.lane);
-            // A chunk's thread ran for its CPU time; the rest of it the thread was descheduled
-            // (counted at its end: where within the chunk is not recorded). A program's chunk
-            // waits for another process: all of it counts.
-            const bool ranPart = e.kind == Kind::chunk && e.cpuNanos >= 0 && e.value == 0;
-            covered.emplace_back (e.start, ranPart ? std::min (e.end, e.start + e.cpuNanos) : std::max (e.end, e.start));
+            if (e.kind == Kind::nap && e.due == INT64_MAX)
+                interval (e.start, e.end, asleep);
+            else if (e.kind == Kind::nap)
+            {
+                interval (e.start, std::min (e.end, e.due), napping);
+                interval (std::max (e.start, e.due), e.end, overslept);
+            }
+            else
+            {
+                // A chunk's thread ran for its CPU time; the rest of it the thread was descheduled
+                // (counted at its end: where within the chunk is not recorded). A program's chunk
+                // waits for another process: all of it counts.
+                const bool ranPart = e.kind == Kind::chunk && e.cpuNanos >= 0 && e.value == 0;
+                interval (e.start, ranPart ? std::min (e.end, e.start + e.cpuNanos) : std::max (e.end, e.start + 1), running);
+            }
             if (e.kind != Kind::chunk || e.start < from || e.start >= to)
                 continue;
             cpu[e.instance] += e.cpuNanos >= 0 ? e.cpuNanos : e.end - e.start;
             largestChunk = std::max (largestChunk, e.end - e.start);
         }
-        if (poolLanes.empty())
+        if (edges.empty())
             return;
-        // The stalls: gaps in the union of every pool thread's recorded time, closed by events on
-        // both sides (an event is recorded when it ends: the trace's last moments look empty).
-        std::sort (covered.begin(), covered.end());
-        int64_t reach = covered.front().second;
-        for (const auto& [start, end] : covered)
+        // The stalls: times no pool thread ran while none meant to. A thread's nap covers its time
+        // until it meant to wake; a sleeping thread's covers its time unless another's nap has
+        // overslept (the pool relied on that one: the machine did not run it). Only gaps closed by
+        // events on both sides count (an event is recorded when it ends: the trace's last moments
+        // look empty).
+        std::sort (edges.begin(), edges.end(), [] (const Edge& a, const Edge& b) { return a.t < b.t; });
+        int count[4] = {};
+        bool seenCovered = false, inGap = false;
+        int64_t gapStart = 0;
+        for (size_t i = 0; i < edges.size();)
         {
-            if (start > reach && start >= from && reach < to)
-                worstStall = std::max (worstStall, start - reach);
-            reach = std::max (reach, end);
+            const int64_t t = edges[i].t;
+            for (; i < edges.size() && edges[i].t == t; ++i)
+                count[edges[i].doing] += edges[i].delta;
+            const bool covered = count[running] > 0 || count[napping] > 0 || (count[asleep] > 0 && count[overslept] == 0);
+            if (covered && inGap && t >= from && gapStart < to)
+                worstStall = std::max (worstStall, t - gapStart);
+            if (! covered && ! inGap && seenCovered)
+                gapStart = t;
+            inGap = ! covered && seenCovered;
+            seenCovered = seenCovered || covered;
         }
     }
 
