@@ -16,7 +16,7 @@ namespace pauseguard::cli
     // `seconds` of audio in blocks of `block` frames, after its live heap is built (untimed).
     struct ScriptAlone
     {
-        double cpuPercent = -1.0; // CPU time per second of audio (100 = a core); -1 if the script fails
+        double cpuPercent = -1.0; // CPU time per second of audio (100 = a core), the least of three parts; -1 if the script fails
         size_t heapPeakBytes = 0; // the largest heap its Lua state held between two blocks
     };
     ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds);

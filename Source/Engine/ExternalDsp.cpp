@@ -111,9 +111,16 @@ namespace pg
             return fail ("no DSP program was chosen");
         if (argv[0].front() != '/')
             return fail ("the DSP program " + argv[0] + " is not an absolute path (PATH is never searched)");
+        // The program is opened once: its hash is of what this descriptor reads, and spawn runs
+        // the file it holds, whatever the path names by then.
+        programFd = open (argv[0].c_str(), O_RDONLY | O_CLOEXEC);
+        if (programFd < 0)
+            return fail ("cannot start " + argv[0] + ": " + std::strerror (errno));
         for (const auto& file : options.program.files)
-            if (fileSha256Hex (file.path) != file.sha256)
+            if ((file.path == argv[0] ? fileSha256Hex (programFd) : fileSha256Hex (file.path)) != file.sha256)
                 return fail ("the DSP program's file " + file.path + " changed since it was allowed: allow it again to run it");
+        if (options.afterFilesChecked)
+            options.afterFilesChecked();
         options.maxChannels = std::clamp (options.maxChannels, 1, 64);
         options.maxFrames = std::clamp (options.maxFrames, 1, 1 << 16);
 
@@ -172,6 +179,20 @@ namespace pg
         return true;
     }
 
+    // A compiled program runs from the descriptor its hash was read through, named by this
+    // process's /proc entry (the child closes its own copies before it runs). A script runs by its
+    // path: its interpreter opens it by the name it is given, and would be handed the /proc name.
+    std::string ExternalDsp::programFileToRun() const
+    {
+        constexpr char elf[4] = { 0x7f, 'E', 'L', 'F' };
+        char magic[4] {};
+        const bool compiled = pread (programFd, magic, sizeof (magic), 0) == sizeof (magic) && std::memcmp (magic, elf, sizeof (elf)) == 0;
+        const std::string viaDescriptor = "/proc/" + std::to_string (getpid()) + "/fd/" + std::to_string (programFd);
+        if (compiled && access (viaDescriptor.c_str(), F_OK) == 0)
+            return viaDescriptor;
+        return options.program.argv[0];
+    }
+
     bool ExternalDsp::spawn()
     {
         int pipeFds[2] = { -1, -1 };
@@ -218,10 +239,13 @@ namespace pg
             env.push_back (e.data());
         env.push_back (nullptr);
         pid_t child = -1;
-        const int spawned = posix_spawn (&child, args[0], &actions, &attributes, args.data(), env.data());
+        const std::string file = programFileToRun();
+        const int spawned = posix_spawn (&child, file.c_str(), &actions, &attributes, args.data(), env.data());
         posix_spawnattr_destroy (&attributes);
         posix_spawn_file_actions_destroy (&actions);
         close (pipeFds[1]);
+        close (programFd); // (the child has run it: posix_spawn returns once it has)
+        programFd = -1;
         if (spawned != 0)
             return fail ("cannot start " + options.program.argv[0] + ": " + std::strerror (spawned));
         pid = child;
@@ -464,7 +488,7 @@ namespace pg
         {
             // A forked copy of the host: the child and the block are the parent's (and the block
             // is not mapped here). Forget them without a word to the child.
-            pid = pidFd = memFd = -1;
+            pid = pidFd = memFd = programFd = -1;
             block = nullptr;
             audio = nullptr;
             return;
@@ -498,6 +522,9 @@ namespace pg
         if (memFd >= 0)
             close (memFd);
         memFd = -1;
+        if (programFd >= 0)
+            close (programFd);
+        programFd = -1;
         preparedChannels = preparedFrames = 0;
     }
 

@@ -26,6 +26,7 @@
 #include "PipeDrain.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -50,6 +51,7 @@ namespace pg
             // (the Go SDK then goes back to the normal policy), SIGKILL after twice as long.
             int realtimePriority = WorkerPool::realtimePriority;
             double realtimeLimitSeconds = 2.0;
+            std::function<void()> afterFilesChecked; // (a test's: runs between the files' check and the start)
         };
 
         ExternalDsp() = default;
@@ -122,6 +124,7 @@ namespace pg
         void shutDown (bool askToQuit); // quit (if asked), then SIGKILL if still there; reaps; frees
         std::string exitDescription(); // why the child is gone, if it is
         bool spawn(); // starts the child on the block made by start
+        std::string programFileToRun() const; // what spawn runs: the checked descriptor, or a script's path
         bool greet(); // hello, and the versions compared
         void readDeclaredParameters();
         size_t stateCapacity() const noexcept; // the audio area's bytes
@@ -134,6 +137,7 @@ namespace pg
         pid_t ownerPid = -1; // the process that started the child (a forked copy must not touch it)
         int pidFd = -1; // the child's pidfd, or -1 where the kernel has none
         int memFd = -1;
+        int programFd = -1; // the program, opened once to be checked and run (start to spawn)
         int sharedMinor = 0;
         int64_t statsDueNanos = 0;
         PipeDrain stderrDrain;

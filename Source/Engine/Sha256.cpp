@@ -1,7 +1,11 @@
 #include "Sha256.h"
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <vector>
+
+#include <unistd.h>
 
 namespace pg
 {
@@ -111,5 +115,23 @@ namespace pg
         if (in.bad())
             return std::nullopt;
         return h.finishHex();
+    }
+
+    std::optional<std::string> fileSha256Hex (int fd)
+    {
+        Sha256 h;
+        std::vector<char> buffer (65536);
+        for (off_t at = 0;;)
+        {
+            const ssize_t n = pread (fd, buffer.data(), buffer.size(), at);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return std::nullopt;
+            if (n == 0)
+                return h.finishHex();
+            h.add (buffer.data(), static_cast<size_t> (n));
+            at += n;
+        }
     }
 } // namespace pg

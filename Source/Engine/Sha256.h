@@ -29,4 +29,7 @@ namespace pg
     std::string sha256Hex (const std::string& bytes);
     // The hash of a file's content, read through the path as it is now; none if it cannot be read.
     std::optional<std::string> fileSha256Hex (const std::string& path);
+    // The hash of an open file's whole content (read from its start, whatever the descriptor's
+    // offset); none if it cannot be read.
+    std::optional<std::string> fileSha256Hex (int fd);
 } // namespace pg

@@ -186,6 +186,37 @@ TEST_CASE ("External DSP: only an absolute path runs, and only while every file 
     CHECK_FALSE (fs::exists (mark));
 }
 
+TEST_CASE ("External DSP: a compiled program swapped for another file after its check is not run: the checked one is",
+           "[engine][external][safety][trust]")
+{
+    // The program is opened once, hashed through that descriptor, and run from it: a file moved
+    // over its path between the check and the start (a test hook runs there) changes nothing.
+    TemporaryFolder folder;
+    const auto program = folder.path / "dsp";
+    fs::copy_file (PAUSEGUARD_TEST_CHILD, program);
+    fs::permissions (program, fs::perms::owner_all);
+    const auto mark = folder.path / "ran";
+    const auto other = writeMarkingScript (folder.path / "other.sh", mark);
+
+    pg::ExternalDsp::Options o;
+    o.program = pg::ProgramCommand ({ program.string(), "gain" }, { { program.string(), *pg::fileSha256Hex (program.string()) } });
+    o.afterFilesChecked = [&] { fs::rename (other, program); };
+    pg::ExternalDsp dsp;
+    CHECK (dsp.start (o)); // the test child greets
+    INFO (dsp.getError());
+    CHECK (dsp.prepare (48000.0, 64, 1));
+    std::vector<float> x (64, 1.0f);
+    CHECK (processOnce (dsp, x));
+    dsp.stop();
+    CHECK_FALSE (fs::exists (mark));
+
+    // Its next start checks the file the path names now, and refuses it.
+    o.afterFilesChecked = nullptr;
+    CHECK_FALSE (dsp.start (o));
+    CHECK_THAT (dsp.getError(), Catch::Contains ("changed since it was allowed"));
+    CHECK_FALSE (fs::exists (mark));
+}
+
 // Timed by the wall clock from the host's death, the program's start-up included: a sanitized
 // program takes about a second just to start, so the sanitizer runs leave this out ([pauses]).
 TEST_CASE ("External DSP: a program exits within 100 ms when its host dies, whenever it dies", "[engine][external][safety][pauses]")
