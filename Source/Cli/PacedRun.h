@@ -26,9 +26,10 @@ namespace pauseguard::cli
         int threads = 0;
         double meanLoadPercent = 0.0, maxLoadPercent = 0.0; // summed over the threads: 100 = one core
         pg::trace::CauseCounts causes; // every dropout of the processors, by cause (from the trace)
-        // From the trace: an instance's mean pool CPU (100 = a core), the longest time no pool
-        // thread ran, the longest chunk, and the latency physics allows: one block + the worst
-        // stall / (1 − load) (the queue it leaves drains at 1 − load) + the longest chunk.
+        // From the trace: an instance's mean pool CPU (100 = a core), the longest time input waited
+        // while no pool thread ran nor meant to nap (RunFigures.h), the longest chunk, and the
+        // latency physics allows: one block + the worst stall / (1 − load) (the queue it leaves
+        // drains at 1 − load) + the longest chunk.
         double instanceCpuPercent = 0.0, worstStallSeconds = 0.0, largestChunkSeconds = 0.0;
         int physicalFloorSamples = 0;
         // The engine's own cost (EngineCost.h): the pool threads' CPU over the run per instance (less

@@ -160,7 +160,8 @@ TEST_CASE ("Chrome trace JSON: a track per lane, a slice per chunk, an instant p
     CHECK (json.substr (json.size() - 4) == "\n]}\n");
 }
 
-TEST_CASE ("Run figures: a nap past the time it meant to wake is a stall, and so is a sleep the pool relied on it for", "[engine][trace]")
+TEST_CASE ("Run figures: a nap past the time it meant to wake is a stall while input waits, and so is a sleep the pool relied on it for",
+           "[engine][trace]")
 {
     SECTION ("one thread napped, meaning to wake at 2 ms, until 10 ms; the other slept")
     {
@@ -170,6 +171,16 @@ TEST_CASE ("Run figures: a nap past the time it meant to wake is a stall, and so
         RunFigures f;
         f.add (s, 0, 20 * ms);
         CHECK (f.worstStallNanos() == 8 * ms);
+    }
+    SECTION ("the same, with the next input arriving at 9 ms: only the last millisecond held it up")
+    {
+        Snapshot s;
+        auto next = chunk (1, 0, 10 * ms, 11 * ms, 0, 0, 1 * ms);
+        next.arrival = 9 * ms;
+        s.events = { chunk (1, 0, 0, 1 * ms, 0, 0, 1 * ms), nap (1, 1 * ms, 10 * ms, 2 * ms), sleep (2, 0, 12 * ms), next };
+        RunFigures f;
+        f.add (s, 0, 20 * ms);
+        CHECK (f.worstStallNanos() == 1 * ms);
     }
     SECTION ("the same nap, as meant: no stall")
     {

@@ -28,6 +28,7 @@ namespace pg::trace
             if (b > a)
                 edges.insert (edges.end(), { Edge { a, d, 1 }, Edge { b, d, -1 } });
         };
+        std::vector<std::pair<int64_t, int64_t>> waiting; // a chunk's input, from its arrival until it started
         for (const auto& e : trace.events)
         {
             if (e.kind != Kind::chunk && e.kind != Kind::nap && e.kind != Kind::skip)
@@ -46,6 +47,8 @@ namespace pg::trace
                 // waits for another process: all of it counts.
                 const bool ranPart = e.kind == Kind::chunk && e.cpuNanos >= 0 && e.value == 0;
                 interval (e.start, ranPart ? std::min (e.end, e.start + e.cpuNanos) : std::max (e.end, e.start + 1), running);
+                if (e.kind == Kind::chunk && e.arrival < e.start)
+                    waiting.emplace_back (e.arrival, e.start);
             }
             if (e.kind != Kind::chunk || e.start < from || e.start >= to)
                 continue;
@@ -54,11 +57,28 @@ namespace pg::trace
         }
         if (edges.empty())
             return;
-        // The stalls: times no pool thread ran while none meant to. A thread's nap covers its time
-        // until it meant to wake; a sleeping thread's covers its time unless another's nap has
-        // overslept (the pool relied on that one: the machine did not run it). Only gaps closed by
-        // events on both sides count (an event is recorded when it ends: the trace's last moments
-        // look empty).
+        // The stalls: times no pool thread ran while none meant to, and input waited. A thread's
+        // nap covers its time until it meant to wake; a sleeping thread's covers its time unless
+        // another's nap has overslept (the pool relied on that one: the machine did not run it).
+        // Only gaps closed by events on both sides count (an event is recorded when it ends: the
+        // trace's last moments look empty), and only their parts in which some input waited.
+        std::sort (waiting.begin(), waiting.end());
+        const auto waited = [&waiting] (int64_t a, int64_t b) {
+            int64_t longest = 0, runStart = 0, reach = a;
+            bool inRun = false;
+            for (const auto& [w0, w1] : waiting) // the longest stretch of [a, b) with input waiting
+            {
+                const int64_t from = std::max (w0, a), to = std::min (w1, b);
+                if (to <= from)
+                    continue;
+                if (! inRun || from > reach)
+                    runStart = from;
+                inRun = true;
+                reach = std::max (reach, to);
+                longest = std::max (longest, reach - runStart);
+            }
+            return longest;
+        };
         std::sort (edges.begin(), edges.end(), [] (const Edge& a, const Edge& b) { return a.t < b.t; });
         int count[4] = {};
         bool seenCovered = false, inGap = false;
@@ -70,7 +90,7 @@ namespace pg::trace
                 count[edges[i].doing] += edges[i].delta;
             const bool covered = count[running] > 0 || count[napping] > 0 || (count[asleep] > 0 && count[overslept] == 0);
             if (covered && inGap && t >= from && gapStart < to)
-                worstStall = std::max (worstStall, t - gapStart);
+                worstStall = std::max (worstStall, waited (gapStart, t));
             if (! covered && ! inGap && seenCovered)
                 gapStart = t;
             inGap = ! covered && seenCovered;

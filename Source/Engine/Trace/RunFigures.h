@@ -2,9 +2,9 @@
 
 // What a run's trace says about the machine and the pool (Trace.h), gathered as the run goes,
 // like DropoutTally: the pool CPU time each instance's chunks took, the longest chunk, and the
-// longest stall: a time when no pool thread ran while none meant to (none ran a chunk, none napped
-// before the time it meant to wake, and none slept while another's nap had overslept), so the
-// machine did not run them.
+// longest stall: a time when input waited and no pool thread ran while none meant to (none ran a
+// chunk, none napped before the time it meant to wake, and none slept while another's nap had
+// overslept), so the machine did not run them.
 
 #include "Trace.h"
 
