@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <limits>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -179,18 +180,36 @@ namespace pg
         return true;
     }
 
-    // A compiled program runs from the descriptor its hash was read through, named by this
-    // process's /proc entry (the child closes its own copies before it runs). A script runs by its
-    // path: its interpreter opens it by the name it is given, and would be handed the /proc name.
-    std::string ExternalDsp::programFileToRun() const
+    // A compiled program runs from the descriptor its hash was read through: through a link named
+    // as the program (its process name, as `ps` shows it, is the name exec is given) in a private
+    // folder, to this process's /proc entry for the descriptor (the child closes its own copies
+    // before it runs). A script runs by its path: its interpreter opens it by the name it is given.
+    ExternalDsp::FileToRun::FileToRun (int programFd, const std::string& programPath)
+        : path (programPath)
     {
         constexpr char elf[4] = { 0x7f, 'E', 'L', 'F' };
         char magic[4] {};
-        const bool compiled = pread (programFd, magic, sizeof (magic), 0) == sizeof (magic) && std::memcmp (magic, elf, sizeof (elf)) == 0;
-        const std::string viaDescriptor = "/proc/" + std::to_string (getpid()) + "/fd/" + std::to_string (programFd);
-        if (compiled && access (viaDescriptor.c_str(), F_OK) == 0)
-            return viaDescriptor;
-        return options.program.argv[0];
+        if (pread (programFd, magic, sizeof (magic), 0) != sizeof (magic) || std::memcmp (magic, elf, sizeof (elf)) != 0)
+            return;
+        const std::string descriptor = "/proc/" + std::to_string (getpid()) + "/fd/" + std::to_string (programFd);
+        const char* runtime = std::getenv ("XDG_RUNTIME_DIR");
+        std::string pattern = std::string (runtime != nullptr && runtime[0] == '/' ? runtime : "/tmp") + "/pauseguard-run-XXXXXX";
+        if (access (descriptor.c_str(), F_OK) != 0 || mkdtemp (pattern.data()) == nullptr)
+            return;
+        folder = pattern;
+        const auto slash = programPath.find_last_of ('/');
+        const std::string link = folder + "/" + programPath.substr (slash == std::string::npos ? 0 : slash + 1);
+        if (symlink (descriptor.c_str(), link.c_str()) == 0)
+            path = link;
+    }
+
+    ExternalDsp::FileToRun::~FileToRun()
+    {
+        if (folder.empty())
+            return;
+        if (path.rfind (folder, 0) == 0)
+            unlink (path.c_str());
+        rmdir (folder.c_str());
     }
 
     bool ExternalDsp::spawn()
@@ -239,8 +258,8 @@ namespace pg
             env.push_back (e.data());
         env.push_back (nullptr);
         pid_t child = -1;
-        const std::string file = programFileToRun();
-        const int spawned = posix_spawn (&child, file.c_str(), &actions, &attributes, args.data(), env.data());
+        const FileToRun file (programFd, options.program.argv[0]);
+        const int spawned = posix_spawn (&child, file.path.c_str(), &actions, &attributes, args.data(), env.data());
         posix_spawnattr_destroy (&attributes);
         posix_spawn_file_actions_destroy (&actions);
         close (pipeFds[1]);

@@ -124,7 +124,16 @@ namespace pg
         void shutDown (bool askToQuit); // quit (if asked), then SIGKILL if still there; reaps; frees
         std::string exitDescription(); // why the child is gone, if it is
         bool spawn(); // starts the child on the block made by start
-        std::string programFileToRun() const; // what spawn runs: the checked descriptor, or a script's path
+        // What spawn runs: the checked descriptor (by a link of the program's name, removed with
+        // this), or a script's path.
+        struct FileToRun
+        {
+            FileToRun (int programFd, const std::string& programPath);
+            ~FileToRun();
+            FileToRun (const FileToRun&) = delete;
+            FileToRun& operator= (const FileToRun&) = delete;
+            std::string path, folder;
+        };
         bool greet(); // hello, and the versions compared
         void readDeclaredParameters();
         size_t stateCapacity() const noexcept; // the audio area's bytes

@@ -385,12 +385,11 @@ namespace pg
             states[index].store (running, std::memory_order_seq_cst);
             std::atomic_thread_fence (std::memory_order_seq_cst);
             const int64_t t0 = nowNanos();
-            // No other thread looks for work: a sleeper is woken unless this thread, at the longest
-            // recent run a client, can run this client and every other pending one in turn, each
-            // before its deadline (a wake-up's margin ahead), and, while blocks arrive, be back
-            // before the next callback to nap for it itself. A wake-up and its context switches
-            // cost more than a short chunk. (If this thread is late after all, the audio thread's
-            // mark wakes one.)
+            // No other thread looks for work: a sleeper is woken unless this thread can run this
+            // client and every other pending one in turn before the earliest deadline, and, while
+            // blocks arrive, be back before the next callback to nap for it itself (canRunAlone).
+            // A wake-up and its context switches cost more than a short chunk. (If this thread is
+            // late after all, the audio thread's mark wakes one.)
             if (! anotherLooks (index) && ! canRunAlone (t0))
                 wake.signal();
             Ran ran = run (client);

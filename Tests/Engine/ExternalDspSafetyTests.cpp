@@ -190,7 +190,8 @@ TEST_CASE ("External DSP: a compiled program swapped for another file after its 
            "[engine][external][safety][trust]")
 {
     // The program is opened once, hashed through that descriptor, and run from it: a file moved
-    // over its path between the check and the start (a test hook runs there) changes nothing.
+    // over its path between the check and the start (a test hook runs there) changes nothing. No
+    // link or folder made to run it is left behind.
     TemporaryFolder folder;
     const auto program = folder.path / "dsp";
     fs::copy_file (PAUSEGUARD_TEST_CHILD, program);
@@ -204,11 +205,20 @@ TEST_CASE ("External DSP: a compiled program swapped for another file after its 
     pg::ExternalDsp dsp;
     CHECK (dsp.start (o)); // the test child greets
     INFO (dsp.getError());
+    std::string name;
+    std::getline (std::ifstream ("/proc/" + std::to_string (dsp.getPid()) + "/comm"), name);
+    CHECK (name == "dsp"); // its process name is the program's, as ps and top show it
     CHECK (dsp.prepare (48000.0, 64, 1));
     std::vector<float> x (64, 1.0f);
     CHECK (processOnce (dsp, x));
     dsp.stop();
     CHECK_FALSE (fs::exists (mark));
+    size_t leftBehind = 0;
+    for (const char* folderName : { static_cast<const char*> (std::getenv ("XDG_RUNTIME_DIR")), "/tmp" })
+        if (folderName != nullptr && fs::is_directory (folderName))
+            for (const auto& entry : fs::directory_iterator (folderName))
+                leftBehind += entry.path().filename().string().rfind ("pauseguard-run-", 0) == 0 ? 1 : 0;
+    CHECK (leftBehind == 0);
 
     // Its next start checks the file the path names now, and refuses it.
     o.afterFilesChecked = nullptr;
