@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -66,18 +67,25 @@ func realtimeThread() (priority int, stop func()) {
 }
 
 // allNormal puts every thread of the program back to the normal policy. A thread the runtime
-// starts meanwhile, from one not yet put back, inherits the real-time policy after the pass has read
-// the list: so it passes again until a pass finds every thread normal.
+// starts meanwhile, from one not yet put back, inherits the real-time policy, and may join the
+// list only after a pass has read it (its clone was under way): so it passes again until two
+// passes, a millisecond apart, find every thread normal.
 func allNormal() {
-	for pass := 0; pass < 100; pass++ {
+	clean := 0
+	for pass := 0; pass < 200 && clean < 2; pass++ {
 		changed := false
 		forEachThread(func(tid int) {
 			if policy, _ := threadPolicy(tid); policy != schedOther && setScheduler(tid, schedOther, 0) == nil {
 				changed = true
 			}
 		})
-		if !changed {
-			return
+		if changed {
+			clean = 0
+			continue
+		}
+		clean++
+		if clean < 2 {
+			time.Sleep(time.Millisecond)
 		}
 	}
 }
