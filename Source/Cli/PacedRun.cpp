@@ -236,7 +236,9 @@ namespace pauseguard::cli
                 f.maxLoadPercent = loadMax;
                 f.bareResponse = bare.getResponseHistogram();
                 f.floorSamples = o.block + static_cast<int> (std::ceil (f.bareResponse.percentile (0.999) * o.rate));
-                f.poolCpuPercentPerInstance = 100.0 * poolCpu / static_cast<double> (traced.size()) / seconds;
+                // CPU seconds over the run as an instance's share of a core, in percent.
+                const auto perInstance = [this] (double cpuSeconds) { return 100.0 * cpuSeconds / static_cast<double> (traced.size()) / seconds; };
+                f.poolCpuPercentPerInstance = perInstance (poolCpu);
                 if (! pg::trace::Recorder::global().isEnabled())
                     return;
                 std::this_thread::sleep_for (std::chrono::milliseconds (50)); // the last chunks' events
@@ -245,12 +247,12 @@ namespace pauseguard::cli
                 double cpu = 0.0;
                 for (const int i : traced)
                     cpu += static_cast<double> (runFigures.cpuNanos (i)) * 1.0e-9;
-                f.instanceCpuPercent = 100.0 * cpu / static_cast<double> (traced.size()) / seconds;
+                f.instanceCpuPercent = perInstance (cpu);
                 // The engine's own cost leaves out the bare engine's chunks (the measurement's, not
                 // the instances'). The pool's wake-ups and scans for it stay in: they are shared,
                 // and counted against the instances.
                 const double bareCpu = static_cast<double> (runFigures.cpuNanos (bare.getTraceInstance())) * 1.0e-9;
-                f.poolCpuPercentPerInstance = 100.0 * std::max (0.0, poolCpu - bareCpu) / static_cast<double> (traced.size()) / seconds;
+                f.poolCpuPercentPerInstance = perInstance (std::max (0.0, poolCpu - bareCpu));
                 f.worstStallSeconds = static_cast<double> (runFigures.worstStallNanos()) * 1.0e-9;
                 f.largestChunkSeconds = static_cast<double> (runFigures.largestChunkNanos()) * 1.0e-9;
                 const double load = std::min (0.95, f.meanLoadPercent / (100.0 * f.threads));

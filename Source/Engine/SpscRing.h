@@ -84,12 +84,7 @@ namespace pg
         // Producer thread. Wait-free. Where frame `pos` of channel c goes, and how many frames
         // from there are contiguous (up to the ring's end): for a caller that fills the ring in
         // its own pass over the block. The caller checks space first.
-        float* writeSpan (int c, uint64_t pos, size_t& contiguous) noexcept
-        {
-            const size_t start = static_cast<size_t> (pos & mask);
-            contiguous = capacity - start;
-            return data.data() + static_cast<size_t> (c) * capacity + start;
-        }
+        float* writeSpan (int c, uint64_t pos, size_t& contiguous) noexcept { return data.data() + spanIndex (c, pos, contiguous); }
 
         // Producer thread. Makes frames before `newWritePos` visible to the consumer.
         void publishWrite (uint64_t newWritePos) noexcept { writePos.store (newWritePos, std::memory_order_release); }
@@ -117,12 +112,7 @@ namespace pg
 
         // Consumer thread. Wait-free. Where frame `pos` of channel c is, and how many frames from
         // there are contiguous (up to the ring's end).
-        const float* readSpan (int c, uint64_t pos, size_t& contiguous) const noexcept
-        {
-            const size_t start = static_cast<size_t> (pos & mask);
-            contiguous = capacity - start;
-            return data.data() + static_cast<size_t> (c) * capacity + start;
-        }
+        const float* readSpan (int c, uint64_t pos, size_t& contiguous) const noexcept { return data.data() + spanIndex (c, pos, contiguous); }
 
         // Consumer thread. Wait-free. One sample.
         float sample (int channel, uint64_t pos) const noexcept
@@ -134,6 +124,14 @@ namespace pg
         void publishRead (uint64_t newReadPos) noexcept { readPos.store (newReadPos, std::memory_order_release); }
 
     private:
+        // The index of frame `pos` of channel c in data, and the frames contiguous from it.
+        size_t spanIndex (int c, uint64_t pos, size_t& contiguous) const noexcept
+        {
+            const size_t start = static_cast<size_t> (pos & mask);
+            contiguous = capacity - start;
+            return static_cast<size_t> (c) * capacity + start;
+        }
+
         void copyIn (int c, uint64_t pos, const float* in, size_t n) noexcept
         {
             float* base = data.data() + static_cast<size_t> (c) * capacity;

@@ -241,10 +241,8 @@ namespace pg
 
     bool WorkerPool::canRunAlone (int64_t now) const noexcept
     {
-        // This thread's run may be the longest of late (a collection); the others as recent ones.
-        const int64_t run = recentRunNanos.load (std::memory_order_relaxed);
-        const int64_t longest = std::max (longestRun.load (std::memory_order_relaxed), longestRunBefore.load (std::memory_order_relaxed));
-        int64_t end = now + std::max (run, longest), earliest = noDeadline;
+        // The other pending clients (this thread's own is busy), and the earliest of their deadlines.
+        int64_t others = 0, earliest = noDeadline;
         const int n = slotsInUse.load (std::memory_order_acquire);
         for (int i = 0; i < n; ++i)
         {
@@ -252,15 +250,18 @@ namespace pg
             const int64_t d = s.deadline.load (std::memory_order_acquire);
             if (d == noDeadline || s.busy.load (std::memory_order_relaxed))
                 continue;
-            end += run;
+            ++others;
             earliest = std::min (earliest, d);
         }
-        if (earliest != noDeadline && end + wakeMarginNanos > earliest)
+        // This thread's run may be the longest of late (a collection); the others as recent ones.
+        const int64_t run = recentRunNanos.load (std::memory_order_relaxed);
+        const int64_t longest = std::max ({ run, longestRun.load (std::memory_order_relaxed), longestRunBefore.load (std::memory_order_relaxed) });
+        if (earliest != noDeadline && now + longest + others * run + wakeMarginNanos > earliest)
             return false;
         if (! trafficAt (now))
             return true;
         const int64_t next = nextCallbackAt(); // (at the recent runs: a long one is rare, and the next mark wakes a thread)
-        return next >= 0 && end - std::max (run, longest) + run + napNanos <= next;
+        return next >= 0 && now + (others + 1) * run + napNanos <= next;
     }
 
     void WorkerPool::noteRun (int64_t took, int64_t now) noexcept
@@ -366,7 +367,7 @@ namespace pg
                         e.kind = trace::Kind::nap;
                         e.start = now;
                         e.end = nowNanos();
-                        e.due = nap >= 0 ? now + nap : INT64_MAX;
+                        e.due = nap >= 0 ? now + nap : trace::untilWoken;
                         lane->push (e);
                     }
                 }

@@ -114,8 +114,8 @@ namespace pauseguard
                 const double lo = m.min, hi = m.max, span = std::abs (hi - lo);
                 const int decimals = span >= 100.0 ? 0 : (span >= 10.0 ? 1 : (span >= 1.0 ? 2 : 3));
                 row.label.setText (juce::String (m.name), juce::dontSendNotification);
-                row.label.setTooltip (juce::String (m.name) + ": " + juce::String (lo) + " to " + juce::String (hi) + (m.unit.empty() ? "" : " " + m.unit) + " (" + param->getName (40) + ")");
                 const auto unit = m.unit.empty() ? juce::String() : " " + juce::String (m.unit);
+                row.label.setTooltip (juce::String (m.name) + ": " + juce::String (lo) + " to " + juce::String (hi) + unit + " (" + param->getName (40) + ")");
                 slider->textFromValueFunction = [lo, hi, decimals, unit] (double knob) { return juce::String (lo + (hi - lo) * knob, decimals) + unit; };
                 slider->valueFromTextFunction = [lo, hi] (const juce::String& text) {
                     return hi == lo ? 0.0 : juce::jlimit (0.0, 1.0, (text.getDoubleValue() - lo) / (hi - lo));

@@ -282,14 +282,14 @@ namespace pauseguard
         if (remember)
             AllowedPrograms().add (shown);
         std::string sessionState; // the session's, for the program it named (only)
-        bool sessions = false;
+        bool fromSession = false;
         {
             std::lock_guard<std::mutex> lock (scriptLock);
-            sessions = pendingProgram.isNotEmpty() && pendingArgv == shown.argv;
-            if (sessions)
+            fromSession = pendingProgram.isNotEmpty() && pendingArgv == shown.argv;
+            if (fromSession)
                 sessionState = pendingProgramState;
         }
-        runProgram (shown, sessionState, ! sessions); // a session's program keeps the session's knobs
+        runProgram (shown, sessionState, ! fromSession); // a session's program keeps the session's knobs
     }
 
     // The running program's state (the worker saves it between two chunks, 0.1 s at the most), or

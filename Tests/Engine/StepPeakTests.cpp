@@ -16,12 +16,13 @@ namespace
             peak = std::max (peak * decay, std::abs (x[k] - (k == 0 ? before : x[k - 1])));
         return peak;
     }
+    // The crossfade's decay at 48 kHz (LatencyCrossfade::prepare), per frame and per group.
+    const float decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * 48000.0)));
+    const float decayPerGroup = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (pg::stepPeakGroup)));
 } // namespace
 
 TEST_CASE ("The step peak: every variant gives the same value, within a group's decay of the exact one", "[crossfade]")
 {
-    const float decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * 48000.0)));
-    const float decayPerGroup = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (pg::stepPeakGroup)));
     std::mt19937 rng (7);
     std::uniform_real_distribution<float> sample (-1.0f, 1.0f);
     int checked = 0;
@@ -57,8 +58,6 @@ TEST_CASE ("The step peak: every variant gives the same value, within a group's 
 
 TEST_CASE ("The step peak, copying: every variant copies the frames exactly and gives the plain variant's value", "[crossfade]")
 {
-    const float decay = static_cast<float> (std::exp2 (-1.0 / (0.05 * 48000.0)));
-    const float decayPerGroup = static_cast<float> (std::pow (static_cast<double> (decay), static_cast<double> (pg::stepPeakGroup)));
     std::mt19937 rng (11);
     std::uniform_real_distribution<float> sample (-1.0f, 1.0f);
     int checked = 0;

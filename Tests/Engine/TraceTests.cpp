@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <climits>
 #include <thread>
 
 using namespace pg::trace;
@@ -57,7 +56,7 @@ namespace
     }
 
     // A pool thread asleep until woken.
-    Event sleep (int lane, int64_t start, int64_t end) { return nap (lane, start, end, INT64_MAX); }
+    Event sleep (int lane, int64_t start, int64_t end) { return nap (lane, start, end, untilWoken); }
 
     // Instance 0's block arrives at blockArrival (due 18 ms later) and is missing at 18 ms; `pool` is what the
     // two pool threads (lanes 1 and 2) did meanwhile.

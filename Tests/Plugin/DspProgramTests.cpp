@@ -58,6 +58,13 @@ namespace
         p.getStateInformation (blob);
         return blob;
     }
+
+    // p restores a session that names the program `commandLine`.
+    void restoreSessionNaming (PauseGuardProcessor& p, const juce::String& commandLine)
+    {
+        const auto blob = sessionNaming (commandLine);
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    }
 } // namespace
 
 TEST_CASE ("Command lines split into words; \"quotes\" keep spaces", "[plugin][program]")
@@ -95,10 +102,9 @@ TEST_CASE ("A session never starts a program by itself: one not allowed waits fo
            "[plugin][program][state]")
 {
     TemporaryAllowList temporary;
-    const auto blob = sessionNaming (goExample);
 
     PauseGuardProcessor p;
-    p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    restoreSessionNaming (p, goExample);
     CHECK (p.getDspProgram().isEmpty());
     CHECK (p.getPendingDspProgram() == goExample);
     prepareStereo (p);
@@ -136,10 +142,9 @@ TEST_CASE ("A session that names an allowed program starts it at prepare, exactl
 {
     TemporaryAllowList temporary;
     REQUIRE (allow (goExample));
-    const auto blob = sessionNaming (goExample);
 
     PauseGuardProcessor p;
-    p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    restoreSessionNaming (p, goExample);
     CHECK (p.getDspProgram() == goExample);
     CHECK (p.getPendingDspProgram().isEmpty());
     pgtest::setParam (p, pauseguard::ParamIDs::mix, 100.0f);
@@ -187,9 +192,8 @@ TEST_CASE ("The session's question shows the resolved file and its hash's prefix
            "[plugin][program][gui]")
 {
     TemporaryAllowList temporary;
-    const auto blob = sessionNaming (goExample);
     PauseGuardProcessor p;
-    p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+    restoreSessionNaming (p, goExample);
     REQUIRE (p.getPendingDspProgram() == goExample);
     prepareStereo (p);
 

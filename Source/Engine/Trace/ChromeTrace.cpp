@@ -98,7 +98,7 @@ namespace pg::trace
                     w.event ("\"ph\":\"X\",\"cat\":\"chunk\",\"name\":" + quoted (instanceName (e.instance)) + span + where (e) + ",\"args\":{\"frames\":" + std::to_string (e.frames) + ",\"late_ms\":" + Writer::ms (e.end - e.due) + ",\"waited_ms\":" + Writer::ms (e.start - e.arrival) + ",\"collector_ms\":" + Writer::ms (e.collectorNanos) + ",\"cpu_ms\":" + (e.cpuNanos >= 0 ? Writer::ms (e.cpuNanos) : std::string ("null")) + "}");
                     break;
                 case Kind::nap:
-                    w.event ("\"ph\":\"X\",\"cat\":\"nap\",\"name\":\"nap\"" + span + where (e) + ",\"args\":{\"woke_late_ms\":" + (e.due == INT64_MAX ? std::string ("null") : Writer::ms (e.end - e.due)) + "}");
+                    w.event ("\"ph\":\"X\",\"cat\":\"nap\",\"name\":\"nap\"" + span + where (e) + ",\"args\":{\"woke_late_ms\":" + (e.due == untilWoken ? std::string ("null") : Writer::ms (e.end - e.due)) + "}");
                     break;
                 case Kind::collection:
                     w.event ("\"ph\":\"X\",\"cat\":\"collector\",\"name\":" + quoted (e.value != 0 ? "forced collection" : "full collection") + span + where (e) + ",\"args\":{\"instance\":" + std::to_string (e.instance) + "}");

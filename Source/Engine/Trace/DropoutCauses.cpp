@@ -1,7 +1,6 @@
 #include "DropoutCauses.h"
 
 #include <algorithm>
-#include <climits>
 #include <map>
 
 namespace pg::trace
@@ -58,7 +57,7 @@ namespace pg::trace
             Spans v;
             for (const auto& [lane, events] : lanes)
                 for (const auto& e : events)
-                    if (e.kind == Kind::nap && e.due != INT64_MAX && e.end > e.due)
+                    if (e.kind == Kind::nap && e.due != untilWoken && e.end > e.due)
                         v.emplace_back (std::max (e.start, e.due), e.end);
             std::sort (v.begin(), v.end());
             return v;
@@ -82,7 +81,7 @@ namespace pg::trace
                     continue;
                 if (it->kind == Kind::nap)
                 {
-                    const int64_t late = it->due == INT64_MAX ? overlap (overslept, a, b) : std::max<int64_t> (0, b - std::max (a, it->due));
+                    const int64_t late = it->due == untilWoken ? overlap (overslept, a, b) : std::max<int64_t> (0, b - std::max (a, it->due));
                     s.stalled += static_cast<double> (late);
                     s.napping += d - static_cast<double> (late);
                 }

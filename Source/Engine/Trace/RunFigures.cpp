@@ -33,7 +33,7 @@ namespace pg::trace
         {
             if (e.kind != Kind::chunk && e.kind != Kind::nap && e.kind != Kind::skip)
                 continue;
-            if (e.kind == Kind::nap && e.due == INT64_MAX)
+            if (e.kind == Kind::nap && e.due == untilWoken)
                 interval (e.start, e.end, asleep);
             else if (e.kind == Kind::nap)
             {
@@ -68,13 +68,13 @@ namespace pg::trace
             bool inRun = false;
             for (const auto& [w0, w1] : waiting) // the longest stretch of [a, b) with input waiting
             {
-                const int64_t from = std::max (w0, a), to = std::min (w1, b);
-                if (to <= from)
+                const int64_t lo = std::max (w0, a), hi = std::min (w1, b);
+                if (hi <= lo)
                     continue;
-                if (! inRun || from > reach)
-                    runStart = from;
+                if (! inRun || lo > reach)
+                    runStart = lo;
                 inRun = true;
-                reach = std::max (reach, to);
+                reach = std::max (reach, hi);
                 longest = std::max (longest, reach - runStart);
             }
             return longest;

@@ -59,13 +59,16 @@ namespace pg::trace
         return "untraced";
     }
 
+    // A nap's `due` when its thread slept until woken, meaning to wake at no time of its own.
+    inline constexpr int64_t untilWoken = INT64_MAX;
+
     struct Event
     {
         Kind kind = Kind::chunk;
         int32_t lane = 0; // the buffer's lane (a pool thread, an instance's audio side, ...)
         int32_t instance = -1; // the engine it concerns (-1: none)
         int64_t start = 0, end = 0;
-        int64_t due = 0; // chunk: its deadline; nap: when it meant to wake; callback: its period's start
+        int64_t due = 0; // chunk: its deadline; nap: when it meant to wake (untilWoken: asleep); callback: its period's start
         int64_t arrival = 0; // chunk: when its oldest input arrived
         uint64_t ringPos = 0; // chunk, skip, block, dropout: the first frame concerned
         int32_t frames = 0;
