@@ -53,6 +53,13 @@ namespace pg
         // Deterministic: Lua's automatic incremental collector with the user's pacing; dynamic: the
         // generational mode, stopped. On the worker, and on the loader for a DSP it prepares.
         static void applyCollectorMode (Dsp& target, Strategy s, int pausePercent, int stepMultiplierPercent);
+        // How far the collector lets the heap grow past its live data before a full cycle, in
+        // percent of it: Lua's incremental pause (deterministic), or a generational major
+        // collection at 100 % growth (dynamic).
+        static int heapGrowthPercent (Strategy s, int pausePercent) noexcept
+        {
+            return s == Strategy::deterministic ? pausePercent : 200;
+        }
 
         // Loader thread: a profile's dynamic start (0: none), taken by the worker at its next chunk.
         void offerProfiledStart (int samples) noexcept { profiledDynamicStart.store (samples, std::memory_order_relaxed); }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -441,6 +442,18 @@ end
     {
         if (L != nullptr)
             lua_gc (L, LUA_GCGEN, 0, 0);
+    }
+
+    void LuaDsp::reserveHeapGrowth (int percent) noexcept
+    {
+        if (L == nullptr)
+            return;
+        lua_gc (L, LUA_GCCOLLECT);
+        // Three quarters of the growth: Lua's collector sweeps while the script allocates, so the
+        // heap's blocks peak below the pause (1.76x the live heap at pause 200 with the built-in
+        // script), and a page mapped here and never used is memory the instance holds for nothing.
+        const size_t live = heap->usedBytes();
+        heap->reserveFor (live + live / 400 * static_cast<size_t> (std::max (percent - 100, 0)) * 3);
     }
 
     double LuaDsp::fullCollection()

@@ -81,6 +81,7 @@ namespace pg
         bool hasCollectorSteps() const noexcept override { return true; }
 
         size_t heapBytes() const noexcept override { return heap != nullptr ? heap->usedBytes() : 0; }
+        void reserveHeapGrowth (int percent) noexcept override;
         size_t memoryLimit() const noexcept { return limits.memoryLimitBytes; }
         lua_State* state() const noexcept { return L; }
 

@@ -1,5 +1,7 @@
 #include "ManagedHeap.h"
 
+#include "ResidentMemory.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +12,8 @@ namespace pg
     {
         for (void* s : slabs)
             std::free (s);
+        for (auto [region, bytes] : regions)
+            resident::unmap (region, bytes);
     }
 
     void* ManagedHeap::allocate (size_t n) noexcept
@@ -21,37 +25,87 @@ namespace pg
             return p;
         }
         const size_t c = classOf (n);
+        const size_t size = c * granule;
         if (auto* block = freeLists[c])
         {
             freeLists[c] = block->next;
+            smallUsed += size;
             return block;
         }
-        const size_t size = c * granule;
         if (slabLeft < size)
         {
             // The slab's tail is too small for this class: give it to the class that fits it.
             if (slabLeft >= granule)
+            {
+                smallUsed += slabLeft - slabLeft % granule; // (release counts it out again)
                 release (slabCursor, slabLeft - slabLeft % granule);
-            void* slab = std::malloc (slabBytes);
-            if (slab == nullptr)
-                return nullptr;
-            try
-            {
-                slabs.push_back (slab);
             }
-            catch (...)
-            {
-                std::free (slab);
+            if (spareSlabs.empty() && ! takeSlab())
                 return nullptr;
-            }
-            reserved += slabBytes;
-            slabCursor = static_cast<char*> (slab);
+            slabCursor = spareSlabs.back();
+            spareSlabs.pop_back();
             slabLeft = slabBytes;
         }
         void* p = slabCursor;
         slabCursor += size;
         slabLeft -= size;
+        smallUsed += size;
         return p;
+    }
+
+    bool ManagedHeap::takeSlab() noexcept
+    {
+        void* slab = std::malloc (slabBytes);
+        if (slab == nullptr)
+            return false;
+        try
+        {
+            slabs.push_back (slab);
+            spareSlabs.push_back (static_cast<char*> (slab));
+        }
+        catch (...)
+        {
+            if (! slabs.empty() && slabs.back() == slab)
+                slabs.pop_back();
+            std::free (slab);
+            return false;
+        }
+        reserved += slabBytes;
+        return true;
+    }
+
+    bool ManagedHeap::reserveFor (size_t heapBytes) noexcept
+    {
+        if (used == 0)
+            return true;
+        const double smallShare = static_cast<double> (smallUsed) / static_cast<double> (used);
+        const size_t wanted = static_cast<size_t> (smallShare * static_cast<double> (std::min (heapBytes, limit)));
+        const size_t have = (slabs.size() + regionSlabs) * slabBytes;
+        if (wanted <= have)
+            return true;
+        const size_t count = (wanted - have + slabBytes - 1) / slabBytes;
+        // One region, its pages mapped in one call where the kernel can (ResidentMemory).
+        char* region = static_cast<char*> (resident::map (count * slabBytes));
+        if (region == nullptr)
+            return false;
+        try
+        {
+            regions.emplace_back (region, count * slabBytes);
+            spareSlabs.reserve (spareSlabs.size() + count);
+        }
+        catch (...)
+        {
+            if (! regions.empty() && regions.back().first == region)
+                regions.pop_back();
+            resident::unmap (region, count * slabBytes);
+            return false;
+        }
+        // Carved last slab first, so that the blocks follow each other in memory as they are handed out.
+        for (size_t i = count; i-- > 0;)
+            spareSlabs.push_back (region + i * slabBytes);
+        regionSlabs += count;
+        reserved += count * slabBytes;
+        return true;
     }
 
     void ManagedHeap::release (void* p, size_t n) noexcept
@@ -64,6 +118,7 @@ namespace pg
         }
         auto* block = static_cast<FreeBlock*> (p);
         const size_t c = classOf (n);
+        smallUsed -= c * granule;
         block->next = freeLists[c];
         freeLists[c] = block;
     }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace pg
@@ -31,10 +32,18 @@ namespace pg
         // The lua_Alloc contract: nsize == 0 frees; otherwise (re)allocates or returns nullptr.
         void* reallocate (void* ptr, size_t osize, size_t nsize) noexcept;
 
+        // Makes room for the heap to grow to `heapBytes`: maps slabs in, in one region, until the
+        // small blocks can reach their share of it (their share of what is in use now), within the
+        // ceiling. Every page is mapped in now (ResidentMemory), not by a fault on the
+        // real-time thread that first allocates there (in a virtual machine a page fault costs
+        // microseconds, and a heap's first cycle faults in megabytes). For the thread that owns the
+        // state, before it runs in real time. Returns false if the system refused.
+        bool reserveFor (size_t heapBytes) noexcept;
+
         size_t usedBytes() const noexcept { return used; }
         size_t limitBytes() const noexcept { return limit; }
         bool refusedOnce() const noexcept { return refused; }
-        // Bytes obtained from the C library (slabs and large blocks).
+        // Bytes obtained from the system (slabs, reserved or not, and large blocks).
         size_t reservedBytes() const noexcept { return reserved; }
 
     private:
@@ -47,10 +56,16 @@ namespace pg
             FreeBlock* next;
         };
         FreeBlock* freeLists[maxSmall / granule + 1] {};
-        std::vector<void*> slabs;
+        bool takeSlab() noexcept;
+
+        std::vector<void*> slabs; // from the C library, one by one
+        std::vector<std::pair<char*, size_t>> regions; // mapped in by reserveFor
+        size_t regionSlabs = 0;
+        std::vector<char*> spareSlabs; // taken, not carved yet
         char* slabCursor = nullptr;
         size_t slabLeft = 0;
         size_t used = 0, limit, reserved = 0;
+        size_t smallUsed = 0; // in whole size classes
         bool refused = false;
     };
 } // namespace pg
