@@ -56,6 +56,7 @@ namespace pauseguard::cli
                     es.numChannels = 2;
                     bare.prepare (es, "function process(ch, n, p) end", "bare.lua", ps[0]->getLatencySamples());
                     bare.waitUntilWarm (10.0);
+                    runFigures.followSpeedOf (bare.getTraceInstance()); // the same work each chunk: the machine's speed
                 }
                 hostLane = pg::trace::Recorder::global().newLane ("host callback", 2.0 * o.rate / o.block);
                 for (auto* p : ps)
@@ -255,6 +256,7 @@ namespace pauseguard::cli
                 f.poolCpuPercentPerInstance = perInstance (std::max (0.0, poolCpu - bareCpu));
                 f.worstStallSeconds = static_cast<double> (runFigures.worstStallNanos()) * 1.0e-9;
                 f.largestChunkSeconds = static_cast<double> (runFigures.largestChunkNanos()) * 1.0e-9;
+                f.machineSlowdown = runFigures.slowdown();
                 const double load = std::min (0.95, f.meanLoadPercent / (100.0 * f.threads));
                 f.physicalFloorSamples = o.block + static_cast<int> (std::ceil ((f.worstStallSeconds / (1.0 - load) + f.largestChunkSeconds) * o.rate));
             }

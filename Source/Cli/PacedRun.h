@@ -32,6 +32,10 @@ namespace pauseguard::cli
         // drains at 1 − load) + the longest chunk.
         double instanceCpuPercent = 0.0, worstStallSeconds = 0.0, largestChunkSeconds = 0.0;
         int physicalFloorSamples = 0;
+        // The machine's speed: the bare engine's chunks' CPU time (the same work each chunk), the
+        // slowest 5 s's median over the fastest's (RunFigures::slowdown; 0: unknown). Above 1, the
+        // machine gave the same work less speed as the run went on: the capacity shrank.
+        double machineSlowdown = 0.0;
         // The engine's own cost (EngineCost.h): the pool threads' CPU over the run per instance (less
         // the bare engine's chunks: from the trace, 0 without it), and the script alone for the same
         // blocks (-1: not measured).

@@ -29,6 +29,7 @@ namespace pauseguard::cli
         o.setProperty ("worst_stall_ms", pool.worstStallSeconds * 1000.0);
         o.setProperty ("largest_chunk_ms", pool.largestChunkSeconds * 1000.0);
         o.setProperty ("physical_floor_samples", pool.physicalFloorSamples);
+        o.setProperty ("machine_slowdown", pool.machineSlowdown);
         o.setProperty ("pool_cpu_percent_per_instance", pool.poolCpuPercentPerInstance);
         if (pool.scriptAloneCpuPercent > 0.0)
         {
@@ -44,9 +45,9 @@ namespace pauseguard::cli
     void printMachineFigures (const PoolFigures& pool)
     {
         std::printf ("  machine      an instance %.2f %% of a core: %d instances fill the pool; worst stall %.2f ms, largest chunk %.2f ms;"
-                     " physical floor %d samples\n",
+                     " physical floor %d samples; slowest 5 s %.2fx the fastest\n",
                      pool.instanceCpuPercent, pool.capacityInstances(), pool.worstStallSeconds * 1000.0, pool.largestChunkSeconds * 1000.0,
-                     pool.physicalFloorSamples);
+                     pool.physicalFloorSamples, pool.machineSlowdown);
         if (pool.scriptAloneCpuPercent > 0.0)
             std::printf ("  engine cost  pool CPU per instance %.2f %% of a core; the script alone %.2f %%: %.2fx\n", pool.poolCpuPercentPerInstance,
                          pool.scriptAloneCpuPercent, pool.poolCpuPercentPerInstance / pool.scriptAloneCpuPercent);

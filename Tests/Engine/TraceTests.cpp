@@ -131,6 +131,55 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
     CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
 }
 
+TEST_CASE ("Dropout causes: waiting behind others' work is overloaded when the pool had been running work all the second before",
+           "[engine][trace]")
+{
+    // Both pool threads run other instances' chunks for `busyMs` of every 10 ms for a second and
+    // more; instance 0's block arrives at 1 s, is missing at 1 s + 18 ms, and its chunk starts after.
+    const auto causeAfterASecondAt = [] (int64_t busyMs) {
+        Snapshot s;
+        const int64_t arrival = 1000 * ms;
+        for (int64_t t = 0; t < arrival + 20 * ms; t += 10 * ms)
+            for (int lane : { 1, 2 })
+            {
+                s.events.push_back (chunk (lane, lane, t, t + busyMs * ms, static_cast<uint64_t> (t)));
+                if (busyMs < 10)
+                    s.events.push_back (nap (lane, t + busyMs * ms, t + 10 * ms));
+            }
+        s.events.push_back (chunk (1, 0, arrival + 20 * ms, arrival + 21 * ms, 0));
+        s.events.push_back (at (Kind::block, 0, 0, arrival, 0, arrival + 18 * ms));
+        s.events.push_back (at (Kind::dropout, 0, 0, arrival + 18 * ms, 0));
+        std::sort (s.events.begin(), s.events.end(), [] (const Event& a, const Event& b) { return a.start < b.start; });
+        const auto causes = attributeDropouts (s);
+        REQUIRE (causes.size() == 1);
+        return causes.front().cause;
+    };
+    CHECK (causeAfterASecondAt (10) == Cause::overloaded);
+    CHECK (causeAfterASecondAt (9) == Cause::queued); // 90 %: the machine gave the pool more than its work
+    CHECK (causeAfterASecondAt (8) == Cause::queued);
+}
+
+TEST_CASE ("Run figures: the machine's speed, from a reference instance's chunks", "[engine][trace]")
+{
+    // Instance 7 does the same work each chunk: 10 us of CPU in the first 5 s, then 25 us (the
+    // machine slowed down), with one slow outlier in each window that the median leaves out.
+    Snapshot s;
+    for (int64_t k = 0; k < 200; ++k)
+    {
+        const int64_t t = k * 50 * ms, cpu = (t < 5000 * ms ? 10'000 : 25'000) * (k % 100 == 3 ? 40 : 1);
+        s.events.push_back (chunk (1, 7, t, t + cpu, static_cast<uint64_t> (k), 0, cpu));
+        s.events.push_back (chunk (2, 8, t, t + 99'000, static_cast<uint64_t> (k), 0, 99'000)); // another instance
+    }
+    RunFigures unknown;
+    unknown.add (s, 0, 10'000 * ms);
+    CHECK (unknown.slowdown() == 0.0);
+    RunFigures f;
+    f.followSpeedOf (7);
+    f.add (s, 0, 5000 * ms);
+    f.add (s, 5000 * ms, 10'000 * ms); // (in two windows, as a run adds them)
+    CHECK (f.slowdown() == Approx (2.5));
+}
+
 TEST_CASE ("Run figures: the longest time no pool thread ran, the largest chunk, each instance's CPU", "[engine][trace]")
 {
     Snapshot s;

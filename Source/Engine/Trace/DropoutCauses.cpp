@@ -1,6 +1,8 @@
 #include "DropoutCauses.h"
 
 #include <algorithm>
+#include <climits>
+#include <iterator>
 #include <map>
 
 namespace pg::trace
@@ -99,6 +101,47 @@ namespace pg::trace
                 s.stalled += static_cast<double> (w1 - cursor);
         }
 
+        // The pool threads' CPU time running chunks, as sums over the chunks that ended by a time.
+        class PoolBusy
+        {
+        public:
+            explicit PoolBusy (const std::map<int, Events>& lanes)
+                : threads (static_cast<int64_t> (lanes.size()))
+            {
+                for (const auto& [lane, events] : lanes)
+                    for (const auto& e : events)
+                    {
+                        first = std::min (first, e.start);
+                        if (e.kind == Kind::chunk)
+                            ends.emplace_back (e.end, static_cast<int64_t> (static_cast<double> (e.end - e.start) * ranShare (e)));
+                    }
+                std::sort (ends.begin(), ends.end());
+                int64_t sum = 0;
+                for (auto& [t, ran] : ends)
+                    ran = sum += ran;
+            }
+
+            // Whether the threads ran chunks for at least 95 % of the whole second before t (false
+            // when the trace does not reach that far back).
+            bool saturatedBefore (int64_t t) const
+            {
+                const int64_t from = t - 1'000'000'000;
+                if (threads == 0 || from < first)
+                    return false;
+                return 100 * (ranBy (t) - ranBy (from)) >= 95 * threads * (t - from);
+            }
+
+        private:
+            int64_t ranBy (int64_t t) const
+            {
+                auto it = std::upper_bound (ends.begin(), ends.end(), t, [] (int64_t v, const auto& p) { return v < p.first; });
+                return it == ends.begin() ? 0 : std::prev (it)->second;
+            }
+
+            int64_t threads, first = INT64_MAX;
+            std::vector<std::pair<int64_t, int64_t>> ends; // (end, CPU time of the chunks that ended by then)
+        };
+
         Cause largest (const Shares& s)
         {
             std::pair<double, Cause> best { 0.0, Cause::ownChunk };
@@ -150,6 +193,7 @@ namespace pg::trace
             std::sort (v.begin(), v.end(), byRing);
 
         const Spans overslept = oversleeps (lanes);
+        const PoolBusy busy (lanes);
         std::vector<DropoutCause> out;
         out.reserve (dropouts.size());
         for (const auto& d : dropouts)
@@ -175,6 +219,8 @@ namespace pg::trace
                 for (const auto& [lane, events] : lanes)
                     addLane (events, d.instance, A, std::max (A, w1), overslept, s);
                 dc.cause = largest (s);
+                if ((dc.cause == Cause::queued || dc.cause == Cause::collection) && busy.saturatedBefore (T))
+                    dc.cause = Cause::overloaded;
             }
             out.push_back (dc);
         }

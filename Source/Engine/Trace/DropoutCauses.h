@@ -17,6 +17,10 @@
 //                         wake, or asleep while another's nap overslept: the pool relied on it),
 //        lateWakeup       time a thread napped, as it meant to, while the work waited.
 //      (Nothing at all: ownChunk.)
+//   4. queued or collection becomes overloaded when, over the whole second before T, the pool's
+//      threads ran chunks (CPU time) for at least 95 % of their time: the work outgrew what the
+//      machine gave the pool (more instances than it carries, or a machine that slowed down),
+//      and no order of the queue or latency hides that.
 
 #include "Trace.h"
 

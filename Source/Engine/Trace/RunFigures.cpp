@@ -5,6 +5,26 @@
 
 namespace pg::trace
 {
+    namespace
+    {
+        constexpr int64_t speedWindow = 5'000'000'000;
+    }
+
+    double RunFigures::slowdown() const
+    {
+        double fastest = 0.0, slowest = 0.0;
+        for (auto [window, v] : referenceCpu) // (a copy: nth_element reorders it)
+        {
+            if (v.size() < 50)
+                continue; // too few chunks for a median
+            std::nth_element (v.begin(), v.begin() + static_cast<std::ptrdiff_t> (v.size() / 2), v.end());
+            const auto median = static_cast<double> (v[v.size() / 2]);
+            fastest = fastest == 0.0 ? median : std::min (fastest, median);
+            slowest = std::max (slowest, median);
+        }
+        return fastest > 0.0 ? slowest / fastest : 0.0;
+    }
+
     void RunFigures::add (const Snapshot& trace, int64_t from, int64_t to)
     {
         // What each pool thread was doing, as edges of intervals: running (a chunk's CPU time, a
@@ -53,6 +73,8 @@ namespace pg::trace
             if (e.kind != Kind::chunk || e.start < from || e.start >= to)
                 continue;
             cpu[e.instance] += e.cpuNanos >= 0 ? e.cpuNanos : e.end - e.start;
+            if (e.instance == reference && e.cpuNanos >= 0)
+                referenceCpu[e.start / speedWindow].push_back (e.cpuNanos);
             largestChunk = std::max (largestChunk, e.end - e.start);
         }
         if (edges.empty())

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <vector>
 
 namespace pg::trace
 {
@@ -24,8 +25,16 @@ namespace pg::trace
         // The pool CPU time of instance i's chunks (their wall time where CPU time is unknown).
         int64_t cpuNanos (int instance) const;
 
+        // The machine's speed over the run, from a reference instance that does the same work in
+        // every chunk (soak's bare engine): its chunks' CPU time, median per 5 s of the run.
+        void followSpeedOf (int instance) noexcept { reference = instance; }
+        // The slowest 5 s's median over the fastest's (1: the machine ran at one speed; 0: unknown).
+        double slowdown() const;
+
     private:
         std::map<int, int64_t> cpu;
         int64_t worstStall = 0, largestChunk = 0;
+        int reference = -1;
+        std::map<int64_t, std::vector<int64_t>> referenceCpu; // by 5 s window
     };
 } // namespace pg::trace

@@ -30,6 +30,8 @@ namespace pg::trace
         ownChunk, // its own chunk started in time but ran past the slack
         collection, // a collection: in its own chunk, or in the chunks it waited behind
         queued, // it waited behind other instances' chunks on every pool thread
+        overloaded, // it waited behind other instances' work, and the pool's threads had run work
+                    // nearly all of the second before: more work than the machine's CPU gave them
         noThreadRunning, // the pool's threads were descheduled (the machine stalled)
         lateWakeup, // a pool thread napped past the moment the work arrived
         untraced, // not in the trace any more (its buffer wrapped)
@@ -48,6 +50,8 @@ namespace pg::trace
                 return "collection";
             case Cause::queued:
                 return "queued";
+            case Cause::overloaded:
+                return "overloaded";
             case Cause::noThreadRunning:
                 return "no_thread_running";
             case Cause::lateWakeup:
