@@ -31,7 +31,11 @@ namespace pg
 
     // Loader thread. Runs the script on a test tone until its live heap stops growing (scripts may
     // read params.profiling to build it faster meanwhile), with the collector stopped, so that the
-    // worker does not build it in its first chunks. Returns false if the script failed or was cancelled.
+    // worker does not build it in its first chunks. Then runs it with its automatic collector until
+    // two cycles have swept: the first cycle after a heap is built allocates into memory the heap never
+    // used, at about 1.6x the chunk cost of the cycles after it (half a second of 1.6x chunks at
+    // 40 instances started together): for a heap of 1 MB or more, for at most a second of audio.
+    // Both within the request's budget. Returns false if the script failed or was cancelled.
     bool warmUpScript (Dsp& dsp, const ProfileRequest& request, const std::function<void (Dsp&)>& pushParameters,
                        const std::atomic<bool>& cancel);
 

@@ -69,6 +69,41 @@ TEST_CASE ("Profiler: the warm-up builds the script's live heap before anything 
     CHECK (dsp.heapBytes() >= size_t (8) << 20);
 }
 
+TEST_CASE ("Profiler: the warm-up then runs the script until its collector has swept a cycle", "[engine][lua]")
+{
+    // A 2 MB live heap and 64 KB of garbage a chunk. A key only a weak table holds, planted at the
+    // first chunk after the heap is built, is gone once a cycle has swept: the next chunk reports
+    // it in its first sample.
+    const char* const script = R"lua(
+local live, built = {}, 0
+local probe = setmetatable({}, { __mode = "k" })
+local planted = false
+function process(channels, n, params)
+    for _ = 1, (params.profiling == 1 and 8 or 1) do
+        if built < 8 then
+            built = built + 1
+            live[built] = string.rep(string.char(64 + built), 256 * 1024)
+        end
+    end
+    local garbage = {}
+    for i = 1, 4096 do garbage[i] = i end
+    if params.profiling ~= 1 and not planted then
+        planted = true
+        probe[{}] = true
+    end
+    channels[1][1] = (planted and next(probe) == nil) and 1 or 0
+end
+)lua";
+    pg::LuaDsp dsp;
+    load (dsp, script);
+    std::atomic<bool> cancel { false };
+    REQUIRE (pg::warmUpScript (dsp, request(), noParameters, cancel));
+    std::vector<float> l (128, 0.0f), r (128, 0.0f);
+    float* ch[] = { l.data(), r.data() };
+    REQUIRE (dsp.process (ch, 2, 128));
+    CHECK (l[0] == 1.0f);
+}
+
 TEST_CASE ("Profiler: a profile is complete, measured on the built heap, and its latency follows from its figures", "[engine][lua]")
 {
     pg::LuaDsp dsp;
