@@ -1,5 +1,7 @@
 #include "InputPass.h"
 
+#include "CpuFeatures.h"
+
 #include <cmath>
 #include <limits>
 
@@ -75,11 +77,7 @@ namespace pg
                 sanitiseVectors<false> (x, dry, input, n);
         }
 
-        InputPassFunction avx2IfSupported() noexcept
-        {
-            __builtin_cpu_init();
-            return __builtin_cpu_supports ("avx2") ? InputPassFunction (avx2) : nullptr;
-        }
+        InputPassFunction avx2IfSupported() noexcept { return cpuHasAvx2() ? InputPassFunction (avx2) : nullptr; }
 #endif
     } // namespace
 

@@ -1,5 +1,7 @@
 #include "StepPeak.h"
 
+#include "CpuFeatures.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -80,12 +82,6 @@ namespace pg
         {
             return avx2Groups<true> (x, out, n, before, peak, decay, decayPerGroup);
         }
-
-        bool hasAvx2() noexcept
-        {
-            __builtin_cpu_init();
-            return __builtin_cpu_supports ("avx2");
-        }
 #endif
     } // namespace
 
@@ -124,8 +120,8 @@ namespace pg
         }
 
 #if defined(__x86_64__)
-        const StepPeakFunction stepPeakAvx2 = hasAvx2() ? StepPeakFunction (avx2) : nullptr;
-        const CopyStepPeakFunction copyStepPeakAvx2 = hasAvx2() ? CopyStepPeakFunction (avx2Copy) : nullptr;
+        const StepPeakFunction stepPeakAvx2 = cpuHasAvx2() ? StepPeakFunction (avx2) : nullptr;
+        const CopyStepPeakFunction copyStepPeakAvx2 = cpuHasAvx2() ? CopyStepPeakFunction (avx2Copy) : nullptr;
 #else
         const StepPeakFunction stepPeakAvx2 = nullptr;
         const CopyStepPeakFunction copyStepPeakAvx2 = nullptr;
