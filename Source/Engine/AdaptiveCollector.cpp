@@ -296,6 +296,8 @@ namespace pg
     {
         if (workerStrategy != Strategy::dynamic || ! dsp().isReady())
             return;
+        if (collectedOffWorker.exchange (false, std::memory_order_acq_rel))
+            heapAfterLastFull = dsp().heapBytes();
 
         SchedulerSettings s;
         s.budgetFraction = budgetFraction.load (std::memory_order_relaxed);

@@ -66,6 +66,10 @@ namespace pg
         // Any thread: the responses of chunks that arrived before now are not measured (a warm-up
         // or a new DSP); with forget, the measured latency starts again from 0.
         void measureFromNow (bool forget) noexcept;
+        // Any thread: the DSP's heap was just collected off the worker (a warm-up on the loader ends
+        // with a full collection): the worker's next chunk takes its heap then as the one after its
+        // last full collection, so that a natural break finds no garbage in what the loader built.
+        void heapCollectedOffWorker() noexcept { collectedOffWorker.store (true, std::memory_order_release); }
 
         // ---- control thread, worker stopped ------------------------------------------------
         // Before the DSP is configured: the strategy and pacing the worker starts with, and no
@@ -110,6 +114,7 @@ namespace pg
         std::atomic<uint64_t> heapThresholdBytes { uint64_t (384) << 20 };
         std::atomic<float> silenceThreshold { 0.001f };
         std::atomic<int64_t> measureFromNanos { 0 }; // responses of chunks that arrived before are not measured
+        std::atomic<bool> collectedOffWorker { false };
         std::atomic<int> profiledDynamicStart { 0 }; // the newest profile's dynamic start (0: none; loader)
 
         // ---- written by the worker ------------------------------------------------------------

@@ -81,6 +81,7 @@ namespace pg
                 if (warmingJobs.fetch_sub (1, std::memory_order_acq_rel) == 1)
                 {
                     engine.collector().measureFromNow (false); // the queued chunks waited for the warm-up
+                    engine.collector().heapCollectedOffWorker(); // (the warm-up ends with a full collection)
                     engine.worker().markPending (nowNanos());
                 }
             };
@@ -415,6 +416,7 @@ namespace pg
         if (program != nullptr && ! program->getChildName().empty())
             incomingName = program->getChildName();
         engine.collector().measureFromNow (true); // a new script: its own responses
+        engine.collector().heapCollectedOffWorker(); // (collected on the loader, as it came in)
         scriptFailed.store (false, std::memory_order_release);
         {
             std::lock_guard<std::mutex> lock (scriptLock);

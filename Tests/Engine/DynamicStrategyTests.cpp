@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 namespace
 {
     constexpr size_t MB = size_t (1) << 20;
@@ -73,6 +76,30 @@ TEST_CASE ("Dynamic: with Lua's automatic collection stopped, only the scheduler
         CHECK (c.fullCollections == 0);
         CHECK (maxHeap < 40 * MB);
     }
+}
+
+TEST_CASE ("Dynamic: a heap the loader has just built and collected is not collected again at the first natural break",
+           "[engine][dynamic][lua]")
+{
+    // 40 instances started together each ran a full collection of the heap the loader had built,
+    // in their first 100 ms (the transport stopped: a natural break), and dropped blocks. The
+    // loader's warm-up ends with a full collection: nothing is left for the worker to collect.
+    pg::LatencyEngine e;
+    addBuiltinParameters (e, 0.0f, 8.0f); // no garbage: the heap stays as the loader left it
+    pg::DynamicSettings d;
+    d.scheduler.budgetFraction = 0.0;
+    e.setDynamicSettings (d);
+    e.setStrategy (pg::Strategy::dynamic);
+    REQUIRE (e.prepare (settings48k(), pgtest::readAsset ("BuiltinEffect.lua"), "BuiltinEffect.lua", 960, true));
+    REQUIRE (e.waitUntilWarm (30.0));
+    std::this_thread::sleep_for (std::chrono::milliseconds (1100)); // past the natural breaks' minimum gap
+    e.setTransportPlaying (false);
+    const auto in = pgtest::noise (2, 128 * 200, 5);
+    pgtest::run (
+        e, in, [] { return 128; }, false);
+    REQUIRE (pg::EngineTesting::waitForWorker (e, 10.0));
+    CHECK (e.getCounters().heapBytes > 8 * MB);
+    CHECK (e.getCounters().fullCollections == 0);
 }
 
 TEST_CASE ("Dynamic: a latency change is exact in both strategies once the crossfade is over", "[engine][dynamic][alignment]")
