@@ -1,7 +1,10 @@
 #pragma once
 
-// The memory behind one Lua state: small blocks come from size-class free lists carved out of
-// 64 KB slabs that are kept until the state closes; large ones go to malloc. Freed small blocks
+// The memory behind one Lua state: small blocks (up to 4 KB: a table's array of 256 values) come
+// from size-class free lists carved out of 64 KB slabs that are kept until the state closes, and
+// move with the state from the loader that warmed it to the pool; large ones go to malloc (a block
+// the C library holds stays in the arena of the thread that freed it: the loader's warm-up
+// garbage of arrays up to 4 KB cost 1.1 MB per instance there). Freed small blocks
 // are reused, never handed back to the C library one by one, so that a collector cycle freeing
 // tens of megabytes does not make glibc consolidate its free lists (a multi-millisecond stall at
 // the next large allocation). Counts bytes as Lua sees them and refuses past a ceiling.
@@ -18,7 +21,7 @@ namespace pg
     {
     public:
         static constexpr size_t granule = 16;
-        static constexpr size_t maxSmall = 1024;
+        static constexpr size_t maxSmall = 4096;
         static constexpr size_t slabBytes = 64 * 1024;
 
         explicit ManagedHeap (size_t limitBytes = SIZE_MAX)

@@ -78,10 +78,10 @@ TEST_CASE ("ManagedHeap reserves for its small blocks only, and within its ceili
         Blocks blocks { heap, {} };
         for (int i = 0; i < 256; ++i)
         {
-            blocks.take (1024);
-            blocks.take (1024 + 1);
+            blocks.take (ManagedHeap::maxSmall);
+            blocks.take (ManagedHeap::maxSmall + 1);
         }
-        const size_t large = 256 * 1025;
+        const size_t large = 256 * (ManagedHeap::maxSmall + 1);
         REQUIRE (heap.reserveFor (heap.usedBytes() * 8));
         const double slabs = static_cast<double> (heap.reservedBytes() - large);
         CHECK (slabs == Approx (static_cast<double> (heap.usedBytes() * 4)).margin (ManagedHeap::slabBytes));
