@@ -201,7 +201,7 @@ namespace
     }
 } // namespace
 
-TEST_CASE ("A script's heap growth reserved ahead takes most page faults off the worker in its first cycle", "[engine][lua][heap]")
+TEST_CASE ("A script's heap growth reserved ahead takes most page faults off the worker in its first cycle", "[engine][lua][heap][faults]")
 {
     // Without the reservation the first cycle maps in megabytes page by page, on the real-time
     // worker, at about 7 us a fault on a virtual machine: 40 instances started together dropped
