@@ -285,8 +285,8 @@ namespace pauseguard
         const auto documents = juce::File::getSpecialLocation (juce::File::userDocumentsDirectory);
         chooser = std::make_unique<juce::FileChooser> ("Export the trace", documents.getChildFile (name), "*.json");
         juce::Component::SafePointer<PauseGuardEditor> safe (this);
-        const int flags = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles | juce::FileBrowserComponent::warnAboutOverwriting;
-        chooser->launchAsync (flags, [safe] (const juce::FileChooser& fc) {
+        const int mode = juce::FileBrowserComponent::saveMode | juce::FileBrowserComponent::canSelectFiles | juce::FileBrowserComponent::warnAboutOverwriting;
+        chooser->launchAsync (mode, [safe] (const juce::FileChooser& fc) {
             const auto file = fc.getResult();
             if (file == juce::File())
                 return;
