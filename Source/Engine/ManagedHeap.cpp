@@ -80,7 +80,9 @@ namespace pg
             return true;
         const double smallShare = static_cast<double> (smallUsed) / static_cast<double> (used);
         const size_t wanted = static_cast<size_t> (smallShare * static_cast<double> (std::min (heapBytes, limit)));
-        const size_t have = (slabs.size() + regionSlabs) * slabBytes;
+        size_t have = slabs.size() * slabBytes;
+        for (const auto& [region, bytes] : regions)
+            have += bytes;
         if (wanted <= have)
             return true;
         const size_t count = (wanted - have + slabBytes - 1) / slabBytes;
@@ -103,7 +105,6 @@ namespace pg
         // Carved last slab first, so that the blocks follow each other in memory as they are handed out.
         for (size_t i = count; i-- > 0;)
             spareSlabs.push_back (region + i * slabBytes);
-        regionSlabs += count;
         reserved += count * slabBytes;
         return true;
     }

@@ -63,7 +63,6 @@ namespace pg
 
         std::vector<void*> slabs; // from the C library, one by one
         std::vector<std::pair<char*, size_t>> regions; // mapped in by reserveFor
-        size_t regionSlabs = 0;
         std::vector<char*> spareSlabs; // taken, not carved yet
         char* slabCursor = nullptr;
         size_t slabLeft = 0;

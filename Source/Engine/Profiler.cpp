@@ -50,6 +50,33 @@ namespace pg
             double phase = 0.0;
         };
 
+        // Counts the collector's cycles from a script's heap, chunk by chunk: a cycle has swept each
+        // time the heap falls by a fifth from its peak since the last one.
+        class SweptCycles
+        {
+        public:
+            explicit SweptCycles (size_t heapNow) noexcept
+                : peak (heapNow)
+            {
+            }
+
+            void after (size_t heap) noexcept
+            {
+                peak = std::max (peak, heap);
+                if (heap + peak / 5 < peak)
+                {
+                    ++swept;
+                    peak = heap;
+                }
+            }
+
+            int count() const noexcept { return swept; }
+
+        private:
+            size_t peak;
+            int swept = 0;
+        };
+
         // Builds the live heap; the budget bounds it unless the heap is still growing (up to 3 s:
         // a profile of part of a heap would underestimate its collections).
         bool buildHeap (Dsp& dsp, ToneRunner& tone, double budgetSeconds, const std::atomic<bool>& cancel)
@@ -84,18 +111,12 @@ namespace pg
                 return true;
             const double start = nowSeconds();
             const long chunks = static_cast<long> (q.sampleRate) / std::max (1, q.chunkFrames);
-            size_t peak = dsp.heapBytes();
-            for (long k = 0, swept = 0; swept < 2 && k < chunks && nowSeconds() - start < 0.35 * q.budgetSeconds; ++k)
+            SweptCycles cycles (dsp.heapBytes());
+            for (long k = 0; cycles.count() < 2 && k < chunks && nowSeconds() - start < 0.35 * q.budgetSeconds; ++k)
             {
                 if (cancel.load (std::memory_order_acquire) || tone.chunk() < 0.0)
                     return false;
-                const size_t heap = dsp.heapBytes();
-                peak = std::max (peak, heap);
-                if (heap + peak / 5 < peak)
-                {
-                    ++swept;
-                    peak = heap;
-                }
+                cycles.after (dsp.heapBytes());
             }
             return true;
         }
@@ -127,20 +148,14 @@ namespace pg
         //    first cycle after building the heap is milder than the ones after it. At least 16
         //    chunks, even when building the heap used up the budget (a profile that timed none
         //    would know nothing of the chunks: a concurrent runtime's auto latency would be the minimum).
-        size_t peak = dsp.heapBytes();
-        for (int cycles = 0; cycles < 2 && (r.chunksTimed < 16 || elapsed() < 0.75 * q.budgetSeconds); ++r.chunksTimed)
+        SweptCycles cycles (dsp.heapBytes());
+        for (; cycles.count() < 2 && (r.chunksTimed < 16 || elapsed() < 0.75 * q.budgetSeconds); ++r.chunksTimed)
         {
             const double took = chunk();
             if (cancelled() || took < 0.0)
                 return r;
             r.worstChunkSeconds = std::max (r.worstChunkSeconds, took);
-            const size_t heap = dsp.heapBytes();
-            peak = std::max (peak, heap);
-            if (heap + peak / 5 < peak)
-            {
-                ++cycles;
-                peak = heap;
-            }
+            cycles.after (dsp.heapBytes());
         }
 
         // 2b. The collector as the dynamic strategy runs it (generational, stopped): the script's own
