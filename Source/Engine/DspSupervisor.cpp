@@ -22,6 +22,7 @@ namespace pg
     {
         console.allocate (256);
         loaderConsole.allocate (64);
+        controlConsole.allocate (16);
     }
 
     DspSupervisor::~DspSupervisor() { shutdown(); }
@@ -123,7 +124,7 @@ namespace pg
             ConsoleLine line;
             line.kind = ConsoleLine::info;
             std::snprintf (line.text, sizeof (line.text), "%s", "a DSP program runs: the script plays once the program is put away");
-            loaderConsole.push (line);
+            controlConsole.push (line);
             return;
         }
         profileAsked = profileIt;
@@ -158,47 +159,49 @@ namespace pg
         std::lock_guard<std::mutex> published (outcomeLock);
         if (o.tag != generation.load (std::memory_order_acquire))
             return; // a job from before the last prepare or release
-        bool choice = false; // a loadProgram's job: its choice takes effect only if it started
-        bool restarting = false; // a program's restarts are planned (as the outcome leaves them)
         {
             std::lock_guard<std::mutex> lock (planLock);
-            if (proposal && proposal->job == o.job)
+            const bool choice = proposal && proposal->job == o.job; // its choice takes effect only if it started
+            if (choice && o.error.empty() && o.script != nullptr)
             {
-                choice = true;
-                if (o.error.empty() && o.script != nullptr)
-                {
-                    activeProgram = std::move (proposal->program);
-                    restartPlan = std::move (proposal->plan);
-                    nextRestartNanos.store (0, std::memory_order_relaxed);
-                    restartAttempts.store (0, std::memory_order_relaxed);
-                    restartsStopped.store (false, std::memory_order_relaxed);
-                }
-                proposal.reset();
+                activeProgram = std::move (proposal->program);
+                restartPlan = std::move (proposal->plan);
+                nextRestartNanos.store (0, std::memory_order_relaxed);
+                restartAttempts.store (0, std::memory_order_relaxed);
+                restartsStopped.store (false, std::memory_order_relaxed);
             }
-            restarting = restartPlan.has_value();
+            // A failure's line is queued while its choice is still pending: whoever sees the
+            // choice no longer pending finds the reason on the console.
+            if (! o.error.empty())
+                loaderConsole.push (failureLine (o, choice, restartPlan.has_value()));
+            if (choice)
+                proposal.reset();
         }
         publishOutcomeProfile (o);
-
-        ConsoleLine line;
         if (! o.error.empty())
-        {
-            line.kind = ConsoleLine::error;
-            const bool failed = scriptFailed.load (std::memory_order_acquire); // the running DSP has failed
-            const char* what = ! failed     ? " (not started: the current DSP keeps playing)"
-                               : restarting ? (choice ? " (not started: the delayed dry signal plays; the program before restarts after a backoff)"
-                                                      : " (the delayed dry signal plays; restarting after a backoff)")
-                                            : " (not started: the delayed dry signal plays)";
-            const std::string text = o.error + (! o.program && ! choice ? " (not loaded: the current script keeps playing)" : what);
-            std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
-            loaderConsole.push (line);
             return;
-        }
         if (o.script != nullptr)
         {
             auto* ready = new ReadyScript { std::move (o.script), o.name };
             if (auto* previous = readyScript.exchange (ready, std::memory_order_acq_rel))
                 delete previous; // the worker had not taken it yet: the newer one replaces it
         }
+    }
+
+    // Loader thread: what the console says of a job that failed. choice: the job was the user's
+    // choice of a program; restarting: a program's restarts are planned.
+    ConsoleLine DspSupervisor::failureLine (const ScriptLoader::Outcome& o, bool choice, bool restarting) const
+    {
+        ConsoleLine line;
+        line.kind = ConsoleLine::error;
+        const bool failed = scriptFailed.load (std::memory_order_acquire); // the running DSP has failed
+        const char* what = ! failed     ? " (not started: the current DSP keeps playing)"
+                           : restarting ? (choice ? " (not started: the delayed dry signal plays; the program before restarts after a backoff)"
+                                                  : " (the delayed dry signal plays; restarting after a backoff)")
+                                        : " (not started: the delayed dry signal plays)";
+        const std::string text = o.error + (! o.program && ! choice ? " (not loaded: the current script keeps playing)" : what);
+        std::snprintf (line.text, sizeof (line.text), "%s", text.c_str());
+        return line;
     }
 
     void DspSupervisor::publishOutcomeProfile (const ScriptLoader::Outcome& o)

@@ -79,7 +79,7 @@ namespace pg
         bool hasProfiled() const { return profileAsked; }
         std::string getScriptName() const;
         std::vector<ScriptMacro> getScriptMacros() const;
-        bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line); }
+        bool popConsoleLine (ConsoleLine& line) noexcept { return console.pop (line) || loaderConsole.pop (line) || controlConsole.pop (line); }
         int getDspProcessId() const noexcept { return dspProcessId.load (std::memory_order_acquire); }
         ProgramCommand getActiveProgram() const;
         bool retryProgram();
@@ -125,6 +125,7 @@ namespace pg
         ScriptLoader::Job loaderJob (std::string source, std::string name, bool profile, bool deliver, bool warm = false);
         void onLoaderOutcome (ScriptLoader::Outcome&& outcome);
         void publishOutcomeProfile (const ScriptLoader::Outcome& o);
+        ConsoleLine failureLine (const ScriptLoader::Outcome& o, bool choice, bool restarting) const;
         void takeOverOnWorker();
         bool startProgram(); // control thread, in prepare: the DSP program, started (or kept) and prepared
         void saveProgramStateOnWorker(); // a state request answered (before a chunk)
@@ -180,6 +181,7 @@ namespace pg
         std::atomic<int> warmingJobs { 0 }; // loader jobs warming the running DSP in place: the worker waits
         SpscQueue<ConsoleLine> console; // worker -> control thread
         SpscQueue<ConsoleLine> loaderConsole; // loader -> control thread
+        SpscQueue<ConsoleLine> controlConsole; // the control thread's own lines (each queue has one writer)
         mutable std::mutex profileLock;
         mutable std::condition_variable profileDone;
         ProfileResult profile; // the newest complete one

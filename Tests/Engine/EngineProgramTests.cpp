@@ -378,6 +378,33 @@ TEST_CASE ("Engine: a program chosen while another plays that fails to start lea
     CHECK (wrong == 0);
 }
 
+TEST_CASE ("Engine: a program choice that fails to start has its reason on the console by the time it is no longer pending",
+           "[engine][external][robustness]")
+{
+    // What the plugin relies on to drop a failed choice and show why in the same message-thread
+    // tick. The control thread polls as fast as it can, so a line queued after the choice is
+    // dropped is found missing in some of the tries.
+    pg::LatencyEngine engine;
+    engine.setOffline (true);
+    REQUIRE (engine.prepare (testChildSettings ({ "gain" }), "function process(ch, n) end", "quiet.lua", -1));
+    pgtest::consoleText (engine);
+    int missing = 0, tries = 0;
+    for (; tries < 40; ++tries)
+    {
+        engine.loadProgram ({ "/bin/false" });
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds (10);
+        while (engine.isProgramChoicePending() && std::chrono::steady_clock::now() < deadline)
+        {
+        }
+        REQUIRE_FALSE (engine.isProgramChoicePending());
+        if (pgtest::consoleText (engine).find ("exited with code 1") == std::string::npos)
+            ++missing;
+    }
+    INFO (missing << " of " << tries << " failed choices were no longer pending before their reason was on the console");
+    CHECK (missing == 0);
+    CHECK (engine.getScriptName() == "test child (gain)");
+}
+
 TEST_CASE ("Engine with a program: the host's parameters reach it, automation included", "[engine][external][parameters]")
 {
     pg::LatencyEngine engine;
