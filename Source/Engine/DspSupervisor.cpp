@@ -79,12 +79,12 @@ namespace pg
             job.onWarmed = [this] (bool ready) {
                 if (! ready && ! running->isReady()) // (a job dropped unrun leaves the script as it was)
                     setScriptFailed (running->getError());
+                // Set before the count falls: a pool thread may run the queued chunks at once, before
+                // this thread goes on, and they waited for the warm-up (not to be measured).
+                engine.collector().measureFromNow (false);
+                engine.collector().heapCollectedOffWorker(); // (the warm-up ends with a full collection)
                 if (warmingJobs.fetch_sub (1, std::memory_order_acq_rel) == 1)
-                {
-                    engine.collector().measureFromNow (false); // the queued chunks waited for the warm-up
-                    engine.collector().heapCollectedOffWorker(); // (the warm-up ends with a full collection)
                     engine.worker().markPending (nowNanos());
-                }
             };
         }
         job.tag = generation.load (std::memory_order_acquire);
