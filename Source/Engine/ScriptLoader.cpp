@@ -7,9 +7,10 @@
 
 namespace pg
 {
-    ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback, std::function<std::optional<Job>()> due)
+    ScriptLoader::ScriptLoader (std::function<void (Outcome&&)> callback, std::function<std::optional<Job>()> due, LoaderTurns& t)
         : onOutcome (std::move (callback))
         , dueJob (std::move (due))
+        , turns (t)
     {
         retired.allocate (16);
         thread = std::thread ([this] { run(); });
@@ -108,7 +109,13 @@ namespace pg
             cancelRunning.store (false, std::memory_order_release);
             l.unlock();
 
-            Outcome outcome = perform (job, number);
+            Outcome outcome;
+            {
+                // The other engines' loaders take turns with this one (a cancelled wait runs the
+                // job at once: it stops at its first chunk).
+                const LoaderTurn turn (turns, cancelRunning);
+                outcome = perform (job, number);
+            }
             const bool cancelled = cancelRunning.load (std::memory_order_acquire);
             if (! cancelled && onOutcome)
                 onOutcome (std::move (outcome));

@@ -4,10 +4,13 @@
 // compiles and prepares a script (or starts a DSP program), builds its live heap, profiles it, and
 // frees the DSPs the worker has swapped out. No JUCE here.
 //
-// One job at a time: a new job cancels the one running (it stops at its next chunk) and replaces
-// one waiting. A job may also warm a script the caller owns, in place, before the worker plays it. A job's outcome goes to the callback given at construction, on the loader thread.
+// One job at a time, in turn with the other engines' loaders (LoaderTurns.h): a new job cancels
+// the one running (it stops at its next chunk) and replaces one waiting. A job may also warm a
+// script the caller owns, in place, before the worker plays it. A job's outcome goes to the
+// callback given at construction, on the loader thread.
 
 #include "Dsp.h"
+#include "LoaderTurns.h"
 #include "Profiler.h"
 #include "SpscRing.h"
 
@@ -62,8 +65,10 @@ namespace pg
         };
 
         // dueJob, if given, is asked for a job of its own each time the loader is idle (about every
-        // 20 ms): the engine's restart of a DSP program that failed.
-        explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome, std::function<std::optional<Job>()> dueJob = {});
+        // 20 ms): the engine's restart of a DSP program that failed. Each job runs in a turn of
+        // `turns`, which the process's other loaders share.
+        explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome, std::function<std::optional<Job>()> dueJob = {},
+                               LoaderTurns& turns = LoaderTurns::shared());
         ~ScriptLoader(); // shutdown()
         // Control thread: cancels the job running, frees what it holds, and joins the thread. After
         // it, no outcome is given. Idempotent.
@@ -90,6 +95,7 @@ namespace pg
 
         std::function<void (Outcome&&)> onOutcome;
         std::function<std::optional<Job>()> dueJob;
+        LoaderTurns& turns;
         mutable std::mutex lock;
         std::condition_variable wake;
         std::optional<Job> waiting;
