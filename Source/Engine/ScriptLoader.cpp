@@ -4,6 +4,7 @@
 #include "LuaDsp.h"
 
 #include <chrono>
+#include <optional>
 
 namespace pg
 {
@@ -111,9 +112,13 @@ namespace pg
 
             Outcome outcome;
             {
-                // The other engines' loaders take turns with this one (a cancelled wait runs the
-                // job at once: it stops at its first chunk).
-                const LoaderTurn turn (turns, cancelRunning);
+                // A script's job takes its turn with the other engines' loaders (a cancelled wait
+                // runs the job at once: it stops at its first chunk). A program's does not: its
+                // work is in its own process, and this thread mostly waits for its answers (up to
+                // its timeout, for one that never answers).
+                std::optional<LoaderTurn> turn;
+                if (job.program.empty())
+                    turn.emplace (turns, cancelRunning);
                 outcome = perform (job, number);
             }
             const bool cancelled = cancelRunning.load (std::memory_order_acquire);

@@ -4,10 +4,10 @@
 // compiles and prepares a script (or starts a DSP program), builds its live heap, profiles it, and
 // frees the DSPs the worker has swapped out. No JUCE here.
 //
-// One job at a time, in turn with the other engines' loaders (LoaderTurns.h): a new job cancels
-// the one running (it stops at its next chunk) and replaces one waiting. A job may also warm a
-// script the caller owns, in place, before the worker plays it. A job's outcome goes to the
-// callback given at construction, on the loader thread.
+// One job at a time, a script's in turn with the other engines' loaders (LoaderTurns.h): a new
+// job cancels the one running (it stops at its next chunk) and replaces one waiting. A job may
+// also warm a script the caller owns, in place, before the worker plays it. A job's outcome goes
+// to the callback given at construction, on the loader thread.
 
 #include "Dsp.h"
 #include "LoaderTurns.h"
@@ -65,8 +65,8 @@ namespace pg
         };
 
         // dueJob, if given, is asked for a job of its own each time the loader is idle (about every
-        // 20 ms): the engine's restart of a DSP program that failed. Each job runs in a turn of
-        // `turns`, which the process's other loaders share.
+        // 20 ms): the engine's restart of a DSP program that failed. A script's job runs in a turn
+        // of `turns`, which the process's other loaders share.
         explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome, std::function<std::optional<Job>()> dueJob = {},
                                LoaderTurns& turns = LoaderTurns::shared());
         ~ScriptLoader(); // shutdown()

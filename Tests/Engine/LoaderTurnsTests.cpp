@@ -28,6 +28,18 @@ namespace
         }
         void leave() { inside.fetch_sub (1); }
     };
+
+    // A script's job: compiled, prepared, warmed (briefly) and handed over.
+    pg::ScriptLoader::Job quietScriptJob()
+    {
+        pg::ScriptLoader::Job job;
+        job.source = "function process(ch, n) end";
+        job.name = "quiet.lua";
+        job.chunkFrames = 128;
+        job.deliverScript = true;
+        job.request.budgetSeconds = 0.05;
+        return job;
+    }
 } // namespace
 
 TEST_CASE ("LoaderTurns: no more than its turns at once, and as many as it has", "[engine][loader]")
@@ -86,12 +98,7 @@ TEST_CASE ("ScriptLoader: the loaders of several engines run their jobs in turn"
                                                                std::function<std::optional<pg::ScriptLoader::Job>()> {}, oneTurn));
     for (auto& loader : loaders)
     {
-        pg::ScriptLoader::Job job;
-        job.source = "function process(ch, n) end";
-        job.name = "quiet.lua";
-        job.chunkFrames = 128;
-        job.deliverScript = true;
-        job.request.budgetSeconds = 0.05;
+        auto job = quietScriptJob();
         job.configureCollector = [&] (pg::Dsp&) { // inside the job, as its CPU work is
             overlap.enter();
             std::this_thread::sleep_for (std::chrono::milliseconds (30));
@@ -103,4 +110,32 @@ TEST_CASE ("ScriptLoader: the loaders of several engines run their jobs in turn"
         std::this_thread::sleep_for (std::chrono::milliseconds (10));
     CHECK (outcomes.load() == 4);
     CHECK (overlap.most.load() == 1);
+}
+
+TEST_CASE ("ScriptLoader: a DSP program's start does not wait for a turn; a script's does", "[engine][loader][external]")
+{
+    pg::LoaderTurns oneTurn (1);
+    const std::atomic<bool> never { false };
+    REQUIRE (oneTurn.begin (never)); // another engine's loader, busy for as long as this test holds it
+    std::atomic<int> programs { 0 }, scripts { 0 };
+    pg::ScriptLoader programLoader ([&] (pg::ScriptLoader::Outcome&& o) { programs += o.error.empty() ? 1 : 0; },
+                                    std::function<std::optional<pg::ScriptLoader::Job>()> {}, oneTurn);
+    pg::ScriptLoader scriptLoader ([&] (pg::ScriptLoader::Outcome&& o) { scripts += o.error.empty() ? 1 : 0; },
+                                   std::function<std::optional<pg::ScriptLoader::Job>()> {}, oneTurn);
+    pg::ScriptLoader::Job program;
+    program.program = { PAUSEGUARD_TEST_CHILD, "gain" };
+    program.name = "test child";
+    program.chunkFrames = 128;
+    program.numChannels = 1;
+    program.deliverScript = true;
+    programLoader.submit (std::move (program));
+    scriptLoader.submit (quietScriptJob());
+    for (int i = 0; i < 500 && programs.load() == 0; ++i)
+        std::this_thread::sleep_for (std::chrono::milliseconds (10));
+    CHECK (programs.load() == 1);
+    CHECK (scripts.load() == 0); // still waiting for the turn
+    oneTurn.end();
+    for (int i = 0; i < 500 && scripts.load() == 0; ++i)
+        std::this_thread::sleep_for (std::chrono::milliseconds (10));
+    CHECK (scripts.load() == 1);
 }
