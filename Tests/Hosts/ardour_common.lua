@@ -5,10 +5,14 @@
 -- track writes `seconds` of audio, which track:bounce_range records as a region; the generator goes,
 -- and the region, without fades (it plays exactly its files), is put in the playlist at 1 s inside an
 -- undo step Ardour knows ("insert file"), or the range that ardour7-export exports stays empty.
--- pg_session(snapshot, plugin, kind): a 48 kHz session in $PG_SESSION on the dummy backend, with one
--- stereo track holding the plugin (kind "VST3" or "LV2"). Returns the session, the track and the plugin.
+-- pg_session(snapshot, plugin, kind): a 48 kHz session in $PG_SESSION on the dummy backend (its blocks
+-- $PG_BUFFER samples long if set, else 1024), with one stereo track holding the plugin (kind "VST3"
+-- or "LV2"). Returns the session, the track and the plugin.
 function pg_session(snapshot, plugin, kind)
   AudioEngine:set_backend("None (Dummy)", "", "")
+  if os.getenv("PG_BUFFER") then -- another block size than the dummy backend's 1024
+    assert(AudioEngine:set_buffer_size(tonumber(os.getenv("PG_BUFFER"))) == 0, "Ardour refused the buffer size")
+  end
   local s = create_session(os.getenv("PG_SESSION"), snapshot, 48000)
   assert(s, "could not create a session")
   assert(s:nominal_sample_rate() == 48000, "session rate is not 48 kHz")
