@@ -13,8 +13,7 @@ namespace pg
     }
 
     LoaderTurns::LoaderTurns (int turns)
-        : total (std::max (1, turns))
-        , free (total)
+        : free (std::max (1, turns))
     {
     }
 

@@ -28,13 +28,10 @@ namespace pg
         bool begin (const std::atomic<bool>& cancel);
         void end();
 
-        int turnCount() const noexcept { return total; }
-
     private:
-        const int total;
         std::mutex lock;
         std::condition_variable freed;
-        int free;
+        int free; // turns not taken
     };
 
     // A turn held for a scope (none if the wait was cancelled).

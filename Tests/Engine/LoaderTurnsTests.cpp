@@ -1,12 +1,11 @@
 // LoaderTurns: the engines' loaders take turns at their jobs (LoaderTurns.h), and ScriptLoader
-// runs each job in a turn.
+// runs each script's job in a turn (a DSP program's start takes none).
 
 #include "LoaderTurns.h"
 #include "ScriptLoader.h"
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
