@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real-host test of the processed sound in real time: Ardour 7 headless (ardour7-lua, dummy
-# backend, 48 kHz, its default 1024-sample blocks, or $PG_BUFFER's) plays a track through the PauseGuard VST3 for
-# 20 s with the transport rolling, and a meter after the plugin counts the blocks' dropouts.
+# backend, 48 kHz, its default 1024-sample blocks, or $PG_BUFFER's) plays a track through the
+# PauseGuard VST3 for 20 s with the transport rolling, and a meter after the plugin counts the
+# blocks' dropouts.
 #
 # On the track: a Lua generator (a 440 Hz sine at 0.5), PauseGuard at its defaults but for its
 # Output at -24 dB and its Drive at 0 dB, then a Lua meter. The wet signal is then about 0.03, and
