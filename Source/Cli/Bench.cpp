@@ -2,6 +2,7 @@
 // collector overhead against Lua's automatic one.
 
 #include "Commands.h"
+#include "EngineCost.h"
 #include "EngineTesting.h"
 #include "PacedRun.h"
 #include "Setup.h"
@@ -14,12 +15,6 @@
 
 namespace pauseguard::cli
 {
-    double medianOf (std::vector<double> v)
-    {
-        std::sort (v.begin(), v.end());
-        return v.empty() ? 0.0 : v[v.size() / 2];
-    }
-
     // One block in (the host's input to a buffer) and out (a block to the host's buffer): what
     // the audio thread's work is measured against. Not inlined, so that callgrind can count it.
     [[gnu::noinline]] void copyInAndOut (const float* const* source, float* copyIn, const float* out, float* const* host, int block)

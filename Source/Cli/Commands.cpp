@@ -37,16 +37,10 @@ namespace pauseguard::cli
         // Traced from the start: every dropout gets its cause (the instances' lanes are made in prepare).
         pg::trace::Recorder::global().enable (o.traceSeconds);
         const size_t residentBefore = residentBytes();
-        std::vector<std::unique_ptr<PauseGuardProcessor>> owned;
-        std::vector<PauseGuardProcessor*> ps;
-        for (int i = 0; i < o.instances; ++i)
-        {
-            owned.push_back (std::make_unique<PauseGuardProcessor>());
-            if (const auto e = setUp (*owned.back(), o); e.isNotEmpty())
-                return usage (e.toRawUTF8());
-            owned.back()->setDemoSignalEnabled (true); // the demo arpeggio as input
-            ps.push_back (owned.back().get());
-        }
+        Instances instances;
+        if (const auto e = makeInstances (o, instances); e.isNotEmpty())
+            return usage (e.toRawUTF8());
+        const auto& ps = instances.all;
         PoolFigures pool;
         const auto all = runPaced (ps, o, o.seconds, nullptr, ! o.json, nullptr, &pool);
         const size_t residentAfter = residentBytes();

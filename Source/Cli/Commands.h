@@ -11,5 +11,6 @@ namespace pauseguard::cli
     int profile (const Options& o);
     int render (const Options& o);
     int bench (const Options& o);
+    int cost (const Options& o);
     int checkScript (const Options& o);
 } // namespace pauseguard::cli

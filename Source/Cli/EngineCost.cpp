@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,33 +53,63 @@ namespace pauseguard::cli
         return 0;
     }
 
-    ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds)
+    double medianOf (std::vector<double> v)
     {
-        ScriptAlone failed;
-        const auto& params = p.getParams();
-        pg::LuaDsp dsp;
+        std::sort (v.begin(), v.end());
+        return v.empty() ? 0.0 : v[v.size() / 2];
+    }
+
+    ScriptsAlone::ScriptsAlone (const PauseGuardProcessor& p, double rate, int block, int channels, int copies)
+        : params (p.getParams())
+        , sampleRate (rate)
+        , blockSize (block)
+        , numChannels (channels)
+    {
         const auto source = p.getScriptSource().toStdString();
-        if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels))
-            return failed;
-        const auto push = [&params] (pg::Dsp& d) {
-            const auto values = ParameterPush::scriptValues (params);
-            for (size_t i = 0; i < values.size(); ++i)
-                d.setParameter (ParameterPush::scriptNames()[i], values[i]);
-        };
         pg::ProfileRequest warm;
         warm.sampleRate = rate;
         warm.blockSize = warm.chunkFrames = block;
         warm.numChannels = channels;
         const std::atomic<bool> never { false };
-        if (! pg::warmUpScript (dsp, warm, push, never) || ! dsp.prepare (rate, block, channels))
-            return failed;
-        // The deterministic strategy's collector: Lua's own incremental one, at the processor's pacing.
-        dsp.setAutomaticCollection (true);
-        dsp.setIncrementalPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
-
+        for (int k = 0; k < std::max (1, copies); ++k)
+        {
+            auto& dsp = *scripts.emplace_back (std::make_unique<pg::LuaDsp>());
+            if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels) || ! pg::warmUpScript (
+                                                                                                                     dsp, warm, [this] (pg::Dsp& d) { push (d); }, never) ||
+                ! dsp.prepare (rate, block, channels))
+            {
+                scripts.clear();
+                return;
+            }
+            // The deterministic strategy's collector: Lua's own incremental one, at the processor's pacing.
+            dsp.setAutomaticCollection (true);
+            dsp.setIncrementalPacing (juce::roundToInt (params.gcPausePct.get()), juce::roundToInt (params.gcStepMulPct.get()));
+            dsp.fullCollection(); // as the loader leaves a warmed script
+        }
+        // The input, made ahead (its sines are the host's work, not the script's): the demo
+        // signal's first ten seconds, played in a loop.
         DemoSignal demo;
         demo.prepare (rate);
-        std::vector<std::vector<float>> buffers (static_cast<size_t> (channels), std::vector<float> (static_cast<size_t> (block)));
+        input.resize (static_cast<size_t> (10.0 * rate) / static_cast<size_t> (block) * static_cast<size_t> (block));
+        for (auto& x : input)
+            x = demo.next();
+    }
+
+    ScriptsAlone::~ScriptsAlone() = default;
+
+    void ScriptsAlone::push (pg::Dsp& d) const
+    {
+        const auto values = ParameterPush::scriptValues (params);
+        for (size_t i = 0; i < values.size(); ++i)
+            d.setParameter (ParameterPush::scriptNames()[i], values[i]);
+    }
+
+    ScriptAlone ScriptsAlone::run (double seconds, bool wallClock)
+    {
+        ScriptAlone failed;
+        if (scripts.empty())
+            return failed;
+        std::vector<std::vector<float>> buffers (static_cast<size_t> (numChannels), std::vector<float> (static_cast<size_t> (blockSize)));
         std::vector<float*> pointers;
         for (auto& b : buffers)
             pointers.push_back (b.data());
@@ -85,28 +117,40 @@ namespace pauseguard::cli
         // machine's noise only adds to a part; each holds whole collection cycles at the default
         // workload).
         constexpr int parts = 3;
-        const auto blocksPerPart = std::max (1L, static_cast<long> (seconds * rate / block / parts));
+        const auto blocksPerPart = std::max (1L, static_cast<long> (seconds * sampleRate / blockSize / parts));
+        const double blockSeconds = blockSize / sampleRate * static_cast<double> (scripts.size()); // one block of every script
         ScriptAlone r;
+        double cpuSeconds = 0.0, audioSeconds = 0.0;
         for (int part = 0; part < parts; ++part)
         {
             const double start = threadCpuSeconds();
-            for (long b = 0; b < blocksPerPart; ++b)
+            const auto wallEnd = std::chrono::steady_clock::now() + std::chrono::duration<double> (seconds / parts);
+            long b = 0;
+            for (; wallClock ? std::chrono::steady_clock::now() < wallEnd : b < blocksPerPart; ++b)
             {
-                for (int i = 0; i < block; ++i)
+                const auto from = input.begin() + static_cast<std::ptrdiff_t> (inputPos);
+                inputPos = (inputPos + static_cast<size_t> (blockSize)) % input.size();
+                for (auto& dsp : scripts) // each on the same input, one after the other, as a host calls its plugins
                 {
-                    const float s = demo.next();
                     for (auto& channel : buffers)
-                        channel[static_cast<size_t> (i)] = s;
+                        std::copy (from, from + blockSize, channel.begin());
+                    push (*dsp);
+                    if (! dsp->process (pointers.data(), numChannels, blockSize))
+                        return failed;
+                    r.heapPeakBytes = std::max (r.heapPeakBytes, dsp->heapBytes());
                 }
-                push (dsp);
-                if (! dsp.process (pointers.data(), channels, block))
-                    return failed;
-                r.heapPeakBytes = std::max (r.heapPeakBytes, dsp.heapBytes());
             }
-            const double audioSeconds = static_cast<double> (blocksPerPart) * block / rate;
-            const double percent = 100.0 * (threadCpuSeconds() - start) / audioSeconds;
-            r.cpuPercent = part == 0 ? percent : std::min (r.cpuPercent, percent);
+            const double took = threadCpuSeconds() - start, audio = static_cast<double> (b) * blockSeconds;
+            cpuSeconds += took;
+            audioSeconds += audio;
+            r.cpuPercent = part == 0 ? 100.0 * took / audio : std::min (r.cpuPercent, 100.0 * took / audio);
         }
+        r.meanCpuPercent = 100.0 * cpuSeconds / audioSeconds;
         return r;
+    }
+
+    ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds)
+    {
+        return ScriptsAlone (p, rate, block, channels, 1).run (seconds);
     }
 } // namespace pauseguard::cli

@@ -4,7 +4,11 @@
 // the same blocks, timed in a tight loop on one thread without the engine. Wake-ups, context
 // switches and cache misses are the engine's.
 
+#include "LuaDsp.h"
 #include "PluginProcessor.h"
+
+#include <memory>
+#include <vector>
 
 namespace pauseguard::cli
 {
@@ -12,14 +16,40 @@ namespace pauseguard::cli
     // (/proc's schedstat, in nanoseconds). 0 where /proc has no schedstat.
     double poolCpuSeconds();
 
-    // The processor's script alone, at its parameters and pacing, on the demo signal, over
-    // `seconds` of audio in blocks of `block` frames, after its live heap is built (untimed).
+    // The processor's script alone, at its parameters and pacing, on the demo signal, in blocks of
+    // `block` frames, after its live heap is built (untimed). With copies > 1, that many scripts
+    // on one thread, each block called in turn as a host calls its plugins, each with its own
+    // heap: the caches then hold what they hold for that many instances.
     struct ScriptAlone
     {
-        double cpuPercent = -1.0; // CPU time per second of audio (100 = a core), the least of three parts; -1 if the script fails
-        size_t heapPeakBytes = 0; // the largest heap its Lua state held between two blocks
+        // CPU time per second of one script's audio (100 = a core), the least of three parts; -1 if a script fails
+        double cpuPercent = -1.0;
+        double meanCpuPercent = -1.0; // the same over all three parts
+        size_t heapPeakBytes = 0; // the largest heap a script's Lua state held between two blocks
+    };
+    class ScriptsAlone
+    {
+    public:
+        ScriptsAlone (const PauseGuardProcessor& p, double rate, int block, int channels, int copies);
+        ~ScriptsAlone();
+        // `seconds` of audio (wallClock: as much audio as `seconds` of wall time holds), timed;
+        // runs again continue where the last ended.
+        ScriptAlone run (double seconds, bool wallClock = false);
+
+    private:
+        void push (pg::Dsp& d) const;
+
+        const ParameterRefs& params;
+        double sampleRate;
+        int blockSize, numChannels;
+        std::vector<std::unique_ptr<pg::LuaDsp>> scripts; // empty if one failed
+        std::vector<float> input; // the demo signal, made ahead; played from inputPos, in a loop
+        size_t inputPos = 0;
     };
     ScriptAlone runScriptAlone (const PauseGuardProcessor& p, double rate, int block, int channels, double seconds);
+
+    // The median of v (of an even count, the upper middle one); 0 if v is empty.
+    double medianOf (std::vector<double> v);
 
     // The process's resident memory now (VmRSS), in bytes; 0 where /proc has none.
     size_t residentBytes();

@@ -24,6 +24,8 @@ int main (int argc, char* argv[])
         return render (o);
     if (o.command == "bench")
         return bench (o);
+    if (o.command == "cost")
+        return cost (o);
     if (o.command == "check-script")
         return checkScript (o);
     if (o.command == "--help" || o.command == "help" || o.command == "-h")

@@ -79,4 +79,17 @@ namespace pauseguard::cli
             std::fprintf (stderr, "pauseguard: latency %s\n", note.toRawUTF8());
         return {};
     }
+
+    juce::String makeInstances (const Options& o, Instances& made)
+    {
+        for (int i = 0; i < o.instances; ++i)
+        {
+            made.owned.push_back (std::make_unique<PauseGuardProcessor>());
+            if (const auto e = setUp (*made.owned.back(), o); e.isNotEmpty())
+                return e;
+            made.owned.back()->setDemoSignalEnabled (true);
+            made.all.push_back (made.owned.back().get());
+        }
+        return {};
+    }
 } // namespace pauseguard::cli

@@ -68,9 +68,9 @@ namespace pg
         virtual bool collectsConcurrently() const noexcept { return false; }
         // The runtime's heap, as it counts it (garbage not yet collected included).
         virtual size_t heapBytes() const noexcept = 0;
-        // Maps the memory the heap will grow into, now, where the runtime's allocator can: up to
-        // `percent` of the live heap (a full collection measures it). On the loader, so that the
-        // first chunks do not fault the pages in on the real-time worker.
+        // Right after a full collection: maps the memory the heap will grow into, now, where the
+        // runtime's allocator can, up to `percent` of the heap it holds then (its live data). On
+        // the loader, so that the first chunks do not fault the pages in on the real-time worker.
         virtual void reserveHeapGrowth (int percent) noexcept { (void)percent; }
         // The runtime's own collector figures, where it reports them (complete = false otherwise).
         virtual RuntimeFigures runtimeFigures() const noexcept { return {}; }

@@ -101,10 +101,8 @@ namespace pg
         const auto s = engine.collector().getStrategy();
         const int pause = q.pausePercent, stepMul = q.stepMultiplierPercent;
         // On the loader: a generational switch's full collection runs there, not on the worker.
-        job.configureCollector = [s, pause, stepMul] (Dsp& d) {
-            AdaptiveCollector::applyCollectorMode (d, s, pause, stepMul);
-            d.reserveHeapGrowth (AdaptiveCollector::heapGrowthPercent (s, pause));
-        };
+        job.configureCollector = [s, pause, stepMul] (Dsp& d) { AdaptiveCollector::applyCollectorMode (d, s, pause, stepMul); };
+        job.heapGrowthPercent = AdaptiveCollector::heapGrowthPercent (s, pause);
         return job;
     }
 

@@ -448,7 +448,6 @@ end
     {
         if (L == nullptr)
             return;
-        lua_gc (L, LUA_GCCOLLECT);
         // Three quarters of the growth: Lua's collector sweeps while the script allocates, so the
         // heap's blocks peak below the pause (1.76x the live heap at pause 200 with the built-in
         // script), and a page mapped here and never used is memory the instance holds for nothing.

@@ -150,6 +150,22 @@ namespace pg
         return program;
     }
 
+    // The collection comes after the collector's mode: restarting Lua's collector starts a cycle
+    // at once, and after a full collection the next one waits until the heap has grown by the
+    // pause (so instances warmed together do not all collect at once). The reservation comes
+    // after the collection, which leaves the live heap it is measured from. A DSP program's heap
+    // is its own process's: it is configured only.
+    void ScriptLoader::settle (const Job& job, Dsp& script)
+    {
+        if (job.configureCollector)
+            job.configureCollector (script);
+        if (! job.program.empty())
+            return;
+        script.fullCollection();
+        if (job.heapGrowthPercent > 0)
+            script.reserveHeapGrowth (job.heapGrowthPercent);
+    }
+
     ScriptLoader::Outcome ScriptLoader::perform (const Job& job, uint64_t number)
     {
         Outcome out;
@@ -164,15 +180,11 @@ namespace pg
         if (job.warm != nullptr)
         {
             // Cancelled or not, the warm-up ends with the script at its initial DSP state and the
-            // garbage it made collected. The collection comes last: restarting Lua's collector
-            // starts a cycle at once, and after a full collection the next one waits until the
-            // heap has grown by the pause (so instances warmed together do not all collect at once).
+            // garbage it made collected.
             warmUpScript (*job.warm, job.request, push, cancelRunning);
             const bool ready = job.warm->isReady() && job.warm->prepare (job.sampleRate, job.chunkFrames, job.numChannels);
-            if (ready && job.configureCollector)
-                job.configureCollector (*job.warm);
             if (ready)
-                job.warm->fullCollection();
+                settle (job, *job.warm);
             if (job.onWarmed)
                 job.onWarmed (ready);
             if (! job.profile && ! job.deliverScript)
@@ -209,8 +221,7 @@ namespace pg
                 out.error = script->getError();
                 return out;
             }
-            if (job.configureCollector)
-                job.configureCollector (*script);
+            settle (job, *script);
             out.script = std::move (script);
         }
         return out;

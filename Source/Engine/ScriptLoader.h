@@ -43,10 +43,14 @@ namespace pg
             bool profile = false; // measure the auto latency (ProfileRequest below)
             bool deliverScript = false; // hand the prepared script over (a reload); else profile only
             ProfileRequest request {};
-            std::function<void (Dsp&)> configureCollector; // applied before it is handed over
+            // Before a script is handed over (or a warmed one played): its collector configured,
+            // then one full collection, then this much growth of its live heap mapped ahead
+            // (Dsp::reserveHeapGrowth; 0: none).
+            std::function<void (Dsp&)> configureCollector;
+            int heapGrowthPercent = 0;
             uint64_t tag = 0; // the caller's, given back in the outcome
-            // An engine's own script to warm in place first: its live heap built, a full
-            // collection, prepared again and its collector configured. The caller does not touch
+            // An engine's own script to warm in place first: its live heap built, prepared again,
+            // then configured and collected as above. The caller does not touch
             // it until onWarmed, which is called exactly once: after the warm-up (true if the
             // script is still ready), or when the job is dropped unrun (false).
             Dsp* warm = nullptr;
@@ -92,6 +96,7 @@ namespace pg
         void freeRetired();
         void dropWaiting(); // with the lock held
         Outcome perform (const Job& job, uint64_t number);
+        static void settle (const Job& job, Dsp& script); // the collector configured, the heap collected and reserved
 
         std::function<void (Outcome&&)> onOutcome;
         std::function<std::optional<Job>()> dueJob;

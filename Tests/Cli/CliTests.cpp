@@ -209,6 +209,28 @@ TEST_CASE ("bench reports its ratios", "[cli]")
     CHECK (static_cast<double> (j["audio_thread_ns_per_block"]) > 0.0);
 }
 
+TEST_CASE ("cost alternates the engine and the script alone, and reports the median of the rounds' ratios", "[cli]")
+{
+    const auto r = runCli ({ "cost", "--instances", "2", "--seconds", "1", "--rounds", "3", "--json" });
+    REQUIRE (r.exitCode == 0);
+    const auto j = jsonOf (r.output);
+    const double engine = j["pool_cpu_percent_per_instance_median"], alone = j["script_alone_cpu_percent_median"];
+    const double median = j["engine_cost_ratio_median"], least = j["engine_cost_ratio_min"], most = j["engine_cost_ratio_max"];
+    CHECK (static_cast<int> (j["rounds"]) == 3);
+    CHECK (engine > 0.0);
+    CHECK (alone > 0.0);
+    CHECK (least <= median);
+    CHECK (median <= most);
+    CHECK (least > 0.0);
+    CHECK (static_cast<double> (j["scripts_in_turn_cpu_percent_median"]) > 0.0);
+    CHECK (static_cast<double> (j["engine_cost_ratio_vs_scripts_in_turn_median"]) > 0.0);
+    const auto text = runCli ({ "cost", "--seconds", "1", "--rounds", "2" });
+    REQUIRE (text.exitCode == 0);
+    CHECK (text.output.contains ("round  2: pool CPU per instance"));
+    CHECK (text.output.contains ("engine cost: median"));
+    CHECK (runCli ({ "cost", "--process", "true" }).exitCode == 2);
+}
+
 TEST_CASE ("The CLI with --process: soak runs a DSP program and --json adds its runtime's own figures; render is exact", "[cli][external]")
 {
     const juce::String go = juce::String (PAUSEGUARD_GO_EXAMPLE) + " -live-heap-mb 4";

@@ -183,6 +183,7 @@ namespace
         dsp.setParameter ("profiling", 0.0);
         dsp.setIncrementalPacing (200, 100, 13);
         dsp.setAutomaticCollection (true);
+        dsp.fullCollection(); // as the loader settles a script (ScriptLoader::settle)
         if (reserveGrowth)
             dsp.reserveHeapGrowth (200);
         rusage before {}, after {};
@@ -200,6 +201,26 @@ namespace
         return after.ru_minflt - before.ru_minflt;
     }
 } // namespace
+
+TEST_CASE ("Reserving a script's heap growth maps memory without collecting: the loader's one collection comes before it", "[engine][lua][heap]")
+{
+    pg::LuaDsp dsp;
+    REQUIRE (dsp.load ("function process (ch, n, p) for i = 1, 4000 do local t = { i } end end", "garbage.lua"));
+    REQUIRE (dsp.prepare (48000.0, 64, 1));
+    dsp.setAutomaticCollection (false);
+    REQUIRE (dsp.fullCollection() >= 0.0);
+    const size_t live = dsp.heapBytes();
+    std::vector<float> x (64, 0.0f);
+    float* ch[] = { x.data() };
+    for (int i = 0; i < 5; ++i)
+        REQUIRE (dsp.process (ch, 1, 64));
+    const size_t withGarbage = dsp.heapBytes();
+    REQUIRE (withGarbage > live + 500'000);
+    dsp.reserveHeapGrowth (200);
+    CHECK (dsp.heapBytes() == withGarbage); // the garbage is still there: nothing collected
+    dsp.fullCollection();
+    CHECK (dsp.heapBytes() < live + 100'000);
+}
 
 TEST_CASE ("A script's heap growth reserved ahead takes most page faults off the worker in its first cycle", "[engine][lua][heap][faults]")
 {
