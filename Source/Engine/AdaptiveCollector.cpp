@@ -193,27 +193,28 @@ namespace pg
             silentSince = now;
 
         if (measured != nullptr)
-        {
-            measureResponseOnWorker (*measured, response);
-            if (workerStrategy == Strategy::dynamic)
-            {
-                if (adapter.observe (response, now, adapterSettings()))
-                {
-                    wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
-                    adaptiveGrowths.store (adaptiveGrowths.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-                }
-            }
-        }
+            observeResponseOnWorker (*measured, response, now);
         runOnWorker (static_cast<double> (frames) / engine.getSettings().sampleRate, now);
         if (realtime)
             spreadCycleOnWorker (now);
     }
 
     // Worker, real time: the deterministic strategy's measured latency covers this response.
-    void AdaptiveCollector::measureResponseOnWorker (const BlockStamp& stamp, double responseSeconds) noexcept
+    void AdaptiveCollector::observeResponseOnWorker (const BlockStamp& stamp, double responseSeconds, double now) noexcept
     {
-        if (workerStrategy != Strategy::deterministic || stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
-            return;
+        if (stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
+            return; // it waited for a warm-up or a new DSP
+        if (workerStrategy == Strategy::deterministic)
+            measureResponseOnWorker (responseSeconds);
+        else if (adapter.observe (responseSeconds, now, adapterSettings()))
+        {
+            wantedDynamicLatency.store (adapter.wanted(), std::memory_order_release);
+            adaptiveGrowths.store (adaptiveGrowths.load (std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+    }
+
+    void AdaptiveCollector::measureResponseOnWorker (double responseSeconds) noexcept
+    {
         auto a = adapterSettings();
         a.minLatencySamples = engine.getFixedFloor(); // (the deterministic strategy's floor)
         a.maxLatencySamples = engine.clampLatency (INT_MAX);

@@ -91,10 +91,13 @@ namespace pg
         // After a chunk: its input's peak (silence is a natural break), its response in real time
         // (measured: its block's stamp, or nullptr), then the collector's work.
         void afterChunkOnWorker (float peak, const BlockStamp* measured, double response, int frames, double now, bool realtime);
-        // The deterministic strategy's measured latency covers this response.
-        void measureResponseOnWorker (const BlockStamp& stamp, double responseSeconds) noexcept;
+        // A block's response, from its arrival to its output (or to its skip, if it came too late):
+        // the deterministic strategy's measured latency covers it; the dynamic one's adapter
+        // observes it. Not for a block that arrived before measureFromNow.
+        void observeResponseOnWorker (const BlockStamp& stamp, double responseSeconds, double now) noexcept;
 
     private:
+        void measureResponseOnWorker (double responseSeconds) noexcept; // the deterministic strategy's
         AdapterSettings adapterSettings() const noexcept;
         void runOnWorker (double chunkSeconds, double now);
         void runSlicesOnWorker (double sliceBudgetSeconds);

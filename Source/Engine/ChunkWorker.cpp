@@ -177,8 +177,8 @@ namespace pg
         if (needed <= r)
             return false;
         const uint64_t to = std::min (needed, w);
-        // The skipped frames waited at least this long: the deterministic measurement sees
-        // the stall that made them late, not only the chunks that came in time.
+        // The skipped frames waited at least this long: both strategies' latencies see the
+        // stall that made them late, not only the chunks that came in time.
         // (The first skipped frame, r, belongs to the oldest stamp still queued if that starts
         // at or before r, else to the block being worked through.)
         BlockStamp first = currentStamp;
@@ -190,7 +190,11 @@ namespace pg
         }
         const bool offline = audio.isOffline();
         if (known && ! offline)
-            engine.collector().measureResponseOnWorker (first, static_cast<double> (nowNanos() - first.arrivalNanos) * 1.0e-9);
+        {
+            const int64_t now = nowNanos();
+            engine.collector().observeResponseOnWorker (first, static_cast<double> (now - first.arrivalNanos) * 1.0e-9,
+                                                        static_cast<double> (now) * 1.0e-9);
+        }
         skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
         if (tracing)
         {

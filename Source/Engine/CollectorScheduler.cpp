@@ -31,23 +31,26 @@ namespace pg
         return d;
     }
 
-    void LatencyAdapter::reset (int currentLatency, double now) noexcept
+    void LatencyAdapter::WorstOver::reset() noexcept
     {
         bucketMax.fill (0.0);
         bucketId.fill (-1);
-        wantedLatency = currentLatency;
-        lastGrowthAt = now;
     }
 
-    int LatencyAdapter::latencyFor (double responseSeconds, const AdapterSettings& s) const noexcept
+    void LatencyAdapter::WorstOver::add (double responseSeconds, double now, double windowSeconds) noexcept
     {
-        const double samples = s.blockSize + s.fadeSamples + s.safetyFactor * responseSeconds * s.sampleRate;
-        const int grid = std::max (1, s.gridSamples);
-        const auto rounded = static_cast<int> (std::ceil (samples / grid)) * grid;
-        return std::clamp (rounded, std::max (s.minLatencySamples, s.blockSize), std::max (s.maxLatencySamples, s.blockSize));
+        bucketSeconds = std::max (0.001, windowSeconds / buckets);
+        const auto id = static_cast<int64_t> (std::floor (now / bucketSeconds));
+        const auto slot = static_cast<size_t> (((id % buckets) + buckets) % buckets);
+        if (bucketId[slot] != id)
+        {
+            bucketId[slot] = id;
+            bucketMax[slot] = 0.0;
+        }
+        bucketMax[slot] = std::max (bucketMax[slot], responseSeconds);
     }
 
-    double LatencyAdapter::worstInWindow() const noexcept
+    double LatencyAdapter::WorstOver::worst() const noexcept
     {
         double worst = 0.0;
         for (double b : bucketMax)
@@ -55,18 +58,41 @@ namespace pg
         return worst;
     }
 
+    double LatencyAdapter::WorstOver::worstSince (double now) const noexcept
+    {
+        const auto current = static_cast<int64_t> (std::floor (now / bucketSeconds));
+        double worst = 0.0;
+        for (size_t i = 0; i < buckets; ++i)
+            if (current - bucketId[i] < buckets)
+                worst = std::max (worst, bucketMax[i]);
+        return worst;
+    }
+
+    void LatencyAdapter::reset (int currentLatency, double now) noexcept
+    {
+        window.reset();
+        memory.reset();
+        wantedLatency = currentLatency;
+        lastGrowthAt = now;
+    }
+
+    int LatencyAdapter::coverFor (double responseSeconds, double factor, const AdapterSettings& s) const noexcept
+    {
+        const double samples = s.blockSize + s.fadeSamples + factor * responseSeconds * s.sampleRate;
+        const int grid = std::max (1, s.gridSamples);
+        const auto rounded = static_cast<int> (std::ceil (samples / grid)) * grid;
+        return std::clamp (rounded, std::max (s.minLatencySamples, s.blockSize), std::max (s.maxLatencySamples, s.blockSize));
+    }
+
+    int LatencyAdapter::latencyFor (double responseSeconds, const AdapterSettings& s) const noexcept
+    {
+        return coverFor (responseSeconds, s.safetyFactor, s);
+    }
+
     bool LatencyAdapter::observe (double responseSeconds, double now, const AdapterSettings& s) noexcept
     {
-        bucketSeconds = std::max (0.001, s.windowSeconds / buckets);
-        const auto id = static_cast<int64_t> (std::floor (now / bucketSeconds));
-        auto& slot = bucketMax[static_cast<size_t> (((id % buckets) + buckets) % buckets)];
-        auto& slotId = bucketId[static_cast<size_t> (((id % buckets) + buckets) % buckets)];
-        if (slotId != id)
-        {
-            slotId = id;
-            slot = 0.0;
-        }
-        slot = std::max (slot, responseSeconds);
+        window.add (responseSeconds, now, s.windowSeconds);
+        memory.add (responseSeconds, now, s.memorySeconds);
 
         // Grow at once when a response no longer fits the slack of the wanted latency.
         const double slack = static_cast<double> (wantedLatency - s.blockSize - s.fadeSamples) / s.sampleRate;
@@ -87,13 +113,9 @@ namespace pg
     {
         if (! safePoint || now - lastGrowthAt < s.quietSeconds)
             return false;
-        // Only buckets inside the window count.
-        const auto current = static_cast<int64_t> (std::floor (now / bucketSeconds));
-        double worst = 0.0;
-        for (size_t i = 0; i < buckets; ++i)
-            if (current - bucketId[i] < buckets)
-                worst = std::max (worst, bucketMax[i]);
-        const int candidate = latencyFor (worst, s);
+        // Only what is inside the window and the memory counts.
+        const int remembered = coverFor (memory.worstSince (now), s.memoryFactor, s);
+        const int candidate = std::max (latencyFor (window.worstSince (now), s), remembered);
         if (candidate >= wantedLatency)
             return false;
         wantedLatency = candidate;

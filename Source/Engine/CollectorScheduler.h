@@ -69,6 +69,11 @@ namespace pg
         int maxLatencySamples = 48000;
         double quietSeconds = 10.0; // no growth for this long before a shrink
         double windowSeconds = 10.0; // the shrink looks at the worst response in this window
+        // ... and never below memoryFactor x the worst response of this longer span: the
+        // machine's stalls come again (a shrink that forgot one would drop out at its next; the
+        // factor covers the same stall at another phase to the blocks). Below the safety factor,
+        // it keeps the latency up only after a response well above the window's.
+        double memorySeconds = 60.0, memoryFactor = 1.25;
     };
 
     class LatencyAdapter
@@ -85,14 +90,29 @@ namespace pg
 
         int wanted() const noexcept { return wantedLatency; }
         int latencyFor (double responseSeconds, const AdapterSettings& s) const noexcept;
-        double worstInWindow() const noexcept;
+        double worstInWindow() const noexcept { return window.worst(); }
 
     private:
-        static constexpr int buckets = 16;
-        std::array<double, buckets> bucketMax {};
-        std::array<int64_t, buckets> bucketId {};
+        // The worst response in each of 16 spans of a sliding window.
+        class WorstOver
+        {
+        public:
+            void reset() noexcept;
+            void add (double responseSeconds, double now, double windowSeconds) noexcept;
+            double worst() const noexcept; // in every span kept
+            double worstSince (double now) const noexcept; // in the spans of the window that ends now
+
+        private:
+            static constexpr int buckets = 16;
+            std::array<double, buckets> bucketMax {};
+            std::array<int64_t, buckets> bucketId {};
+            double bucketSeconds = 1.0;
+        };
+        // One block, the fade and factor x the response, up to the grid.
+        int coverFor (double responseSeconds, double factor, const AdapterSettings& s) const noexcept;
+
+        WorstOver window, memory;
         int wantedLatency = 0;
         double lastGrowthAt = 0.0;
-        double bucketSeconds = 1.0;
     };
 } // namespace pg

@@ -22,6 +22,23 @@ namespace
         in.silentSeconds = 0.0;
         return in;
     }
+
+    // The adapter at 48 kHz, 128-sample blocks, a 32-sample grid, 1.5 x the responses, shrinking
+    // after 10 s of quiet.
+    pg::AdapterSettings adapterAt128 (int fadeSamples, double windowSeconds, double memorySeconds)
+    {
+        pg::AdapterSettings s;
+        s.blockSize = 128;
+        s.sampleRate = 48000.0;
+        s.safetyFactor = 1.5;
+        s.gridSamples = 32;
+        s.fadeSamples = fadeSamples;
+        s.maxLatencySamples = 4800;
+        s.quietSeconds = 10.0;
+        s.windowSeconds = windowSeconds;
+        s.memorySeconds = memorySeconds;
+        return s;
+    }
 } // namespace
 
 TEST_CASE ("The collector schedule as a pure function of its inputs", "[engine][scheduler]")
@@ -57,14 +74,7 @@ TEST_CASE ("The collector schedule as a pure function of its inputs", "[engine][
 
 TEST_CASE ("The adaptive latency grows at once, shrinks only after quiet and at a safe point", "[engine][scheduler]")
 {
-    pg::AdapterSettings s;
-    s.blockSize = 128;
-    s.sampleRate = 48000.0;
-    s.safetyFactor = 1.5;
-    s.gridSamples = 32;
-    s.maxLatencySamples = 4800;
-    s.quietSeconds = 10.0;
-    s.windowSeconds = 8.0;
+    const auto s = adapterAt128 (0, 8.0, 8.0); // (the longer memory has a test of its own)
 
     pg::LatencyAdapter a;
     a.reset (256, 0.0);
@@ -89,4 +99,32 @@ TEST_CASE ("The adaptive latency grows at once, shrinks only after quiet and at 
     // Quiet for 10 s, safe point, the stalls out of the window: back to the recent worst.
     CHECK (a.maybeShrink (22.0, true, s));
     CHECK (a.wanted() == a.latencyFor (0.002, s));
+}
+
+TEST_CASE ("The adaptive latency shrinks no lower than 1.25 x the worst response of the last minute",
+           "[engine][scheduler]")
+{
+    const auto s = adapterAt128 (48, 10.0, 60.0);
+
+    pg::LatencyAdapter a;
+    a.reset (256, 0.0);
+    CHECK (a.observe (0.010, 1.0, s)); // a 10 ms stall
+    CHECK (a.wanted() == a.latencyFor (0.010, s)); // with the safety factor
+    double t = 1.1;
+    const auto quietUntil = [&] (double end) {
+        for (; t < end; t += 0.1)
+            a.observe (0.001, t, s);
+    };
+    // Quiet since: down to what covers 1.25 x the stall, not to what the last 10 s saw.
+    quietUntil (15.0);
+    const int cover = 800; // 128 + 48 + 1.25 x 480, up to the 32-sample grid
+    CHECK (a.maybeShrink (15.0, true, s));
+    CHECK (a.wanted() == cover);
+    quietUntil (40.0);
+    CHECK_FALSE (a.maybeShrink (40.0, true, s));
+    CHECK (a.wanted() == cover);
+    // A minute after it, the stall is forgotten.
+    quietUntil (70.0);
+    CHECK (a.maybeShrink (70.0, true, s));
+    CHECK (a.wanted() == a.latencyFor (0.001, s));
 }

@@ -131,3 +131,44 @@ TEST_CASE ("Simulation: the dynamic latency sits far below the deterministic one
     CHECK (lateDropouts[pg::Strategy::deterministic] == 0);
     CHECK (lateDropouts[pg::Strategy::dynamic] == 0);
 }
+
+TEST_CASE ("Simulation: the dynamic latency keeps covering a stall for a minute: the same stall again does not drop out; then it lets go",
+           "[sim][latency][dynamic]")
+{
+    // Stalls of the whole machine of 10 ms, 15 s apart: longer than the 10 s after which the
+    // latency shrinks to the worst response of its last 10 s.
+    auto c = cheapChunks (pg::Strategy::dynamic);
+    c.latency = 0; // from the floor up
+    c.phraseSeconds = 4.0; // (a silence every 4 s: where it may shrink)
+    SimulatedSession s (c);
+    const int64_t start = s.sim.now();
+    const std::vector<int64_t> at { 5 * seconds, 20 * seconds, 35 * seconds };
+    for (const int64_t t : at)
+        for (int thread = 0; thread < s.config.poolThreads; ++thread)
+            s.sim.stall (thread, start + t, start + t + 10 * ms);
+
+    const long blocks = 110 * 375;
+    std::vector<uint64_t> perBlock;
+    followWantedLatency (s, blocks);
+    std::vector<int> latency;
+    s.sim.every (start + blockNanos / 2, blockNanos, blocks, [&] (long) {
+        perBlock.push_back (s.dropouts (0));
+        latency.push_back (s.engines[0]->getLatencySamples());
+    });
+    s.play (blocks);
+
+    const int cover = 128 + 48 + 10 * 48; // a block, the 1 ms fade and the stall
+    for (size_t i = 0; i < at.size(); ++i)
+    {
+        const long from = static_cast<long> (at[i] / blockNanos);
+        INFO ("stall " << i << " at " << at[i] / seconds << " s, L before it " << latency[static_cast<size_t> (from - 1)] << ", after "
+                       << latency[static_cast<size_t> (from + 375)]);
+        CHECK (episodesBetween (perBlock, from, from + 375) == (i == 0 ? 1 : 0));
+    }
+    // The first stall's blocks came too late to be played: their wait, the whole stall, is what
+    // the latency grew to cover (1.5 x 10 ms), not the shorter waits of the blocks after them.
+    CHECK (latency[static_cast<size_t> (at[0] / blockNanos + 375)] >= 128 + 48 + 720);
+    // A minute and the quiet period after the last stall, it covers what it measures again.
+    INFO ("L at the end " << s.engines[0]->getLatencySamples() << ", the stall's cover " << cover);
+    CHECK (s.engines[0]->getLatencySamples() < cover);
+}

@@ -25,6 +25,9 @@ namespace pgtest
         std::function<DspCosts (int instance)> costs = [] (int) { return DspCosts {}; };
         float gain = 0.5f; // the DSP: y = gain · x
         int64_t callbackCost = 0; // the host callback's own time, besides the engines'
+        // The input falls silent for the last silenceSeconds of every phraseSeconds, as music's
+        // phrases end (0: a sine throughout). Silence is where the dynamic latency may shrink.
+        double phraseSeconds = 0.0, silenceSeconds = 0.5;
     };
 
     class SimulatedSession
@@ -57,9 +60,12 @@ namespace pgtest
             pool.reset(); // its threads end
         }
 
-        // The input of instance i at sample n: a sine, a little different for each instance.
+        // The input of instance i at sample n: a sine, a little different for each instance (and
+        // the phrases' silences).
         float input (int i, long n) const
         {
+            if (config.phraseSeconds > 0.0 && std::fmod (static_cast<double> (n) / config.rate, config.phraseSeconds) >= config.phraseSeconds - config.silenceSeconds)
+                return 0.0f;
             return 0.5f * static_cast<float> (std::sin (2.0 * M_PI * (220.0 + 10.0 * i) * static_cast<double> (n) / config.rate));
         }
 
