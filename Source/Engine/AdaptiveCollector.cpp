@@ -199,7 +199,7 @@ namespace pg
             spreadCycleOnWorker (now);
     }
 
-    // Worker, real time: the deterministic strategy's measured latency covers this response.
+    // Worker, real time: a block's response, played or skipped (AdaptiveCollector.h).
     void AdaptiveCollector::observeResponseOnWorker (const BlockStamp& stamp, double responseSeconds, double now) noexcept
     {
         if (stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
@@ -213,6 +213,7 @@ namespace pg
         }
     }
 
+    // The deterministic strategy's measured latency covers this response.
     void AdaptiveCollector::measureResponseOnWorker (double responseSeconds) noexcept
     {
         auto a = adapterSettings();

@@ -97,6 +97,14 @@ for name, at, before, after in (("Output", 3 * rate, 1.0, low), ("Mix", 5 * rate
     if window is None or not (settled_before and settled_after):
         print(f"{name}: no step from {before:.3f} to {after:.3f} near {point} (settled before {settled_before}, after {settled_after})")
         ok = False
+        # For the diagnosis: the lag at which the export matches its input best, 0.5 s before
+        # the point (an export out of alignment, or a gain that never came).
+        at_n = point - rate // 2
+        def misfit(lag, g=before):
+            return sum((y[n] - g * x[n - lag]) ** 2 for n in range(at_n, at_n + 256))
+        lag = min(range(-1536, 1537), key=misfit)
+        print(f"{name}: 0.5 s before it the export matches its input best {lag:+d} samples later "
+              f"(residual {misfit(lag):.3g} against {misfit(0):.3g} at 0)")
         continue
     first, last = window[0] - point, window[1] - point
     inside = first >= -block - 64 and last <= block

@@ -21,8 +21,8 @@ ardour_setup() { # vst3|lv2, bundle
     [[ -d $bundle ]] || { echo "FAIL: no plugin bundle at '$bundle'" >&2; exit 1; }
     bundle=$(cd "$bundle" && pwd -P) # resolve a path given as .../Contents/x86_64-linux/../..
 
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
+    work=$(mktemp -d) # kept with PG_KEEP_WORK=1 (the session, its export), for a diagnosis
+    trap '[[ -n ${PG_KEEP_WORK:-} ]] || rm -rf "$work"' EXIT
     mkdir -p "$work/home/.config/ardour7/scripts" "$work/plugins"
     export HOME=$work/home XDG_CONFIG_HOME=$work/home/.config
     cp -r "$bundle" "$work/plugins/"
