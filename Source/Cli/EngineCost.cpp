@@ -71,12 +71,12 @@ namespace pauseguard::cli
         warm.blockSize = warm.chunkFrames = block;
         warm.numChannels = channels;
         const std::atomic<bool> never { false };
+        const auto pushParameters = [this] (pg::Dsp& d) { push (d); };
         for (int k = 0; k < std::max (1, copies); ++k)
         {
             auto& dsp = *scripts.emplace_back (std::make_unique<pg::LuaDsp>());
-            if (! dsp.load (source, p.getScriptName().toStdString()) || ! dsp.prepare (rate, block, channels) || ! pg::warmUpScript (
-                                                                                                                     dsp, warm, [this] (pg::Dsp& d) { push (d); }, never) ||
-                ! dsp.prepare (rate, block, channels))
+            const bool loaded = dsp.load (source, p.getScriptName().toStdString()) && dsp.prepare (rate, block, channels);
+            if (! loaded || ! pg::warmUpScript (dsp, warm, pushParameters, never) || ! dsp.prepare (rate, block, channels))
             {
                 scripts.clear();
                 return;
