@@ -3,6 +3,7 @@
 #include "DemoSignal.h"
 #include "LuaDsp.h"
 #include "Profiler.h"
+#include "WorkerPool.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +13,16 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 namespace pauseguard::cli
 {
@@ -104,7 +114,28 @@ namespace pauseguard::cli
             d.setParameter (ParameterPush::scriptNames()[i], values[i]);
     }
 
-    ScriptAlone ScriptsAlone::run (double seconds, bool wallClock)
+    ScriptAlone ScriptsAlone::run (double seconds, Pace pace)
+    {
+        if (pace != Pace::paced)
+            return runHere (seconds, pace);
+        ScriptAlone r;
+        std::thread paced ([&] {
+#if defined(__linux__)
+            pthread_setname_np (pthread_self(), "pg-paced-alone");
+            sched_param param {};
+            param.sched_priority = pg::WorkerPool::realtimePriority;
+            pthread_setschedparam (pthread_self(), SCHED_FIFO, &param); // (quietly normal where not allowed)
+#endif
+#if defined(__x86_64__)
+            _mm_setcsr (_mm_getcsr() | 0x8040); // flush-to-zero, as the pool's threads
+#endif
+            r = runHere (seconds, pace);
+        });
+        paced.join();
+        return r;
+    }
+
+    ScriptAlone ScriptsAlone::runHere (double seconds, Pace pace)
     {
         ScriptAlone failed;
         if (scripts.empty())
@@ -121,13 +152,23 @@ namespace pauseguard::cli
         const double blockSeconds = blockSize / sampleRate * static_cast<double> (scripts.size()); // one block of every script
         ScriptAlone r;
         double cpuSeconds = 0.0, audioSeconds = 0.0;
+        const bool wallClock = pace != Pace::tightLoop;
+        const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration> (std::chrono::duration<double> (blockSize / sampleRate));
         for (int part = 0; part < parts; ++part)
         {
             const double start = threadCpuSeconds();
-            const auto wallEnd = std::chrono::steady_clock::now() + std::chrono::duration<double> (seconds / parts);
+            const auto partStart = std::chrono::steady_clock::now();
+            const auto wallEnd = partStart + std::chrono::duration<double> (seconds / parts);
             long b = 0;
-            for (; wallClock ? std::chrono::steady_clock::now() < wallEnd : b < blocksPerPart; ++b)
+            const auto more = [&] {
+                if (pace == Pace::paced)
+                    return partStart + b * period < wallEnd; // (the blocks whose period starts in the part)
+                return wallClock ? std::chrono::steady_clock::now() < wallEnd : b < blocksPerPart;
+            };
+            for (; more(); ++b)
             {
+                if (pace == Pace::paced)
+                    std::this_thread::sleep_until (partStart + b * period); // (steady clock: an absolute nanosleep)
                 const auto from = input.begin() + static_cast<std::ptrdiff_t> (inputPos);
                 inputPos = (inputPos + static_cast<size_t> (blockSize)) % input.size();
                 for (auto& dsp : scripts) // each on the same input, one after the other, as a host calls its plugins
@@ -146,6 +187,7 @@ namespace pauseguard::cli
             r.cpuPercent = part == 0 ? 100.0 * took / audio : std::min (r.cpuPercent, 100.0 * took / audio);
         }
         r.meanCpuPercent = 100.0 * cpuSeconds / audioSeconds;
+        r.audioSeconds = audioSeconds / static_cast<double> (scripts.size());
         return r;
     }
 

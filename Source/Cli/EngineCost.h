@@ -26,18 +26,31 @@ namespace pauseguard::cli
         double cpuPercent = -1.0;
         double meanCpuPercent = -1.0; // the same over all three parts
         size_t heapPeakBytes = 0; // the largest heap a script's Lua state held between two blocks
+        double audioSeconds = 0.0; // the audio one script processed
     };
     class ScriptsAlone
     {
     public:
         ScriptsAlone (const PauseGuardProcessor& p, double rate, int block, int channels, int copies);
         ~ScriptsAlone();
-        // `seconds` of audio (wallClock: as much audio as `seconds` of wall time holds), timed;
-        // runs again continue where the last ended.
-        ScriptAlone run (double seconds, bool wallClock = false);
+        // How run() calls the scripts: as fast as they go, for `seconds` of audio (tightLoop) or
+        // of wall time (wallClock); or at real-time pace (paced): one block of every script each
+        // block period, from a thread at the pool's priority that sleeps in between. Paced, the
+        // thread wakes once a period as the pool does, and its CPU time is the script's plus
+        // what the machine charges a thread for waking up: the least any paced processing pays.
+        enum class Pace
+        {
+            tightLoop,
+            wallClock,
+            paced
+        };
+        // `seconds` of audio (of wall time: wallClock, paced), timed; runs again continue where
+        // the last ended.
+        ScriptAlone run (double seconds, Pace pace = Pace::tightLoop);
 
     private:
         void push (pg::Dsp& d) const;
+        ScriptAlone runHere (double seconds, Pace pace);
 
         const ParameterRefs& params;
         double sampleRate;

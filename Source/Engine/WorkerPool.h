@@ -11,10 +11,11 @@
 // one, a single long collection would hold every instance up). They run at a raised priority,
 // below the audio thread, where the OS allows it, with flush-to-zero set.
 //
-// Waiting: while audio flows (a block marked in the last 50 ms), an idle thread naps 0.5 ms at a
-// time on a futex. The audio thread wakes one (a syscall) only if no thread is looking for work
-// and none wakes by itself at least 1 ms before the new work is due: at the usual latencies it
-// never does. Without audio for 50 ms the threads sleep until woken.
+// Waiting: while audio flows (a block marked in the last 50 ms), an idle thread naps on a futex
+// until just after the next callback is due, then 0.5 ms at a time. The audio thread wakes one (a
+// syscall) only if no thread is looking for work and none wakes by itself at least 1 ms before the
+// new work is due: at the usual latencies it never does. Without audio for 50 ms the threads sleep
+// until woken.
 
 #include "Clock.h"
 #include "Wakeup.h"
@@ -93,9 +94,10 @@ namespace pg
         // Marks closer than this are one callback's (its instances, one after another).
         static constexpr int64_t burstGapNanos = 250'000;
         Slot* pickEarliest (int64_t now, int64_t& retryAt) noexcept;
-        // How long an idle thread naps while blocks arrive: until shortly before the next callback
-        // is due (the last callback's first mark + the shorter of the last two periods), or napNanos
-        // when that is nearer or unknown. Either way it wakes at most napNanos after a block arrives.
+        // How long an idle thread naps while blocks arrive: until a quarter of a millisecond after
+        // the next callback is due (the last callback's first mark + the shorter of the last two
+        // periods), or napNanos when that is past or unknown: one wake-up a period, which finds
+        // the callback's blocks there.
         int64_t napWhileTraffic (int64_t now) const noexcept;
         // When the next callback is due: the last callback's first mark + the shorter of the last
         // two periods; -1 without a steady period.

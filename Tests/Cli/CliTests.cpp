@@ -224,10 +224,19 @@ TEST_CASE ("cost alternates the engine and the script alone, and reports the med
     CHECK (least > 0.0);
     CHECK (static_cast<double> (j["scripts_in_turn_cpu_percent_median"]) > 0.0);
     CHECK (static_cast<double> (j["engine_cost_ratio_vs_scripts_in_turn_median"]) > 0.0);
+    CHECK (static_cast<double> (j["scripts_paced_cpu_percent_median"]) > 0.0);
+    CHECK (static_cast<double> (j["engine_cost_ratio_vs_scripts_paced_median"]) > 0.0);
+    // Paced, the scripts run at real-time pace: a quarter of the round's 1 s before it and one
+    // after hold 0.5 s of audio, never more (a block starts at its period; as fast as they go,
+    // they would process many seconds), and not much less on this quiet a load.
+    const double pacedAudio = j["scripts_paced_audio_seconds_per_round_median"];
+    CHECK (pacedAudio <= 0.5 + 6 * 128 / 48000.0);
+    CHECK (pacedAudio > 0.25);
     const auto text = runCli ({ "cost", "--seconds", "1", "--rounds", "2" });
     REQUIRE (text.exitCode == 0);
     CHECK (text.output.contains ("round  2: pool CPU per instance"));
     CHECK (text.output.contains ("engine cost: median"));
+    CHECK (text.output.contains ("them paced"));
     CHECK (runCli ({ "cost", "--process", "true" }).exitCode == 2);
 }
 
