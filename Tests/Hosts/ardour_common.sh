@@ -8,8 +8,9 @@
 # ardour_allow_program <command line> makes new instances run that DSP program (allowed privately).
 # ardour_install_probe_sine puts the Lua generator "PauseGuard Probe Sine" (ardour_probe_sine.lua)
 # in Ardour's scripts. ardour_export_session <snapshot> <out.wav> exports a saved snapshot of
-# $PG_SESSION with ardour7-export (up to 3 attempts of 60 s, or $ARDOUR_EXPORT_TIMEOUT: it sometimes
-# hangs after "Writing").
+# $PG_SESSION with ardour7-export (up to $ARDOUR_EXPORT_ATTEMPTS attempts, default 3, of 60 s, or
+# $ARDOUR_EXPORT_TIMEOUT: it sometimes hangs after "Writing", or aborts, also for a session without
+# PauseGuard in it; an export that completes is compared in full).
 # ardour_build_session <script.lua> runs a script that builds and saves $PG_SESSION, and fails
 # unless it printed "ardour: session ready".
 
@@ -68,15 +69,15 @@ ardour_install_probe_sine() {
 }
 
 ardour_export_session() { # snapshot, output
-    local attempt
-    for attempt in 1 2 3; do
+    local attempt attempts=${ARDOUR_EXPORT_ATTEMPTS:-3}
+    for ((attempt = 1; attempt <= attempts; attempt++)); do
         rm -f "$2"
         if timeout -k 5 "${ARDOUR_EXPORT_TIMEOUT:-60}" ardour7-export "$PG_SESSION" "$1" -s 48000 -b float -o "$2" >"$work/export.log" 2>&1 && [[ -s $2 ]]; then
             return 0
         fi
         echo "ardour7-export ($1) attempt $attempt failed or hung; last output: $(tr '\r' '\n' <"$work/export.log" | grep -v '^$' | tail -n 1)"
     done
-    echo "FAIL: ardour7-export ($1) failed 3 times" >&2
+    echo "FAIL: ardour7-export ($1) failed $attempts times" >&2
     return 1
 }
 
