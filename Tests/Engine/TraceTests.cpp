@@ -127,6 +127,16 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
     CHECK (causeOf ({ nap (1, 0, 19 * ms), sleep (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::lateWakeup);
     SECTION ("the napping thread overslept (the machine did not run it) while the other slept")
     CHECK (causeOf ({ nap (1, 0, 19 * ms, 1 * ms), sleep (2, 0, 19 * ms), chunk (1, 0, 19 * ms, 20 * ms, 0) }) == Cause::noThreadRunning);
+    SECTION ("a DSP program's long call is its own, unless the machine ran none of the pool's threads through most of it")
+    {
+        auto programChunk = chunk (1, 0, 1 * ms, 25 * ms, 0);
+        programChunk.value = 1; // (a program: its work is in another process)
+        CHECK (causeOf ({ programChunk, nap (2, 0, 30 * ms) }) == Cause::ownChunk);
+        // The other thread meant to wake at 2 ms and did at 20: 18 of the call's 24 ms.
+        CHECK (causeOf ({ programChunk, nap (2, 0, 20 * ms, 2 * ms), nap (2, 20 * ms, 30 * ms) }) == Cause::noThreadRunning);
+        // Oversleeping for 10 of the 24 ms is not most of it.
+        CHECK (causeOf ({ programChunk, nap (2, 0, 12 * ms, 2 * ms), nap (2, 12 * ms, 30 * ms) }) == Cause::ownChunk);
+    }
     SECTION ("the host brought the input late")
     CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
 }

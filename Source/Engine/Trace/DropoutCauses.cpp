@@ -65,6 +65,17 @@ namespace pg::trace
             return v;
         }
 
+        // A program's chunk (its work in another process): the share of its wall time during
+        // which the pool's other threads napped past the moment they meant to wake. The machine
+        // ran none of them then, and most likely not the program either.
+        double programStalledShare (const Event& e, const Spans& overslept)
+        {
+            const int64_t wall = e.end - e.start;
+            if (e.value == 0 || wall <= 0)
+                return 0.0;
+            return static_cast<double> (overlap (overslept, e.start, e.end)) / static_cast<double> (wall);
+        }
+
         // What one pool thread did in [w0, w1), apart from running `instance` itself. A nap past
         // the time it meant to wake, and a sleep while another thread's nap overslept (the pool
         // relied on that one), count as descheduled: the machine did not run them.
@@ -208,9 +219,9 @@ namespace pg::trace
             else if (chunk != nullptr && chunk->start < T && (2 * chunk->collectorNanos >= chunk->end - chunk->start || ranShare (*chunk) < 0.5 || 2 * (chunk->end - chunk->start) >= T - A))
             {
                 const int64_t wall = chunk->end - chunk->start;
-                dc.cause = 2 * chunk->collectorNanos >= wall ? Cause::collection
-                           : ranShare (*chunk) < 0.5         ? Cause::noThreadRunning
-                                                             : Cause::ownChunk;
+                dc.cause = 2 * chunk->collectorNanos >= wall                                           ? Cause::collection
+                           : ranShare (*chunk) < 0.5 || programStalledShare (*chunk, overslept) >= 0.5 ? Cause::noThreadRunning
+                                                                                                       : Cause::ownChunk;
             }
             else
             {

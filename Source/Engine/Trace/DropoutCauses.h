@@ -6,7 +6,10 @@
 //   1. hostLate         T − A < 3/4 of D − A: the host brought the input late, or called early.
 //   2. its own chunk (the one holding the missing input) started before T:
 //        collection       if the collector took at least half of it;
-//        noThreadRunning  if its thread ran (CPU time) less than half of it, descheduled;
+//        noThreadRunning  if its thread ran (CPU time) less than half of it, descheduled; or, for
+//                         a DSP program's chunk (its work in another process), if the pool's
+//                         other threads napped past their wake-up for at least half of it: the
+//                         machine ran none of the process's threads then;
 //        ownChunk         if it took at least half of T − A.
 //   3. otherwise, what the pool's threads did between A and the moment the chunk started (or T):
 //      the largest share, summed over the threads, of
