@@ -18,10 +18,6 @@
 
 #if defined(__linux__)
 #include <pthread.h>
-#include <sched.h>
-#endif
-#if defined(__x86_64__)
-#include <xmmintrin.h>
 #endif
 
 namespace pauseguard::cli
@@ -122,13 +118,8 @@ namespace pauseguard::cli
         std::thread paced ([&] {
 #if defined(__linux__)
             pthread_setname_np (pthread_self(), "pg-paced-alone");
-            sched_param param {};
-            param.sched_priority = pg::WorkerPool::realtimePriority;
-            pthread_setschedparam (pthread_self(), SCHED_FIFO, &param); // (quietly normal where not allowed)
 #endif
-#if defined(__x86_64__)
-            _mm_setcsr (_mm_getcsr() | 0x8040); // flush-to-zero, as the pool's threads
-#endif
+            pg::WorkerPool::enterPoolThreadSettings();
             r = runHere (seconds, pace);
         });
         paced.join();

@@ -99,6 +99,12 @@ namespace pg
         return std::max (2, cores - 1);
     }
 
+    void WorkerPool::enterPoolThreadSettings() noexcept
+    {
+        raisePriority();
+        setFlushToZero();
+    }
+
     WorkerPool::WorkerPool (int threadCount)
         : slots (std::make_unique<Slot[]> (maxClients))
     {
@@ -324,8 +330,7 @@ namespace pg
 #if defined(__linux__)
             pthread_setname_np (pthread_self(), "pg-pool"); // for top, a debugger, and the CLI's engine cost
 #endif
-            raisePriority();
-            setFlushToZero();
+            enterPoolThreadSettings();
         }
         int64_t windowStart = nowNanos(), busy = 0;
         auto& recorder = trace::Recorder::global();

@@ -49,6 +49,10 @@ namespace pg
         // The pool threads' SCHED_FIFO priority: above normal threads, below the audio thread. A
         // thread stays at the normal policy where the system does not allow it.
         static constexpr int realtimePriority = 5;
+        // The calling thread as the pool's threads run: at realtimePriority where the system allows
+        // it (quietly normal elsewhere), with flush-to-zero set. (A measurement that stands in for
+        // the pool uses it too: EngineCost.h.)
+        static void enterPoolThreadSettings() noexcept;
 
         // The process's pool, created with the first engine and stopped with the last.
         static std::shared_ptr<WorkerPool> shared();
