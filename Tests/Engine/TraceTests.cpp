@@ -141,6 +141,51 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
     CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
 }
 
+TEST_CASE ("Dropout causes: while the instance's earlier chunk held it, what that chunk did is the cause, not what other threads did",
+           "[engine][trace]")
+{
+    // Instance 0's chunk of ring position 0 runs on lane 1 from 0 to `heldUntil`; its next block
+    // (position 128) arrives at 1 ms, due at 19 ms, is missing at 19 ms, and its chunk runs after.
+    // `other` is what lane 2 did meanwhile, and lane 1 after the earlier chunk: no other thread can
+    // take an instance that a chunk holds.
+    const auto causeOf = [] (Event earlier, std::vector<Event> other) {
+        Snapshot s;
+        s.events = std::move (other);
+        s.events.push_back (earlier);
+        auto next = chunk (1, 0, std::max<int64_t> (earlier.end, 20 * ms), std::max<int64_t> (earlier.end, 20 * ms) + ms, 128);
+        next.arrival = 1 * ms;
+        s.events.push_back (next);
+        s.events.push_back (at (Kind::block, 0, 0, 1 * ms, 128, 19 * ms));
+        s.events.push_back (at (Kind::dropout, 0, 0, 19 * ms, 128));
+        std::sort (s.events.begin(), s.events.end(), [] (const Event& a, const Event& b) { return a.start < b.start; });
+        const auto causes = attributeDropouts (s);
+        REQUIRE (causes.size() == 1);
+        return causes.front().cause;
+    };
+    const std::vector<Event> napping { nap (2, 0, 10 * ms), nap (2, 10 * ms, 20 * ms), nap (2, 20 * ms, 30 * ms) };
+    const std::vector<Event> working { chunk (2, 1, 0, 15 * ms, 0, 0, 15 * ms), nap (2, 15 * ms, 30 * ms) };
+
+    SECTION ("its thread was descheduled in the earlier chunk: the machine, while the other thread napped or worked")
+    {
+        CHECK (causeOf (chunk (1, 0, 0, 24 * ms, 0, 0, 1 * ms), napping) == Cause::noThreadRunning);
+        CHECK (causeOf (chunk (1, 0, 0, 24 * ms, 0, 0, 1 * ms), working) == Cause::noThreadRunning);
+    }
+    SECTION ("the earlier chunk ran its own work, or a collection, all that time")
+    {
+        CHECK (causeOf (chunk (1, 0, 0, 24 * ms, 0, 0, 24 * ms), napping) == Cause::ownChunk);
+        CHECK (causeOf (chunk (1, 0, 0, 24 * ms, 0, 20 * ms, 24 * ms), working) == Cause::collection);
+    }
+    SECTION ("once the earlier chunk had ended, the instance was free: what the threads did counts")
+    {
+        auto both = napping;
+        both.push_back (nap (1, 2 * ms, 20 * ms));
+        CHECK (causeOf (chunk (1, 0, 0, 2 * ms, 0, 0, 2 * ms), both) == Cause::lateWakeup);
+        both = working;
+        both.push_back (chunk (1, 2, 2 * ms, 20 * ms, 0, 0, 18 * ms));
+        CHECK (causeOf (chunk (1, 0, 0, 2 * ms, 0, 0, 2 * ms), both) == Cause::queued);
+    }
+}
+
 TEST_CASE ("Dropout causes: waiting behind others' work is overloaded when the pool had been running work all the second before",
            "[engine][trace]")
 {

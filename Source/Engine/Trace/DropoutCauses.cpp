@@ -33,7 +33,7 @@ namespace pg::trace
 
         struct Shares
         {
-            double queued = 0, collection = 0, stalled = 0, napping = 0;
+            double queued = 0, collection = 0, stalled = 0, napping = 0, own = 0;
         };
 
         using Spans = std::vector<std::pair<int64_t, int64_t>>;
@@ -76,40 +76,80 @@ namespace pg::trace
             return static_cast<double> (overlap (overslept, e.start, e.end)) / static_cast<double> (wall);
         }
 
-        // What one pool thread did in [w0, w1), apart from running `instance` itself. A nap past
-        // the time it meant to wake, and a sleep while another thread's nap overslept (the pool
-        // relied on that one), count as descheduled: the machine did not run them.
-        void addLane (const Events& lane, int instance, int64_t w0, int64_t w1, const Spans& overslept, Shares& s)
+        // A chunk's wall time d in [a, b) as shares: descheduled (its thread ran less than d), the
+        // collector, and the rest, its own work (`work`).
+        void addChunk (const Event& e, double d, Shares& s, double Shares::*work)
         {
+            const double ran = d * ranShare (e);
+            const int64_t wall = std::max<int64_t> (1, e.end - e.start);
+            const double collector = ran * std::min (1.0, static_cast<double> (e.collectorNanos) / static_cast<double> (wall));
+            s.stalled += d - ran;
+            s.collection += collector;
+            s.*work += ran - collector;
+        }
+
+        // What one pool thread did in [w0, w1), apart from running `instance` itself, and only where
+        // the instance was free: while one of its earlier chunks held it (`held`, sorted by start),
+        // no other thread could take its input, and what that chunk did counts instead (holders).
+        // A nap past the time it meant to wake, and a sleep while another thread's nap overslept
+        // (the pool relied on that one), count as descheduled: the machine did not run them.
+        void addLane (const Events& lane, int instance, int64_t w0, int64_t w1, const Spans& overslept, const Spans& held, Shares& s)
+        {
+            const auto freeOf = [&held] (int64_t a, int64_t b) { return static_cast<double> (b - a - overlap (held, a, b)); };
             auto it = std::upper_bound (lane.begin(), lane.end(), w0, [] (int64_t v, const Event& e) { return v < e.end; });
             int64_t cursor = w0;
             for (; it != lane.end() && it->start < w1; ++it)
             {
                 const int64_t a = std::max (it->start, w0), b = std::min (it->end, w1);
                 if (a > cursor)
-                    s.stalled += static_cast<double> (a - cursor); // neither working nor waiting: descheduled
+                    s.stalled += freeOf (cursor, a); // neither working nor waiting: descheduled
                 cursor = std::max (cursor, b);
-                const auto d = static_cast<double> (b - a);
-                if (d <= 0.0)
+                if (b <= a)
                     continue;
-                if (it->kind == Kind::nap)
+                if (it->kind == Kind::nap && it->due != untilWoken)
                 {
-                    const int64_t late = it->due == untilWoken ? overlap (overslept, a, b) : std::max<int64_t> (0, b - std::max (a, it->due));
-                    s.stalled += static_cast<double> (late);
-                    s.napping += d - static_cast<double> (late);
+                    // After the time it meant to wake, the machine's; before, as it meant to.
+                    const int64_t meantEnd = std::clamp (it->due, a, b);
+                    s.stalled += freeOf (meantEnd, b);
+                    s.napping += freeOf (a, meantEnd);
+                }
+                else if (it->kind == Kind::nap)
+                {
+                    // Asleep: the machine's while another's nap overslept (in proportion, where free).
+                    const double free = freeOf (a, b);
+                    const double late = free * static_cast<double> (overlap (overslept, a, b)) / static_cast<double> (b - a);
+                    s.stalled += late;
+                    s.napping += free - late;
                 }
                 else if (it->kind == Kind::chunk && it->instance != instance)
                 {
-                    const double ran = d * ranShare (*it);
-                    const int64_t wall = std::max<int64_t> (1, it->end - it->start);
-                    const double collector = ran * std::min (1.0, static_cast<double> (it->collectorNanos) / static_cast<double> (wall));
-                    s.stalled += d - ran;
-                    s.collection += collector;
-                    s.queued += ran - collector;
+                    const double d = static_cast<double> (b - a);
+                    Shares part;
+                    addChunk (*it, d, part, &Shares::queued);
+                    const double f = freeOf (a, b) / d;
+                    s.stalled += f * part.stalled;
+                    s.collection += f * part.collection;
+                    s.queued += f * part.queued;
                 }
             }
             if (cursor < w1)
-                s.stalled += static_cast<double> (w1 - cursor);
+                s.stalled += freeOf (cursor, w1);
+        }
+
+        // The instance's earlier chunks in [w0, w1) (they held it), as spans, and their shares.
+        Spans holders (const Events& ownChunks, uint64_t missing, int64_t w0, int64_t w1, Shares& s)
+        {
+            Spans v;
+            for (const auto& e : ownChunks)
+            {
+                const int64_t a = std::max (e.start, w0), b = std::min (e.end, w1);
+                if (e.ringPos >= missing || b <= a)
+                    continue;
+                v.emplace_back (a, b);
+                addChunk (e, static_cast<double> (b - a), s, &Shares::own);
+            }
+            std::sort (v.begin(), v.end());
+            return v;
         }
 
         // The pool threads' CPU time running chunks, as sums over the chunks that ended by a time.
@@ -157,7 +197,8 @@ namespace pg::trace
         {
             std::pair<double, Cause> best { 0.0, Cause::ownChunk };
             for (const auto& c : { std::pair { s.queued, Cause::queued }, std::pair { s.collection, Cause::collection },
-                                   std::pair { s.stalled, Cause::noThreadRunning }, std::pair { s.napping, Cause::lateWakeup } })
+                                   std::pair { s.stalled, Cause::noThreadRunning }, std::pair { s.napping, Cause::lateWakeup },
+                                   std::pair { s.own, Cause::ownChunk } })
                 if (c.first > best.first)
                     best = c;
             return best.second;
@@ -227,8 +268,9 @@ namespace pg::trace
             {
                 const int64_t w1 = chunk != nullptr ? std::min (chunk->start, T) : T;
                 Shares s;
+                const Spans held = holders (chunks[d.instance], d.ringPos, A, std::max (A, w1), s);
                 for (const auto& [lane, events] : lanes)
-                    addLane (events, d.instance, A, std::max (A, w1), overslept, s);
+                    addLane (events, d.instance, A, std::max (A, w1), overslept, held, s);
                 dc.cause = largest (s);
                 if ((dc.cause == Cause::queued || dc.cause == Cause::collection) && busy.saturatedBefore (T))
                     dc.cause = Cause::overloaded;

@@ -12,7 +12,9 @@
 //                         machine ran none of the process's threads then;
 //        ownChunk         if it took at least half of T − A.
 //   3. otherwise, what the pool's threads did between A and the moment the chunk started (or T):
-//      the largest share, summed over the threads, of
+//      the largest share, summed over the threads, of what follows; while an earlier chunk of
+//      the instance held it (no other thread could take its input), what that chunk did instead:
+//      descheduled (noThreadRunning), the collector (collection) or its own work (ownChunk).
 //        queued           other instances' chunks (their non-collector part),
 //        collection       other instances' collector work,
 //        noThreadRunning  time a thread was descheduled (neither running a chunk nor napping,
