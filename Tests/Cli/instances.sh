@@ -2,8 +2,11 @@
 # The README's "Many instances" table: `pauseguard soak --instances N --strategy S --json` for each
 # N and strategy, one row each, with the trace's figures (the dropouts' causes, an instance's CPU,
 # the capacity, the worst stall, the machine's slowdown, the physical floor, the engine's own cost).
-# usage: [LOAD=busy|build+disk] Tests/Cli/instances.sh path/to/pauseguard [seconds, default 60] [N ...]
-# LOAD keeps both cores busy meanwhile with ordinary processes (Tests/Cli/loads.sh).
+# usage: [LOAD=busy|build+disk] [STRATEGIES="deterministic dynamic auto"] Tests/Cli/instances.sh
+#        path/to/pauseguard [seconds, default 60] [N ...]
+# LOAD keeps both cores busy meanwhile with ordinary processes (Tests/Cli/loads.sh). STRATEGIES
+# picks the rows (deterministic and dynamic by default); auto is the deterministic strategy with
+# the auto latency (--latency-ms auto).
 set -euo pipefail
 BIN="$1"
 SECONDS_EACH="${2:-60}"
@@ -29,7 +32,12 @@ PY
 echo "| N | strategy | dropouts first 2 s / after | causes | pool load mean (of 200 %) | instance CPU | capacity | worst stall | machine slowdown | physical floor | L at the end, min / median / max (max during the run) | pool CPU per instance / the script alone |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for n in $COUNTS; do
-    for s in deterministic dynamic; do
-        "$BIN" soak --instances "$n" --strategy "$s" --seconds "$SECONDS_EACH" --json 2>/dev/null | python3 "$ROW" "$n" "$s"
+    for s in ${STRATEGIES:-deterministic dynamic}; do
+        case "$s" in
+            auto) args=(--strategy deterministic --latency-ms auto) ;;
+            deterministic | dynamic) args=(--strategy "$s") ;;
+            *) echo "instances.sh: unknown strategy '$s' (deterministic, dynamic or auto)" >&2; exit 2 ;;
+        esac
+        "$BIN" soak --instances "$n" "${args[@]}" --seconds "$SECONDS_EACH" --json 2>/dev/null | python3 "$ROW" "$n" "$s"
     done
 done

@@ -137,6 +137,14 @@ TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace
         // Oversleeping for 10 of the 24 ms is not most of it.
         CHECK (causeOf ({ programChunk, nap (2, 0, 12 * ms, 2 * ms), nap (2, 12 * ms, 30 * ms) }) == Cause::ownChunk);
     }
+    SECTION ("input the pool skipped as too late, read again after the latency grew: what the pool did until the skip")
+    {
+        // Both threads descheduled from 1 to 8 ms, the input skipped at 8 ms; at 18 ms a latency
+        // that grew meanwhile reads it, after the threads napped 10 ms as they meant to.
+        auto skipped = at (Kind::skip, 1, 0, 8 * ms, 0);
+        skipped.frames = 1024;
+        CHECK (causeOf ({ nap (1, 0, 8 * ms, 1 * ms), nap (2, 0, 8 * ms, 1 * ms), skipped, nap (1, 8 * ms, 30 * ms), nap (2, 8 * ms, 30 * ms) }) == Cause::noThreadRunning);
+    }
     SECTION ("the host brought the input late")
     CHECK (causeOf ({ chunk (1, 0, 16 * ms, 19 * ms, 0) }, 15 * ms) == Cause::hostLate);
 }

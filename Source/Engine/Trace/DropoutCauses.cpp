@@ -215,7 +215,7 @@ namespace pg::trace
 
     std::vector<DropoutCause> attributeDropouts (const Snapshot& trace)
     {
-        std::map<int, Events> blocks, chunks, lanes; // by instance, by instance, by pool lane
+        std::map<int, Events> blocks, chunks, skips, lanes; // by instance (three), by pool lane
         Events dropouts;
         for (const auto& e : trace.events)
         {
@@ -231,6 +231,9 @@ namespace pg::trace
                 case Kind::nap:
                     lanes[e.lane].push_back (e);
                     break;
+                case Kind::skip:
+                    skips[e.instance].push_back (e);
+                    break;
                 case Kind::dropout:
                     dropouts.push_back (e);
                     break;
@@ -241,8 +244,9 @@ namespace pg::trace
         auto byRing = [] (const Event& a, const Event& b) { return a.ringPos < b.ringPos; };
         for (auto& [i, v] : blocks)
             std::sort (v.begin(), v.end(), byRing);
-        for (auto& [i, v] : chunks)
-            std::sort (v.begin(), v.end(), byRing);
+        for (auto* byInstance : { &chunks, &skips })
+            for (auto& [i, v] : *byInstance)
+                std::sort (v.begin(), v.end(), byRing);
 
         const Spans overslept = oversleeps (lanes);
         const PoolBusy busy (lanes);
@@ -266,7 +270,10 @@ namespace pg::trace
             }
             else
             {
-                const int64_t w1 = chunk != nullptr ? std::min (chunk->start, T) : T;
+                // Until its chunk started; or, for input the pool skipped as too late (a latency
+                // that grew later reads it again), until the skip.
+                const Event* skipped = holding (skips[d.instance], d.ringPos);
+                const int64_t w1 = std::min ({ chunk != nullptr ? chunk->start : T, skipped != nullptr ? skipped->start : T, T });
                 Shares s;
                 const Spans held = holders (chunks[d.instance], d.ringPos, A, std::max (A, w1), s);
                 for (const auto& [lane, events] : lanes)

@@ -11,7 +11,8 @@
 //                         other threads napped past their wake-up for at least half of it: the
 //                         machine ran none of the process's threads then;
 //        ownChunk         if it took at least half of T − A.
-//   3. otherwise, what the pool's threads did between A and the moment the chunk started (or T):
+//   3. otherwise, what the pool's threads did between A and the moment the chunk started (or T;
+//      or the moment the pool skipped the input as too late, which a latency grown since reads):
 //      the largest share, summed over the threads, of what follows; while an earlier chunk of
 //      the instance held it (no other thread could take its input), what that chunk did instead:
 //      descheduled (noThreadRunning), the collector (collection) or its own work (ownChunk).
