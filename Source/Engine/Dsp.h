@@ -66,6 +66,9 @@ namespace pg
         // collector never stops a process call for a whole cycle (its assists and short
         // stop-the-world pauses show in the calls' times). Lua's incremental steps run inside them.
         virtual bool collectsConcurrently() const noexcept { return false; }
+        // Its work runs on the calling thread, so that thread's CPU time measures it (false: a
+        // program's work is in another process).
+        virtual bool runsOnCallingThread() const noexcept { return true; }
         // The runtime's heap, as it counts it (garbage not yet collected included).
         virtual size_t heapBytes() const noexcept = 0;
         // Right after a full collection: maps the memory the heap will grow into, now, where the

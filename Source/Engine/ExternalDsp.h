@@ -81,6 +81,7 @@ namespace pg
         double collectorStep (bool* cycleFinished = nullptr) override;
         bool hasCollectorSteps() const noexcept override { return false; }
         bool collectsConcurrently() const noexcept override { return true; }
+        bool runsOnCallingThread() const noexcept override { return false; }
         size_t heapBytes() const noexcept override { return static_cast<size_t> (stats.heapBytes); }
         RuntimeFigures runtimeFigures() const noexcept override;
         // Real-time safe: no allocation (a name longer than 27 bytes is cut).

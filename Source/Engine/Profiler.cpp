@@ -3,6 +3,7 @@
 #include "Clock.h"
 
 #include "CollectorScheduler.h"
+#include "Trace/Trace.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +14,21 @@ namespace pg
 {
     namespace
     {
+        // How long a call of the DSP kept the calling thread running: its wall time (what `call`
+        // returns, < 0 on error), but no more than the thread's CPU time meanwhile. The loader
+        // runs at normal priority, and a busy machine preempts it mid-call, where the pool's
+        // real-time threads would not be: the profile is of the script, not of the machine's
+        // load (the measured latency covers the machine's stalls at run time). A program's work
+        // is in another process: its wall time.
+        template <typename Call>
+        double ranSeconds (const Dsp& dsp, Call&& call)
+        {
+            const int64_t cpuBefore = dsp.runsOnCallingThread() ? trace::threadCpuNanos() : -1;
+            const double wall = call();
+            const int64_t cpuAfter = cpuBefore >= 0 && wall >= 0.0 ? trace::threadCpuNanos() : -1;
+            return cpuAfter >= 0 ? std::min (wall, static_cast<double> (cpuAfter - cpuBefore) * 1.0e-9) : wall;
+        }
+
         // A test tone through a script, one chunk at a time.
         class ToneRunner
         {
@@ -37,8 +53,10 @@ namespace pg
                 phase = std::fmod (phase + 0.0576 * n, 2.0 * 3.141592653589793);
                 if (pushParameters)
                     pushParameters (dsp);
-                const double t0 = nowSeconds();
-                return dsp.process (ptrs.data(), nch, n) ? nowSeconds() - t0 : -1.0;
+                return ranSeconds (dsp, [this] {
+                    const double t0 = nowSeconds();
+                    return dsp.process (ptrs.data(), nch, n) ? nowSeconds() - t0 : -1.0;
+                });
             }
 
         private:
@@ -169,7 +187,7 @@ namespace pg
             if (cancelled() || took < 0.0)
                 return r;
             r.worstBareChunkSeconds = std::max (r.worstBareChunkSeconds, took);
-            r.worstStepSeconds = std::max (r.worstStepSeconds, dsp.collectorStep());
+            r.worstStepSeconds = std::max (r.worstStepSeconds, ranSeconds (dsp, [&dsp] { return dsp.collectorStep(); }));
         }
         dsp.setIncrementalPacing (q.pausePercent, q.stepMultiplierPercent, 13);
         dsp.setAutomaticCollection (true);
@@ -177,7 +195,7 @@ namespace pg
         // 3. Forced full collections of that heap: the longest pause the collector can make.
         for (int k = 0; k < 3 && dsp.isReady() && ! cancelled(); ++k)
         {
-            r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, dsp.fullCollection());
+            r.worstCollectionSeconds = std::max (r.worstCollectionSeconds, ranSeconds (dsp, [&dsp] { return dsp.fullCollection(); }));
             if (elapsed() > q.budgetSeconds)
                 break;
         }

@@ -56,3 +56,26 @@ TEST_CASE ("Simulation: a profile whose budget went on building the heap still t
     CHECK (r.worstChunkSeconds == Approx (0.007).margin (1.0e-9));
     CHECK (std::abs (r.latencySamples - (128 + 672)) <= 1); // (672.000…: the profile rounds up)
 }
+
+TEST_CASE ("Simulation: the profile times the script, not the machine's load: a stall of the profiling thread is not a pause",
+           "[sim][profile]")
+{
+    // Chunks of 0.5 ms and collections of 1 ms (2 ms with their garbage): L = 128 + 2 × 2 ms, below
+    // the 10 ms minimum. The profiling thread (the loader, at normal priority) is preempted for
+    // 20 ms in the middle of a chunk, as a busy machine does: the pool's real-time threads, which
+    // run the script later, would not have been. Counted, it would give 128 + 2 × 20.5 ms.
+    Simulation sim;
+    SimulatedDsp dsp (sim, chunksOf (500 * us, 1 * ms, false));
+    pg::ProfileRequest q;
+    q.blockSize = q.chunkFrames = 128;
+    q.numChannels = 1;
+    q.budgetSeconds = 0.4;
+    std::atomic<bool> cancel { false };
+    pg::ProfileResult r;
+    const int loader = sim.every (sim.now(), seconds, 1, [&] (long) { r = pg::profileScript (dsp, q, {}, cancel); });
+    sim.stall (loader, sim.now() + 100 * ms + 250 * us, sim.now() + 120 * ms + 250 * us);
+    sim.runFor (5 * seconds);
+    REQUIRE (r.complete);
+    CHECK (r.worstChunkSeconds == Approx (0.0005).margin (1.0e-9));
+    CHECK (r.latencySamples == 480);
+}
