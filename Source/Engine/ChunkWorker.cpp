@@ -12,6 +12,13 @@
 
 namespace pg
 {
+    namespace
+    {
+        // A chunk that starts within this long of its thread's last CPU-time reading (the end of
+        // the chunk before it) starts from that reading (trace::threadCpuNanosReusing).
+        constexpr int64_t cpuReadingReuseNanos = 50'000;
+    } // namespace
+
     // ---- control thread ----------------------------------------------------------------------------
 
     void ChunkWorker::prepare (int numChannels, int chunkFrames)
@@ -122,7 +129,7 @@ namespace pg
         if (workerHeld.load (std::memory_order_acquire) || supervisor.isWarming())
             return WorkerPool::Ran::blocked;
         const bool tracing = trace::currentThreadLane() != nullptr;
-        const int64_t chunkStart = nowNanos(), cpuStart = tracing ? trace::threadCpuNanos() : -1;
+        const int64_t chunkStart = nowNanos(), cpuStart = tracing ? trace::threadCpuNanosReusing (chunkStart, cpuReadingReuseNanos) : -1;
         chunkCollectorNanos = 0;
 
         if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))

@@ -1,6 +1,7 @@
 // The trace (Source/Engine/Trace): its buffers, the dropouts' causes, the machine's figures and
 // the Chrome JSON, on events written by hand. (Traces of the real engine: Tests/Simulation.)
 
+#include "Clock.h"
 #include "Trace/ChromeTrace.h"
 #include "Trace/DropoutCauses.h"
 #include "Trace/RunFigures.h"
@@ -104,6 +105,19 @@ TEST_CASE ("TraceBuffer keeps the newest events and drops what the writer overwr
     stop.store (true);
     writer.join();
     CHECK (torn == 0);
+}
+
+TEST_CASE ("The thread's CPU time: a reading taken less than `within` ago is reused, an older one is not", "[engine][trace]")
+{
+    const int64_t first = threadCpuNanos();
+    REQUIRE (first >= 0);
+    volatile double sink = 0.0;
+    for (int i = 0; i < 2'000'000; ++i) // CPU time the thread spends after the reading
+        sink = sink + 0.5 * i;
+    CHECK (threadCpuNanosReusing (pg::nowNanos(), 60'000'000'000) == first); // (no new reading)
+    const int64_t fresh = threadCpuNanosReusing (pg::nowNanos(), 0);
+    CHECK (fresh > first);
+    CHECK (threadCpuNanosReusing (pg::nowNanos(), 60'000'000'000) == fresh); // the newest reading
 }
 
 TEST_CASE ("Dropout causes: each rule, on a hand-written trace", "[engine][trace]")

@@ -112,15 +112,35 @@ namespace pg::trace
 
     void setCurrentThreadLane (TraceBuffer* lane) noexcept { threadLane = lane; }
 
+    namespace
+    {
+        // This thread's last CPU-time reading, and when (nowNanos) it was taken.
+        thread_local int64_t lastCpuReading = -1, lastCpuReadAt = INT64_MIN;
+
+        int64_t readThreadCpuNanos() noexcept
+        {
+            if (auto* simulation = getTimeSource())
+                return simulation->threadCpuNanos();
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+            timespec ts {};
+            if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+                return static_cast<int64_t> (ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+#endif
+            return -1;
+        }
+    } // namespace
+
     int64_t threadCpuNanos() noexcept
     {
-        if (auto* simulation = getTimeSource())
-            return simulation->threadCpuNanos();
-#if defined(CLOCK_THREAD_CPUTIME_ID)
-        timespec ts {};
-        if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
-            return static_cast<int64_t> (ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-#endif
-        return -1;
+        lastCpuReading = readThreadCpuNanos();
+        lastCpuReadAt = nowNanos();
+        return lastCpuReading;
+    }
+
+    int64_t threadCpuNanosReusing (int64_t now, int64_t within) noexcept
+    {
+        if (lastCpuReading >= 0 && now >= lastCpuReadAt && now - lastCpuReadAt < within)
+            return lastCpuReading;
+        return threadCpuNanos();
     }
 } // namespace pg::trace

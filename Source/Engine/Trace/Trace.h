@@ -83,4 +83,9 @@ namespace pg::trace
 
     // The calling thread's CPU time in ns (-1 where unknown). A syscall on most systems: pool threads only.
     int64_t threadCpuNanos() noexcept;
+    // The same, but if this thread's last reading was taken less than `within` ns before `now`
+    // (nowNanos), that reading: a chunk that follows another on the same pool thread starts from
+    // the reading its predecessor ended with, one system call a chunk instead of two (the few
+    // microseconds of CPU between them count to the chunk).
+    int64_t threadCpuNanosReusing (int64_t now, int64_t within) noexcept;
 } // namespace pg::trace
