@@ -137,13 +137,18 @@ namespace pg::trace
         }
 
         // The instance's earlier chunks in [w0, w1) (they held it), as spans, and their shares.
+        // `ownChunks` is sorted by ring position, which an instance's chunks follow in time too.
         Spans holders (const Events& ownChunks, uint64_t missing, int64_t w0, int64_t w1, Shares& s)
         {
             Spans v;
-            for (const auto& e : ownChunks)
+            auto it = std::lower_bound (ownChunks.begin(), ownChunks.end(), missing, [] (const Event& e, uint64_t p) { return e.ringPos < p; });
+            while (it != ownChunks.begin())
             {
+                const Event& e = *--it;
+                if (e.end <= w0)
+                    break; // (and every earlier one)
                 const int64_t a = std::max (e.start, w0), b = std::min (e.end, w1);
-                if (e.ringPos >= missing || b <= a)
+                if (b <= a)
                     continue;
                 v.emplace_back (a, b);
                 addChunk (e, static_cast<double> (b - a), s, &Shares::own);
