@@ -76,7 +76,7 @@ namespace pg::trace
             return static_cast<double> (overlap (overslept, e.start, e.end)) / static_cast<double> (wall);
         }
 
-        // A chunk's wall time d in [a, b) as shares: descheduled (its thread ran less than d), the
+        // d of a chunk's wall time (the part of it counted) as shares: descheduled (its thread ran less), the
         // collector, and the rest, its own work (`work`).
         void addChunk (const Event& e, double d, Shares& s, double Shares::*work)
         {
@@ -123,13 +123,7 @@ namespace pg::trace
                 }
                 else if (it->kind == Kind::chunk && it->instance != instance)
                 {
-                    const double d = static_cast<double> (b - a);
-                    Shares part;
-                    addChunk (*it, d, part, &Shares::queued);
-                    const double f = freeOf (a, b) / d;
-                    s.stalled += f * part.stalled;
-                    s.collection += f * part.collection;
-                    s.queued += f * part.queued;
+                    addChunk (*it, freeOf (a, b), s, &Shares::queued); // (its shares scale with the time counted)
                 }
             }
             if (cursor < w1)
