@@ -107,3 +107,39 @@ TEST_CASE ("RenderPace: a host that announced such blocks renders from its first
     CHECK (drive (pace, now, 5, 1024, periodNanos (1024) / 10, 1000));
     CHECK_FALSE (drive (pace, now, 20, 1024, periodNanos (1024) / 10, periodNanos (1024) * 9 / 10));
 }
+
+TEST_CASE ("RenderPace: a rendering host whose thread the machine stalls still renders", "[engine][render]")
+{
+    // Audacity's apply: 8192-frame blocks about 1 ms apart, announced 1,048,576. Beside two
+    // compilers its thread once waited 89 ms between two blocks, more than half of a block's
+    // 171 ms: that one wait made it a player, and the block went dry.
+    pg::RenderPace pace;
+    pace.reset (rate, 8192, 1048576);
+    int64_t now = 0;
+    const int64_t inside = 5'000'000, between = 1'000'000;
+    const auto block = [&] (int64_t waitBefore) {
+        now += waitBefore;
+        const bool r = pace.onBlockStart (now, 8192);
+        pace.onBlockEnd (now += inside);
+        return r;
+    };
+    CHECK (block (0));
+    CHECK (block (89'000'000)); // the second block: the window holds this wait alone
+    for (int i = 0; i < 5; ++i)
+        CHECK (block (between));
+    CHECK (block (150'000'000)); // later, a longer one
+    // Two in a row, early in a render: still a render.
+    pace.reset (rate, 8192, 1048576);
+    CHECK (block (0));
+    CHECK (block (89'000'000));
+    CHECK (block (89'000'000));
+    for (int i = 0; i < 20; ++i)
+        CHECK (block (between));
+    // A host that waits for a device at this block size plays again, once it has waited three times.
+    bool rendering = true;
+    int blocksToPlay = 0;
+    for (; blocksToPlay < 20 && rendering; ++blocksToPlay)
+        rendering = block (periodNanos (8192) - inside);
+    CHECK_FALSE (rendering);
+    CHECK (blocksToPlay == 9); // as before this rule: the window still holds the render's short waits
+}
