@@ -3,6 +3,7 @@
 #include "ExternalDsp.h"
 #include "LuaDsp.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -71,26 +72,35 @@ namespace pg
 
     bool ScriptLoader::retire (Dsp* script) noexcept { return script == nullptr || retired.push (script); }
 
-    void ScriptLoader::freeRetired()
+    bool ScriptLoader::freeRetired()
     {
+        bool any = false;
         Dsp* script = nullptr;
         while (retired.pop (script))
+        {
             delete script;
+            any = true;
+        }
+        return any;
     }
 
     void ScriptLoader::run()
     {
         std::unique_lock<std::mutex> l (lock);
+        int64_t pollNanos = firstPollNanos;
         while (! quit)
         {
-            // Retired scripts are polled: the worker hands them over without waking anyone.
-            wake.wait_for (l, std::chrono::milliseconds (20), [this] { return quit || waiting.has_value(); });
+            // Retired scripts and due jobs are polled: the worker hands scripts over without
+            // waking anyone. A poll that finds nothing waits twice as long for the next one, up
+            // to idlePollNanos: many idle instances would otherwise wake 50 times a second each.
+            wake.wait_for (l, std::chrono::nanoseconds (pollNanos), [this] { return quit || waiting.has_value(); });
             const bool idle = ! waiting.has_value();
             l.unlock();
-            freeRetired();
+            const bool freed = freeRetired();
             std::optional<Job> due;
             if (dueJob && idle)
                 due = dueJob(); // without the lock: it takes the engine's own
+            pollNanos = idle && ! freed && ! due.has_value() ? std::min (2 * pollNanos, idlePollNanos) : firstPollNanos;
             l.lock();
             if (due.has_value() && ! quit && ! waiting.has_value())
             {

@@ -15,6 +15,7 @@
 #include "SpscRing.h"
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -68,8 +69,9 @@ namespace pg
             bool program = false; // the job was a DSP program's
         };
 
-        // dueJob, if given, is asked for a job of its own each time the loader is idle (about every
-        // 20 ms): the engine's restart of a DSP program that failed. A script's job runs in a turn
+        // dueJob, if given, is asked for a job of its own each time the loader is idle (20 ms after
+        // the last activity, then ever less often, down to every idlePollNanos): the engine's restart
+        // of a DSP program that failed. A script's job runs in a turn
         // of `turns`, which the process's other loaders share.
         explicit ScriptLoader (std::function<void (Outcome&&)> onOutcome, std::function<std::optional<Job>()> dueJob = {},
                                LoaderTurns& turns = LoaderTurns::shared());
@@ -92,8 +94,10 @@ namespace pg
         bool retire (Dsp* script) noexcept;
 
     private:
+        static constexpr int64_t firstPollNanos = 20'000'000, idlePollNanos = 100'000'000;
+
         void run();
-        void freeRetired();
+        bool freeRetired(); // true if it freed any
         void dropWaiting(); // with the lock held
         Outcome perform (const Job& job, uint64_t number);
         static void settle (const Job& job, Dsp& script); // the collector configured, the heap collected and reserved

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -82,4 +83,19 @@ TEST_CASE ("ScriptLoader: a warmed script is configured, collected once, then it
     REQUIRE (warmed.load());
     // One full collection: the reservation measures the live heap it leaves, and collects nothing.
     CHECK (script.calls() == std::vector<std::string> { "configure", "collect", "reserve 150" });
+}
+
+TEST_CASE ("ScriptLoader: an idle loader polls ever less often, down to ten times a second", "[engine][loader]")
+{
+    // Polled every 20 ms, it would ask for a due job about 60 times in 1.2 s; backing off (20, 40,
+    // 80, then 100 ms) about 14 times. A busy machine only delays the polls.
+    std::atomic<int> asked { 0 };
+    pg::ScriptLoader loader ([] (pg::ScriptLoader::Outcome&&) {}, [&asked] {
+        asked.fetch_add (1);
+        return std::optional<pg::ScriptLoader::Job> {}; });
+    std::this_thread::sleep_for (std::chrono::milliseconds (1200));
+    loader.shutdown();
+    INFO ("asked " << asked.load() << " times");
+    CHECK (asked.load() <= 20);
+    CHECK (asked.load() >= 2);
 }
