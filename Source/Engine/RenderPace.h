@@ -64,7 +64,7 @@ namespace pg
             {
                 const double audio = static_cast<double> (framesSeen) * nanosPerFrame;
                 const auto away = static_cast<double> (outside);
-                rendering = rendering ? ! playsWithoutLongestWait (away, audio) : away < 0.25 * audio;
+                rendering = rendering ? ! (away >= 0.5 * audio && playsWithoutLongestWait (away, audio)) : away < 0.25 * audio;
             }
             return rendering;
         }
@@ -75,8 +75,8 @@ namespace pg
         bool isRendering() const noexcept { return rendering; }
 
     private:
-        // Leaving a render: half the audio's duration outside processBlock, without the longest
-        // wait and its block, over at least minWaitsToPlay waits.
+        // Leaving a render, once the whole window's waits reach half the audio's duration: they
+        // still do without the longest wait and its block, over at least minWaitsToPlay waits.
         bool playsWithoutLongestWait (double away, double audio) const noexcept
         {
             if (count < minWaitsToPlay)
