@@ -64,7 +64,23 @@ namespace pg
                                                   static_cast<int64_t> (absStart + un) - static_cast<int64_t> (inputWritePos) };
     }
 
-    inline AudioSide::Run AudioSide::classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept
+    inline AudioSide::Delivered AudioSide::delivered (bool withLatestSkip) const noexcept
+    {
+        Delivered d;
+        d.readPos = outputReadPos;
+        d.hi = outputRing.publishedWritePosition();
+        d.validFrom = outputValidFrom.load (std::memory_order_acquire);
+        if (withLatestSkip)
+        {
+            d.latestSkipStart = latestSkipStart.load (std::memory_order_acquire);
+            d.skippedBefore = skippedBefore.load (std::memory_order_acquire);
+        }
+        else
+            d.latestSkipStart = d.skippedBefore = d.validFrom;
+        return d;
+    }
+
+    inline AudioSide::Run AudioSide::classify (int64_t abs, int maxLength, const Delivered& d) const noexcept
     {
         if (abs < 0)
             return { RunKind::preRoll, 0, static_cast<int> (std::min<int64_t> (maxLength, -abs)) };
@@ -77,14 +93,19 @@ namespace pg
         const int toGap = run;
         run = std::min (run, maxLength);
         auto upTo = [run] (uint64_t from, uint64_t to) { return static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (run), to - from)); };
-        if (p < outputReadPos) // released already: only after the latency grew
-            return { RunKind::transition, p, upTo (p, outputReadPos) };
-        if (p < lo) // skipped by a worker that was far behind
-            return { RunKind::missing, p, upTo (p, lo) };
-        if (p >= hi) // not delivered yet: the worker is late
+        if (p < d.readPos) // released already: only after the latency grew
+            return { RunKind::transition, p, upTo (p, d.readPos) };
+        if (p < d.skippedBefore || (p >= d.latestSkipStart && p < d.validFrom)) // skipped by a worker that was far behind
+            return { RunKind::missing, p, upTo (p, p < d.skippedBefore ? d.skippedBefore : d.validFrom) };
+        if (p < d.latestSkipStart) // made before the latest skip (read again after the latency grew)
+        {
+            const auto before = static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (toGap), d.latestSkipStart - p));
+            return { RunKind::wet, p, upTo (p, d.latestSkipStart), before };
+        }
+        if (p >= d.hi) // not delivered yet: the worker is late
             return { RunKind::missing, p, run };
-        const auto delivered = static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (toGap), hi - p));
-        return { RunKind::wet, p, upTo (p, hi), delivered };
+        const auto made = static_cast<int> (std::min<uint64_t> (static_cast<uint64_t> (toGap), d.hi - p));
+        return { RunKind::wet, p, upTo (p, d.hi), made };
     }
 
     // Audio thread. Writes the output for the current block at latency L into out (which may be
@@ -99,14 +120,13 @@ namespace pg
     int AudioSide::renderAt (int latencySamples, float& gain, float* const* out, int nch, int n, float mixStep, float outputGainStep,
                              uint64_t* firstMissing) noexcept
     {
-        const uint64_t hi = outputRing.publishedWritePosition();
-        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
+        const Delivered d = delivered (true);
         const int64_t firstAbs = static_cast<int64_t> (audioTime) - latencySamples;
         const float gainStep = 1.0f / static_cast<float> (dropoutFade);
         int missing = 0;
         for (int i = 0; i < n;)
         {
-            const Run run = classify (firstAbs + i, n - i, lo, hi);
+            const Run run = classify (firstAbs + i, n - i, d);
             const bool wet = run.kind == RunKind::wet;
             const bool steady = wet ? (gain >= 1.0f && run.length + dropoutFade <= run.available) : gain <= 0.0f;
             float endGain = gain;
@@ -170,9 +190,7 @@ namespace pg
     {
         if (wetGain < 1.0f || latencyFade.isActive())
             return false;
-        const uint64_t hi = outputRing.publishedWritePosition();
-        const uint64_t lo = std::max (outputValidFrom.load (std::memory_order_acquire), outputReadPos);
-        const Run run = classify (static_cast<int64_t> (audioTime) - latency, n, lo, hi);
+        const Run run = classify (static_cast<int64_t> (audioTime) - latency, n, delivered (false));
         if (run.kind != RunKind::wet || run.length < n || run.length + dropoutFade > run.available)
             return false;
         for (int i = 0; i < n;) // a span a turn: one unless the ring's end falls within the block
@@ -473,6 +491,8 @@ namespace pg
         numGaps = 0;
         baseOffset = 0;
         outputValidFrom.store (0, std::memory_order_relaxed);
+        latestSkipStart.store (0, std::memory_order_relaxed);
+        skippedBefore.store (0, std::memory_order_relaxed);
         audioNeededRingPos.store (0, std::memory_order_relaxed);
         mixCurrent = bypassed.load() ? 0.0f : mixTarget.load();
         outputGainCurrent = outputGainTarget.load();

@@ -112,9 +112,16 @@ namespace pg
         SpscQueue<BlockStamp>& stampsOnWorker() noexcept { return stamps; }
         // The oldest ring position whose output the audio thread still needs.
         uint64_t neededOnWorker() const noexcept { return audioNeededRingPos.load (std::memory_order_acquire); }
-        // The worker skips the input below `to`: its output is not played.
-        void skipToOnWorker (uint64_t to) noexcept
+        // The worker skips the input from `from` (where it has read to) below `to`: that output is
+        // never made. What it made before stays playable: a latency that grows reads it again.
+        void skipToOnWorker (uint64_t from, uint64_t to) noexcept
         {
+            // Published in this order, read in the other (Skips::read): a mixed read is missing more.
+            if (from != outputValidFrom.load (std::memory_order_relaxed)) // (else it extends the latest skip)
+            {
+                skippedBefore.store (outputValidFrom.load (std::memory_order_relaxed), std::memory_order_release);
+                latestSkipStart.store (from, std::memory_order_release);
+            }
             outputValidFrom.store (to, std::memory_order_release);
             outputRing.publishWrite (to);
             inputRing.publishRead (to);
@@ -155,7 +162,16 @@ namespace pg
             return mapAcrossGaps (abs, ringPos, runLength);
         }
         bool mapAcrossGaps (uint64_t abs, uint64_t& ringPos, int& runLength) const noexcept;
-        inline Run classify (int64_t abs, int maxLength, uint64_t lo, uint64_t hi) const noexcept;
+        // The output ring as the audio thread finds it: delivered below hi, released below readPos,
+        // and the worker's skips. Below skippedBefore, some input was skipped (which is not told
+        // apart); [latestSkipStart, validFrom) is the latest skip; what lies between was made.
+        struct Delivered
+        {
+            uint64_t readPos = 0, hi = 0, skippedBefore = 0, latestSkipStart = 0, validFrom = 0;
+        };
+        // The whole of Delivered, or (for the one-pass copy) all below validFrom taken as skipped.
+        inline Delivered delivered (bool withLatestSkip) const noexcept;
+        inline Run classify (int64_t abs, int maxLength, const Delivered& d) const noexcept;
         void recordDroppedInput (uint64_t absStart, int n) noexcept;
         void processPrepared (float* const* channels, int numChannels, int numFrames, int64_t callbackNanos) noexcept PG_NONBLOCKING;
         // processPrepared's steps, inlined into it: a block costs no more calls than in one piece.
@@ -199,7 +215,8 @@ namespace pg
         std::atomic<bool> hostOffline { false }; // the host says it renders (setOffline)
         std::atomic<bool> renderDetection { true };
         // written by the worker, read by the audio thread
-        alignas (64) std::atomic<uint64_t> outputValidFrom { 0 }; // positions below were skipped
+        alignas (64) std::atomic<uint64_t> outputValidFrom { 0 }; // the latest skip's end
+        std::atomic<uint64_t> latestSkipStart { 0 }, skippedBefore { 0 }; // (Delivered)
 
         // ---- audio thread only (set by prepare) -----------------------------------------------
         alignas (64) WorkerPool* pool = nullptr; // the pool that runs this engine's chunks (connect)

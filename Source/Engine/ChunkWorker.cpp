@@ -214,7 +214,7 @@ namespace pg
         }
         if (offline)
             reportUnprocessedOnWorker (r, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), "the host stopped waiting for it");
-        audio.skipToOnWorker (to);
+        audio.skipToOnWorker (r, to);
         r = to;
         return true;
     }

@@ -143,3 +143,42 @@ TEST_CASE ("Simulation: the auto latency's rule hides forced full collections: L
         wrong += s.out[0][static_cast<size_t> (n)] != s.expectedWet (0, n, c.latency) ? 1 : 0;
     CHECK (wrong == 0);
 }
+
+TEST_CASE ("Simulation: a latency that grows after a stall plays what the worker made before it; only the skipped input is dry",
+           "[sim][promise]")
+{
+    // The worker stops for 2 L at 1 s. When it runs again, the input the audio thread has played
+    // meanwhile is skipped. Then L grows to 200 ms, as the auto and dynamic latencies do after a
+    // stall: the output reaches back past the stall, to what the worker made before it.
+    SimulatedSession s (oneInstance());
+    s.play (375); // 1 s
+    pg::EngineTesting::injectWorkerPause (*s.engines[0], 2.0 * latency / 48000.0);
+    s.play (30); // the stall, and the worker running again
+    const auto skipped = s.engines[0]->getCounters().skippedFrames;
+    REQUIRE (skipped > 0);
+    constexpr int grown = 9600;
+    const long grownAt = static_cast<long> (s.out[0].size());
+    s.engines[0]->requestLatency (grown);
+    s.play (75); // 0.2 s
+    REQUIRE (s.engines[0]->getLatencySamples() == grown);
+
+    // From 50 ms after the change (the latency crossfade's longest), sample by sample at the new L:
+    // wet up to a fade before the stall, dry only around the skipped input, and wet after it.
+    constexpr long stall = 48000; // the first input the worker had not taken when it stopped
+    long wetBefore = 0, notWetBefore = 0, dryFrames = 0, wetAfter = 0;
+    for (long n = grownAt + 2400; n < static_cast<long> (s.out[0].size()); ++n)
+    {
+        const long at = n - grown;
+        const float o = s.out[0][static_cast<size_t> (n)];
+        const bool wet = o == s.expectedWet (0, n, grown);
+        if (at < stall - fade)
+            (wet ? wetBefore : notWetBefore)++;
+        dryFrames += o == s.input (0, at) && ! wet ? 1 : 0;
+        wetAfter += at > stall + static_cast<long> (skipped) + 2 * fade && wet ? 1 : 0;
+    }
+    CHECK (wetBefore > 2000);
+    CHECK (notWetBefore == 0);
+    CHECK (dryFrames > 0);
+    CHECK (dryFrames <= static_cast<long> (skipped));
+    CHECK (wetAfter > 2000);
+}
