@@ -78,7 +78,10 @@ namespace pg
     void AdaptiveCollector::measureFromNow (bool forget) noexcept
     {
         if (forget)
+        {
             measuredLatency.store (0, std::memory_order_release); // a new script: its own responses
+            measuredFrames.store (0, std::memory_order_release);
+        }
         measureFromNanos.store (nowNanos(), std::memory_order_release);
     }
 
@@ -108,6 +111,7 @@ namespace pg
         adapter.reset (latencySamples, nowSeconds());
         wantedDynamicLatency.store (latencySamples, std::memory_order_release);
         measuredLatency.store (0, std::memory_order_release);
+        measuredFrames.store (0, std::memory_order_release);
         measureFromNanos.store (nowNanos(), std::memory_order_release);
     }
 
@@ -193,17 +197,18 @@ namespace pg
             silentSince = now;
 
         if (measured != nullptr)
-            observeResponseOnWorker (*measured, response, now);
+            observeResponseOnWorker (*measured, frames, response, now);
         runOnWorker (static_cast<double> (frames) / engine.getSettings().sampleRate, now);
         if (realtime)
             spreadCycleOnWorker (now);
     }
 
     // Worker, real time: a block's response, played or skipped (AdaptiveCollector.h).
-    void AdaptiveCollector::observeResponseOnWorker (const BlockStamp& stamp, double responseSeconds, double now) noexcept
+    void AdaptiveCollector::observeResponseOnWorker (const BlockStamp& stamp, int frames, double responseSeconds, double now) noexcept
     {
         if (stamp.arrivalNanos < measureFromNanos.load (std::memory_order_acquire))
             return; // it waited for a warm-up or a new DSP
+        measuredFrames.store (measuredFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (std::max (frames, 0)), std::memory_order_release);
         if (workerStrategy == Strategy::deterministic)
             measureResponseOnWorker (responseSeconds);
         else if (adapter.observe (responseSeconds, now, adapterSettings()))

@@ -42,6 +42,8 @@ namespace pg
         void setDynamicSettings (const DynamicSettings& s) noexcept;
         int getWantedDynamicLatency() const noexcept { return wantedDynamicLatency.load (std::memory_order_acquire); }
         int getMeasuredLatency() const noexcept { return measuredLatency.load (std::memory_order_acquire); }
+        // The frames whose responses measuredLatency has seen (since the same point).
+        uint64_t getMeasuredFrames() const noexcept { return measuredFrames.load (std::memory_order_acquire); }
         // A forced full collection before the next chunk (tests and tools).
         void requestFullCollection() noexcept { pendingCollection.store (true, std::memory_order_release); }
         DurationHistogram::Snapshot getPauseHistogram() const noexcept { return pauses.snapshot(); }
@@ -94,7 +96,7 @@ namespace pg
         // A block's response, from its arrival to its output (or to its skip, if it came too late):
         // the deterministic strategy's measured latency covers it; the dynamic one's adapter
         // observes it. Not for a block that arrived before measureFromNow.
-        void observeResponseOnWorker (const BlockStamp& stamp, double responseSeconds, double now) noexcept;
+        void observeResponseOnWorker (const BlockStamp& stamp, int frames, double responseSeconds, double now) noexcept;
 
     private:
         void measureResponseOnWorker (double responseSeconds) noexcept; // the deterministic strategy's
@@ -124,6 +126,7 @@ namespace pg
         alignas (64) std::atomic<Strategy> appliedStrategy { Strategy::deterministic };
         std::atomic<int> wantedDynamicLatency { 0 };
         std::atomic<int> measuredLatency { 0 };
+        std::atomic<uint64_t> measuredFrames { 0 };
         std::atomic<uint64_t> fullCollections { 0 }, forcedCollections { 0 }, incrementalSteps { 0 };
         std::atomic<uint64_t> adaptiveGrowths { 0 }, adaptiveShrinks { 0 };
         std::atomic<double> collectorSeconds { 0.0 };

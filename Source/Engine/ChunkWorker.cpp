@@ -199,7 +199,7 @@ namespace pg
         if (known && ! offline)
         {
             const int64_t now = nowNanos();
-            engine.collector().observeResponseOnWorker (first, static_cast<double> (now - first.arrivalNanos) * 1.0e-9,
+            engine.collector().observeResponseOnWorker (first, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), static_cast<double> (now - first.arrivalNanos) * 1.0e-9,
                                                         static_cast<double> (now) * 1.0e-9);
         }
         skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);

@@ -60,6 +60,11 @@ namespace pg
     void LatencyEngine::setDynamicSettings (const DynamicSettings& s) noexcept { core->collector().setDynamicSettings (s); }
     int LatencyEngine::getWantedDynamicLatency() const noexcept { return core->collector().getWantedDynamicLatency(); }
     int LatencyEngine::getMeasuredLatency() const noexcept { return core->collector().getMeasuredLatency(); }
+    double LatencyEngine::getMeasuredSeconds() const noexcept
+    {
+        const double rate = core->getSettings().sampleRate;
+        return rate > 0.0 ? static_cast<double> (core->collector().getMeasuredFrames()) / rate : 0.0;
+    }
     DurationHistogram::Snapshot LatencyEngine::getPauseHistogram() const noexcept { return core->collector().getPauseHistogram(); }
 
     // ---- the DSP: scripts, programs, profiles, the console ---------------------------------------

@@ -138,6 +138,9 @@ namespace pg
         // any. It only grows. Chunks that arrived before the script's warm-up ended are left out.
         // The plugin's auto latency is the larger of this and the profile's.
         int getMeasuredLatency() const noexcept;
+        // Any thread: the audio, in seconds, whose responses getMeasuredLatency has seen (since
+        // the same point).
+        double getMeasuredSeconds() const noexcept;
 
         bool isPrepared() const noexcept;
         // Any thread, while prepared: the memory this instance's buffers take (the delay line, the

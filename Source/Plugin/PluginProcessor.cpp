@@ -140,13 +140,22 @@ namespace pauseguard
             return engine.clampLatency (engine.getWantedDynamicLatency());
         if (params.autoLatency.get())
         {
-            // The profile's figure, raised to what the responses at real-time pace have needed.
-            const int profiled = profiledLatency.load() > 0 ? profiledLatency.load() : getLatencySamples();
-            return engine.clampLatency (std::max (profiled, engine.getMeasuredLatency()));
+            const int target = autoLatencyTarget();
+            return target < getLatencySamples() && autoLatencyLearning() ? getLatencySamples() : target;
         }
         const double sr = engine.isPrepared() ? engine.getSampleRate() : getSampleRate();
         return engine.clampLatency (juce::roundToInt (params.latencyMs.get() * 0.001 * (sr > 0.0 ? sr : 48000.0)));
     }
+
+    // The auto latency's figure: the profile's, raised to what the responses at real-time pace have needed.
+    int PauseGuardProcessor::autoLatencyTarget() const
+    {
+        const int profiled = profiledLatency.load() > 0 ? profiledLatency.load() : getLatencySamples();
+        return engine.clampLatency (std::max (profiled, engine.getMeasuredLatency()));
+    }
+
+    // Until the engine has measured the machine for a while, the auto latency does not go below the one it has.
+    bool PauseGuardProcessor::autoLatencyLearning() const { return engine.getMeasuredSeconds() < autoLatencyLearningSeconds.load(); }
 
     bool PauseGuardProcessor::canChangeLatency() const noexcept
     {
@@ -164,6 +173,8 @@ namespace pauseguard
             return ms (wanted) + " wanted: applied when the transport stops";
         if (params.strategy.getIndex() == 0 && params.autoLatency.get() && profiledLatency.load() == 0)
             return "profiling the script...";
+        if (params.strategy.getIndex() == 0 && params.autoLatency.get() && autoLatencyTarget() < getLatencySamples() && autoLatencyLearning())
+            return "auto: measuring the machine (" + juce::String (autoLatencyLearningSeconds.load() - engine.getMeasuredSeconds(), 0) + " s of audio more) before going to " + ms (autoLatencyTarget());
         if (params.strategy.getIndex() == 0 && ! params.autoLatency.get())
         {
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
@@ -481,7 +492,7 @@ namespace pauseguard
                                                    : Reason::parameter);
         if (! switched && strategyNow == 0 && wanted == engine.getLatencyFloor() && engine.getLargestBlock() > engine.getMaxBlockSize())
             reason = Reason::blockSize;
-        else if (! switched && strategyNow == 0 && params.autoLatency.get() && profiled)
+        else if (! switched && strategyNow == 0 && params.autoLatency.get() && (profiled || wanted == engine.clampLatency (profiledLatency.load())))
             reason = Reason::profile;
         else if (! switched && strategyNow == 0 && params.autoLatency.get() && engine.getMeasuredLatency() >= wanted) // (clamped, maybe)
             reason = Reason::measured;

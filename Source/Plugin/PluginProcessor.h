@@ -83,8 +83,12 @@ namespace pauseguard
         // Returns true if the latency changed.
         bool applyPendingLatencyChange();
         // The latency the parameters (deterministic) or the engine (dynamic) ask for now, in samples,
-        // raised to the engine's floor.
+        // raised to the engine's floor. The auto latency goes below the latency it has only once
+        // the engine has measured autoLatencyLearningSeconds of audio at real-time pace: a
+        // profile sees the script, not the machine's stalls to come.
         int wantedLatencySamples() const;
+        static constexpr double defaultAutoLatencyLearningSeconds = 10.0;
+        void setAutoLatencyLearningSeconds (double seconds) { autoLatencyLearningSeconds.store (seconds); }
         // Any thread: a latency change may reach the host now: never while rendering offline, and
         // by default only while the transport is stopped (the latency_while_playing parameter
         // allows it during playback).
@@ -170,7 +174,10 @@ namespace pauseguard
         pg::LatencyEngine engine;
         std::array<int, ParameterPush::scriptParameterCount> scriptParams {};
         ParameterPush parameterPush;
+        int autoLatencyTarget() const;
+        bool autoLatencyLearning() const;
         std::atomic<int> profiledLatency { 0 }; // the auto latency (0: not profiled yet)
+        std::atomic<double> autoLatencyLearningSeconds { defaultAutoLatencyLearningSeconds };
         std::atomic<bool> hostPlaying { false }; // audio thread writes, from the play head
         // The latency the host last saw, as the state saved it: a reloaded session starts there.
         std::atomic<int> savedLatency { 0 }, savedBlockSize { 0 };

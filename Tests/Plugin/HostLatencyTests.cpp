@@ -106,6 +106,7 @@ TEST_CASE ("Prepare is fast: the auto profile runs in the background and is appl
     // The promise (10 ms an instance) is checked on the calling thread's CPU time, which other
     // processes' load does not inflate; the wall time is printed.
     PauseGuardProcessor p;
+    p.setAutoLatencyLearningSeconds (0.0); // applied at once (the wait for measurements: below)
     pgtest::setParam (p, ids::autoLatency, 1.0f);
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t cpu0 = pg::trace::threadCpuNanos();
@@ -179,6 +180,7 @@ TEST_CASE ("Auto latency rises to the worker's measured lateness, at the next st
     // while the transport plays (whatever the machine): the measured latency then exceeds the
     // profile's, and reaches the host at the stop, not before, as a "measured" change.
     PauseGuardProcessor p;
+    p.setAutoLatencyLearningSeconds (0.0);
     pgtest::setParam (p, ids::autoLatency, 1.0f);
     TestPlayHead head;
     p.setPlayHead (&head);
@@ -224,4 +226,51 @@ TEST_CASE ("Auto latency rises to the worker's measured lateness, at the next st
     CHECK (p.getLatencySamples() == measured);
     CHECK (p.getLatencyHistory().back().reason == LatencyChange::Reason::measured);
     p.setPlayHead (nullptr);
+}
+
+TEST_CASE ("Auto latency goes below the latency it has only after measuring the machine", "[plugin][latency][pauses]")
+{
+    // A profile sees the script, not the stalls that come later: the auto latency stays at the
+    // Latency knob's 20 ms until the engine has measured the learning time of audio at real-time
+    // pace (0.5 s here, 10 s by default), then goes to the profile's figure, or what the
+    // responses needed if more. Blocks paced at real time, the transport stopped.
+    PauseGuardProcessor p;
+    p.setAutoLatencyLearningSeconds (0.5);
+    pgtest::setParam (p, ids::autoLatency, 1.0f);
+    prepare (p, 48000.0, 128);
+    const int provisional = p.getLatencySamples();
+    REQUIRE (provisional == 960);
+    REQUIRE (p.getEngine().waitForProfile (30.0));
+    REQUIRE (p.getEngine().waitUntilWarm (30.0));
+    const int profile = p.getEngine().getProfile().latencySamples;
+    REQUIRE (profile < provisional); // (the built-in script's: its 10 ms minimum)
+    CHECK_FALSE (p.applyPendingLatencyChange());
+    CHECK (p.getLatencySamples() == provisional);
+    CHECK (p.getLatencyNote().startsWith ("auto: measuring the machine"));
+
+    juce::AudioBuffer<float> buffer (2, 128);
+    juce::MidiBuffer midi;
+    const auto period = std::chrono::duration<double> (128.0 / 48000.0);
+    auto next = std::chrono::steady_clock::now();
+    int belowTooEarly = 0, blocks = 0;
+    for (; blocks < 1500 && p.getEngine().getMeasuredSeconds() < 0.5; ++blocks) // (4 s at most)
+    {
+        std::this_thread::sleep_until (next);
+        next += std::chrono::duration_cast<std::chrono::steady_clock::duration> (period);
+        buffer.clear();
+        p.processBlock (buffer, midi);
+        const double measuredBefore = p.getEngine().getMeasuredSeconds();
+        p.applyPendingLatencyChange();
+        if (p.getLatencySamples() < provisional && measuredBefore < 0.5 && p.getEngine().getMeasuredSeconds() < 0.5)
+            ++belowTooEarly;
+    }
+    CHECK (belowTooEarly == 0); // (a stall of the machine may raise it meanwhile: never lower it)
+    REQUIRE (p.getEngine().getMeasuredSeconds() >= 0.5);
+    REQUIRE (pg::EngineTesting::waitForWorker (p.getEngine(), 10.0));
+    p.applyPendingLatencyChange();
+    const int measured = p.getEngine().getMeasuredLatency();
+    WARN ("auto latency " << p.getLatencySamples() << " after " << blocks << " blocks: profile " << profile << ", measured " << measured);
+    CHECK (p.getLatencySamples() == p.getEngine().clampLatency (std::max (profile, measured)));
+    if (p.getLatencySamples() < provisional)
+        CHECK (p.getLatencyHistory().back().reason == (measured > profile ? LatencyChange::Reason::measured : LatencyChange::Reason::profile));
 }

@@ -170,6 +170,7 @@ TEST_CASE ("A latency parameter change is applied from the message thread, then 
 
     SECTION ("auto latency takes the profiled figure")
     {
+        p.setAutoLatencyLearningSeconds (0.0); // (its wait for measurements: HostLatencyTests.cpp)
         pgtest::setParam (p, ids::autoLatency, 1.0f);
         p.applyPendingLatencyChange(); // starts the profile, in the background
         REQUIRE (p.getEngine().waitForProfile (30.0));
