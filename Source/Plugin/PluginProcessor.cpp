@@ -174,7 +174,7 @@ namespace pauseguard
         if (params.strategy.getIndex() == 0 && params.autoLatency.get() && profiledLatency.load() == 0)
             return "profiling the script...";
         if (params.strategy.getIndex() == 0 && params.autoLatency.get() && autoLatencyTarget() < getLatencySamples() && autoLatencyLearning())
-            return "auto: measuring the machine (" + juce::String (autoLatencyLearningSeconds.load() - engine.getMeasuredSeconds(), 0) + " s of audio more) before going to " + ms (autoLatencyTarget());
+            return "auto: " + ms (autoLatencyTarget()) + " after " + juce::String (static_cast<int> (std::ceil (autoLatencyLearningSeconds.load() - engine.getMeasuredSeconds()))) + " s more of measuring";
         if (params.strategy.getIndex() == 0 && ! params.autoLatency.get())
         {
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);
