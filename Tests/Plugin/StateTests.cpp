@@ -101,6 +101,18 @@ TEST_CASE ("The state fuzzer's findings: invalid UTF-8 is refused, a mangled PAR
         CHECK (values (p) == before);
     }
 
+    // A second "<?xml" declaration inside an element: JUCE 7.0.5's parser spun on it for minutes
+    // (the fuzzer's fifth finding). copyXmlToBinary never writes one: refused whole, at once.
+    {
+        juce::MemoryBlock blob;
+        REQUIRE (dir.getChildFile ("second-declaration.state").loadFileAsData (blob));
+        PauseGuardProcessor p;
+        pgtest::setParam (p, ids::latencyMs, 42.0f);
+        const auto before = values (p);
+        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
+        CHECK (values (p) == before);
+    }
+
     // <PARAM id="gc_pause_pct" id="macro6" value="0.25"/>: the first id wins, its value is clamped
     // into range (0.25 % -> 100 %), and the state saved afterwards reads back to the same values
     // (handed to JUCE as it came, it did not: the fuzzer's second finding).
