@@ -116,7 +116,7 @@ namespace pg
         // never made. What it made before stays playable: a latency that grows reads it again.
         void skipToOnWorker (uint64_t from, uint64_t to) noexcept
         {
-            // Published in this order, read in the other (Skips::read): a mixed read is missing more.
+            // Published in this order, read in the other (delivered()): a mixed read is missing more.
             if (from != outputValidFrom.load (std::memory_order_relaxed)) // (else it extends the latest skip)
             {
                 skippedBefore.store (outputValidFrom.load (std::memory_order_relaxed), std::memory_order_release);

@@ -184,6 +184,7 @@ namespace pg
         if (needed <= r)
             return false;
         const uint64_t to = std::min (needed, w);
+        const int frames = static_cast<int> (std::min<uint64_t> (to - r, INT_MAX));
         // The skipped frames waited at least this long: both strategies' latencies see the
         // stall that made them late, not only the chunks that came in time.
         // (The first skipped frame, r, belongs to the oldest stamp still queued if that starts
@@ -199,7 +200,7 @@ namespace pg
         if (known && ! offline)
         {
             const int64_t now = nowNanos();
-            engine.collector().observeResponseOnWorker (first, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), static_cast<double> (now - first.arrivalNanos) * 1.0e-9,
+            engine.collector().observeResponseOnWorker (first, frames, static_cast<double> (now - first.arrivalNanos) * 1.0e-9,
                                                         static_cast<double> (now) * 1.0e-9);
         }
         skippedFrames.store (skippedFrames.load (std::memory_order_relaxed) + (to - r), std::memory_order_relaxed);
@@ -213,7 +214,7 @@ namespace pg
             traceOnWorker (e);
         }
         if (offline)
-            reportUnprocessedOnWorker (r, static_cast<int> (std::min<uint64_t> (to - r, INT_MAX)), "the host stopped waiting for it");
+            reportUnprocessedOnWorker (r, frames, "the host stopped waiting for it");
         audio.skipToOnWorker (r, to);
         r = to;
         return true;

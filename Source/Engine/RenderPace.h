@@ -7,7 +7,8 @@
 // that splits its period into several calls waits between periods), the host is rendering while
 // the time it spends outside processBlock is under a quarter of the audio's own duration (it
 // calls at least four times faster than real time), and playing again once that time reaches
-// half of it, without its longest single wait, over at least minWaitsToPlay waits: a host that
+// half of it and still does without its longest single wait (over at least minWaitsToPlay
+// waits): a host that
 // plays waits for every period, and one wait is a stall of a rendering host's thread (Audacity's
 // took 89 ms between two 8192-frame blocks beside two compilers). A block longer than
 // maxRealtimeBlock is a render by itself, and so is a host that announced such blocks, until its

@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <charconv>
-#include <string_view>
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <string_view>
 
 namespace pauseguard
 {
@@ -41,8 +41,9 @@ namespace pauseguard
             // a value is "&lt;"). JUCE 7.0.5's parser spun for minutes on a blob with a second
             // "<?xml" inside an element (the fuzzer's fifth finding): such text is refused unread.
             const std::string_view xml (text, static_cast<size_t> (length));
-            const auto declarationEnd = xml.rfind ("?>", xml.find ('>') + 1);
-            if (xml.find ("<!") != std::string_view::npos || xml.find ("<?", declarationEnd == std::string_view::npos ? 0 : declarationEnd) != std::string_view::npos)
+            const auto declarationEnd = xml.rfind ("?>", xml.find ('>') + 1); // if the first tag is one
+            const auto afterDeclaration = declarationEnd == std::string_view::npos ? 0 : declarationEnd;
+            if (xml.find ("<!") != std::string_view::npos || xml.find ("<?", afterDeclaration) != std::string_view::npos)
                 return nullptr;
             return juce::parseXML (juce::String::fromUTF8 (text, length)); // as getXmlFromBinary does
         }
@@ -181,8 +182,8 @@ namespace pauseguard
             return ms (wanted) + " wanted: applied when the transport stops";
         if (params.strategy.getIndex() == 0 && params.autoLatency.get() && profiledLatency.load() == 0)
             return "profiling the script...";
-        if (params.strategy.getIndex() == 0 && params.autoLatency.get() && autoLatencyTarget() < getLatencySamples() && autoLatencyLearning())
-            return "auto: " + ms (autoLatencyTarget()) + " after " + juce::String (static_cast<int> (std::ceil (autoLatencyLearningSeconds.load() - engine.getMeasuredSeconds()))) + " s more of measuring";
+        if (const int target = autoLatencyTarget(); params.strategy.getIndex() == 0 && params.autoLatency.get() && target < getLatencySamples() && autoLatencyLearning())
+            return "auto: " + ms (target) + " after " + juce::String (static_cast<int> (std::ceil (autoLatencyLearningSeconds.load() - engine.getMeasuredSeconds()))) + " s more of measuring";
         if (params.strategy.getIndex() == 0 && ! params.autoLatency.get())
         {
             const int asked = juce::roundToInt (params.latencyMs.get() * 0.001 * sr);

@@ -90,28 +90,22 @@ TEST_CASE ("The state fuzzer's findings: invalid UTF-8 is refused, a mangled PAR
 {
     const auto dir = juce::File (PAUSEGUARD_TESTS_DIR).getChildFile ("Fuzz/regressions");
 
-    // XML text with 0xFF bytes: JUCE's parser would read past the end of its string. Refused whole.
-    {
+    // A blob refused whole: the parameters stay as they were.
+    const auto refusedWhole = [&dir] (const char* name) {
+        INFO (name);
         juce::MemoryBlock blob;
-        REQUIRE (dir.getChildFile ("invalid-utf8.state").loadFileAsData (blob));
+        REQUIRE (dir.getChildFile (name).loadFileAsData (blob));
         PauseGuardProcessor p;
         pgtest::setParam (p, ids::latencyMs, 42.0f);
         const auto before = values (p);
         p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
         CHECK (values (p) == before);
-    }
-
+    };
+    // XML text with 0xFF bytes: JUCE's parser would read past the end of its string.
+    refusedWhole ("invalid-utf8.state");
     // A second "<?xml" declaration inside an element: JUCE 7.0.5's parser spun on it for minutes
-    // (the fuzzer's fifth finding). copyXmlToBinary never writes one: refused whole, at once.
-    {
-        juce::MemoryBlock blob;
-        REQUIRE (dir.getChildFile ("second-declaration.state").loadFileAsData (blob));
-        PauseGuardProcessor p;
-        pgtest::setParam (p, ids::latencyMs, 42.0f);
-        const auto before = values (p);
-        p.setStateInformation (blob.getData(), static_cast<int> (blob.getSize()));
-        CHECK (values (p) == before);
-    }
+    // (the fuzzer's fifth finding). copyXmlToBinary never writes one: refused at once.
+    refusedWhole ("second-declaration.state");
 
     // <PARAM id="gc_pause_pct" id="macro6" value="0.25"/>: the first id wins, its value is clamped
     // into range (0.25 % -> 100 %), and the state saved afterwards reads back to the same values
