@@ -296,6 +296,8 @@ namespace pg
             const int64_t entryNanos = nowNanos(); // the clock's one reading until the call returns
             const bool renders = renderPace.onBlockStart (entryNanos, numFrames);
             rendering.store (renders && renderDetection.load (std::memory_order_relaxed), std::memory_order_relaxed);
+            if (! paceKnown.load (std::memory_order_relaxed) && renderPace.hasDecided())
+                paceKnown.store (true, std::memory_order_release);
             if (! isOffline() && numFrames > largestBlock.load (std::memory_order_relaxed))
                 largestBlock.store (numFrames, std::memory_order_relaxed); // the floor follows the blocks sent in real time
             processPrepared (channels, numChannels, numFrames, entryNanos);
@@ -461,6 +463,7 @@ namespace pg
         announcedRealtimeBlock = announcedBlock <= maxBufferedBlock ? std::max (0, announcedBlock) : 0;
         largestBlock.store (0, std::memory_order_relaxed);
         rendering.store (false, std::memory_order_relaxed);
+        paceKnown.store (false, std::memory_order_relaxed);
         renderPace.reset (sampleRate, maxBufferedBlock, announcedBlock);
         dropoutFade = fadeSamplesFor (sampleRate);
         wetGain = fadeWetGain = 1.0f;

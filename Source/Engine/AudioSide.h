@@ -65,6 +65,10 @@ namespace pg
             return hostOffline.load (std::memory_order_relaxed) || rendering.load (std::memory_order_relaxed);
         }
         bool isRenderDetected() const noexcept { return rendering.load (std::memory_order_relaxed); }
+        // Whether the pace of the calls has said once since prepare whether the host renders (from
+        // the second call; a host that announced render-sized blocks from the first). Acquire:
+        // isOffline() then holds that verdict.
+        bool isPaceKnown() const noexcept { return paceKnown.load (std::memory_order_acquire); }
         void setRenderDetection (bool enabled) noexcept { renderDetection.store (enabled, std::memory_order_relaxed); }
         void setMix (float zeroToOne) noexcept { mixTarget.store (zeroToOne, std::memory_order_relaxed); }
         void setOutputGain (float linear) noexcept { outputGainTarget.store (linear, std::memory_order_relaxed); }
@@ -205,6 +209,7 @@ namespace pg
         std::atomic<int> publishedLatency { 0 };
         std::atomic<int> largestBlock { 0 }; // the largest block sent in real time since prepare
         std::atomic<bool> rendering { false }; // the pace of the calls says the host renders (RenderPace)
+        std::atomic<bool> paceKnown { false }; // (isPaceKnown)
         std::atomic<bool> transportPlaying { true }; // (from the host's play head)
         std::atomic<uint64_t> dropoutFrames { 0 }, dropoutEvents { 0 }, inputOverflowFrames { 0 }; // (the worker resets them)
         // written by the control thread, read by the audio thread

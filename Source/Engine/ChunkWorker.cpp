@@ -27,6 +27,8 @@ namespace pg
         scratch.assign (static_cast<size_t> (numChannels * chunkMax), 0.0f);
         for (int c = 0; c < maxChannels; ++c)
             scratchPtrs[static_cast<size_t> (c)] = c < numChannels ? scratch.data() + static_cast<size_t> (c * chunkMax) : nullptr;
+        dryCopy.assign (scratch.size(), 0.0f);
+        fadeFromDryDone = -1;
         haveStamp = false;
         heapBytes.store (0, std::memory_order_relaxed);
         workerLoadPercent.store (0.0, std::memory_order_relaxed);
@@ -79,6 +81,7 @@ namespace pg
     {
         c.skippedFrames = skippedFrames.load (std::memory_order_relaxed);
         c.unprocessedFrames = unprocessedFrames.load (std::memory_order_relaxed);
+        c.warmUpDryFrames = warmUpDryFrames.load (std::memory_order_relaxed);
         c.chunksProcessed = chunksProcessed.load (std::memory_order_relaxed);
         c.framesProcessed = framesProcessed.load (std::memory_order_relaxed);
         c.heapBytes = heapBytes.load (std::memory_order_relaxed);
@@ -87,7 +90,7 @@ namespace pg
 
     void ChunkWorker::clearCounters() noexcept
     {
-        for (auto* c : { &skippedFrames, &unprocessedFrames, &chunksProcessed, &framesProcessed })
+        for (auto* c : { &skippedFrames, &unprocessedFrames, &warmUpDryFrames, &chunksProcessed, &framesProcessed })
             c->store (0, std::memory_order_relaxed);
         processingTimes.reset();
         lateness.reset();
@@ -124,28 +127,36 @@ namespace pg
         uint64_t r = inputRing.consumerPosition();
         if (w == r)
             return WorkerPool::Ran::idle;
-        // Held by a test, or the loader is building the script's live heap: no chunk, and the
-        // script is not touched.
-        if (workerHeld.load (std::memory_order_acquire) || supervisor.isWarming())
+        if (workerHeld.load (std::memory_order_acquire))
+            return WorkerPool::Ran::blocked; // held by a test
+        // The loader is building the script's live heap: the script is not touched. A render
+        // waits for it; in real time the input passes on unprocessed, on time (not a dropout),
+        // and the script's output fades in from it once the script is warm. Which of the two it is
+        // waits for the pace of the host's calls (its second call): a render's blocks must not pass.
+        const bool warming = supervisor.isWarming();
+        if (warming && (! audio.isPaceKnown() || audio.isOffline()))
             return WorkerPool::Ran::blocked;
         const bool tracing = trace::currentThreadLane() != nullptr;
         const int64_t chunkStart = nowNanos(), cpuStart = tracing ? trace::threadCpuNanosReusing (chunkStart, cpuReadingReuseNanos) : -1;
         chunkCollectorNanos = 0;
 
-        if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
-            engine.clearStatistics();
-        collector.applyStrategyOnWorker();
-        supervisor.takeReadyScriptOnWorker();
-        collector.takeProfiledStartOnWorker();
-
-        const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
-        if (pause > 0.0)
+        if (! warming)
         {
-            sleepNanos (static_cast<int64_t> (pause * 1.0e9));
-            w = inputRing.publishedWritePosition();
+            if (pendingStatsReset.exchange (false, std::memory_order_acq_rel))
+                engine.clearStatistics();
+            collector.applyStrategyOnWorker();
+            supervisor.takeReadyScriptOnWorker();
+            collector.takeProfiledStartOnWorker();
+
+            const double pause = pendingPause.exchange (0.0, std::memory_order_acq_rel);
+            if (pause > 0.0)
+            {
+                sleepNanos (static_cast<int64_t> (pause * 1.0e9));
+                w = inputRing.publishedWritePosition();
+            }
+            if (collector.takeRequestedCollectionOnWorker())
+                w = inputRing.publishedWritePosition();
         }
-        if (collector.takeRequestedCollectionOnWorker())
-            w = inputRing.publishedWritePosition();
 
         if (skipUnneededOnWorker (r, w, tracing) && r == w)
             return WorkerPool::Ran::worked;
@@ -158,6 +169,14 @@ namespace pg
         const int nch = engine.getSettings().numChannels;
         inputRing.readFrames (r, scratchPtrs.data(), nch, 0, static_cast<size_t> (n));
         takeStampsOnWorker (r);
+        if (warming)
+        {
+            passDryOnWorker (r, n);
+            setDeadlineOnWorker (r + static_cast<uint64_t> (n));
+            if (tracing)
+                traceChunkOnWorker (r, n, chunkStart, cpuStart);
+            return WorkerPool::Ran::worked;
+        }
 
         float peak = 0.0f;
         for (int ch = 0; ch < nch; ++ch)
@@ -245,6 +264,9 @@ namespace pg
         Dsp& dsp = supervisor.prepareForChunkOnWorker (rendering);
         const size_t heapBefore = tracing ? dsp.heapBytes() : 0;
         const int64_t t0 = nowNanos();
+        if (fadeFromDryDone >= 0)
+            for (int ch = 0; ch < nch; ++ch)
+                std::copy_n (scratchPtrs[static_cast<size_t> (ch)], n, dryCopy.data() + static_cast<size_t> (ch * chunkMax));
         if (dsp.isReady() && ! dsp.process (scratchPtrs.data(), nch, n))
         {
             // A render goes on wet: the script starts again and runs the chunk again (a failed
@@ -265,7 +287,42 @@ namespace pg
         if (tracing && supervisor.dsp().heapBytes() + (size_t (64) << 10) < heapBefore)
             chunkCollectorNanos += nowNanos() - t0;
         supervisor.crossfadeIncomingOnWorker (scratchPtrs.data(), nch, n);
+        if (fadeFromDryDone >= 0)
+            fadeInFromDryOnWorker (n);
         return t0;
+    }
+
+    // While the script warms up: the chunk's input is its output (wet = dry), handed to the audio
+    // thread at once. Not measured: the script did not run.
+    void ChunkWorker::passDryOnWorker (uint64_t r, int n)
+    {
+        auto& audio = engine.audio();
+        audio.outputOnWorker().writeFrames (r, scratchPtrs.data(), engine.getSettings().numChannels, 0, static_cast<size_t> (n));
+        audio.outputOnWorker().publishWrite (r + static_cast<uint64_t> (n));
+        audio.inputOnWorker().publishRead (r + static_cast<uint64_t> (n));
+        warmUpDryFrames.store (warmUpDryFrames.load (std::memory_order_relaxed) + static_cast<uint64_t> (n), std::memory_order_relaxed);
+        fadeFromDryDone = 0;
+    }
+
+    // The first chunks the warm script runs: from the input it passed on to its own output, over
+    // the crossfade length (no click where the warm-up ends).
+    void ChunkWorker::fadeInFromDryOnWorker (int n) noexcept
+    {
+        const int length = std::max (1, engine.audio().getCrossfadeNominalSamples());
+        const int nch = engine.getSettings().numChannels;
+        for (int ch = 0; ch < nch; ++ch)
+        {
+            float* out = scratchPtrs[static_cast<size_t> (ch)];
+            const float* dry = dryCopy.data() + static_cast<size_t> (ch * chunkMax);
+            for (int i = 0; i < n; ++i)
+            {
+                const float g = std::min (1.0f, static_cast<float> (fadeFromDryDone + i + 1) / static_cast<float> (length));
+                out[i] = out[i] * g + dry[i] * (1.0f - g);
+            }
+        }
+        fadeFromDryDone += n;
+        if (fadeFromDryDone >= length)
+            fadeFromDryDone = -1;
     }
 
     // After the DSP: the chunk's statistics and counters, its output handed to the audio thread,

@@ -81,6 +81,8 @@ namespace pg
         bool skipUnneededOnWorker (uint64_t& r, uint64_t w, bool tracing);
         void takeStampsOnWorker (uint64_t r);
         int64_t runDspOnWorker (uint64_t r, int n, bool tracing);
+        void passDryOnWorker (uint64_t r, int n);
+        void fadeInFromDryOnWorker (int n) noexcept;
         void measureChunkOnWorker (uint64_t r, int n, int64_t t0, int64_t t1, float peak);
         void traceChunkOnWorker (uint64_t r, int n, int64_t chunkStart, int64_t cpuStart) const noexcept;
         void setDeadlineOnWorker (uint64_t next);
@@ -99,6 +101,7 @@ namespace pg
         // ---- written by the worker (counters and histograms, read as snapshots) ---------------
         alignas (64) std::atomic<uint64_t> skippedFrames { 0 }, chunksProcessed { 0 }, framesProcessed { 0 };
         std::atomic<uint64_t> unprocessedFrames { 0 };
+        std::atomic<uint64_t> warmUpDryFrames { 0 }; // passed on unprocessed while the script warmed up
         std::atomic<uint64_t> heapBytes { 0 };
         std::atomic<double> workerLoadPercent { 0.0 };
         DurationHistogram processingTimes, lateness, responseTimes;
@@ -108,6 +111,10 @@ namespace pg
         int chunkMax = 512;
         std::vector<float> scratch;
         std::array<float*, maxChannels> scratchPtrs {};
+        // After chunks passed on dry (the warm-up), the script's output fades in from the input
+        // over the crossfade: the chunk's input, kept for it, and the frames of the fade done.
+        std::vector<float> dryCopy;
+        int fadeFromDryDone = -1; // -1: no fade pending
         BlockStamp currentStamp {};
         bool haveStamp = false;
         int64_t chunkCollectorNanos = 0; // the collector's time in the chunk being run (for the trace)

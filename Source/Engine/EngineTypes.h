@@ -124,6 +124,7 @@ namespace pg
         uint64_t inputOverflowFrames = 0;
         uint64_t skippedFrames = 0; // stale input the worker skipped after a long stall
         uint64_t unprocessedFrames = 0; // frames of a render that could not be processed (the console says which)
+        uint64_t warmUpDryFrames = 0; // frames passed on unprocessed, on time, while the script warmed up after prepare
         uint64_t chunksProcessed = 0;
         uint64_t fullCollections = 0; // all full collections the engine ran (dynamic, or forced by a test)
         uint64_t forcedCollections = 0; // those forced by the heap threshold

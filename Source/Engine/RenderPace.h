@@ -38,6 +38,7 @@ namespace pg
             count = next = 0;
             outside = framesSeen = 0;
             lastExit = -1;
+            decided = rendering;
         }
 
         // Audio thread, wait-free: a call for `frames` began at `entryNanos`. Returns whether the
@@ -45,7 +46,10 @@ namespace pg
         bool onBlockStart (int64_t entryNanos, int frames) noexcept
         {
             if (frames > maxRealtimeBlock)
+            {
+                decided = true;
                 return rendering = true;
+            }
             if (lastExit < 0)
                 return rendering; // the first call: no pace yet
             // The window's sums, kept as blocks come and go (whole nanoseconds: no drift).
@@ -66,6 +70,7 @@ namespace pg
                 const double audio = static_cast<double> (framesSeen) * nanosPerFrame;
                 const auto away = static_cast<double> (outside);
                 rendering = rendering ? ! (away >= 0.5 * audio && playsWithoutLongestWait (away, audio)) : away < 0.25 * audio;
+                decided = true;
             }
             return rendering;
         }
@@ -74,6 +79,8 @@ namespace pg
         void onBlockEnd (int64_t exitNanos) noexcept { lastExit = exitNanos; }
 
         bool isRendering() const noexcept { return rendering; }
+        // Whether the verdict comes from the pace (or the blocks' size), not only from prepare.
+        bool hasDecided() const noexcept { return decided; }
 
     private:
         // Leaving a render, once the whole window's waits reach half the audio's duration: they
@@ -100,6 +107,6 @@ namespace pg
         int maxRealtimeBlock = 8192, framesToDecide = 1;
         int count = 0, next = 0;
         int64_t lastExit = -1;
-        bool rendering = false;
+        bool rendering = false, decided = false;
     };
 } // namespace pg

@@ -31,6 +31,7 @@ namespace pg
             f ("input_overflow_frames", c.inputOverflowFrames);
             f ("skipped_frames", c.skippedFrames);
             f ("unprocessed_frames", c.unprocessedFrames);
+            f ("warm_up_dry_frames", c.warmUpDryFrames);
             f ("heap_bytes", c.heapBytes);
             f ("worker_load_percent", c.workerLoadPercent);
             f ("adaptive_growths", c.adaptiveGrowths);

@@ -62,6 +62,7 @@ namespace pauseguard
         // it could not be written.
         static bool writeTrace (const juce::File& file);
         bool isDropoutHighlighted() const noexcept { return counters.isDropoutHighlighted(); }
+        juce::String getDropoutNote() const { return counters.getDropoutNote(); }
         int getNumParameterControls() const noexcept { return controls.getNumControls(); }
         const ControlPanel& getControlPanel() const noexcept { return controls; }
         const ScriptPanel& getScriptPanel() const noexcept { return script; }

@@ -91,7 +91,7 @@ namespace pauseguard
     {
         const Shown now { c.fullCollections, c.forcedCollections, c.incrementalSteps, c.framesProcessed, c.dropoutEvents,
                           c.dropoutFrames, c.heapBytes, c.collectorSeconds, c.workerLoadPercent, sampleRate,
-                          dynamic, true, c.runtime.reported, c.runtime.collections, c.runtime.pauseMaxSeconds };
+                          dynamic, true, c.runtime.reported, c.runtime.collections, c.runtime.pauseMaxSeconds, c.warmUpDryFrames };
         if (now == shown)
             return;
         shown = now;
@@ -115,7 +115,12 @@ namespace pauseguard
         s[collectorTile] = runSeconds > 0.0 ? juce::String (100.0 * c.collectorSeconds / runSeconds, 1) + " % of audio time"
                                             : "of audio time";
         v[dropoutTile] = format::count (c.dropoutEvents);
-        s[dropoutTile] = c.dropoutEvents > 0 ? format::count (c.dropoutFrames) + " samples played dry" : "no late output";
+        if (c.dropoutEvents > 0)
+            s[dropoutTile] = format::count (c.dropoutFrames) + " samples played dry";
+        else if (c.warmUpDryFrames > 0 && sampleRate > 0.0) // by design: the script was not warm yet
+            s[dropoutTile] = "warm-up: " + format::duration (static_cast<double> (c.warmUpDryFrames) / sampleRate) + " dry; none late";
+        else
+            s[dropoutTile] = "no late output";
         v[heapTile] = format::megabytes (c.heapBytes);
         s[heapTile] = c.runtime.reported ? "the program's runtime heap" : "managed (Lua) heap";
         if (c.runtime.reported)

@@ -47,6 +47,7 @@ namespace pauseguard
         // Message thread. Lays out and repaints only if a shown figure changed.
         void setCounters (const pg::EngineCounters& counters, double sampleRate, bool dynamic);
         bool isDropoutHighlighted() const noexcept { return dropouts > 0; }
+        juce::String getDropoutNote() const { return subs[dropoutTile]; }
 
         void paint (juce::Graphics&) override;
         void resized() override;
@@ -79,6 +80,7 @@ namespace pauseguard
             bool runtime = false; // a DSP program's runtime reports its own figures
             uint64_t runtimeCycles = 0;
             double runtimePauseMax = 0.0;
+            uint64_t warmUpDry = 0; // frames passed on dry while the script warmed up
             bool operator== (const Shown&) const = default;
         };
 

@@ -48,9 +48,14 @@ TEST_CASE ("RenderPace: a render is found from its second block", "[engine][rend
     pg::RenderPace pace;
     pace.reset (rate, 8192, 1024);
     int64_t now = 0;
+    CHECK_FALSE (pace.hasDecided());
     CHECK_FALSE (pace.onBlockStart (now, 1024)); // the first call: nothing to compare yet
+    CHECK_FALSE (pace.hasDecided()); // (a warming worker waits for the verdict: ChunkWorker.cpp)
     pace.onBlockEnd (now += 1000);
     CHECK (pace.onBlockStart (now += 1000, 1024));
+    CHECK (pace.hasDecided());
+    pace.reset (rate, 8192, 1024); // prepare again: nothing decided
+    CHECK_FALSE (pace.hasDecided());
 }
 
 TEST_CASE ("RenderPace: a host that splits each period into back-to-back calls still plays", "[engine][render]")
@@ -94,12 +99,14 @@ TEST_CASE ("RenderPace: a block longer than any real-time host sends is a render
     CHECK_FALSE (pace.onBlockStart (0, 8192));
     pace.reset (rate, 8192, 128);
     CHECK (pace.onBlockStart (0, 8193));
+    CHECK (pace.hasDecided());
 }
 
 TEST_CASE ("RenderPace: a host that announced such blocks renders from its first block, until its pace says it plays", "[engine][render]")
 {
     pg::RenderPace pace;
     pace.reset (rate, 8192, 1048576); // Audacity's announced maximum
+    CHECK (pace.hasDecided());
     int64_t now = 0;
     CHECK (pace.onBlockStart (now, 1024));
     pace.onBlockEnd (now += 1000);

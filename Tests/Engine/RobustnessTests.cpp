@@ -45,6 +45,7 @@ end
 )lua";
     pg::LatencyEngine e;
     REQUIRE (e.prepare (settings (8000.0, 4096), script, "late.lua", 8192));
+    REQUIRE (e.waitUntilWarm (30.0)); // (the blocks of a warm-up would pass on dry, unseen by the script)
     pg::EngineTesting::setRenderDetection (e, false); // an hour of real time, simulated (a render would restart the script)
     std::vector<float> l (4096), r (4096);
     float* ch[] = { l.data(), r.data() };

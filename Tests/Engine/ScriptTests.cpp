@@ -68,6 +68,7 @@ TEST_CASE ("Every example script loads, sounds, and runs aligned and real-time s
         auto s = settings();
         s.luaLimits.callBudgetSeconds = 60.0; // offline: what is checked is the sound, not the speed
         REQUIRE (e.prepare (s, source, name, 960));
+        REQUIRE (e.waitUntilWarm (30.0)); // (the blocks of the warm-up would pass on dry)
         auto in = pgtest::noise (2, 128 * 300, 4);
         for (auto& ch : in)
             for (auto& v : ch)

@@ -150,6 +150,19 @@ TEST_CASE ("The editor builds and paints headless, shows known statistics and th
         CHECK (view.getLegendText (4) == "max  " + pauseguard::format::duration (pauses.maxSeconds));
         CHECK (view.getLegendText (5) == "budget  " + pauseguard::format::duration ((1680.0 - 256.0) / 48000.0));
         CHECK (ours->isDropoutHighlighted());
+        CHECK (ours->getDropoutNote() == "700 samples played dry");
+    }
+    SECTION ("the warm-up's blocks passed on dry are not dropouts, and the tile says how long they were")
+    {
+        auto warm = known;
+        warm.counters.dropoutEvents = warm.counters.dropoutFrames = 0;
+        warm.counters.warmUpDryFrames = 2400;
+        ours->showStatistics (warm);
+        CHECK_FALSE (ours->isDropoutHighlighted());
+        CHECK (ours->getDropoutNote() == "warm-up: " + pauseguard::format::duration (0.05) + " dry; none late");
+        warm.counters.warmUpDryFrames = 0;
+        ours->showStatistics (warm);
+        CHECK (ours->getDropoutNote() == "no late output");
     }
     SECTION ("processing time and lateness")
     {

@@ -142,6 +142,10 @@ end
         // after each, as an idle machine would): the engine must not take it for a render
         // (RenderPace.h). A host that renders says so here (setOffline).
         pg::EngineTesting::setRenderDetection (engine, ! offline && paced);
+        // Simulated time (waiting for the worker, or not paced) starts with the script warm: in
+        // real time the blocks of the warm-up pass on dry (ChunkWorkerTests.cpp tests them).
+        if (offline || ! paced)
+            engine.waitUntilWarm (30.0);
         const auto start = std::chrono::steady_clock::now();
         size_t pos = 0;
         while (pos < frames)
